@@ -1,0 +1,635 @@
+// Package memory is charter's embedded, in-memory store: the default, and what
+// the quickstart and most tests use. It is safe for concurrent use: Update
+// transactions run one at a time, View transactions run concurrently with each
+// other. A failed Update is rolled back by replaying its undo log, so nothing
+// is half-written. Like the database backends, it keeps times in UTC at
+// microsecond precision and gives back empty project lists as nil.
+package memory
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/charterhq/charter/storage"
+)
+
+type memberKey struct{ ws, user string }
+type poolKey struct{ ws, currency string }
+type grantKey struct{ ws, currency, id string }
+type allowKey struct{ ws, currency, member string }
+type idemKey struct{ ws, key string }
+
+// state is everything the store holds. Its maps hold values, never pointers,
+// so a value handed to a caller cannot alias the store.
+type state struct {
+	workspaces  map[string]storage.Workspace
+	personal    map[string]string // user -> personal workspace ID
+	members     map[memberKey]storage.Member
+	byWorkspace map[string]map[string]bool // workspace -> set of member users
+	invitations map[string]storage.Invitation
+	byToken     map[string]string // token hash -> invitation ID
+	events      []storage.Event
+	pools       map[poolKey]storage.Pool
+	grants      map[grantKey]storage.Grant
+	allowances  map[allowKey]storage.Allowance
+	entries     map[poolKey][]storage.Entry
+	idem        map[idemKey]storage.Idempotency
+}
+
+// Store is an in-memory storage.Store.
+type Store struct {
+	mu     sync.RWMutex
+	s      state
+	closed bool
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{s: state{
+		workspaces:  map[string]storage.Workspace{},
+		personal:    map[string]string{},
+		members:     map[memberKey]storage.Member{},
+		byWorkspace: map[string]map[string]bool{},
+		invitations: map[string]storage.Invitation{},
+		byToken:     map[string]string{},
+		pools:       map[poolKey]storage.Pool{},
+		grants:      map[grantKey]storage.Grant{},
+		allowances:  map[allowKey]storage.Allowance{},
+		entries:     map[poolKey][]storage.Entry{},
+		idem:        map[idemKey]storage.Idempotency{},
+	}}
+}
+
+// Update runs fn with exclusive access and rolls back every change if fn
+// returns an error or panics.
+func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		return storage.ErrClosed
+	}
+	tx := &tx{s: &st.s, write: true}
+	defer func() {
+		if r := recover(); r != nil {
+			tx.rollback()
+			tx.done = true
+			panic(r)
+		}
+		if err == nil {
+			err = ctx.Err() // a cancelled context commits nothing
+		}
+		if err != nil {
+			tx.rollback()
+		}
+		tx.done = true
+	}()
+	return fn(tx)
+}
+
+// View runs fn with shared access.
+func (st *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.closed {
+		return storage.ErrClosed
+	}
+	tx := &tx{s: &st.s}
+	defer func() { tx.done = true }()
+	return fn(tx)
+}
+
+// Close marks the store closed; later transactions return storage.ErrClosed.
+func (st *Store) Close() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.closed = true
+	return nil
+}
+
+type tx struct {
+	s     *state
+	write bool
+	done  bool
+	undo  []func()
+}
+
+var errReadOnly = fmt.Errorf("memory: write in a read-only transaction")
+
+func (t *tx) check() error {
+	if t.done {
+		return fmt.Errorf("memory: transaction used after it ended")
+	}
+	if !t.write {
+		return errReadOnly
+	}
+	return nil
+}
+
+func (t *tx) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		t.undo[i]()
+	}
+	t.undo = nil
+}
+
+// set stores v under k in m, recording how to undo it.
+func set[K comparable, V any](t *tx, m map[K]V, k K, v V) {
+	old, had := m[k]
+	m[k] = v
+	t.undo = append(t.undo, func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
+}
+
+// del deletes k from m, recording how to undo it.
+func del[K comparable, V any](t *tx, m map[K]V, k K) {
+	old, had := m[k]
+	if !had {
+		return
+	}
+	delete(m, k)
+	t.undo = append(t.undo, func() { m[k] = old })
+}
+
+func notFound(what string, args ...any) error {
+	return fmt.Errorf("memory: %s %w", fmt.Sprint(append([]any{what}, args...)...), storage.ErrNotFound)
+}
+
+// clone copies s; an empty s becomes nil, as in the database backends.
+func clone[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
+}
+
+// ts is how a backend keeps a time: in UTC, at microsecond precision, without
+// a monotonic clock reading.
+func ts(t time.Time) time.Time {
+	return t.Truncate(time.Microsecond).UTC()
+}
+
+// Workspaces.
+
+func (t *tx) Workspace(_ context.Context, id string) (storage.Workspace, error) {
+	w, ok := t.s.workspaces[id]
+	if !ok {
+		return w, notFound("workspace ", id)
+	}
+	return w, nil
+}
+
+func (t *tx) PersonalWorkspace(ctx context.Context, user string) (storage.Workspace, error) {
+	id, ok := t.s.personal[user]
+	if !ok {
+		return storage.Workspace{}, notFound("personal workspace of ", user)
+	}
+	return t.Workspace(ctx, id)
+}
+
+func (t *tx) OwnedShared(_ context.Context, user string) (int, error) {
+	n := 0
+	for _, w := range t.s.workspaces {
+		if w.Owner == user && w.Kind == "shared" {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (t *tx) WorkspacesOf(_ context.Context, user string) ([]storage.Workspace, error) {
+	var out []storage.Workspace
+	for id, users := range t.s.byWorkspace {
+		if users[user] {
+			out = append(out, t.s.workspaces[id])
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.Workspace) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (t *tx) CreateWorkspace(_ context.Context, w storage.Workspace) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if _, ok := t.s.workspaces[w.ID]; ok {
+		return fmt.Errorf("memory: workspace %s %w", w.ID, storage.ErrExists)
+	}
+	if w.Kind == "personal" {
+		if _, ok := t.s.personal[w.Owner]; ok {
+			return fmt.Errorf("memory: personal workspace of %s %w", w.Owner, storage.ErrExists)
+		}
+		set(t, t.s.personal, w.Owner, w.ID)
+	}
+	w.Version = 1
+	w.Created, w.Anchor = ts(w.Created), ts(w.Anchor)
+	set(t, t.s.workspaces, w.ID, w)
+	set(t, t.s.byWorkspace, w.ID, map[string]bool{})
+	return nil
+}
+
+func (t *tx) UpdateWorkspace(_ context.Context, w storage.Workspace) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	old, ok := t.s.workspaces[w.ID]
+	if !ok {
+		return notFound("workspace ", w.ID)
+	}
+	if w.Version != old.Version+1 {
+		return fmt.Errorf("memory: workspace %s at version %d, update to %d: %w", w.ID, old.Version, w.Version, storage.ErrConflict)
+	}
+	// Keep the one-personal-workspace-per-owner index in step with kind
+	// and owner.
+	if w.Kind == "personal" && (old.Kind != "personal" || old.Owner != w.Owner) {
+		if _, ok := t.s.personal[w.Owner]; ok {
+			return fmt.Errorf("memory: personal workspace of %s %w", w.Owner, storage.ErrExists)
+		}
+	}
+	if old.Kind == "personal" {
+		del(t, t.s.personal, old.Owner)
+	}
+	if w.Kind == "personal" {
+		set(t, t.s.personal, w.Owner, w.ID)
+	}
+	w.Created, w.Anchor = ts(w.Created), ts(w.Anchor)
+	set(t, t.s.workspaces, w.ID, w)
+	return nil
+}
+
+func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	w, ok := t.s.workspaces[id]
+	if !ok {
+		return notFound("workspace ", id)
+	}
+	if w.Kind == "personal" && t.s.personal[w.Owner] == id {
+		del(t, t.s.personal, w.Owner)
+	}
+	for u := range t.s.byWorkspace[id] {
+		del(t, t.s.members, memberKey{id, u})
+	}
+	del(t, t.s.byWorkspace, id)
+	for iid, inv := range t.s.invitations {
+		if inv.Workspace == id {
+			del(t, t.s.invitations, iid)
+			del(t, t.s.byToken, inv.TokenHash)
+		}
+	}
+	for k := range t.s.pools {
+		if k.ws == id {
+			del(t, t.s.pools, k)
+		}
+	}
+	for k := range t.s.grants {
+		if k.ws == id {
+			del(t, t.s.grants, k)
+		}
+	}
+	for k := range t.s.allowances {
+		if k.ws == id {
+			del(t, t.s.allowances, k)
+		}
+	}
+	for k := range t.s.idem {
+		if k.ws == id {
+			del(t, t.s.idem, k)
+		}
+	}
+	del(t, t.s.workspaces, id)
+	return nil
+}
+
+// Members.
+
+func (t *tx) Member(_ context.Context, ws, user string) (storage.Member, error) {
+	m, ok := t.s.members[memberKey{ws, user}]
+	if !ok {
+		return m, notFound("member ", user, " of ", ws)
+	}
+	m.Projects = clone(m.Projects)
+	return m, nil
+}
+
+func (t *tx) Members(_ context.Context, ws string) ([]storage.Member, error) {
+	users := slices.Sorted(maps.Keys(t.s.byWorkspace[ws]))
+	out := make([]storage.Member, 0, len(users))
+	for _, u := range users {
+		m := t.s.members[memberKey{ws, u}]
+		m.Projects = clone(m.Projects)
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (t *tx) PutMember(_ context.Context, m storage.Member) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	users, ok := t.s.byWorkspace[m.Workspace]
+	if !ok {
+		return notFound("workspace ", m.Workspace)
+	}
+	m.Projects = clone(m.Projects)
+	m.Joined = ts(m.Joined)
+	set(t, t.s.members, memberKey{m.Workspace, m.User}, m)
+	set(t, users, m.User, true)
+	return nil
+}
+
+func (t *tx) DeleteMember(_ context.Context, ws, user string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	k := memberKey{ws, user}
+	if _, ok := t.s.members[k]; !ok {
+		return notFound("member ", user, " of ", ws)
+	}
+	del(t, t.s.members, k)
+	del(t, t.s.byWorkspace[ws], user)
+	return nil
+}
+
+// Invitations.
+
+func (t *tx) CreateInvitation(_ context.Context, inv storage.Invitation) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if _, ok := t.s.workspaces[inv.Workspace]; !ok {
+		return notFound("workspace ", inv.Workspace)
+	}
+	if _, ok := t.s.invitations[inv.ID]; ok {
+		return fmt.Errorf("memory: invitation %s %w", inv.ID, storage.ErrExists)
+	}
+	if _, ok := t.s.byToken[inv.TokenHash]; ok {
+		return fmt.Errorf("memory: invitation token %w", storage.ErrExists)
+	}
+	inv.Projects = clone(inv.Projects)
+	inv.Created, inv.Expires = ts(inv.Created), ts(inv.Expires)
+	set(t, t.s.invitations, inv.ID, inv)
+	set(t, t.s.byToken, inv.TokenHash, inv.ID)
+	return nil
+}
+
+func (t *tx) Invitation(_ context.Context, ws, id string) (storage.Invitation, error) {
+	inv, ok := t.s.invitations[id]
+	if !ok || inv.Workspace != ws {
+		return storage.Invitation{}, notFound("invitation ", id)
+	}
+	inv.Projects = clone(inv.Projects)
+	return inv, nil
+}
+
+func (t *tx) InvitationByToken(ctx context.Context, hash string) (storage.Invitation, error) {
+	id, ok := t.s.byToken[hash]
+	if !ok {
+		return storage.Invitation{}, notFound("invitation")
+	}
+	inv := t.s.invitations[id]
+	inv.Projects = clone(inv.Projects)
+	return inv, nil
+}
+
+func (t *tx) Invitations(_ context.Context, ws string) ([]storage.Invitation, error) {
+	var out []storage.Invitation
+	for _, inv := range t.s.invitations {
+		if inv.Workspace == ws {
+			inv.Projects = clone(inv.Projects)
+			out = append(out, inv)
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.Invitation) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func (t *tx) UpdateInvitation(_ context.Context, inv storage.Invitation) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	old, ok := t.s.invitations[inv.ID]
+	if !ok || old.Workspace != inv.Workspace {
+		return notFound("invitation ", inv.ID)
+	}
+	old.Uses, old.Revoked = inv.Uses, inv.Revoked
+	set(t, t.s.invitations, inv.ID, old)
+	return nil
+}
+
+// Events.
+
+func (t *tx) AppendEvent(_ context.Context, e storage.Event) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	e.Seq = int64(len(t.s.events)) + 1
+	e.Time = ts(e.Time)
+	t.s.events = append(t.s.events, e)
+	t.undo = append(t.undo, func() { t.s.events = t.s.events[:e.Seq-1] })
+	return e.Seq, nil
+}
+
+func (t *tx) Events(_ context.Context, ws string, after int64, limit int) ([]storage.Event, error) {
+	var out []storage.Event
+	for i := max(after, 0); i < int64(len(t.s.events)) && len(out) < limit; i++ {
+		if e := t.s.events[i]; ws == "" || e.Workspace == ws {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// Credits.
+
+func (t *tx) Pool(_ context.Context, ws, currency string) (storage.Pool, error) {
+	p, ok := t.s.pools[poolKey{ws, currency}]
+	if !ok {
+		return p, notFound("pool ", currency, " of ", ws)
+	}
+	return p, nil
+}
+
+func (t *tx) CreatePool(_ context.Context, p storage.Pool) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	k := poolKey{p.Workspace, p.Currency}
+	if _, ok := t.s.pools[k]; ok {
+		return fmt.Errorf("memory: pool %s of %s %w", p.Currency, p.Workspace, storage.ErrExists)
+	}
+	if _, ok := t.s.workspaces[p.Workspace]; !ok {
+		return notFound("workspace ", p.Workspace)
+	}
+	p.Version = 1
+	set(t, t.s.pools, k, p)
+	return nil
+}
+
+func (t *tx) UpdatePool(_ context.Context, p storage.Pool) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	k := poolKey{p.Workspace, p.Currency}
+	old, ok := t.s.pools[k]
+	if !ok {
+		return notFound("pool ", p.Currency, " of ", p.Workspace)
+	}
+	if p.Version != old.Version+1 {
+		return fmt.Errorf("memory: pool %s of %s at version %d, update to %d: %w", p.Currency, p.Workspace, old.Version, p.Version, storage.ErrConflict)
+	}
+	set(t, t.s.pools, k, p)
+	return nil
+}
+
+func (t *tx) Pools(_ context.Context, ws string) ([]storage.Pool, error) {
+	var out []storage.Pool
+	for k, p := range t.s.pools {
+		if k.ws == ws {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.Pool) int { return cmp.Compare(a.Currency, b.Currency) })
+	return out, nil
+}
+
+func (t *tx) Grants(_ context.Context, ws, currency string) ([]storage.Grant, error) {
+	var out []storage.Grant
+	for k, g := range t.s.grants {
+		if k.ws == ws && k.currency == currency {
+			out = append(out, g)
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.Grant) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (t *tx) PutGrant(_ context.Context, g storage.Grant) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if g.Remaining < 0 || g.Remaining > g.Amount {
+		return fmt.Errorf("memory: grant %s remaining %d outside [0, %d]", g.ID, g.Remaining, g.Amount)
+	}
+	if _, ok := t.s.pools[poolKey{g.Workspace, g.Currency}]; !ok {
+		return notFound("pool ", g.Currency, " of ", g.Workspace)
+	}
+	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
+	set(t, t.s.grants, grantKey{g.Workspace, g.Currency, g.ID}, g)
+	return nil
+}
+
+func (t *tx) DeleteGrant(_ context.Context, ws, currency, id string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	k := grantKey{ws, currency, id}
+	if _, ok := t.s.grants[k]; !ok {
+		return notFound("grant ", id)
+	}
+	del(t, t.s.grants, k)
+	return nil
+}
+
+func (t *tx) Allowance(_ context.Context, ws, currency, member string) (storage.Allowance, error) {
+	a, ok := t.s.allowances[allowKey{ws, currency, member}]
+	if !ok {
+		return a, notFound("allowance of ", member)
+	}
+	return a, nil
+}
+
+func (t *tx) Allowances(_ context.Context, ws, currency string) ([]storage.Allowance, error) {
+	var out []storage.Allowance
+	for k, a := range t.s.allowances {
+		if k.ws == ws && k.currency == currency {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b storage.Allowance) int { return cmp.Compare(a.Member, b.Member) })
+	return out, nil
+}
+
+func (t *tx) PutAllowance(_ context.Context, a storage.Allowance) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if _, ok := t.s.workspaces[a.Workspace]; !ok {
+		return notFound("workspace ", a.Workspace)
+	}
+	set(t, t.s.allowances, allowKey{a.Workspace, a.Currency, a.Member}, a)
+	return nil
+}
+
+func (t *tx) DeleteAllowance(_ context.Context, ws, currency, member string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	del(t, t.s.allowances, allowKey{ws, currency, member})
+	return nil
+}
+
+func (t *tx) AppendEntries(_ context.Context, es []storage.Entry) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	for _, e := range es {
+		k := poolKey{e.Workspace, e.Currency}
+		old := t.s.entries[k]
+		e.Seq = int64(len(old)) + 1
+		e.Time = ts(e.Time)
+		set(t, t.s.entries, k, append(old, e))
+	}
+	return nil
+}
+
+func (t *tx) Entries(_ context.Context, ws, currency string, after int64, limit int) ([]storage.Entry, error) {
+	all := t.s.entries[poolKey{ws, currency}]
+	after = min(max(after, 0), int64(len(all)))
+	end := min(after+int64(max(limit, 0)), int64(len(all)))
+	return slices.Clone(all[after:end]), nil
+}
+
+func (t *tx) Idempotency(_ context.Context, ws, key string) (storage.Idempotency, error) {
+	r, ok := t.s.idem[idemKey{ws, key}]
+	if !ok {
+		return r, notFound("idempotency key ", key)
+	}
+	return r, nil
+}
+
+func (t *tx) PutIdempotency(_ context.Context, r storage.Idempotency) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	k := idemKey{r.Workspace, r.Key}
+	if _, ok := t.s.idem[k]; ok {
+		return fmt.Errorf("memory: idempotency key %q %w", r.Key, storage.ErrExists)
+	}
+	if _, ok := t.s.workspaces[r.Workspace]; !ok {
+		return notFound("workspace ", r.Workspace)
+	}
+	r.Created = ts(r.Created)
+	set(t, t.s.idem, k, r)
+	return nil
+}
+
+var _ storage.Store = (*Store)(nil)

@@ -1,0 +1,283 @@
+// Package storage defines the small interfaces through which the charter
+// Service persists workspaces, members, invitations, events and credits, and
+// the sentinel errors every backend translates its driver's errors into.
+//
+// A backend implements Store. Every Service operation runs in one transaction
+// (Store.Update or Store.View): it reads what it needs, decides with the pure
+// domain packages, writes, and appends its event, all or nothing. Decisions are
+// never taken here; backends only load, lock and save.
+//
+// Backends: storage/memory (the embedded default), storage/sqlite and
+// storage/postgres. storage/storagetest is the conformance suite all of them
+// pass.
+//
+// Lock order. To stay free of deadlocks, an Update transaction takes row locks
+// in this order: workspace rows (by Tx.Workspace), credit pools (by Tx.Pool),
+// then the event sequence (by Tx.AppendEvent), which is always last.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with %w and context; callers test them
+// with errors.Is.
+var (
+	// ErrNotFound means the record does not exist.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrExists means a unique key is taken: a workspace ID, a user's
+	// personal workspace, an invitation token, an idempotency key.
+	ErrExists = errors.New("storage: already exists")
+	// ErrConflict means a concurrent transaction changed what this one read
+	// (a version check failed, or the database gave up serializing after
+	// bounded retries). The whole operation may be retried.
+	ErrConflict = errors.New("storage: conflict")
+	// ErrClosed means the store was closed.
+	ErrClosed = errors.New("storage: closed")
+)
+
+// Store is a transactional store. Implementations are safe for concurrent
+// use.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits if fn returns
+	// nil; otherwise it rolls back and returns fn's error. A backend may run
+	// fn again after a serialization failure or deadlock (a bounded number of
+	// times), so fn must have no effects outside tx. Returns ErrConflict when
+	// the retries are exhausted.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// View runs fn in a read-only transaction that sees one consistent
+	// state.
+	View(ctx context.Context, fn func(tx Tx) error) error
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Tx is one transaction. Its methods must not be used after the function
+// given to Update or View returns. Write methods return an error in View.
+type Tx interface {
+	WorkspaceTx
+	MemberTx
+	InvitationTx
+	EventTx
+	CreditTx
+}
+
+// Workspace is the stored form of a workspace's header.
+type Workspace struct {
+	ID             string
+	Name           string
+	Kind           string // "personal" or "shared"
+	Plan           string
+	Owner          string
+	BillingContact string
+	GuestsDisabled bool
+	Created        time.Time
+	Anchor         time.Time // subscription start
+	Version        int64     // 1 when created; +1 per update
+}
+
+// WorkspaceTx reads and writes workspace headers.
+type WorkspaceTx interface {
+	// Workspace returns the workspace with id. In an Update transaction it
+	// locks the workspace until commit, so concurrent changes to one
+	// workspace serialize. Returns ErrNotFound.
+	Workspace(ctx context.Context, id string) (Workspace, error)
+	// PersonalWorkspace returns user's personal workspace. Returns
+	// ErrNotFound.
+	PersonalWorkspace(ctx context.Context, user string) (Workspace, error)
+	// OwnedShared counts the shared workspaces user owns.
+	OwnedShared(ctx context.Context, user string) (int, error)
+	// WorkspacesOf returns the workspaces user is a member of, by ID.
+	WorkspacesOf(ctx context.Context, user string) ([]Workspace, error)
+	// CreateWorkspace inserts w with Version 1. Returns ErrExists if the ID
+	// is taken or w is personal and its owner has a personal workspace.
+	CreateWorkspace(ctx context.Context, w Workspace) error
+	// UpdateWorkspace saves w, whose Version must be one more than the
+	// stored version. Returns ErrConflict otherwise, ErrNotFound if gone.
+	UpdateWorkspace(ctx context.Context, w Workspace) error
+	// DeleteWorkspace deletes the workspace with its members, invitations,
+	// pools, grants, allowances and idempotency keys. Its events and journal
+	// entries stay: they are the audit trail. Returns ErrNotFound.
+	DeleteWorkspace(ctx context.Context, id string) error
+}
+
+// Member is the stored form of a membership.
+type Member struct {
+	Workspace string
+	User      string
+	Role      string
+	Projects  []string // a guest's projects, sorted; nil for others
+	Joined    time.Time
+	SeatSince time.Time // when the member's paid seat started; zero if none
+}
+
+// MemberTx reads and writes memberships.
+type MemberTx interface {
+	// Member returns user's membership of workspace. Returns ErrNotFound.
+	Member(ctx context.Context, workspace, user string) (Member, error)
+	// Members returns the workspace's members, sorted by user.
+	Members(ctx context.Context, workspace string) ([]Member, error)
+	// PutMember inserts or replaces a membership.
+	PutMember(ctx context.Context, m Member) error
+	// DeleteMember deletes a membership. Returns ErrNotFound.
+	DeleteMember(ctx context.Context, workspace, user string) error
+}
+
+// Invitation is the stored form of an invitation by email or by link. Only a
+// hash of its token is stored.
+type Invitation struct {
+	ID        string
+	Workspace string
+	Link      bool   // a shareable link rather than an email invitation
+	Email     string // the invited address (email invitations)
+	Role      string
+	Projects  []string // a guest invitation's projects
+	Inviter   string
+	TokenHash string // hex SHA-256 of the token
+	Created   time.Time
+	Expires   time.Time
+	MaxUses   int // 1 for email invitations
+	Uses      int
+	Revoked   bool
+}
+
+// InvitationTx reads and writes invitations.
+type InvitationTx interface {
+	// CreateInvitation inserts inv. Returns ErrExists if the ID or token
+	// hash is taken.
+	CreateInvitation(ctx context.Context, inv Invitation) error
+	// Invitation returns the workspace's invitation with id. Returns
+	// ErrNotFound.
+	Invitation(ctx context.Context, workspace, id string) (Invitation, error)
+	// InvitationByToken returns the invitation whose token hashes to
+	// tokenHash. Returns ErrNotFound.
+	InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
+	// Invitations returns the workspace's invitations, by creation then ID.
+	Invitations(ctx context.Context, workspace string) ([]Invitation, error)
+	// UpdateInvitation saves Uses and Revoked. Returns ErrNotFound.
+	UpdateInvitation(ctx context.Context, inv Invitation) error
+}
+
+// Event is one entry of the audit trail, which is also the feed of seat
+// charges and credits for billing.
+type Event struct {
+	Seq       int64 // assigned by AppendEvent: gapless, in commit order
+	Workspace string
+	Actor     string
+	Type      string
+	Subject   string // the user or invitation the event is about
+	Before    string // JSON of the state before, or ""
+	After     string // JSON of the state after, or ""
+	Amount    int64  // minor units for seat charges and credits
+	Currency  string
+	Time      time.Time
+}
+
+// EventTx appends and reads events.
+type EventTx interface {
+	// AppendEvent assigns e the next sequence number and appends it. The
+	// sequence is gapless and increases in commit order, so a reader that
+	// remembers the last Seq it processed sees every event exactly once.
+	AppendEvent(ctx context.Context, e Event) (int64, error)
+	// Events returns up to limit events with Seq > after, in order. When
+	// workspace is not "", only that workspace's.
+	Events(ctx context.Context, workspace string, after int64, limit int) ([]Event, error)
+}
+
+// Pool is the stored header of a workspace's pool of one currency.
+type Pool struct {
+	Workspace string
+	Currency  string
+	Started   bool  // whether any period's reset was applied
+	Period    int64 // the last period whose reset was applied, if Started
+	Version   int64 // 1 when created; +1 per update
+}
+
+// Grant is a stored lot of credits in a pool.
+type Grant struct {
+	Workspace string
+	Currency  string
+	ID        string
+	Source    string
+	Amount    int64
+	Remaining int64
+	Priority  int
+	Expires   time.Time // zero: never
+	Created   time.Time
+}
+
+// Allowance is a member's stored allowance of one currency.
+type Allowance struct {
+	Workspace string
+	Currency  string
+	Member    string
+	Amount    int64 // per period
+	Period    int64 // the period Spent counts
+	Spent     int64
+}
+
+// Entry is a stored journal entry.
+type Entry struct {
+	Seq       int64 // assigned by AppendEntries, increasing per pool
+	Workspace string
+	Currency  string
+	Kind      string
+	Grant     string
+	Amount    int64
+	Member    string
+	Action    string
+	Key       string
+	Period    int64
+	Time      time.Time
+	Expires   time.Time // the expiry of the lot the entry creates; zero if none
+}
+
+// Idempotency records the first result of a keyed operation.
+type Idempotency struct {
+	Workspace   string
+	Key         string
+	Fingerprint string // what was asked: a retry must ask the same
+	Result      string // JSON of the first result
+	Created     time.Time
+}
+
+// CreditTx reads and writes pools, grants, allowances, the journal and
+// idempotency keys.
+type CreditTx interface {
+	// Pool returns a pool header. In an Update transaction it locks the
+	// pool until commit. Returns ErrNotFound.
+	Pool(ctx context.Context, workspace, currency string) (Pool, error)
+	// CreatePool inserts p with Version 1. Returns ErrExists.
+	CreatePool(ctx context.Context, p Pool) error
+	// UpdatePool saves p, whose Version must be one more than the stored
+	// one. Returns ErrConflict otherwise.
+	UpdatePool(ctx context.Context, p Pool) error
+	// Pools returns the workspace's pools, by currency.
+	Pools(ctx context.Context, workspace string) ([]Pool, error)
+	// Grants returns the pool's grants, by ID.
+	Grants(ctx context.Context, workspace, currency string) ([]Grant, error)
+	// PutGrant inserts or replaces a grant. A backend refuses Remaining < 0
+	// or Remaining > Amount.
+	PutGrant(ctx context.Context, g Grant) error
+	// DeleteGrant deletes a grant. Returns ErrNotFound.
+	DeleteGrant(ctx context.Context, workspace, currency, id string) error
+	// Allowance returns a member's allowance. Returns ErrNotFound.
+	Allowance(ctx context.Context, workspace, currency, member string) (Allowance, error)
+	// Allowances returns the pool's allowances, by member.
+	Allowances(ctx context.Context, workspace, currency string) ([]Allowance, error)
+	// PutAllowance inserts or replaces an allowance.
+	PutAllowance(ctx context.Context, a Allowance) error
+	// DeleteAllowance deletes an allowance; deleting none is not an error.
+	DeleteAllowance(ctx context.Context, workspace, currency, member string) error
+	// AppendEntries appends journal entries, assigning their Seq.
+	AppendEntries(ctx context.Context, es []Entry) error
+	// Entries returns up to limit journal entries of the pool with Seq >
+	// after, in order.
+	Entries(ctx context.Context, workspace, currency string, after int64, limit int) ([]Entry, error)
+	// Idempotency returns the record of key. Returns ErrNotFound.
+	Idempotency(ctx context.Context, workspace, key string) (Idempotency, error)
+	// PutIdempotency inserts a record. Returns ErrExists if the key is taken.
+	PutIdempotency(ctx context.Context, r Idempotency) error
+}

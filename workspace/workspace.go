@@ -1,0 +1,399 @@
+// Package workspace holds the Workspace aggregate: its kind, plan, owner,
+// members with their roles, guests with their project grants, settings and
+// version, and the mutations that keep its invariants:
+//
+//   - exactly one owner, who is a member holding the policy's owner role, and
+//     no other member holds that role;
+//   - every member's role is offered by the workspace's plan;
+//   - only guests hold project grants, and a guest holds at least one;
+//   - ownership moves only by transfer to an admin, and the previous owner
+//     becomes that admin's role.
+//
+// A Workspace is a value the caller owns: package policy reads it, the charter
+// Service loads and saves it. It does no I/O and is not safe for concurrent
+// mutation.
+package workspace
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/charterhq/charter/plan"
+	"github.com/charterhq/charter/role"
+)
+
+// Kind is the kind of a workspace.
+type Kind uint8
+
+// The kinds of workspace. The zero Kind is invalid, so a forgotten kind denies.
+const (
+	Personal Kind = iota + 1 // a user's own workspace, one per user
+	Shared                   // a team's workspace
+)
+
+// NumKinds sizes arrays indexed by Kind.
+const NumKinds = 3
+
+// String returns "personal" or "shared".
+func (k Kind) String() string {
+	switch k {
+	case Personal:
+		return "personal"
+	case Shared:
+		return "shared"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// ParseKind parses "personal" or "shared".
+func ParseKind(s string) (Kind, error) {
+	switch s {
+	case "personal":
+		return Personal, nil
+	case "shared":
+		return Shared, nil
+	}
+	return 0, fmt.Errorf("workspace: unknown kind %q (want personal or shared)", s)
+}
+
+// Settings are the workspace-wide settings the policy reads.
+type Settings struct {
+	// GuestsDisabled denies every guest and refuses new ones.
+	GuestsDisabled bool
+}
+
+// Member is one person's membership.
+type Member struct {
+	// User is the member's user ID.
+	User string
+	// Role is the member's role, compiled by the workspace's policy.
+	Role *role.Role
+	// Projects are the projects granted to a guest, sorted; empty for
+	// everyone else, who reach every project.
+	Projects []string
+	// Joined is when the membership started.
+	Joined time.Time
+	// SeatSince is when the member's current paid seat started: zero unless
+	// Role.Seat. Seat periods, and so pro-rata credits, are anchored at it.
+	SeatSince time.Time
+}
+
+// OnProject reports whether the member was granted project.
+func (m *Member) OnProject(project string) bool {
+	for _, p := range m.Projects {
+		if p == project {
+			return true
+		}
+	}
+	return false
+}
+
+// Workspace is the aggregate the policy checks against.
+type Workspace struct {
+	// ID identifies the workspace.
+	ID string
+	// Name is the display name.
+	Name string
+	// Kind is personal or shared.
+	Kind Kind
+	// Plan is the workspace's own plan.
+	Plan *plan.Plan
+	// Owner is the user ID of the single owner.
+	Owner string
+	// BillingContact is the user whose payment details pay for the plan: the
+	// creator, until ownership is transferred (the new owner becomes it) or
+	// the contact leaves the admins (the owner becomes it).
+	BillingContact string
+	// Members maps user ID to membership; guests included.
+	Members map[string]Member
+	// Settings are the workspace-wide settings.
+	Settings Settings
+	// Created is when the workspace was created.
+	Created time.Time
+	// Anchor is when the current subscription started; credit periods and
+	// seat periods are counted from it.
+	Anchor time.Time
+	// Version increases with every saved change; storage uses it to refuse
+	// lost updates.
+	Version int64
+}
+
+// Errors returned by the mutations. Each names the invariant it protects.
+var (
+	ErrMember       = errors.New("workspace: already a member")
+	ErrNotMember    = errors.New("workspace: not a member")
+	ErrOwner        = errors.New("workspace: the owner's membership and role change only by ownership transfer")
+	ErrOwnerRole    = errors.New("workspace: the owner role is held only by the owner")
+	ErrNotAdmin     = errors.New("workspace: ownership moves only to an admin")
+	ErrNotOffered   = errors.New("workspace: role not offered by the plan")
+	ErrNotGuest     = errors.New("workspace: only guests hold project grants")
+	ErrNoProjects   = errors.New("workspace: a guest needs at least one project")
+	ErrInvalid      = errors.New("workspace: invalid")
+	ErrGuestsClosed = errors.New("workspace: guests are disabled")
+)
+
+// New returns a workspace with one member, the owner, holding ownerRole.
+func New(id string, kind Kind, p *plan.Plan, owner string, ownerRole *role.Role, now time.Time) (*Workspace, error) {
+	if id == "" || owner == "" || p == nil || ownerRole == nil || !ownerRole.Owner || (kind != Personal && kind != Shared) {
+		return nil, fmt.Errorf("%w: new workspace needs an id, a kind, a plan, an owner and the owner role", ErrInvalid)
+	}
+	if !p.Offers(ownerRole) {
+		return nil, fmt.Errorf("%w: plan %s does not offer %s", ErrNotOffered, p.Name, ownerRole.Name)
+	}
+	now = now.UTC()
+	m := Member{User: owner, Role: ownerRole, Joined: now}
+	if ownerRole.Seat {
+		m.SeatSince = now
+	}
+	return &Workspace{
+		ID: id, Kind: kind, Plan: p, Owner: owner, BillingContact: owner,
+		Members:  map[string]Member{owner: m},
+		Created:  now,
+		Anchor:   now,
+		Version:  0,
+		Settings: Settings{},
+	}, nil
+}
+
+// Member returns the membership of user.
+func (w *Workspace) Member(user string) (Member, bool) {
+	m, ok := w.Members[user]
+	return m, ok
+}
+
+// Counts are the numbers the plan's limits bound.
+type Counts struct {
+	Members int // members who are not guests, the owner included
+	Seats   int // members in paid-seat roles
+	Guests  int // guests
+}
+
+// Counts counts the workspace's members, seats and guests.
+func (w *Workspace) Counts() Counts {
+	var c Counts
+	for _, m := range w.Members {
+		c.Add(m.Role, 1)
+	}
+	return c
+}
+
+// Add adds n holders of r to c (n may be negative).
+func (c *Counts) Add(r *role.Role, n int) {
+	if r == nil {
+		return
+	}
+	if r.Guest {
+		c.Guests += n
+	} else {
+		c.Members += n
+	}
+	if r.Seat {
+		c.Seats += n
+	}
+}
+
+// Within returns an error naming each limit of l that c exceeds.
+func (c Counts) Within(l plan.Limits) error {
+	var errs []error
+	if !l.Members.Allows(c.Members) {
+		errs = append(errs, &LimitError{Limit: "members", Max: int(l.Members), Count: c.Members})
+	}
+	if !l.Seats.Allows(c.Seats) {
+		errs = append(errs, &LimitError{Limit: "seats", Max: int(l.Seats), Count: c.Seats})
+	}
+	if !l.Guests.Allows(c.Guests) {
+		errs = append(errs, &LimitError{Limit: "guests", Max: int(l.Guests), Count: c.Guests})
+	}
+	return errors.Join(errs...)
+}
+
+// LimitError reports a count over a plan limit.
+type LimitError struct {
+	Limit string // "members", "seats", "guests" or "shared_workspaces"
+	Max   int
+	Count int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("workspace: %s limit is %d, would be %d", e.Limit, e.Max, e.Count)
+}
+
+// Add makes user a member with role r. Guests need at least one project;
+// others get none.
+func (w *Workspace) Add(user string, r *role.Role, projects []string, now time.Time) error {
+	if user == "" || r == nil {
+		return fmt.Errorf("%w: member needs a user and a role", ErrInvalid)
+	}
+	if _, ok := w.Members[user]; ok {
+		return fmt.Errorf("%w: %s", ErrMember, user)
+	}
+	if err := w.checkRole(r, projects); err != nil {
+		return err
+	}
+	m := Member{User: user, Role: r, Projects: normalize(projects), Joined: now.UTC()}
+	if r.Seat {
+		m.SeatSince = m.Joined
+	}
+	w.Members[user] = m
+	return nil
+}
+
+func (w *Workspace) checkRole(r *role.Role, projects []string) error {
+	switch {
+	case r.Owner:
+		return ErrOwnerRole
+	case !w.Plan.Offers(r):
+		return fmt.Errorf("%w: plan %s does not offer %s", ErrNotOffered, w.Plan.Name, r.Name)
+	case r.Guest && len(projects) == 0:
+		return ErrNoProjects
+	case !r.Guest && len(projects) > 0:
+		return ErrNotGuest
+	case r.Guest && w.Settings.GuestsDisabled:
+		return ErrGuestsClosed
+	}
+	return nil
+}
+
+func normalize(projects []string) []string {
+	if len(projects) == 0 {
+		return nil
+	}
+	p := slices.Clone(projects)
+	slices.Sort(p)
+	return slices.Compact(p)
+}
+
+// SetRole changes user's role to r. A guest promoted to another role loses
+// their project grants (they now reach every project); a member made a guest
+// needs projects.
+func (w *Workspace) SetRole(user string, r *role.Role, projects []string, now time.Time) error {
+	m, ok := w.Members[user]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotMember, user)
+	}
+	if user == w.Owner {
+		return ErrOwner
+	}
+	if r == nil {
+		return fmt.Errorf("%w: nil role", ErrInvalid)
+	}
+	if err := w.checkRole(r, projects); err != nil {
+		return err
+	}
+	m.SeatSince = seatSince(m, r, now)
+	m.Role, m.Projects = r, normalize(projects)
+	w.Members[user] = m
+	return nil
+}
+
+// seatSince returns when m's seat started once m holds r: unchanged while a
+// seat is kept, now when one is taken, zero when none is held.
+func seatSince(m Member, r *role.Role, now time.Time) time.Time {
+	switch {
+	case !r.Seat:
+		return time.Time{}
+	case m.Role != nil && m.Role.Seat && !m.SeatSince.IsZero():
+		return m.SeatSince
+	}
+	return now.UTC()
+}
+
+// Grant adds projects to a guest's grants.
+func (w *Workspace) Grant(user string, projects ...string) error {
+	m, ok := w.Members[user]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: %s", ErrNotMember, user)
+	case !m.Role.Guest:
+		return ErrNotGuest
+	case len(projects) == 0:
+		return ErrNoProjects
+	}
+	m.Projects = normalize(append(slices.Clone(m.Projects), projects...))
+	w.Members[user] = m
+	return nil
+}
+
+// Remove ends user's membership. The owner cannot be removed.
+func (w *Workspace) Remove(user string) (Member, error) {
+	m, ok := w.Members[user]
+	if !ok {
+		return Member{}, fmt.Errorf("%w: %s", ErrNotMember, user)
+	}
+	if user == w.Owner {
+		return Member{}, ErrOwner
+	}
+	delete(w.Members, user)
+	if w.BillingContact == user {
+		w.BillingContact = w.Owner
+	}
+	return m, nil
+}
+
+// Transfer makes the admin to the owner; the previous owner takes to's former
+// role, which is an admin role. Nothing else changes, except that the billing
+// contact follows the ownership.
+func (w *Workspace) Transfer(to string, now time.Time) error {
+	m, ok := w.Members[to]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: %s", ErrNotMember, to)
+	case to == w.Owner:
+		return fmt.Errorf("%w: %s already owns the workspace", ErrInvalid, to)
+	case m.Role == nil || !m.Role.Admin || m.Role.Guest:
+		return fmt.Errorf("%w: %s is %s", ErrNotAdmin, to, m.Role)
+	}
+	prev := w.Members[w.Owner]
+	prev.SeatSince, m.SeatSince = seatSince(prev, m.Role, now), seatSince(m, prev.Role, now)
+	prev.Role, m.Role = m.Role, prev.Role
+	w.Members[w.Owner], w.Members[to] = prev, m
+	w.Owner, w.BillingContact = to, to
+	return nil
+}
+
+// Check verifies the invariants and returns every violation.
+func (w *Workspace) Check() error {
+	var errs []error
+	owner, ok := w.Members[w.Owner]
+	if !ok || owner.Role == nil || !owner.Role.Owner {
+		errs = append(errs, fmt.Errorf("owner %q is not a member holding the owner role", w.Owner))
+	}
+	if _, ok := w.Members[w.BillingContact]; !ok {
+		errs = append(errs, fmt.Errorf("billing contact %q is not a member", w.BillingContact))
+	}
+	for _, u := range slices.Sorted(maps.Keys(w.Members)) {
+		m := w.Members[u]
+		switch {
+		case m.User != u:
+			errs = append(errs, fmt.Errorf("member %q recorded as %q", u, m.User))
+		case m.Role == nil:
+			errs = append(errs, fmt.Errorf("member %q has no role", u))
+		case m.Role.Owner && u != w.Owner:
+			errs = append(errs, fmt.Errorf("member %q holds the owner role but does not own the workspace", u))
+		case !w.Plan.Offers(m.Role):
+			errs = append(errs, fmt.Errorf("member %q holds %s, which plan %s does not offer", u, m.Role.Name, w.Plan))
+		case m.Role.Guest != (len(m.Projects) > 0):
+			errs = append(errs, fmt.Errorf("member %q is %s with %d projects", u, m.Role.Name, len(m.Projects)))
+		case m.Role.Seat == m.SeatSince.IsZero():
+			errs = append(errs, fmt.Errorf("member %q is %s with seat since %v", u, m.Role.Name, m.SeatSince))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: workspace %s: %w", ErrInvalid, w.ID, errors.Join(errs...))
+	}
+	return nil
+}
+
+// Clone returns a deep copy of w, so a failed mutation can be discarded.
+func (w *Workspace) Clone() *Workspace {
+	c := *w
+	c.Members = make(map[string]Member, len(w.Members))
+	for u, m := range w.Members {
+		m.Projects = slices.Clone(m.Projects)
+		c.Members[u] = m
+	}
+	return &c
+}
