@@ -1,0 +1,119 @@
+package charter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/charterhq/charter/storage"
+)
+
+// Event types recorded by the Service.
+const (
+	EventWorkspaceCreated  = "workspace.created"
+	EventWorkspaceShared   = "workspace.shared" // a personal workspace became shared
+	EventWorkspaceRenamed  = "workspace.renamed"
+	EventPlanChanged       = "workspace.plan_changed"
+	EventSettingsChanged   = "workspace.settings_changed"
+	EventWorkspaceDeleted  = "workspace.deleted"
+	EventInvitationCreated = "invitation.created"
+	EventInvitationRevoked = "invitation.revoked"
+	EventMemberAdded       = "member.added" // by accepting an invitation or link
+	EventMemberRoleChanged = "member.role_changed"
+	EventMemberRemoved     = "member.removed"
+	EventMemberLeft        = "member.left"
+	EventGuestGranted      = "guest.granted" // a guest got another project
+	EventOwnerTransferred  = "ownership.transferred"
+	EventSeatCharged       = "seat.charged"  // Amount: the seat price charged
+	EventSeatCredited      = "seat.credited" // Amount: the pro-rata invoice credit
+	EventCreditsFunded     = "credits.funded"
+	EventAllowanceSet      = "credits.allowance_set"
+	EventCoinsEarned       = "coins.earned"
+)
+
+// Event is one entry of the audit trail. Events are written in the same
+// transaction as the change they record, and read in order by Seq.
+type Event struct {
+	// Seq orders all events of a store: gapless and increasing in commit
+	// order, so a reader that keeps the last Seq it processed handles each
+	// event exactly once.
+	Seq       int64
+	Workspace string
+	Actor     string
+	Type      string
+	// Subject is the user or invitation the event is about.
+	Subject string
+	// Before and After are JSON of the changed state, or empty.
+	Before, After json.RawMessage
+	// Amount and Currency carry seat charges and credits, in integer minor
+	// units, and credit amounts.
+	Amount   int64
+	Currency string
+	Time     time.Time
+}
+
+// Events returns up to limit events with Seq > after, in order; of one
+// workspace when workspace is not "". It is meant for the embedding service's
+// own workers (audit export, billing), not for end users: it checks no actor.
+func (s *Service) Events(ctx context.Context, workspace string, after int64, limit int) ([]Event, error) {
+	if limit <= 0 || limit > 10000 {
+		return nil, invalid("event limit %d outside 1..10000", limit)
+	}
+	var out []Event
+	err := s.view(ctx, func(tx storage.Tx) error {
+		es, err := tx.Events(ctx, workspace, after, limit)
+		for _, e := range es {
+			out = append(out, Event{
+				Seq: e.Seq, Workspace: e.Workspace, Actor: e.Actor, Type: e.Type, Subject: e.Subject,
+				Before: raw(e.Before), After: raw(e.After), Amount: e.Amount, Currency: e.Currency, Time: e.Time,
+			})
+		}
+		return err
+	})
+	return out, err
+}
+
+func raw(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+// event is an event under construction.
+type event struct {
+	Type, Subject string
+	Before, After any
+	Amount        int64
+	Currency      string
+}
+
+func (s *Service) record(ctx context.Context, tx storage.Tx, ws, actor string, now time.Time, e event) error {
+	enc := func(v any) (string, error) {
+		if v == nil {
+			return "", nil
+		}
+		b, err := json.Marshal(v)
+		return string(b), err
+	}
+	before, err := enc(e.Before)
+	if err != nil {
+		return fmt.Errorf("charter: encoding event: %w", err)
+	}
+	after, err := enc(e.After)
+	if err != nil {
+		return fmt.Errorf("charter: encoding event: %w", err)
+	}
+	_, err = tx.AppendEvent(ctx, storage.Event{
+		Workspace: ws, Actor: actor, Type: e.Type, Subject: e.Subject,
+		Before: before, After: after, Amount: e.Amount, Currency: e.Currency, Time: now,
+	})
+	return err
+}
+
+// memberState is how events show a membership.
+type memberState struct {
+	Role     string   `json:"role"`
+	Projects []string `json:"projects,omitempty"`
+}

@@ -1,0 +1,789 @@
+package charter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/charterhq/charter/credits"
+	"github.com/charterhq/charter/plan"
+	"github.com/charterhq/charter/policy"
+	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
+)
+
+// pool is a credit pool loaded in a transaction, with what it was loaded
+// from, so the save writes only what changed.
+type pool struct {
+	p       credits.Pool
+	header  storage.Pool
+	grants  map[string]storage.Grant
+	entries []credits.Entry // written since the load
+}
+
+// grantOf returns the plan's periodic grant of currency, or a grant with no
+// period (which only expires lots) when the plan has none.
+func grantOf(p *plan.Plan, currency string) plan.Grant {
+	if g, ok := p.Grant(currency); ok {
+		return g
+	}
+	return plan.Grant{Currency: currency}
+}
+
+// loadPool reads the pool of currency (locking it in an Update) and brings it
+// to the period containing now, exactly once per period: the pool header's
+// period, read under the lock, says which resets were applied. found is false
+// when the workspace has no such pool.
+func (s *Service) loadPool(ctx context.Context, tx storage.Tx, w *workspace.Workspace, currency string, now time.Time) (*pool, bool, error) {
+	h, err := tx.Pool(ctx, w.ID, currency)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	gs, err := tx.Grants(ctx, w.ID, currency)
+	if err != nil {
+		return nil, false, err
+	}
+	pl := &pool{header: h, grants: make(map[string]storage.Grant, len(gs))}
+	pl.p = credits.Pool{Currency: currency, Started: h.Started, Period: h.Period}
+	for _, g := range gs {
+		pl.grants[g.ID] = g
+		src, err := credits.ParseSource(g.Source)
+		if err != nil {
+			return nil, false, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
+		}
+		pl.p.Grants = append(pl.p.Grants, credits.Grant{
+			ID: g.ID, Source: src, Amount: g.Amount, Remaining: g.Remaining,
+			Priority: g.Priority, Expires: g.Expires, Created: g.Created,
+		})
+	}
+	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
+	es, err := credits.Reset(&pl.p, grantOf(w.Plan, currency), w.Anchor, now)
+	if err != nil {
+		return nil, false, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
+	}
+	pl.entries = append(pl.entries, es...)
+	return pl, true, nil
+}
+
+// savePool writes the lots that changed, the header (version-checked) and the
+// journal entries, if anything changed.
+func (s *Service) savePool(ctx context.Context, tx storage.Tx, wsID string, pl *pool) error {
+	if len(pl.entries) == 0 {
+		return nil
+	}
+	live := make(map[string]bool, len(pl.p.Grants))
+	for _, g := range pl.p.Grants {
+		live[g.ID] = true
+		sg := storage.Grant{
+			Workspace: wsID, Currency: pl.p.Currency, ID: g.ID, Source: g.Source.String(),
+			Amount: g.Amount, Remaining: g.Remaining, Priority: g.Priority, Expires: g.Expires, Created: g.Created,
+		}
+		if old, ok := pl.grants[g.ID]; ok && old == sg {
+			continue
+		}
+		if err := tx.PutGrant(ctx, sg); err != nil {
+			return err
+		}
+	}
+	for id := range pl.grants {
+		if !live[id] {
+			if err := tx.DeleteGrant(ctx, wsID, pl.p.Currency, id); err != nil {
+				return err
+			}
+		}
+	}
+	h := pl.header
+	h.Started, h.Period, h.Version = pl.p.Started, pl.p.Period, h.Version+1
+	if err := tx.UpdatePool(ctx, h); err != nil {
+		return err
+	}
+	es := make([]storage.Entry, len(pl.entries))
+	for i, e := range pl.entries {
+		es[i] = storage.Entry{
+			Workspace: wsID, Currency: e.Currency, Kind: e.Kind.String(), Grant: e.Grant, Amount: e.Amount,
+			Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: e.Time, Expires: e.Expires,
+		}
+	}
+	pl.entries = nil
+	return tx.AppendEntries(ctx, es)
+}
+
+// openPools creates the pools w should have and does not: one per currency
+// that exists in w's kind and that w's plan grants or that has a starting
+// grant, which a new pool receives (seed 002: a new shared workspace starts
+// with 5 coins).
+func (s *Service) openPools(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor string, now time.Time) error {
+	for _, c := range s.policy.Currencies() {
+		if !c.Kinds.Has(w.Kind) {
+			continue
+		}
+		if _, grants := w.Plan.Grant(c.Name); !grants && c.Initial <= 0 {
+			continue
+		}
+		_, err := tx.Pool(ctx, w.ID, c.Name)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		if err := tx.CreatePool(ctx, storage.Pool{Workspace: w.ID, Currency: c.Name}); err != nil {
+			return err
+		}
+		if c.Initial <= 0 {
+			continue
+		}
+		pl, _, err := s.loadPool(ctx, tx, w, c.Name, now)
+		if err != nil {
+			return err
+		}
+		es, err := credits.Initial(&pl.p, c.Initial, now)
+		if err != nil {
+			return fmt.Errorf("charter: initial %s: %w", c.Name, err)
+		}
+		pl.entries = append(pl.entries, es...)
+		if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// currency returns the policy's currency and checks that it exists in w.
+func (s *Service) currency(w *workspace.Workspace, name, op string) (*policy.Currency, error) {
+	c := s.policy.Currency(name)
+	if c == nil {
+		return nil, invalid("unknown currency %q", name)
+	}
+	if !c.Kinds.Has(w.Kind) {
+		return nil, &ForbiddenError{Op: op, Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: op + " " + name}}
+	}
+	return c, nil
+}
+
+// Balance is a pool's state as a member sees it.
+type Balance struct {
+	Currency string
+	// Available is what can be spent now.
+	Available int64
+	// Period is the current period's index, counted from the workspace's
+	// subscription start; PeriodStart and ResetsAt bound it (both zero when
+	// the plan grants this currency no periods).
+	Period              int64
+	PeriodStart, ResetsAt time.Time
+	// Allowance is the actor's allowance in this period, if any: its amount
+	// and what is left of it.
+	Allowance, AllowanceLeft int64
+	HasAllowance             bool
+}
+
+// Balance returns the balance of currency in the workspace, for any member.
+// Reading it applies a due period reset, exactly once, like a spend does.
+func (s *Service) Balance(ctx context.Context, actor, id, currency string) (Balance, error) {
+	var b Balance
+	read := func(tx storage.Tx, persist bool) error {
+		w, found, err := s.access(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return errNoWorkspace(id)
+		}
+		if _, err := s.currency(w, currency, "balance"); err != nil {
+			return err
+		}
+		now := s.clock()
+		pl, ok, err := s.loadPool(ctx, tx, w, currency, now)
+		if err != nil {
+			return err
+		}
+		b = Balance{Currency: currency}
+		if !ok {
+			return nil
+		}
+		b.Available, b.Period = pl.p.Balance(now), pl.p.CurrentPeriod()
+		if g := grantOf(w.Plan, currency); !g.Every.IsZero() {
+			b.PeriodStart, b.ResetsAt = g.Every.Bounds(w.Anchor, now)
+		}
+		a, err := tx.Allowance(ctx, id, currency, actor)
+		if err == nil {
+			ca := allowance(a)
+			b.HasAllowance, b.Allowance, b.AllowanceLeft = true, a.Amount, ca.Left(b.Period)
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		if len(pl.entries) > 0 && !persist {
+			return errResetDue
+		}
+		return s.savePool(ctx, tx, id, pl)
+	}
+	err := s.view(ctx, func(tx storage.Tx) error { return read(tx, false) })
+	if errors.Is(err, errResetDue) {
+		// A period boundary passed: apply its reset for good, under the lock.
+		err = s.update(ctx, func(tx storage.Tx) error { return read(tx, true) })
+	}
+	return b, err
+}
+
+// errResetDue tells Balance to retry in a read-write transaction.
+var errResetDue = errors.New("charter: reset due")
+
+func allowance(a storage.Allowance) credits.Allowance {
+	return credits.Allowance{Member: a.Member, Amount: a.Amount, Period: a.Period, Spent: a.Spent}
+}
+
+// Receipt is the result of a spend, earning or top-up, as first applied; a
+// retry with the same idempotency key returns it again.
+type Receipt struct {
+	Key      string
+	Action   string
+	Member   string
+	Currency string
+	Amount   int64 // credits taken (spend) or added (earn, fund)
+	Period   int64
+	Time     time.Time
+	// Lots are the grant lots a spend burned, so it can be refunded to
+	// them.
+	Lots []Lot
+	// Refunded is set on the receipt of a refund.
+	Refunded bool
+}
+
+// Lot is the part of a spend taken from one grant lot.
+type Lot struct {
+	Grant  string
+	Amount int64
+}
+
+// idempotent runs apply once per (workspace, key): a retry with the same
+// fingerprint returns the stored receipt; a different fingerprint is
+// ErrIdempotencyMismatch.
+func (s *Service) idempotent(ctx context.Context, tx storage.Tx, wsID, key, fingerprint string, apply func() (Receipt, error)) (Receipt, error) {
+	if key == "" || len(key) > 200 {
+		return Receipt{}, invalid("idempotency key must have 1 to 200 bytes")
+	}
+	rec, err := tx.Idempotency(ctx, wsID, key)
+	if err == nil {
+		if rec.Fingerprint != fingerprint {
+			return Receipt{}, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, key)
+		}
+		var r Receipt
+		if err := json.Unmarshal([]byte(rec.Result), &r); err != nil {
+			return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", key, err)
+		}
+		return r, nil
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return Receipt{}, err
+	}
+	r, err := apply()
+	if err != nil {
+		return Receipt{}, err
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return r, tx.PutIdempotency(ctx, storage.Idempotency{Workspace: wsID, Key: key, Fingerprint: fingerprint, Result: string(b), Created: r.Time})
+}
+
+// updateKeyed runs a keyed operation, retrying once when a concurrent request
+// with the same key won the race to store it: the retry finds its receipt.
+func (s *Service) updateKeyed(ctx context.Context, fn func(tx storage.Tx) error) error {
+	err := s.store.Update(ctx, fn)
+	if errors.Is(err, storage.ErrExists) {
+		err = s.store.Update(ctx, fn)
+	}
+	return fromStorage(err)
+}
+
+// Spend charges actor for performing action in the workspace: it authorizes
+// the action with the policy, takes the action's cost (from the policy) from
+// the pool and from actor's allowance, and applies once per idempotency key:
+// a retry with the same key returns the first receipt; the same key with a
+// different request is ErrIdempotencyMismatch. Out of credits is
+// ErrInsufficientCredits (an *credits.InsufficientError inside), past the
+// allowance ErrAllowanceExceeded.
+func (s *Service) Spend(ctx context.Context, actor, id, action, key string) (Receipt, error) {
+	a := s.policy.Action(action)
+	if a == nil {
+		return Receipt{}, invalid("unknown action %q", action)
+	}
+	if a.Cost.Amount <= 0 {
+		return Receipt{}, invalid("action %s costs nothing", action)
+	}
+	var out Receipt
+	err := s.updateKeyed(ctx, func(tx storage.Tx) error {
+		w, found, err := s.access(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return errNoWorkspace(id)
+		}
+		fp := "spend\x00" + actor + "\x00" + action
+		out, err = s.idempotent(ctx, tx, id, key, fp, func() (Receipt, error) {
+			if d := a.Decide(actor, w, ""); !d.Allowed {
+				return Receipt{}, &ForbiddenError{Op: "spend", Decision: d}
+			}
+			return s.debit(ctx, tx, w, actor, a.Cost.Currency, a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key})
+		})
+		return err
+	})
+	return out, err
+}
+
+// Pay spends amount of currency (seed 002: coins, in a store transaction),
+// where the policy lets actor manage coins. Idempotent per key like Spend.
+func (s *Service) Pay(ctx context.Context, actor, id, currency string, amount int64, key string) (Receipt, error) {
+	return s.coins(ctx, actor, id, currency, amount, key, "pay")
+}
+
+// Earn adds amount of currency the workspace earned (seed 002: coins from a
+// sale), where the policy lets actor manage coins. Idempotent per key.
+func (s *Service) Earn(ctx context.Context, actor, id, currency string, amount int64, key string) (Receipt, error) {
+	return s.coins(ctx, actor, id, currency, amount, key, "earn")
+}
+
+func (s *Service) coins(ctx context.Context, actor, id, currency string, amount int64, key, op string) (Receipt, error) {
+	if amount <= 0 {
+		return Receipt{}, invalid("%s of %d: amount must be positive", op, amount)
+	}
+	var out Receipt
+	err := s.updateKeyed(ctx, func(tx storage.Tx) error {
+		w, found, err := s.access(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return errNoWorkspace(id)
+		}
+		fp := op + "\x00" + actor + "\x00" + currency + "\x00" + strconv.FormatInt(amount, 10)
+		out, err = s.idempotent(ctx, tx, id, key, fp, func() (Receipt, error) {
+			if err := s.authorize(w, actor, policy.OpManageCoins, ""); err != nil {
+				return Receipt{}, err
+			}
+			if _, err := s.currency(w, currency, op); err != nil {
+				return Receipt{}, err
+			}
+			m := credits.Meta{Member: actor, Action: op, Key: key}
+			if op == "pay" {
+				return s.debit(ctx, tx, w, actor, currency, amount, m)
+			}
+			return s.credit(ctx, tx, w, actor, currency, amount, time.Time{}, m, EventCoinsEarned)
+		})
+		return err
+	})
+	return out, err
+}
+
+// debit takes amount from the pool and the member's allowance.
+func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, m credits.Meta) (Receipt, error) {
+	mem := w.Members[actor]
+	if !mem.Role.Spends {
+		return Receipt{}, &ForbiddenError{Op: "spend", Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: mem.Role.Name, Plan: w.Plan.Name, Action: m.Action}}
+	}
+	if _, err := s.currency(w, currency, "spend"); err != nil {
+		return Receipt{}, err
+	}
+	now := s.clock()
+	pl, ok, err := s.loadPool(ctx, tx, w, currency, now)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if !ok {
+		return Receipt{}, fmt.Errorf("%w: %w", ErrInsufficientCredits, &credits.InsufficientError{Currency: currency, Needed: amount})
+	}
+	var allow *credits.Allowance
+	sa, err := tx.Allowance(ctx, w.ID, currency, actor)
+	switch {
+	case err == nil:
+		a := allowance(sa)
+		allow = &a
+	case !errors.Is(err, storage.ErrNotFound):
+		return Receipt{}, err
+	}
+	es, err := credits.Spend(&pl.p, allow, grantOf(w.Plan, currency).RequireAllowance, amount, now, m)
+	switch {
+	case errors.Is(err, credits.ErrInsufficientCredits):
+		return Receipt{}, fmt.Errorf("%w: %w", ErrInsufficientCredits, err)
+	case errors.Is(err, credits.ErrAllowanceExceeded), errors.Is(err, credits.ErrNoAllowance):
+		return Receipt{}, fmt.Errorf("%w: %w", ErrAllowanceExceeded, err)
+	case err != nil:
+		return Receipt{}, invalid("%v", err)
+	}
+	pl.entries = append(pl.entries, es...)
+	if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
+		return Receipt{}, err
+	}
+	if allow != nil {
+		sa.Period, sa.Spent = allow.Period, allow.Spent
+		if err := tx.PutAllowance(ctx, sa); err != nil {
+			return Receipt{}, err
+		}
+	}
+	r := Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now}
+	for _, e := range es {
+		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: -e.Amount})
+	}
+	return r, nil
+}
+
+// credit adds a lot of amount to the pool, creating the pool if needed.
+func (s *Service) credit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, expires time.Time, m credits.Meta, typ string) (Receipt, error) {
+	now := s.clock()
+	pl, ok, err := s.loadPool(ctx, tx, w, currency, now)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if !ok {
+		if err := tx.CreatePool(ctx, storage.Pool{Workspace: w.ID, Currency: currency}); err != nil {
+			return Receipt{}, err
+		}
+		if pl, _, err = s.loadPool(ctx, tx, w, currency, now); err != nil {
+			return Receipt{}, err
+		}
+	}
+	lot := "key:" + m.Key
+	var es []credits.Entry
+	if typ == EventCoinsEarned {
+		es, err = credits.Earn(&pl.p, lot, amount, now, m)
+	} else {
+		es, err = credits.TopUp(&pl.p, lot, amount, expires, now, m)
+	}
+	if err != nil {
+		return Receipt{}, invalid("%v", err)
+	}
+	pl.entries = append(pl.entries, es...)
+	if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
+		return Receipt{}, err
+	}
+	if err := s.record(ctx, tx, w.ID, actor, now, event{Type: typ, Subject: lot, Amount: amount, Currency: currency}); err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now,
+		Lots: []Lot{{Grant: lot, Amount: amount}}}, nil
+}
+
+// Fund tops up the pool of currency with amount credits, expiring at expires
+// (never when zero), where the policy lets actor fund credits (seed 004:
+// admins fund the credit pool). Idempotent per key.
+func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount int64, expires time.Time, key string) (Receipt, error) {
+	if amount <= 0 {
+		return Receipt{}, invalid("fund of %d: amount must be positive", amount)
+	}
+	var out Receipt
+	err := s.updateKeyed(ctx, func(tx storage.Tx) error {
+		w, found, err := s.access(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return errNoWorkspace(id)
+		}
+		fp := "fund\x00" + currency + "\x00" + strconv.FormatInt(amount, 10) + "\x00" + expires.UTC().Format(time.RFC3339Nano)
+		out, err = s.idempotent(ctx, tx, id, key, fp, func() (Receipt, error) {
+			if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
+				return Receipt{}, err
+			}
+			if _, err := s.currency(w, currency, "fund"); err != nil {
+				return Receipt{}, err
+			}
+			return s.credit(ctx, tx, w, actor, currency, amount, expires, credits.Meta{Member: actor, Action: "fund", Key: key}, EventCreditsFunded)
+		})
+		return err
+	})
+	return out, err
+}
+
+// Refund reverses the spend made under key, lot by lot, and gives back the
+// spender's allowance in the spend's period. The spender or anyone the policy
+// lets fund credits may refund. It applies once: a repeated refund returns the
+// refund's receipt. Credits of a lot that expired or closed since are not
+// returned.
+func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, error) {
+	var out Receipt
+	err := s.updateKeyed(ctx, func(tx storage.Tx) error {
+		w, found, err := s.access(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return errNoWorkspace(id)
+		}
+		rec, err := tx.Idempotency(ctx, id, key)
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%w: spend %q", ErrNotFound, key)
+		}
+		if err != nil {
+			return err
+		}
+		var spend Receipt
+		if err := json.Unmarshal([]byte(rec.Result), &spend); err != nil {
+			return fmt.Errorf("charter: stored receipt of key %q: %w", key, err)
+		}
+		if spend.Refunded || spend.Action == "fund" || spend.Action == "earn" {
+			return invalid("key %q is not a spend", key)
+		}
+		if actor != spend.Member {
+			if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
+				return err
+			}
+		}
+		out, err = s.idempotent(ctx, tx, id, "refund:"+key, "refund", func() (Receipt, error) {
+			return s.refund(ctx, tx, w, actor, spend)
+		})
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor string, spend Receipt) (Receipt, error) {
+	now := s.clock()
+	pl, ok, err := s.loadPool(ctx, tx, w, spend.Currency, now)
+	if err != nil {
+		return Receipt{}, err
+	}
+	r := Receipt{Key: spend.Key, Action: spend.Action, Member: spend.Member, Currency: spend.Currency, Period: spend.Period, Time: now, Refunded: true}
+	if !ok {
+		return r, nil
+	}
+	var allow *credits.Allowance
+	sa, err := tx.Allowance(ctx, w.ID, spend.Currency, spend.Member)
+	switch {
+	case err == nil:
+		a := allowance(sa)
+		allow = &a
+	case !errors.Is(err, storage.ErrNotFound):
+		return Receipt{}, err
+	}
+	m := credits.Meta{Member: spend.Member, Action: spend.Action, Key: spend.Key}
+	var burned []credits.Entry
+	for _, l := range spend.Lots {
+		burned = append(burned, credits.Entry{Kind: credits.KindSpend, Currency: spend.Currency, Grant: l.Grant, Amount: -l.Amount,
+			Member: m.Member, Action: m.Action, Key: m.Key, Period: spend.Period})
+	}
+	es, err := credits.Refund(&pl.p, allow, burned, now)
+	if err != nil {
+		return Receipt{}, invalid("%v", err)
+	}
+	pl.entries = append(pl.entries, es...)
+	if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
+		return Receipt{}, err
+	}
+	if allow != nil {
+		sa.Period, sa.Spent = allow.Period, allow.Spent
+		if err := tx.PutAllowance(ctx, sa); err != nil {
+			return Receipt{}, err
+		}
+	}
+	for _, e := range es {
+		r.Amount += e.Amount
+		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: e.Amount})
+	}
+	return r, nil
+}
+
+// SetAllowance sets member's allowance of currency per period (seed 004:
+// admins set per-member allowances). The member's role must spend credits.
+// What the member already spent this period still counts.
+func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency string, amount int64) error {
+	if amount < 0 {
+		return invalid("negative allowance %d", amount)
+	}
+	return s.update(ctx, func(tx storage.Tx) error {
+		l, err := s.load(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		w := l.ws
+		if err := s.authorize(w, actor, policy.OpSetAllowance, ""); err != nil {
+			return err
+		}
+		m, ok := w.Members[member]
+		if !ok {
+			return fmt.Errorf("%w: member %q", ErrNotFound, member)
+		}
+		if !m.Role.Spends {
+			return invalid("role %s does not spend credits, so it has no allowance", m.Role.Name)
+		}
+		if _, err := s.currency(w, currency, "set_allowance"); err != nil {
+			return err
+		}
+		now := s.clock()
+		pl, ok, err := s.loadPool(ctx, tx, w, currency, now)
+		if err != nil {
+			return err
+		}
+		period := int64(0)
+		if ok {
+			period = pl.p.CurrentPeriod()
+			if err := s.savePool(ctx, tx, id, pl); err != nil {
+				return err
+			}
+		}
+		a, err := tx.Allowance(ctx, id, currency, member)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			a = storage.Allowance{Workspace: id, Currency: currency, Member: member, Period: period}
+		case err != nil:
+			return err
+		}
+		before := a.Amount
+		a.Amount = amount
+		if err := tx.PutAllowance(ctx, a); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, id, actor, now, event{Type: EventAllowanceSet, Subject: member, Currency: currency,
+			Before: map[string]int64{"amount": before}, After: map[string]int64{"amount": amount}, Amount: amount})
+	})
+}
+
+// dropAllowances deletes user's allowances in every pool of the workspace.
+func (s *Service) dropAllowances(ctx context.Context, tx storage.Tx, id, user string) error {
+	pools, err := tx.Pools(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, p := range pools {
+		if err := tx.DeleteAllowance(ctx, id, p.Currency, user); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SpendTable returns what each member spent of currency per period (seed
+// 001: "View credit spend table"), for those the policy lets view it.
+func (s *Service) SpendTable(ctx context.Context, actor, id, currency string) ([]credits.SpendRow, error) {
+	es, err := s.Journal(ctx, actor, id, currency)
+	if err != nil {
+		return nil, err
+	}
+	return credits.SpendTable(es), nil
+}
+
+// Journal returns the pool's whole journal, for those the policy lets view
+// the spend table. Balances are projections of it (see credits.Replay).
+func (s *Service) Journal(ctx context.Context, actor, id, currency string) ([]credits.Entry, error) {
+	var out []credits.Entry
+	err := s.view(ctx, func(tx storage.Tx) error {
+		w, found, err := s.access(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return errNoWorkspace(id)
+		}
+		if err := s.authorize(w, actor, policy.OpViewSpend, ""); err != nil {
+			return err
+		}
+		out, err = journal(ctx, tx, id, currency)
+		return err
+	})
+	return out, err
+}
+
+func journal(ctx context.Context, tx storage.Tx, id, currency string) ([]credits.Entry, error) {
+	var out []credits.Entry
+	for after := int64(0); ; {
+		es, err := tx.Entries(ctx, id, currency, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			k, err := credits.ParseKind(e.Kind)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, credits.Entry{Kind: k, Currency: e.Currency, Grant: e.Grant, Amount: e.Amount,
+				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: e.Time, Expires: e.Expires})
+			after = e.Seq
+		}
+		if len(es) < 1000 {
+			return out, nil
+		}
+	}
+}
+
+// Sweep applies every due period reset and expiry to the workspace's pools,
+// as reads and spends do lazily; a job may call it after each period
+// boundary. Each reset still happens exactly once.
+func (s *Service) Sweep(ctx context.Context, id string) error {
+	return s.update(ctx, func(tx storage.Tx) error {
+		h, err := tx.Workspace(ctx, id)
+		if err != nil {
+			return err
+		}
+		w := s.snapshot(h)
+		pools, err := tx.Pools(ctx, id)
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		for _, p := range pools {
+			pl, ok, err := s.loadPool(ctx, tx, w, p.Currency, now)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if err := s.savePool(ctx, tx, id, pl); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// creditDecision denies an allowed action with a cost that the pool or the
+// actor's allowance cannot pay for, and fills in the pool's state.
+func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor string, a *policy.Action, d *Decision) error {
+	now := s.clock()
+	cur := a.Cost.Currency
+	d.Currency = cur
+	if g := grantOf(w.Plan, cur); !g.Every.IsZero() {
+		_, d.ResetsAt = g.Every.Bounds(w.Anchor, now)
+	}
+	if m := w.Members[actor]; !m.Role.Spends {
+		d.Allowed, d.Reason = false, policy.RoleLacksAction
+		return nil
+	}
+	if c := s.policy.Currency(cur); c == nil || !c.Kinds.Has(w.Kind) {
+		d.Allowed, d.Reason = false, policy.WrongKind
+		return nil
+	}
+	pl, ok, err := s.loadPool(ctx, tx, w, cur, now)
+	if err != nil {
+		return err
+	}
+	if ok {
+		d.Balance = pl.p.Balance(now)
+	}
+	if d.Balance < a.Cost.Amount {
+		d.Allowed, d.Reason = false, policy.InsufficientCredits
+		return nil
+	}
+	sa, err := tx.Allowance(ctx, w.ID, cur, actor)
+	switch {
+	case err == nil:
+		ca := allowance(sa)
+		if ca.Left(pl.p.CurrentPeriod()) < a.Cost.Amount {
+			d.Allowed, d.Reason = false, policy.OutsideAllowance
+		}
+	case errors.Is(err, storage.ErrNotFound):
+		if grantOf(w.Plan, cur).RequireAllowance {
+			d.Allowed, d.Reason = false, policy.OutsideAllowance
+		}
+	default:
+		return err
+	}
+	return nil
+}
