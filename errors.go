@@ -99,7 +99,9 @@ func (e *DowngradeError) Error() string {
 
 // Is makes errors.Is(err, ErrInvalid) and errors.Is(err, ErrLimitExceeded)
 // true.
-func (e *DowngradeError) Is(target error) bool { return target == ErrInvalid || target == ErrLimitExceeded }
+func (e *DowngradeError) Is(target error) bool {
+	return target == ErrInvalid || target == ErrLimitExceeded
+}
 
 // invalid returns an ErrInvalid with a message.
 func invalid(format string, args ...any) error {

@@ -176,7 +176,7 @@ type Balance struct {
 	// Period is the current period's index, counted from the workspace's
 	// subscription start; PeriodStart and ResetsAt bound it (both zero when
 	// the plan grants this currency no periods).
-	Period              int64
+	Period                int64
 	PeriodStart, ResetsAt time.Time
 	// Allowance is the actor's allowance in this period, if any: its amount
 	// and what is left of it.
