@@ -51,6 +51,9 @@ type ForbiddenError struct {
 }
 
 func (e *ForbiddenError) Error() string {
+	if e.Decision.Reason == policy.UnknownAction && e.Decision.Action == "" {
+		return fmt.Sprintf("charter: %s forbidden: the policy maps no action to %s", e.Op, e.Op)
+	}
 	return fmt.Sprintf("charter: %s forbidden: %v", e.Op, e.Decision)
 }
 

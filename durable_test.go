@@ -1,0 +1,4 @@
+package charter_test
+
+// durableBackends lists the persistent backends; see backends.
+func durableBackends() []backend { return nil }
