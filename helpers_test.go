@@ -101,3 +101,5 @@ var ctx = context.Background()
 
 type workspaceT = workspace.Workspace
 type creditsRow = credits.SpendRow
+
+func memoryStore() storage.Store { return memory.New() }

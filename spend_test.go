@@ -1,0 +1,190 @@
+package charter_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/charterhq/charter"
+	"github.com/charterhq/charter/credits"
+	"github.com/charterhq/charter/policy"
+	"github.com/charterhq/charter/storage"
+)
+
+// spendPool makes a workspace of the credit-pool policy (seed 004) whose
+// pool holds n credits and whose members adm and edi may spend all of them.
+func spendPool(tb testing.TB, s *charter.Service, n int64) string {
+	tb.Helper()
+	id := must[*workspaceT](tb)(s.CreateWorkspace(ctx, "own", "Pool", "")).ID
+	join(tb, s, "own", id, "adm", "admin")
+	join(tb, s, "own", id, "edi", "editor")
+	if n > 0 {
+		must[charter.Receipt](tb)(s.Fund(ctx, "own", id, "credits", n, time.Time{}, "fund"))
+	}
+	for _, m := range []string{"own", "adm", "edi"} {
+		check(tb, s.SetAllowance(ctx, "own", id, m, "credits", 1<<40))
+	}
+	return id
+}
+
+// TestConcurrentSpends races 64 goroutines of 1,000 spends each against a
+// pool of n credits, every key used twice: exactly n are spent, the balance
+// ends at 0, each key is applied once, and the journal agrees.
+func TestConcurrentSpends(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
+		const n, workers = 5000, 64
+		perWorker := 1000
+		if testing.Short() || !isMemory(t) {
+			perWorker = 100
+		}
+		c := newClock()
+		s := newService(t, "credit-pool", open(t), c)
+		id := spendPool(t, s, n)
+		var ok, insufficient atomic.Int64
+		receipts := sync.Map{}
+		var wg sync.WaitGroup
+		actors := []string{"own", "adm", "edi"}
+		for g := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range perWorker {
+					// Keys repeat across goroutine pairs: half are retries.
+					k := fmt.Sprintf("k%d-%d", g/2, i)
+					actor := actors[(g/2)%len(actors)]
+					r, err := s.Spend(ctx, actor, id, "create_visuals", k)
+					switch {
+					case err == nil:
+						if prev, loaded := receipts.LoadOrStore(k, r); loaded && prev.(charter.Receipt).Time != r.Time {
+							t.Errorf("key %s gave two receipts", k)
+						}
+						ok.Add(1)
+					case errors.Is(err, charter.ErrInsufficientCredits):
+						insufficient.Add(1)
+					case errors.Is(err, charter.ErrConflict):
+						// A retryable conflict changed nothing.
+					default:
+						t.Errorf("Spend: %v", err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		distinct := int64(0)
+		receipts.Range(func(any, any) bool { distinct++; return true })
+		want := min(int64(n), int64(workers/2*perWorker))
+		if distinct != want {
+			t.Errorf("%d distinct keys spent, want %d", distinct, want)
+		}
+		b := must[charter.Balance](t)(s.Balance(ctx, "own", id, "credits"))
+		if b.Available != int64(n)-want {
+			t.Errorf("balance %d, want %d", b.Available, int64(n)-want)
+		}
+		j := must[[]credits.Entry](t)(s.Journal(ctx, "own", id, "credits"))
+		if sum := credits.Sum(j); sum != b.Available {
+			t.Errorf("journal sums to %d, balance %d", sum, b.Available)
+		}
+		spends := map[string]int{}
+		for _, e := range j {
+			if e.Kind == credits.KindSpend {
+				spends[e.Key]++
+			}
+		}
+		for k, n := range spends {
+			if n != 1 {
+				t.Errorf("key %s has %d spend entries", k, n)
+			}
+		}
+		t.Logf("%d spends ok (%d distinct), %d refused for want of credits", ok.Load(), distinct, insufficient.Load())
+	})
+}
+
+func isMemory(t *testing.T) bool { return len(t.Name()) > 7 && t.Name()[len(t.Name())-7:] == "/memory" }
+
+// BenchmarkSpend measures Service.Spend on the in-memory store, uncontended
+// and with 2 and 8 goroutines, next to a baseline that only decrements an int
+// under a mutex. Report: the ratio of Spend to the baseline.
+func BenchmarkSpend(b *testing.B) {
+	for _, procs := range []int{1, 2, 8} {
+		b.Run(fmt.Sprintf("baseline/goroutines=%d", procs), func(b *testing.B) {
+			var mu sync.Mutex
+			balance := int64(b.N + 1)
+			b.SetParallelism(procs)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					mu.Lock()
+					if balance > 0 {
+						balance--
+					}
+					mu.Unlock()
+				}
+			})
+		})
+		b.Run(fmt.Sprintf("service/goroutines=%d", procs), func(b *testing.B) {
+			s := newService(b, "credit-pool", memoryStore(), newClock())
+			id := spendPool(b, s, int64(b.N)+1)
+			var seq atomic.Int64
+			b.SetParallelism(procs)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.Spend(ctx, "edi", id, "create_visuals", fmt.Sprint("k", seq.Add(1))); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkBalance shows that reading a balance does not grow with the
+// journal: it reads the pool's live lots, never the journal.
+func BenchmarkBalance(b *testing.B) {
+	for _, spends := range []int{10, 10000} {
+		b.Run(fmt.Sprintf("journal=%d", spends), func(b *testing.B) {
+			s := newService(b, "credit-pool", memoryStore(), newClock())
+			id := spendPool(b, s, int64(spends)+1)
+			for i := range spends {
+				must[charter.Receipt](b)(s.Spend(ctx, "edi", id, "create_visuals", fmt.Sprint("k", i)))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := s.Balance(ctx, "edi", id, "credits"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestDecideOutOfCredits follows seed 000: when the Space runs out of
+// credits, AI features are unavailable until the reset, and Decide says so
+// with the reset date.
+func TestDecideOutOfCredits(t *testing.T) {
+	c := newClock()
+	s := newService(t, "spaces", memoryStore(), c)
+	free := must[*workspaceT](t)(s.EnsurePersonal(ctx, "olivia")).ID
+	for i := 0; ; i++ {
+		_, err := s.Spend(ctx, "olivia", free, "use_ai_features", fmt.Sprint("k", i))
+		if errors.Is(err, charter.ErrInsufficientCredits) {
+			break
+		}
+		check(t, err)
+	}
+	d := must[charter.Decision](t)(s.Decide(ctx, "olivia", "use_ai_features", free, ""))
+	if d.Allowed || d.Reason != policy.InsufficientCredits || d.ResetsAt.IsZero() {
+		t.Fatalf("Decide = %+v, want InsufficientCredits with a reset date", d)
+	}
+	t.Log(d)
+	c.t = d.ResetsAt
+	if ok := must[bool](t)(s.Can(ctx, "olivia", "use_ai_features", free)); !ok {
+		t.Errorf("AI feature still unavailable after the reset on %s", d.ResetsAt)
+	}
+}
