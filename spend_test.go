@@ -183,7 +183,17 @@ func TestDecideOutOfCredits(t *testing.T) {
 		t.Fatalf("Decide = %+v, want InsufficientCredits with a reset date", d)
 	}
 	t.Log(d)
+	// An upgrade gives the difference between the plans' grants now, for the
+	// rest of the period; it expires with the period.
+	check(t, s.ChangePlan(ctx, "olivia", free, "pro"))
+	if b := must[charter.Balance](t)(s.Balance(ctx, "olivia", free, "ai_credits")); b.Available != 490 {
+		t.Errorf("after the upgrade %d AI credits, want 500 - 10 = 490", b.Available)
+	}
+	check(t, s.ChangePlan(ctx, "olivia", free, "free"))
 	c.t = d.ResetsAt
+	if b := must[charter.Balance](t)(s.Balance(ctx, "olivia", free, "ai_credits")); b.Available != 10 {
+		t.Errorf("next period on Free: %d AI credits, want 10 (the upgrade lot expired)", b.Available)
+	}
 	if ok := must[bool](t)(s.Can(ctx, "olivia", "use_ai_features", free)); !ok {
 		t.Errorf("AI feature still unavailable after the reset on %s", d.ResetsAt)
 	}

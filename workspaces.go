@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/plan"
 	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage"
@@ -319,8 +320,40 @@ func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) er
 				}
 			}
 		}
-		return s.openPools(ctx, tx, w, actor, now)
+		if err := s.openPools(ctx, tx, w, actor, now); err != nil {
+			return err
+		}
+		return s.upgradeGrants(ctx, tx, w, old, actor, now)
 	})
+}
+
+// upgradeGrants gives a workspace that moved to a plan granting more of a
+// currency per period the difference for the rest of the current period (seed
+// 000: "the Admin can upgrade the plan to increase the credits"), as a lot
+// that expires when the period ends. A downgrade takes nothing away; the new
+// grant applies from the next period.
+func (s *Service) upgradeGrants(ctx context.Context, tx storage.Tx, w *workspace.Workspace, old *plan.Plan, actor string, now time.Time) error {
+	for _, g := range w.Plan.Grants {
+		prev, ok := old.Grant(g.Currency)
+		if !ok || prev.Every != g.Every || g.Every.IsZero() || g.Amount <= prev.Amount {
+			continue
+		}
+		pl, found, err := s.loadPool(ctx, tx, w, g.Currency, now)
+		if err != nil || !found {
+			return err
+		}
+		_, end := g.Every.Bounds(w.Anchor, now)
+		lot := fmt.Sprintf("upgrade:%d", w.Version)
+		es, err := credits.TopUp(&pl.p, lot, g.Amount-prev.Amount, end, now, credits.Meta{Member: actor, Action: "change_plan"})
+		if err != nil {
+			return fmt.Errorf("charter: upgrade grant of %s: %w", g.Currency, err)
+		}
+		pl.entries = append(pl.entries, es...)
+		if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkPlanFits lists everything about w that plan p would not allow.

@@ -128,3 +128,24 @@ func TestRolloverCarry(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsePeriod checks that ParsePeriod never panics and that whatever it
+// accepts prints back to itself.
+func FuzzParsePeriod(f *testing.F) {
+	for _, s := range []string{"month", "1 month", "3 months", "7 days", "year", "0 days", "-1 week", "1000 years", "  2   weeks "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := plan.ParsePeriod(s)
+		if err != nil {
+			return
+		}
+		if p.IsZero() || p.N < 1 || p.N > 1000 {
+			t.Fatalf("ParsePeriod(%q) = %+v, accepted but invalid", s, p)
+		}
+		back, err := plan.ParsePeriod(p.String())
+		if err != nil || back != p {
+			t.Fatalf("ParsePeriod(%q) = %v, which prints as %q and parses as %v, %v", s, p, p.String(), back, err)
+		}
+	})
+}

@@ -1,0 +1,29 @@
+# charter's developer commands. `make test` is the one CI runs: every test,
+# with the race detector, against a real PostgreSQL that it starts itself
+# (see scripts/with-postgres.sh) unless CHARTER_POSTGRES_URL names one.
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 30s
+BENCHTIME   ?= 1s
+BENCHCOUNT  ?= 1
+
+.PHONY: test bench lint fuzz
+
+test:
+	bash scripts/with-postgres.sh $(GO) test -race -timeout 45m ./...
+
+# Benchmarks, each next to the baseline it is judged against.
+bench:
+	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+# Every fuzz target, FUZZTIME each.
+fuzz:
+	$(GO) test ./policy -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./plan -run '^$$' -fuzz '^FuzzParsePeriod$$' -fuzztime $(FUZZTIME)

@@ -1,0 +1,27 @@
+package workspace_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/charterhq/charter/plan"
+	"github.com/charterhq/charter/role"
+	"github.com/charterhq/charter/workspace"
+)
+
+func Example() {
+	owner := &role.Role{Name: "owner", Index: 0, Owner: true, Admin: true, Rank: 100}
+	admin := &role.Role{Name: "admin", Index: 1, Admin: true, Rank: 50}
+	team := &plan.Plan{Name: "team", Roles: role.Set(0).With(owner).With(admin)}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	w, _ := workspace.New("ws1", workspace.Shared, team, "olga", owner, now)
+	_ = w.Add("ada", admin, nil, now)
+	_, err := w.Remove("olga")
+	fmt.Println(err)
+	_ = w.Transfer("ada", now)
+	fmt.Println(w.Owner, w.Members["olga"].Role, w.Check())
+	// Output:
+	// workspace: the owner's membership and role change only by ownership transfer
+	// ada admin <nil>
+}
