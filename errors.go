@@ -123,3 +123,25 @@ func fromStorage(err error) error {
 	}
 	return err
 }
+
+// refusal is a Service sentinel with the domain error that caused it: it
+// prints the sentinel and the cause's detail once, and unwraps to both, so
+// errors.Is finds the sentinel and errors.As the cause's typed error.
+type refusal struct {
+	sentinel, cause error
+}
+
+func refuse(sentinel, cause error) error { return &refusal{sentinel, cause} }
+
+func (r *refusal) Error() string {
+	detail := r.cause.Error()
+	// Drop the cause's own "pkg: sentinel text: " prefix.
+	if _, rest, ok := strings.Cut(detail, ": "); ok {
+		if i := strings.Index(rest, ": "); i >= 0 {
+			detail = rest[i+2:]
+		}
+	}
+	return r.sentinel.Error() + ": " + detail
+}
+
+func (r *refusal) Unwrap() []error { return []error{r.sentinel, r.cause} }

@@ -399,7 +399,7 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 		return Receipt{}, err
 	}
 	if !ok {
-		return Receipt{}, fmt.Errorf("%w: %w", ErrInsufficientCredits, &credits.InsufficientError{Currency: currency, Needed: amount})
+		return Receipt{}, refuse(ErrInsufficientCredits, &credits.InsufficientError{Currency: currency, Needed: amount})
 	}
 	var allow *credits.Allowance
 	sa, err := tx.Allowance(ctx, w.ID, currency, actor)
@@ -413,9 +413,9 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 	es, err := credits.Spend(&pl.p, allow, grantOf(w.Plan, currency).RequireAllowance, amount, now, m)
 	switch {
 	case errors.Is(err, credits.ErrInsufficientCredits):
-		return Receipt{}, fmt.Errorf("%w: %w", ErrInsufficientCredits, err)
+		return Receipt{}, refuse(ErrInsufficientCredits, err)
 	case errors.Is(err, credits.ErrAllowanceExceeded), errors.Is(err, credits.ErrNoAllowance):
-		return Receipt{}, fmt.Errorf("%w: %w", ErrAllowanceExceeded, err)
+		return Receipt{}, refuse(ErrAllowanceExceeded, err)
 	case err != nil:
 		return Receipt{}, invalid("%v", err)
 	}
