@@ -213,6 +213,16 @@ func sameMember(a, b storage.Member) bool {
 	return true
 }
 
+// loadFor loads the workspace for a change (locking it) and checks that actor
+// may perform op in it.
+func (s *Service) loadFor(ctx context.Context, tx storage.Tx, id, actor string, op policy.Op, project string) (*loaded, error) {
+	l, err := s.load(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	return l, s.authorize(l.ws, actor, op, project)
+}
+
 // authorize checks that actor may perform op in w (on project, for a
 // project-scoped action). A non-member gets errNoWorkspace, as if w did not
 // exist.

@@ -226,14 +226,11 @@ func (s *Service) CreateLink(ctx context.Context, actor, id string, maxUses int,
 	}
 	var out Invitation
 	err := s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+		l, err := s.loadFor(ctx, tx, id, actor, policy.OpInvite, "")
 		if err != nil {
 			return err
 		}
 		w := l.ws
-		if err := s.authorize(w, actor, policy.OpInvite, ""); err != nil {
-			return err
-		}
 		r := w.Plan.LinkRole
 		if r == nil {
 			return &ForbiddenError{Op: "link", Decision: policy.Decision{Reason: policy.PlanLacksFeature, Plan: w.Plan.Name, Action: "invitation links"}}
@@ -317,12 +314,9 @@ func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor str
 func (s *Service) Invitations(ctx context.Context, actor, id string) ([]Invitation, error) {
 	var out []Invitation
 	err := s.view(ctx, func(tx storage.Tx) error {
-		w, found, err := s.access(ctx, tx, actor, id)
+		w, err := s.visible(ctx, tx, actor, id)
 		if err != nil {
 			return err
-		}
-		if !found {
-			return errNoWorkspace(id)
 		}
 		if err := s.authorize(w, actor, policy.OpInvite, ""); err != nil {
 			return err
@@ -339,11 +333,8 @@ func (s *Service) Invitations(ctx context.Context, actor, id string) ([]Invitati
 // Revoke revokes an invitation or link so it can no longer be used.
 func (s *Service) Revoke(ctx context.Context, actor, id, invitationID string) error {
 	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+		l, err := s.loadFor(ctx, tx, id, actor, policy.OpInvite, "")
 		if err != nil {
-			return err
-		}
-		if err := s.authorize(l.ws, actor, policy.OpInvite, ""); err != nil {
 			return err
 		}
 		inv, err := tx.Invitation(ctx, id, invitationID)
@@ -455,14 +446,11 @@ func (s *Service) GrantProject(ctx context.Context, actor, id, user, project str
 		return invalid("empty project")
 	}
 	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+		l, err := s.loadFor(ctx, tx, id, actor, policy.OpInviteGuest, project)
 		if err != nil {
 			return err
 		}
 		w := l.ws
-		if err := s.authorize(w, actor, policy.OpInviteGuest, project); err != nil {
-			return err
-		}
 		m, ok := w.Members[user]
 		if !ok {
 			return fmt.Errorf("%w: member %q", ErrNotFound, user)
@@ -498,14 +486,11 @@ func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName stri
 		return invalid("unknown role %q", roleName)
 	}
 	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+		l, err := s.loadFor(ctx, tx, id, actor, policy.OpChangeRole, "")
 		if err != nil {
 			return err
 		}
 		w := l.ws
-		if err := s.authorize(w, actor, policy.OpChangeRole, ""); err != nil {
-			return err
-		}
 		before, ok := w.Members[user]
 		switch {
 		case !ok:
@@ -572,14 +557,11 @@ func (s *Service) Remove(ctx context.Context, actor, id, user string) error {
 		return s.Leave(ctx, user, id)
 	}
 	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+		l, err := s.loadFor(ctx, tx, id, actor, policy.OpRemove, "")
 		if err != nil {
 			return err
 		}
 		w := l.ws
-		if err := s.authorize(w, actor, policy.OpRemove, ""); err != nil {
-			return err
-		}
 		m, ok := w.Members[user]
 		switch {
 		case !ok:
@@ -636,14 +618,11 @@ func (s *Service) removeMember(ctx context.Context, tx storage.Tx, l *loaded, ac
 // current owner may transfer, where the policy allows it.
 func (s *Service) TransferOwnership(ctx context.Context, actor, id, to string) error {
 	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+		l, err := s.loadFor(ctx, tx, id, actor, policy.OpTransferOwnership, "")
 		if err != nil {
 			return err
 		}
 		w := l.ws
-		if err := s.authorize(w, actor, policy.OpTransferOwnership, ""); err != nil {
-			return err
-		}
 		if actor != w.Owner {
 			return &ForbiddenError{Op: policy.OpTransferOwnership.String(), Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: w.Members[actor].Role.Name, Plan: w.Plan.Name, Action: "transfer ownership (owner only)"}}
 		}

@@ -189,12 +189,9 @@ type Balance struct {
 func (s *Service) Balance(ctx context.Context, actor, id, currency string) (Balance, error) {
 	var b Balance
 	read := func(tx storage.Tx, persist bool) error {
-		w, found, err := s.access(ctx, tx, actor, id)
+		w, err := s.visible(ctx, tx, actor, id)
 		if err != nil {
 			return err
-		}
-		if !found {
-			return errNoWorkspace(id)
 		}
 		if _, err := s.currency(w, currency, "balance"); err != nil {
 			return err
@@ -294,9 +291,27 @@ func (s *Service) idempotent(ctx context.Context, tx storage.Tx, wsID, key, fing
 	return r, tx.PutIdempotency(ctx, storage.Idempotency{Workspace: wsID, Key: key, Fingerprint: fingerprint, Result: string(b), Created: r.Time})
 }
 
-// updateKeyed runs a keyed operation, retrying once when a concurrent request
-// with the same key won the race to store it: the retry finds its receipt.
-func (s *Service) updateKeyed(ctx context.Context, fn func(tx storage.Tx) error) error {
+// keyed runs a keyed operation of actor in the workspace once per key: it
+// loads what actor sees and applies apply through idempotent. When a
+// concurrent request with the same key wins the race to store it, the
+// operation runs once more and finds that request's receipt.
+func (s *Service) keyed(ctx context.Context, actor, id, key, fingerprint string, apply func(storage.Tx, *workspace.Workspace) (Receipt, error)) (Receipt, error) {
+	var out Receipt
+	fn := func(tx storage.Tx) error {
+		w, err := s.visible(ctx, tx, actor, id)
+		if err != nil {
+			return err
+		}
+		out, err = s.idempotent(ctx, tx, id, key, fingerprint, func() (Receipt, error) { return apply(tx, w) })
+		return err
+	}
+	return out, s.updateOnce(ctx, fn)
+}
+
+// updateOnce is update for operations that store an idempotency key: when a
+// concurrent request with the same key stored it first, fn runs once more and
+// finds that request's result.
+func (s *Service) updateOnce(ctx context.Context, fn func(storage.Tx) error) error {
 	err := s.store.Update(ctx, fn)
 	if errors.Is(err, storage.ErrExists) {
 		err = s.store.Update(ctx, fn)
@@ -319,25 +334,12 @@ func (s *Service) Spend(ctx context.Context, actor, id, action, key string) (Rec
 	if a.Cost.Amount <= 0 {
 		return Receipt{}, invalid("action %s costs nothing", action)
 	}
-	var out Receipt
-	err := s.updateKeyed(ctx, func(tx storage.Tx) error {
-		w, found, err := s.access(ctx, tx, actor, id)
-		if err != nil {
-			return err
+	return s.keyed(ctx, actor, id, key, "spend\x00"+actor+"\x00"+action, func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
+		if d := a.Decide(actor, w, ""); !d.Allowed {
+			return Receipt{}, &ForbiddenError{Op: "spend", Decision: d}
 		}
-		if !found {
-			return errNoWorkspace(id)
-		}
-		fp := "spend\x00" + actor + "\x00" + action
-		out, err = s.idempotent(ctx, tx, id, key, fp, func() (Receipt, error) {
-			if d := a.Decide(actor, w, ""); !d.Allowed {
-				return Receipt{}, &ForbiddenError{Op: "spend", Decision: d}
-			}
-			return s.debit(ctx, tx, w, actor, a.Cost.Currency, a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key})
-		})
-		return err
+		return s.debit(ctx, tx, w, actor, a.Cost.Currency, a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key})
 	})
-	return out, err
 }
 
 // Pay spends amount of currency (seed 002: coins, in a store transaction),
@@ -356,32 +358,20 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 	if amount <= 0 {
 		return Receipt{}, invalid("%s of %d: amount must be positive", op, amount)
 	}
-	var out Receipt
-	err := s.updateKeyed(ctx, func(tx storage.Tx) error {
-		w, found, err := s.access(ctx, tx, actor, id)
-		if err != nil {
-			return err
+	fp := op + "\x00" + actor + "\x00" + currency + "\x00" + strconv.FormatInt(amount, 10)
+	return s.keyed(ctx, actor, id, key, fp, func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
+		if err := s.authorize(w, actor, policy.OpManageCoins, ""); err != nil {
+			return Receipt{}, err
 		}
-		if !found {
-			return errNoWorkspace(id)
+		if _, err := s.currency(w, currency, op); err != nil {
+			return Receipt{}, err
 		}
-		fp := op + "\x00" + actor + "\x00" + currency + "\x00" + strconv.FormatInt(amount, 10)
-		out, err = s.idempotent(ctx, tx, id, key, fp, func() (Receipt, error) {
-			if err := s.authorize(w, actor, policy.OpManageCoins, ""); err != nil {
-				return Receipt{}, err
-			}
-			if _, err := s.currency(w, currency, op); err != nil {
-				return Receipt{}, err
-			}
-			m := credits.Meta{Member: actor, Action: op, Key: key}
-			if op == "pay" {
-				return s.debit(ctx, tx, w, actor, currency, amount, m)
-			}
-			return s.credit(ctx, tx, w, actor, currency, amount, time.Time{}, m, EventCoinsEarned)
-		})
-		return err
+		m := credits.Meta{Member: actor, Action: op, Key: key}
+		if op == "pay" {
+			return s.debit(ctx, tx, w, actor, currency, amount, m)
+		}
+		return s.credit(ctx, tx, w, actor, currency, amount, time.Time{}, m, EventCoinsEarned)
 	})
-	return out, err
 }
 
 // debit takes amount from the pool and the member's allowance.
@@ -479,28 +469,16 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 	if amount <= 0 {
 		return Receipt{}, invalid("fund of %d: amount must be positive", amount)
 	}
-	var out Receipt
-	err := s.updateKeyed(ctx, func(tx storage.Tx) error {
-		w, found, err := s.access(ctx, tx, actor, id)
-		if err != nil {
-			return err
+	fp := "fund\x00" + currency + "\x00" + strconv.FormatInt(amount, 10) + "\x00" + expires.UTC().Format(time.RFC3339Nano)
+	return s.keyed(ctx, actor, id, key, fp, func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
+		if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
+			return Receipt{}, err
 		}
-		if !found {
-			return errNoWorkspace(id)
+		if _, err := s.currency(w, currency, "fund"); err != nil {
+			return Receipt{}, err
 		}
-		fp := "fund\x00" + currency + "\x00" + strconv.FormatInt(amount, 10) + "\x00" + expires.UTC().Format(time.RFC3339Nano)
-		out, err = s.idempotent(ctx, tx, id, key, fp, func() (Receipt, error) {
-			if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
-				return Receipt{}, err
-			}
-			if _, err := s.currency(w, currency, "fund"); err != nil {
-				return Receipt{}, err
-			}
-			return s.credit(ctx, tx, w, actor, currency, amount, expires, credits.Meta{Member: actor, Action: "fund", Key: key}, EventCreditsFunded)
-		})
-		return err
+		return s.credit(ctx, tx, w, actor, currency, amount, expires, credits.Meta{Member: actor, Action: "fund", Key: key}, EventCreditsFunded)
 	})
-	return out, err
 }
 
 // Refund reverses the spend made under key, lot by lot, and gives back the
@@ -510,13 +488,10 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 // returned.
 func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, error) {
 	var out Receipt
-	err := s.updateKeyed(ctx, func(tx storage.Tx) error {
-		w, found, err := s.access(ctx, tx, actor, id)
+	err := s.updateOnce(ctx, func(tx storage.Tx) error {
+		w, err := s.visible(ctx, tx, actor, id)
 		if err != nil {
 			return err
-		}
-		if !found {
-			return errNoWorkspace(id)
 		}
 		rec, err := tx.Idempotency(ctx, id, key)
 		if errors.Is(err, storage.ErrNotFound) {
@@ -599,14 +574,11 @@ func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency 
 		return invalid("negative allowance %d", amount)
 	}
 	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+		l, err := s.loadFor(ctx, tx, id, actor, policy.OpSetAllowance, "")
 		if err != nil {
 			return err
 		}
 		w := l.ws
-		if err := s.authorize(w, actor, policy.OpSetAllowance, ""); err != nil {
-			return err
-		}
 		m, ok := w.Members[member]
 		if !ok {
 			return fmt.Errorf("%w: member %q", ErrNotFound, member)
@@ -675,12 +647,9 @@ func (s *Service) SpendTable(ctx context.Context, actor, id, currency string) ([
 func (s *Service) Journal(ctx context.Context, actor, id, currency string) ([]credits.Entry, error) {
 	var out []credits.Entry
 	err := s.view(ctx, func(tx storage.Tx) error {
-		w, found, err := s.access(ctx, tx, actor, id)
+		w, err := s.visible(ctx, tx, actor, id)
 		if err != nil {
 			return err
-		}
-		if !found {
-			return errNoWorkspace(id)
 		}
 		if err := s.authorize(w, actor, policy.OpViewSpend, ""); err != nil {
 			return err

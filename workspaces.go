@@ -200,6 +200,16 @@ func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (
 	return w, true, nil
 }
 
+// visible loads what actor sees of the workspace: its header and actor's own
+// membership. A workspace actor is not a member of is errNoWorkspace.
+func (s *Service) visible(ctx context.Context, tx storage.Tx, actor, id string) (*workspace.Workspace, error) {
+	w, found, err := s.access(ctx, tx, actor, id)
+	if err == nil && !found {
+		err = errNoWorkspace(id)
+	}
+	return w, err
+}
+
 // Can reports whether actor may perform action in the workspace with id. It
 // reads the current state: a removal or role change is visible to the very
 // next check. An unknown workspace, actor or action is a denial (false, nil);
@@ -275,14 +285,11 @@ func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) er
 		return invalid("unknown plan %q", planName)
 	}
 	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+		l, err := s.loadFor(ctx, tx, id, actor, policy.OpChangePlan, "")
 		if err != nil {
 			return err
 		}
 		w := l.ws
-		if err := s.authorize(w, actor, policy.OpChangePlan, ""); err != nil {
-			return err
-		}
 		old := w.Plan
 		if old == p {
 			return nil
@@ -408,11 +415,8 @@ func (s *Service) checkPlanFits(ctx context.Context, tx storage.Tx, w *workspace
 // and no guest can be added; their grants stay for when guests are enabled.
 func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disabled bool) error {
 	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+		l, err := s.loadFor(ctx, tx, id, actor, policy.OpUpdateSettings, "")
 		if err != nil {
-			return err
-		}
-		if err := s.authorize(l.ws, actor, policy.OpUpdateSettings, ""); err != nil {
 			return err
 		}
 		before := l.ws.Settings
@@ -433,14 +437,11 @@ func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disab
 // the audit trail.
 func (s *Service) DeleteWorkspace(ctx context.Context, actor, id string) error {
 	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+		l, err := s.loadFor(ctx, tx, id, actor, policy.OpDeleteWorkspace, "")
 		if err != nil {
 			return err
 		}
 		w := l.ws
-		if err := s.authorize(w, actor, policy.OpDeleteWorkspace, ""); err != nil {
-			return err
-		}
 		now := s.clock()
 		for _, u := range sortedUsers(w) {
 			m := w.Members[u]
