@@ -206,11 +206,10 @@ var projects = []string{"p1", "p2"}
 
 // serviceMachine drives a Service and the model side by side.
 type serviceMachine struct {
-	s     *charter.Service
-	c     *clock
-	id    string
-	m     *model
-	steps int
+	s  *charter.Service
+	c  *clock
+	id string
+	m  *model
 }
 
 func (sm *serviceMachine) now() time.Time { return sm.c.Now().UTC().Truncate(time.Microsecond) }
