@@ -13,7 +13,20 @@
 //
 // Lock order. To stay free of deadlocks, an Update transaction takes row locks
 // in this order: workspace rows (by Tx.Workspace), credit pools (by Tx.Pool),
-// then the event sequence (by Tx.AppendEvent), which is always last.
+// the journal sequence (by Tx.AppendEntries), then the event sequence (by
+// Tx.AppendEvent), which is always last.
+//
+// Values. Times come back in UTC at microsecond precision; an empty list of
+// projects comes back nil. Writes that name a workspace (or, for grants, a
+// pool) that does not exist return ErrNotFound.
+//
+// Errors inside a transaction. An expected error (ErrExists, ErrNotFound,
+// ErrConflict, a refused grant) leaves the transaction usable; any other
+// database error may leave it unusable (PostgreSQL aborts it), so the function
+// given to Update should return it. A context cancelled during Update commits
+// nothing and returns the context's error.
+//
+// Durable backends need their schema: call Migrate(ctx) once after opening.
 package storage
 
 import (
@@ -95,7 +108,8 @@ type WorkspaceTx interface {
 	// is taken or w is personal and its owner has a personal workspace.
 	CreateWorkspace(ctx context.Context, w Workspace) error
 	// UpdateWorkspace saves w, whose Version must be one more than the
-	// stored version. Returns ErrConflict otherwise, ErrNotFound if gone.
+	// stored version. Returns ErrConflict otherwise, ErrNotFound if gone,
+	// ErrExists if it would give an owner a second personal workspace.
 	UpdateWorkspace(ctx context.Context, w Workspace) error
 	// DeleteWorkspace deletes the workspace with its members, invitations,
 	// pools, grants, allowances and idempotency keys. Its events and journal
@@ -108,7 +122,7 @@ type Member struct {
 	Workspace string
 	User      string
 	Role      string
-	Projects  []string // a guest's projects, sorted; nil for others
+	Projects  []string // a guest's projects, kept in the order given; nil for others
 	Joined    time.Time
 	SeatSince time.Time // when the member's paid seat started; zero if none
 }
@@ -271,7 +285,8 @@ type CreditTx interface {
 	PutAllowance(ctx context.Context, a Allowance) error
 	// DeleteAllowance deletes an allowance; deleting none is not an error.
 	DeleteAllowance(ctx context.Context, workspace, currency, member string) error
-	// AppendEntries appends journal entries, assigning their Seq.
+	// AppendEntries appends journal entries, assigning their Seq: 1, 2, ...
+	// per pool, continuing across a deletion of the workspace.
 	AppendEntries(ctx context.Context, es []Entry) error
 	// Entries returns up to limit journal entries of the pool with Seq >
 	// after, in order.

@@ -1,0 +1,294 @@
+// Package postgres is charter's store for services that run many instances:
+// PostgreSQL through pgx/v5 and its connection pool.
+//
+// Concurrency is the database's job, never a process-local mutex's. Update
+// runs fn in a READ COMMITTED transaction; Tx.Workspace and Tx.Pool take row
+// locks (SELECT ... FOR UPDATE) in the order storage documents, updates are
+// version-checked, unique keys are unique indexes, and the event sequence is a
+// single counter row incremented last, so it is gapless and in commit order.
+// A transaction that fails to serialize or deadlocks (SQLSTATE 40001, 40P01)
+// is run again, up to MaxAttempts times, then fails with storage.ErrConflict.
+// View runs in a READ ONLY, REPEATABLE READ transaction: one snapshot.
+//
+// The schema is embedded and applied by Migrate under a transaction-scoped
+// advisory lock, so several processes may run it at once. Tables live in the
+// current schema: to use another, set search_path in the URL
+// (postgres://host/db?search_path=charter).
+//
+// PostgreSQL keeps times at microsecond precision; they are read back in
+// UTC.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/charterhq/charter/storage"
+)
+
+// MaxAttempts is how many times Update runs fn when the database reports a
+// serialization failure or a deadlock.
+const MaxAttempts = 5
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a storage.Store in a PostgreSQL database.
+type Store struct {
+	pool   *pgxpool.Pool
+	closed atomic.Bool
+}
+
+// Open connects to the database at url, a PostgreSQL URL or keyword/value
+// connection string as pgx accepts. Call Migrate before the first
+// transaction.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Migrate applies the embedded migrations the database lacks, in order, in
+// one transaction that holds an advisory lock for the current schema. It
+// returns an error if the database has a migration this program does not
+// know (it was migrated by a newer version).
+func (s *Store) Migrate(ctx context.Context) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	slices.Sort(files)
+	known := map[int64]string{}
+	for _, f := range files {
+		v, err := migrationVersion(f)
+		if err != nil {
+			return err
+		}
+		known[v] = f
+	}
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('charter.migrate.' || coalesce(current_schema(), '')))`); err != nil {
+			return fmt.Errorf("postgres: migrate: lock: %w", translate(err))
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version bigint      NOT NULL PRIMARY KEY,
+			name    text        NOT NULL,
+			applied timestamptz NOT NULL DEFAULT now()
+		)`); err != nil {
+			return fmt.Errorf("postgres: migrate: %w", translate(err))
+		}
+		rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return fmt.Errorf("postgres: migrate: %w", translate(err))
+		}
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("postgres: migrate: %w", translate(err))
+		}
+		for _, v := range applied {
+			if _, ok := known[v]; !ok {
+				return fmt.Errorf("postgres: migrate: database has migration %d, unknown to this program", v)
+			}
+		}
+		for _, f := range files {
+			v, _ := migrationVersion(f)
+			if slices.Contains(applied, v) {
+				continue
+			}
+			body, err := migrations.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("postgres: migrate: %w", err)
+			}
+			// Without arguments, Exec uses the simple protocol, which runs
+			// a script of several statements.
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return fmt.Errorf("postgres: migrate: %s: %w", path.Base(f), translate(err))
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, v, path.Base(f)); err != nil {
+				return fmt.Errorf("postgres: migrate: %s: %w", path.Base(f), translate(err))
+			}
+		}
+		return nil
+	})
+}
+
+// migrationVersion returns the number that starts a migration's file name.
+func migrationVersion(file string) (int64, error) {
+	base := path.Base(file)
+	num, _, ok := strings.Cut(base, "_")
+	v, err := strconv.ParseInt(num, 10, 64)
+	if !ok || err != nil || v <= 0 {
+		return 0, fmt.Errorf("postgres: migration %s: name does not start with a version number", base)
+	}
+	return v, nil
+}
+
+// Update runs fn in a READ COMMITTED transaction and commits if fn returns nil
+// and ctx is not done. It rolls back if fn returns an error or panics. On a
+// serialization failure or deadlock it runs fn again, after a short jittered
+// wait, up to MaxAttempts times in all; then it returns an error wrapping
+// storage.ErrConflict.
+func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	var err error
+	for attempt := 1; attempt <= MaxAttempts; attempt++ {
+		err = s.run(ctx, true, fn)
+		if !retryable(err) {
+			return err
+		}
+		if attempt == MaxAttempts {
+			break
+		}
+		// 2, 4, 8, 16 ms, each with up to as much again of jitter.
+		d := time.Duration(1<<attempt) * time.Millisecond
+		d += rand.N(d)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+	}
+	if errors.Is(err, storage.ErrConflict) {
+		return fmt.Errorf("postgres: gave up after %d attempts: %w", MaxAttempts, err)
+	}
+	return fmt.Errorf("postgres: gave up after %d attempts: %w: %w", MaxAttempts, storage.ErrConflict, err)
+}
+
+// View runs fn in a READ ONLY, REPEATABLE READ transaction.
+func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
+	return s.run(ctx, false, fn)
+}
+
+func (s *Store) run(ctx context.Context, write bool, fn func(storage.Tx) error) (err error) {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
+	if !write {
+		opts = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	}
+	pgTx, err := s.pool.BeginTx(ctx, opts)
+	if err != nil {
+		if s.closed.Load() {
+			return storage.ErrClosed
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("postgres: begin: %w", translate(err))
+	}
+	t := &tx{tx: pgTx, write: write}
+	rollback := func() {
+		// The rollback must run even when ctx is done. A broken connection
+		// fails it; the server then rolls back on its own.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		pgTx.Rollback(rctx)
+	}
+	defer func() {
+		t.done = true
+		if r := recover(); r != nil {
+			rollback()
+			panic(r)
+		}
+	}()
+	if err := fn(t); err != nil {
+		rollback()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		rollback()
+		return err
+	}
+	if !write {
+		rollback()
+		return nil
+	}
+	if err := pgTx.Commit(ctx); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("postgres: commit: %w (%w)", ctx.Err(), err)
+		}
+		return fmt.Errorf("postgres: commit: %w", translate(err))
+	}
+	return nil
+}
+
+// Close closes the connection pool. Transactions that start later return
+// storage.ErrClosed.
+func (s *Store) Close() error {
+	if !s.closed.Swap(true) {
+		s.pool.Close()
+	}
+	return nil
+}
+
+// SQLSTATE codes this package acts on.
+const (
+	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
+	codeCheckViolation       = "23514"
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+	codeLockNotAvailable     = "55P03"
+)
+
+// retryable reports whether err means the transaction may succeed if run
+// again.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	return pgErr.Code == codeSerializationFailure || pgErr.Code == codeDeadlockDetected
+}
+
+// translate wraps err with the storage sentinel its SQLSTATE means, keeping
+// the *pgconn.PgError in the chain.
+func translate(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch pgErr.Code {
+	case codeUniqueViolation:
+		return fmt.Errorf("%s taken: %w: %w", pgErr.ConstraintName, storage.ErrExists, err)
+	case codeForeignKeyViolation:
+		return fmt.Errorf("%s: a referenced row is missing: %w: %w", pgErr.ConstraintName, storage.ErrNotFound, err)
+	case codeCheckViolation:
+		return fmt.Errorf("check %s refused the row: %w", pgErr.ConstraintName, err)
+	case codeSerializationFailure, codeDeadlockDetected, codeLockNotAvailable:
+		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+	}
+	return err
+}
+
+var _ storage.Store = (*Store)(nil)

@@ -1,0 +1,389 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/storage/storagetest"
+)
+
+// serverURL returns CHARTER_POSTGRES_URL, skipping the test when it is not
+// set (failing it under CI=true, where a skip would hide a broken setup).
+func serverURL(tb testing.TB) string {
+	tb.Helper()
+	u := os.Getenv("CHARTER_POSTGRES_URL")
+	if u == "" {
+		const why = "CHARTER_POSTGRES_URL is not set; run the tests through scripts/with-postgres.sh"
+		if os.Getenv("CI") == "true" {
+			tb.Fatal(why)
+		}
+		tb.Skip(why)
+	}
+	return u
+}
+
+// schemaURL creates a fresh schema for the test, dropped when it ends, and
+// returns a URL whose connections use it.
+func schemaURL(tb testing.TB) string {
+	tb.Helper()
+	base := serverURL(tb)
+	ctx := context.Background()
+	schema := "t_" + strings.ToLower(rand.Text()[:16])
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		tb.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		tb.Fatalf("create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), base)
+		if err != nil {
+			tb.Errorf("connect: %v", err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			tb.Errorf("drop schema: %v", err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("CHARTER_POSTGRES_URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// open opens and migrates a store on url.
+func open(tb testing.TB, url string) *Store {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, url)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		tb.Fatalf("Migrate: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		return open(t, schemaURL(t))
+	})
+}
+
+func TestRestart(t *testing.T) {
+	ctx := context.Background()
+	u := schemaURL(t)
+	s := open(t, u)
+	err := s.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "personal", Owner: "ann"}); err != nil {
+			return err
+		}
+		if err := tx.PutMember(ctx, storage.Member{Workspace: "a", User: "ann", Role: "owner", Projects: []string{"x"}}); err != nil {
+			return err
+		}
+		if err := tx.CreatePool(ctx, storage.Pool{Workspace: "a", Currency: "credits"}); err != nil {
+			return err
+		}
+		if err := tx.AppendEntries(ctx, []storage.Entry{{Workspace: "a", Currency: "credits", Amount: 5}}); err != nil {
+			return err
+		}
+		_, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "created"})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	s.Close()
+
+	s = open(t, u) // Migrate again: a no-op
+	err = s.Update(ctx, func(tx storage.Tx) error {
+		w, err := tx.PersonalWorkspace(ctx, "ann")
+		if err != nil {
+			return err
+		}
+		if w.ID != "a" || w.Version != 1 {
+			t.Errorf("workspace after reconnect = %+v", w)
+		}
+		m, err := tx.Member(ctx, "a", "ann")
+		if err != nil {
+			return err
+		}
+		if len(m.Projects) != 1 || m.Projects[0] != "x" {
+			t.Errorf("member after reconnect = %+v", m)
+		}
+		if err := tx.AppendEntries(ctx, []storage.Entry{{Workspace: "a", Currency: "credits", Amount: 6}}); err != nil {
+			return err
+		}
+		seq, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "again"})
+		if seq != 2 {
+			t.Errorf("AppendEvent after reconnect = %d, want 2", seq)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Update after reconnect: %v", err)
+	}
+	err = s.View(ctx, func(tx storage.Tx) error {
+		es, err := tx.Entries(ctx, "a", "credits", 0, 10)
+		if len(es) != 2 || es[1].Seq != 2 {
+			t.Errorf("entries after reconnect = %+v", es)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkEmpty fails the test if workspace a or any event exists.
+func checkEmpty(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.View(ctx, func(tx storage.Tx) error {
+		if _, err := tx.Workspace(ctx, "a"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("Workspace(a) after a failed Update: %v, want ErrNotFound", err)
+		}
+		if ms, _ := tx.Members(ctx, "a"); len(ms) != 0 {
+			t.Errorf("members after a failed Update: %+v", ms)
+		}
+		es, err := tx.Events(ctx, "", 0, 10)
+		if len(es) != 0 {
+			t.Errorf("events after a failed Update: %+v", es)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("View: %v", err)
+	}
+}
+
+func TestCancelMidUpdate(t *testing.T) {
+	s := open(t, schemaURL(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	err := s.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann"}); err != nil {
+			return err
+		}
+		if _, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "created"}); err != nil {
+			return err
+		}
+		cancel()
+		_ = tx.PutMember(ctx, storage.Member{Workspace: "a", User: "ann", Role: "owner"})
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Update = %v, want context.Canceled", err)
+	}
+	checkEmpty(t, s)
+}
+
+// TestTerminateBackend kills the connection of an Update from another
+// connection while fn is between writes.
+func TestTerminateBackend(t *testing.T) {
+	u := schemaURL(t)
+	s := open(t, u)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	err = s.Update(ctx, func(stx storage.Tx) error {
+		if err := stx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann"}); err != nil {
+			return err
+		}
+		if _, err := stx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "created"}); err != nil {
+			return err
+		}
+		var pid uint32
+		if err := stx.(*tx).tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+			return err
+		}
+		var ok bool
+		if err := admin.QueryRow(ctx, `SELECT pg_terminate_backend($1, 5000)`, pid).Scan(&ok); err != nil || !ok {
+			t.Fatalf("pg_terminate_backend(%d) = %v, %v", pid, ok, err)
+		}
+		return stx.PutMember(ctx, storage.Member{Workspace: "a", User: "ann", Role: "owner"})
+	})
+	if err == nil {
+		t.Fatalf("Update on a terminated connection = nil, want an error")
+	}
+	checkEmpty(t, s)
+	// The pool replaces the dead connection.
+	err = s.Update(ctx, func(tx storage.Tx) error {
+		seq, err := tx.AppendEvent(ctx, storage.Event{Type: "after"})
+		if seq != 1 {
+			t.Errorf("AppendEvent after the kill = %d, want 1", seq)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Update after the kill: %v", err)
+	}
+}
+
+// TestDeadlockRetried makes two Updates take locks in opposite orders: the
+// database breaks the deadlock by failing one, which Update runs again, so
+// both succeed.
+func TestDeadlockRetried(t *testing.T) {
+	s := open(t, schemaURL(t))
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx storage.Tx) error {
+		for _, id := range []string{"a", "b"} {
+			if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: id, Kind: "shared", Owner: "ann"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		both     sync.WaitGroup
+		attempts [2]int
+		mu       sync.Mutex
+	)
+	both.Add(2)
+	for i, order := range [][]string{{"a", "b"}, {"b", "a"}} {
+		go func() {
+			first := true
+			err := s.Update(ctx, func(tx storage.Tx) error {
+				mu.Lock()
+				attempts[i]++
+				mu.Unlock()
+				if _, err := tx.Workspace(ctx, order[0]); err != nil {
+					return err
+				}
+				if first {
+					first = false
+					both.Done()
+					both.Wait() // both hold their first lock
+				}
+				w, err := tx.Workspace(ctx, order[1])
+				if err != nil {
+					return err
+				}
+				w.Version++
+				return tx.UpdateWorkspace(ctx, w)
+			})
+			if err != nil {
+				t.Errorf("Update %v: %v", order, err)
+			}
+		}()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var a, b storage.Workspace
+		err := s.View(ctx, func(tx storage.Tx) error {
+			var err error
+			if a, err = tx.Workspace(ctx, "a"); err != nil {
+				return err
+			}
+			b, err = tx.Workspace(ctx, "b")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Version == 2 && b.Version == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("versions %d and %d, want 2 and 2", a.Version, b.Version)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if attempts[0]+attempts[1] < 3 {
+		t.Errorf("attempts = %v, want a retry", attempts)
+	}
+}
+
+func TestRetryGivesUp(t *testing.T) {
+	s := open(t, schemaURL(t))
+	n := 0
+	err := s.Update(context.Background(), func(stx storage.Tx) error {
+		n++
+		_, err := stx.(*tx).tx.Exec(context.Background(),
+			`DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = 'serialization_failure'; END $$`)
+		return err
+	})
+	if !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("Update = %v, want ErrConflict", err)
+	}
+	if n != MaxAttempts {
+		t.Errorf("fn ran %d times, want %d", n, MaxAttempts)
+	}
+}
+
+func TestMigrateTwiceAndConcurrently(t *testing.T) {
+	u := schemaURL(t)
+	ctx := context.Background()
+	var stores []*Store
+	for range 4 {
+		s, err := Open(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	var wg sync.WaitGroup
+	for _, s := range stores {
+		wg.Go(func() {
+			for range 2 {
+				if err := s.Migrate(ctx); err != nil {
+					t.Errorf("Migrate: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var n int
+	err := stores[0].pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n)
+	if err != nil || n != 1 {
+		t.Errorf("schema_migrations rows = %d, %v; want 1", n, err)
+	}
+	err = stores[1].Update(ctx, func(tx storage.Tx) error {
+		seq, err := tx.AppendEvent(ctx, storage.Event{Type: "x"})
+		if seq != 1 {
+			t.Errorf("first AppendEvent = %d, want 1", seq)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestOpenBadURL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, u := range []string{"postgres://%zz", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1"} {
+		if s, err := Open(ctx, u); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) = nil error, want one", u)
+		}
+	}
+}

@@ -1,0 +1,268 @@
+// Package sqlite is charter's embedded persistent store: one SQLite database
+// file, for a service that runs as a single process. It uses the pure-Go
+// driver modernc.org/sqlite, so no cgo is needed.
+//
+// The database runs in WAL mode with foreign keys on and a busy timeout.
+// Update transactions begin with BEGIN IMMEDIATE on the store's one writer
+// connection, so writers in this process queue and writers in other
+// processes wait up to the busy timeout (then ErrConflict). View
+// transactions run on a pool of read-only connections, concurrently with each
+// other and with the writer, each on one snapshot.
+//
+// The schema is embedded and applied by Migrate, which records each applied
+// version in a schema_migrations table; it is safe to run more than once and
+// from several processes at once. Open does not migrate.
+//
+// Times are stored as microseconds since the Unix epoch and read back in UTC,
+// so they keep microsecond precision.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/charterhq/charter/storage"
+)
+
+// BusyTimeout is how long a transaction waits for a lock another process
+// holds before it fails with storage.ErrConflict.
+const BusyTimeout = 5 * time.Second
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a storage.Store in one SQLite database file.
+type Store struct {
+	w      *sql.DB // one connection; every Update and Migrate
+	r      *sql.DB // read-only connections; every View
+	closed atomic.Bool
+}
+
+// Open opens the database file at path, creating it if it does not exist.
+// Call Migrate before the first transaction.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: open %q: want a plain file path", path)
+	}
+	busy := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", BusyTimeout.Milliseconds())
+	w, err := sql.Open("sqlite", path+"?"+busy+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// Connect now, so the file exists in WAL mode before any reader opens it.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, translate(err))
+	}
+	r, err := sql.Open("sqlite", path+"?"+busy+"&_query_only=1")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &Store{w: w, r: r}, nil
+}
+
+// Migrate applies the embedded migrations the database lacks, in order, in
+// one IMMEDIATE transaction. It returns an error if the database has a
+// migration this program does not know (it was migrated by a newer version).
+func (s *Store) Migrate(ctx context.Context) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	slices.Sort(files)
+	known := map[int64]bool{}
+	for _, f := range files {
+		v, err := migrationVersion(f)
+		if err != nil {
+			return err
+		}
+		known[v] = true
+	}
+
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", translate(err))
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER NOT NULL PRIMARY KEY,
+		name    TEXT    NOT NULL,
+		applied INTEGER NOT NULL
+	) STRICT`); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", translate(err))
+	}
+	applied := map[int64]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", translate(err))
+	}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		if !known[v] {
+			rows.Close()
+			return fmt.Errorf("sqlite: migrate: database has migration %d, unknown to this program", v)
+		}
+		applied[v] = true
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", translate(err))
+	}
+	for _, f := range files {
+		v, _ := migrationVersion(f)
+		if applied[v] {
+			continue
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("sqlite: migrate: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("sqlite: migrate: %s: %w", path.Base(f), translate(err))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,
+			v, path.Base(f), time.Now().UnixMicro()); err != nil {
+			return fmt.Errorf("sqlite: migrate: %s: %w", path.Base(f), translate(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", translate(err))
+	}
+	return nil
+}
+
+// migrationVersion returns the number that starts a migration's file name.
+func migrationVersion(file string) (int64, error) {
+	base := path.Base(file)
+	num, _, ok := strings.Cut(base, "_")
+	v, err := strconv.ParseInt(num, 10, 64)
+	if !ok || err != nil || v <= 0 {
+		return 0, fmt.Errorf("sqlite: migration %s: name does not start with a version number", base)
+	}
+	return v, nil
+}
+
+// Update runs fn in an IMMEDIATE transaction and commits if fn returns nil
+// and ctx is not done. It rolls back if fn returns an error or panics.
+func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	return s.run(ctx, s.w, true, fn)
+}
+
+// View runs fn in a read-only transaction that sees one snapshot.
+func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
+	return s.run(ctx, s.r, false, fn)
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(storage.Tx) error) (err error) {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sqlTx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
+	if err != nil {
+		if s.closed.Load() {
+			return storage.ErrClosed
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("sqlite: begin: %w", translate(err))
+	}
+	t := &tx{tx: sqlTx, write: write}
+	defer func() {
+		t.done = true
+		if r := recover(); r != nil {
+			sqlTx.Rollback()
+			panic(r)
+		}
+	}()
+	if !write {
+		// Start the read transaction now, so fn sees the state as of the
+		// start of View.
+		var n int64
+		if err := sqlTx.QueryRowContext(ctx, `SELECT n FROM event_seq`).Scan(&n); err != nil {
+			sqlTx.Rollback()
+			return fmt.Errorf("sqlite: begin: %w", translate(err))
+		}
+	}
+	if err := fn(t); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if !write {
+		sqlTx.Rollback() // nothing to keep; a failure loses nothing
+		return nil
+	}
+	if err := sqlTx.Commit(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("sqlite: commit: %w", translate(err))
+	}
+	return nil
+}
+
+// Close closes the database. Transactions that start later return
+// storage.ErrClosed.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// translate wraps err with the storage sentinel its SQLite result code
+// means, keeping the driver's error in the chain.
+func translate(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch code := se.Code(); {
+	case code == sqlite3.SQLITE_CONSTRAINT_UNIQUE, code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w: %w", storage.ErrExists, err)
+	case code == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return fmt.Errorf("a referenced row is missing: %w: %w", storage.ErrNotFound, err)
+	case code == sqlite3.SQLITE_CONSTRAINT_CHECK:
+		return fmt.Errorf("a check constraint refused the row: %w", err)
+	case code&0xff == sqlite3.SQLITE_BUSY, code&0xff == sqlite3.SQLITE_LOCKED:
+		return fmt.Errorf("database locked for longer than %v: %w: %w", BusyTimeout, storage.ErrConflict, err)
+	}
+	return err
+}
+
+var _ storage.Store = (*Store)(nil)
