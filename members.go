@@ -364,8 +364,11 @@ func (s *Service) Revoke(ctx context.Context, actor, id, invitationID string) er
 // invitation accepted by an existing guest adds the project to their grants.
 // Returns the workspace joined.
 func (s *Service) Accept(ctx context.Context, user, email, token string) (*workspace.Workspace, error) {
-	if user == "" || token == "" {
-		return nil, invalid("accept needs a user and a token")
+	if err := checkID("user", user); err != nil {
+		return nil, err
+	}
+	if token == "" {
+		return nil, invalid("accept needs a token")
 	}
 	var out *workspace.Workspace
 	err := s.update(ctx, func(tx storage.Tx) error {

@@ -2,6 +2,8 @@ package charter
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -263,8 +265,8 @@ type Lot struct {
 // fingerprint returns the stored receipt; a different fingerprint is
 // ErrIdempotencyMismatch.
 func (s *Service) idempotent(ctx context.Context, tx storage.Tx, wsID, key, fingerprint string, apply func() (Receipt, error)) (Receipt, error) {
-	if key == "" || len(key) > 200 {
-		return Receipt{}, invalid("idempotency key must have 1 to 200 bytes")
+	if err := checkID("idempotency key", key); err != nil {
+		return Receipt{}, err
 	}
 	rec, err := tx.Idempotency(ctx, wsID, key)
 	if err == nil {
@@ -289,6 +291,17 @@ func (s *Service) idempotent(ctx context.Context, tx storage.Tx, wsID, key, fing
 		return Receipt{}, err
 	}
 	return r, tx.PutIdempotency(ctx, storage.Idempotency{Workspace: wsID, Key: key, Fingerprint: fingerprint, Result: string(b), Created: r.Time})
+}
+
+// fingerprint identifies what a keyed request asked for: a hash, so any
+// bytes in its parts can be stored.
+func fingerprint(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // keyed runs a keyed operation of actor in the workspace once per key: it
@@ -334,7 +347,7 @@ func (s *Service) Spend(ctx context.Context, actor, id, action, key string) (Rec
 	if a.Cost.Amount <= 0 {
 		return Receipt{}, invalid("action %s costs nothing", action)
 	}
-	return s.keyed(ctx, actor, id, key, "spend\x00"+actor+"\x00"+action, func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
+	return s.keyed(ctx, actor, id, key, fingerprint("spend", actor, action), func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
 		if d := a.Decide(actor, w, ""); !d.Allowed {
 			return Receipt{}, &ForbiddenError{Op: "spend", Decision: d}
 		}
@@ -358,7 +371,7 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 	if amount <= 0 {
 		return Receipt{}, invalid("%s of %d: amount must be positive", op, amount)
 	}
-	fp := op + "\x00" + actor + "\x00" + currency + "\x00" + strconv.FormatInt(amount, 10)
+	fp := fingerprint(op, actor, currency, strconv.FormatInt(amount, 10))
 	return s.keyed(ctx, actor, id, key, fp, func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
 		if err := s.authorize(w, actor, policy.OpManageCoins, ""); err != nil {
 			return Receipt{}, err
@@ -469,7 +482,7 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 	if amount <= 0 {
 		return Receipt{}, invalid("fund of %d: amount must be positive", amount)
 	}
-	fp := "fund\x00" + currency + "\x00" + strconv.FormatInt(amount, 10) + "\x00" + expires.UTC().Format(time.RFC3339Nano)
+	fp := fingerprint("fund", currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))
 	return s.keyed(ctx, actor, id, key, fp, func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
 		if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
 			return Receipt{}, err
@@ -512,7 +525,7 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 				return err
 			}
 		}
-		out, err = s.idempotent(ctx, tx, id, "refund:"+key, "refund", func() (Receipt, error) {
+		out, err = s.idempotent(ctx, tx, id, "refund:"+key, fingerprint("refund"), func() (Receipt, error) {
 			return s.refund(ctx, tx, w, actor, spend)
 		})
 		return err

@@ -18,8 +18,8 @@ import (
 // policy's default plan if user has none. It is idempotent, also under
 // concurrent calls: every call returns the same workspace.
 func (s *Service) EnsurePersonal(ctx context.Context, user string) (*workspace.Workspace, error) {
-	if user == "" {
-		return nil, invalid("empty user")
+	if err := checkID("user", user); err != nil {
+		return nil, err
 	}
 	var out *workspace.Workspace
 	create := func(tx storage.Tx) error {
@@ -50,8 +50,8 @@ func (s *Service) EnsurePersonal(ctx context.Context, user string) (*workspace.W
 // The number of shared workspaces actor may own comes from the plan of actor's
 // personal workspace (seed 002's licences); it is created if needed.
 func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName string) (*workspace.Workspace, error) {
-	if actor == "" {
-		return nil, invalid("empty actor")
+	if err := checkID("actor", actor); err != nil {
+		return nil, err
 	}
 	if _, err := s.EnsurePersonal(ctx, actor); err != nil {
 		return nil, err
