@@ -1,0 +1,243 @@
+package policy
+
+import (
+	"github.com/charterhq/charter/plan"
+	"github.com/charterhq/charter/role"
+)
+
+// compile resolves the names of rp, checks its semantic rules and builds
+// the Policy. Errors are collected in l; the result is meaningful only when
+// there are none.
+func (l *loader) compile(rp *rawPolicy) *Policy {
+	p := &Policy{
+		name:          rp.name,
+		file:          l.file,
+		sharing:       rp.sharing,
+		roleIndex:     make(map[string]*role.Role, len(rp.roles)),
+		planIndex:     make(map[string]*plan.Plan, len(rp.plans)),
+		featureIndex:  make(map[string]int, len(rp.features)),
+		currencyIndex: make(map[string]*Currency, len(rp.currencies)),
+		actionIndex:   make(map[string]*Action, len(rp.actions)),
+	}
+	for i, f := range rp.features {
+		p.features = append(p.features, f.name)
+		p.featureIndex[f.name] = i
+	}
+	currencyPos := make(map[string]Pos, len(rp.currencies))
+	for _, rc := range rp.currencies {
+		c := &Currency{Name: rc.name, Description: rc.desc, Kinds: rc.kinds, Initial: rc.initial}
+		p.currencies = append(p.currencies, c)
+		p.currencyIndex[c.Name] = c
+		currencyPos[c.Name] = rc.pos
+	}
+	l.compileRoles(p, rp)
+	l.compileActions(p, rp, currencyPos)
+	l.compilePlans(p, rp)
+	return p
+}
+
+func (l *loader) compileRoles(p *Policy, rp *rawPolicy) {
+	var ownerRaw *rawRole
+	for i := range rp.roles {
+		rr := &rp.roles[i]
+		r := &role.Role{
+			Name: rr.name, Index: i,
+			Owner: rr.owner, Admin: rr.admin, Guest: rr.guest, Seat: rr.seat, Spends: rr.spends,
+			Rank: rr.rank,
+		}
+		p.roles = append(p.roles, r)
+		p.roleMeta = append(p.roleMeta, roleMeta{desc: rr.desc, pos: rr.pos, guestPos: rr.guestPos})
+		p.roleIndex[r.Name] = r
+		if rr.guest && rr.owner {
+			l.errorAt(rr.guestPos, "role %q cannot be both guest and owner", r.Name)
+		} else if rr.guest && rr.admin {
+			l.errorAt(rr.guestPos, "role %q cannot be both guest and admin", r.Name)
+		}
+		if !rr.owner {
+			continue
+		}
+		if p.owner != nil {
+			l.errorAt(rr.ownerPos, "role %q: owner: true, but role %q is already the owner role (declared at %s); exactly one role is the owner",
+				r.Name, p.owner.Name, ownerRaw.pos)
+			r.Owner = false // report the rules of one owner only
+			continue
+		}
+		p.owner, ownerRaw = r, rr
+	}
+	switch {
+	case p.owner == nil && len(rp.roles) > 0:
+		l.errorAt(rp.rolesPos, "no role has owner: true; exactly one role must be the owner")
+	case p.owner != nil:
+		if !p.owner.Admin {
+			l.errorAt(ownerRaw.pos, "owner role %q must be admin", p.owner.Name)
+		}
+		for i, r := range p.roles {
+			if r != p.owner && r.Rank >= p.owner.Rank && !rp.roles[i].rankPos.IsZero() {
+				l.errorAt(rp.roles[i].rankPos, "role %q: rank %d must be below the owner role %q's rank %d (declared at %s)",
+					r.Name, r.Rank, p.owner.Name, p.owner.Rank, ownerRaw.pos)
+			}
+		}
+	}
+	for i, r := range p.roles {
+		for _, a := range rp.roles[i].assigns {
+			t := p.roleIndex[a.name]
+			switch {
+			case t == nil:
+				l.errorAt(a.pos, "role %q: assigns unknown role %q", r.Name, a.name)
+			case t.Owner:
+				l.errorAt(a.pos, "role %q: cannot assign the owner role %q; ownership moves only by transfer", r.Name, t.Name)
+			case t.Rank > r.Rank:
+				l.errorAt(a.pos, "role %q (rank %d) cannot assign role %q of higher rank %d (declared at %s)",
+					r.Name, r.Rank, t.Name, t.Rank, p.roleMeta[t.Index].pos)
+			default:
+				r.Assigns = r.Assigns.With(t)
+			}
+		}
+	}
+}
+
+func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string]Pos) {
+	for i, ra := range rp.actions {
+		a := &Action{
+			Name: ra.name, Description: ra.desc, Index: i,
+			Scope: ra.scope, Kinds: ra.kinds, Billing: ra.billing,
+			pos: ra.pos, permPos: ra.pos, featurePos: ra.pos, kindsPos: ra.kindsPos,
+		}
+		if ra.feature.name != "" {
+			if bit, ok := p.featureIndex[ra.feature.name]; ok {
+				a.Feature, a.featureName, a.featurePos = 1<<uint(bit), ra.feature.name, ra.feature.pos
+			} else {
+				l.errorAt(ra.feature.pos, "action %q: unknown feature %q", a.Name, ra.feature.name)
+			}
+		}
+		if ra.cost.name != "" {
+			c := p.currencyIndex[ra.cost.name]
+			switch {
+			case c == nil:
+				l.errorAt(ra.cost.pos, "action %q: cost in unknown currency %q", a.Name, ra.cost.name)
+			case a.Kinds&^c.Kinds != 0:
+				l.errorAt(ra.cost.pos, "action %q applies in %s workspaces, where its cost currency %q does not exist (currency declared at %s)",
+					a.Name, (a.Kinds &^ c.Kinds).String(), c.Name, currencyPos[c.Name])
+			default:
+				a.Cost = Cost{Currency: c.Name, Amount: ra.costAmount}
+			}
+		}
+		p.actions = append(p.actions, a)
+		p.actionIndex[a.Name] = a
+	}
+	for _, perm := range rp.permissions {
+		a := p.actionIndex[perm.action.name]
+		if a == nil {
+			l.errorAt(perm.action.pos, "permissions: unknown action %q", perm.action.name)
+			continue
+		}
+		a.permPos, a.hasPerm = perm.action.pos, true
+		for _, rr := range perm.roles {
+			r := p.roleIndex[rr.name]
+			switch {
+			case r == nil:
+				l.errorAt(rr.pos, "permissions: %q: unknown role %q", a.Name, rr.name)
+			case a.Billing && !r.Admin:
+				l.errorAt(rr.pos, "billing action %q granted to non-admin role %q (role declared at %s)",
+					a.Name, r.Name, p.roleMeta[r.Index].pos)
+			case r.Guest && a.Scope == ScopeWorkspace:
+				l.errorAt(rr.pos, "guest role %q granted workspace-scoped action %q (role declared at %s)",
+					r.Name, a.Name, p.roleMeta[r.Index].pos)
+			default:
+				a.Allowed = a.Allowed.With(r)
+			}
+		}
+	}
+	for _, a := range p.actions {
+		a.hot.policy, a.hot.allowed, a.hot.feature = p, a.Allowed, a.Feature
+		a.hot.kinds, a.hot.project = a.Kinds, a.Scope == ScopeProject
+	}
+	for _, o := range rp.operations {
+		a := p.actionIndex[o.action.name]
+		if a == nil {
+			l.errorAt(o.action.pos, "operation %q: unknown action %q", o.op, o.action.name)
+			continue
+		}
+		p.ops[o.op] = a
+	}
+}
+
+func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
+	var all role.Set
+	for _, r := range p.roles {
+		all = all.With(r)
+	}
+	var defRaw *rawPlan
+	for i := range rp.plans {
+		rpl := &rp.plans[i]
+		ctx := "plan " + quote(rpl.name)
+		pl := &plan.Plan{Name: rpl.name, Index: i, Limits: rpl.limits}
+		meta := planMeta{desc: rpl.desc, pos: rpl.pos, rolesPos: rpl.rolesPos}
+		for _, f := range rpl.features {
+			if bit, ok := p.featureIndex[f.name]; ok {
+				pl.Features |= 1 << uint(bit)
+			} else {
+				l.errorAt(f.pos, "%s: unknown feature %q", ctx, f.name)
+			}
+		}
+		if rpl.rolesSet {
+			for _, rr := range rpl.roles {
+				if r := p.roleIndex[rr.name]; r != nil {
+					pl.Roles = pl.Roles.With(r)
+				} else {
+					l.errorAt(rr.pos, "%s: unknown role %q", ctx, rr.name)
+				}
+			}
+			if p.owner != nil && !pl.Roles.Has(p.owner) {
+				l.errorAt(rpl.rolesPos, "%s: roles must include the owner role %q", ctx, p.owner.Name)
+			}
+		} else {
+			pl.Roles = all
+		}
+		pl.InviteRole = l.planRole(p, pl, ctx, "invite_role", rpl.invite, rpl.rolesPos)
+		pl.LinkRole = l.planRole(p, pl, ctx, "link_role", rpl.link, rpl.rolesPos)
+		for _, g := range rpl.credits {
+			if p.currencyIndex[g.currency.name] == nil {
+				l.errorAt(g.currency.pos, "%s: credits in unknown currency %q", ctx, g.currency.name)
+				continue
+			}
+			pl.Grants = append(pl.Grants, g.grant)
+		}
+		if rpl.seatPriceSet {
+			pl.SeatPrice = rpl.seatPrice
+		}
+		if rpl.def {
+			if p.defPlan != nil {
+				l.errorAt(rpl.defPos, "%s: default: true, but plan %q is already the default (declared at %s)",
+					ctx, p.defPlan.Name, defRaw.defPos)
+			} else {
+				p.defPlan, defRaw = pl, rpl
+			}
+		}
+		p.plans = append(p.plans, pl)
+		p.planMeta = append(p.planMeta, meta)
+		p.planIndex[pl.Name] = pl
+	}
+	if p.defPlan == nil && len(p.plans) > 0 {
+		p.defPlan = p.plans[0]
+	}
+}
+
+// planRole resolves a plan's invite_role or link_role.
+func (l *loader) planRole(p *Policy, pl *plan.Plan, ctx, field string, rr ref, rolesPos Pos) *role.Role {
+	if rr.name == "" {
+		return nil
+	}
+	r := p.roleIndex[rr.name]
+	switch {
+	case r == nil:
+		l.errorAt(rr.pos, "%s: %s: unknown role %q", ctx, field, rr.name)
+	case r.Owner:
+		l.errorAt(rr.pos, "%s: %s cannot be the owner role %q", ctx, field, r.Name)
+	case !pl.Offers(r):
+		l.errorAt(rr.pos, "%s: %s %q is not offered by the plan (roles at %s)", ctx, field, r.Name, rolesPos)
+	default:
+		return r
+	}
+	return nil
+}

@@ -1,0 +1,511 @@
+package policy
+
+import (
+	"math"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/charterhq/charter/plan"
+)
+
+// The raw form of a policy: what the YAML says, with positions, before
+// names are resolved. decode fills it; compile checks and resolves it.
+
+type rawPolicy struct {
+	root        Pos
+	name        string
+	sharing     Sharing
+	features    []ref
+	currencies  []rawCurrency
+	roles       []rawRole
+	rolesPos    Pos
+	actions     []rawAction
+	actionsPos  Pos
+	operations  []rawOp
+	plans       []rawPlan
+	plansPos    Pos
+	permissions []rawPerm
+}
+
+type rawCurrency struct {
+	ref
+	desc     string
+	kinds    KindSet
+	kindsSet bool
+	initial  int64
+}
+
+type rawRole struct {
+	ref
+	desc                              string
+	owner, admin, guest, seat, spends bool
+	ownerPos, guestPos, rankPos       Pos
+	rank                              int
+	assigns                           []ref
+}
+
+type rawAction struct {
+	ref
+	desc       string
+	scope      Scope
+	feature    ref // name "" when none
+	kinds      KindSet
+	kindsPos   Pos
+	billing    bool
+	cost       ref // name is the currency; "" when free
+	costAmount int64
+}
+
+type rawOp struct {
+	op     Op
+	action ref
+}
+
+type rawPlan struct {
+	ref
+	desc         string
+	def          bool
+	defPos       Pos
+	features     []ref
+	roles        []ref
+	rolesSet     bool
+	rolesPos     Pos
+	invite, link ref
+	limits       plan.Limits
+	credits      []rawGrant
+	seatPrice    plan.Price
+	seatPriceSet bool
+	seatPricePos Pos
+}
+
+type rawGrant struct {
+	currency ref
+	grant    plan.Grant
+}
+
+type rawPerm struct {
+	action ref
+	roles  []ref
+}
+
+func (l *loader) decode(root *yaml.Node) *rawPolicy {
+	rp := &rawPolicy{root: l.pos(root)}
+	f, ok := l.fields(root, "", "policy", "policy", "sharing", "features", "currencies",
+		"roles", "actions", "operations", "plans", "permissions")
+	if !ok {
+		return rp
+	}
+	l.required(f, root, "", "policy", "roles", "actions", "plans", "permissions")
+	if e, ok := f["policy"]; ok {
+		if r, ok := l.name(e.v, "policy"); ok {
+			rp.name = r.name
+		}
+	}
+	if e, ok := f["sharing"]; ok {
+		if s, ok := l.str(e.v, "sharing"); ok {
+			switch s {
+			case "deny":
+				rp.sharing = SharingDeny
+			case "convert":
+				rp.sharing = SharingConvert
+			default:
+				l.errorf(e.v, "sharing must be \"deny\" or \"convert\", got %q", s)
+			}
+		}
+	}
+	if e, ok := f["features"]; ok {
+		rp.features = l.names(e.v, "features")
+		if len(rp.features) > plan.MaxFeatures {
+			l.errorAt(rp.features[plan.MaxFeatures].pos, "more than %d features", plan.MaxFeatures)
+			rp.features = rp.features[:plan.MaxFeatures]
+		}
+	}
+	if e, ok := f["currencies"]; ok {
+		l.decodeCurrencies(rp, e.v)
+	}
+	if e, ok := f["roles"]; ok {
+		rp.rolesPos = l.pos(e.v)
+		l.decodeRoles(rp, e.v)
+	}
+	if e, ok := f["actions"]; ok {
+		rp.actionsPos = l.pos(e.v)
+		l.decodeActions(rp, e.v)
+	}
+	if e, ok := f["operations"]; ok {
+		l.decodeOperations(rp, e.v)
+	}
+	if e, ok := f["plans"]; ok {
+		rp.plansPos = l.pos(e.v)
+		l.decodePlans(rp, e.v)
+	}
+	if e, ok := f["permissions"]; ok {
+		l.decodePermissions(rp, e.v)
+	}
+	return rp
+}
+
+// body is fields for the body of a declaration whose fields are all
+// optional: an empty value (null) declares it with every default.
+func (l *loader) body(n *yaml.Node, ctx, what string, known ...string) (map[string]entry, bool) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return nil, true
+	}
+	return l.fields(n, ctx, what, known...)
+}
+
+// declared decodes the key of a declaration under section.
+func (l *loader) declared(e entry, what string) (ref, bool) {
+	return l.name(e.k, what+" name")
+}
+
+func (l *loader) decodeCurrencies(rp *rawPolicy, n *yaml.Node) {
+	entries, _ := l.mapping(n, "currencies")
+	for _, e := range entries {
+		r, ok := l.declared(e, "currency")
+		if !ok {
+			continue
+		}
+		c := rawCurrency{ref: r, kinds: AllKinds}
+		ctx := "currency " + quote(r.name)
+		f, ok := l.body(e.v, ctx, "", "description", "kinds", "initial")
+		if ok {
+			if x, ok := f["description"]; ok {
+				c.desc, _ = l.str(x.v, label(ctx, "description"))
+			}
+			if x, ok := f["kinds"]; ok {
+				if ks, ok := l.kinds(x.v, label(ctx, "kinds")); ok {
+					c.kinds, c.kindsSet = ks, true
+				}
+			}
+			if x, ok := f["initial"]; ok {
+				c.initial, _ = l.integer(x.v, label(ctx, "initial"), 0, math.MaxInt64)
+			}
+		}
+		rp.currencies = append(rp.currencies, c)
+	}
+}
+
+func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
+	entries, ok := l.mapping(n, "roles")
+	if !ok {
+		return
+	}
+	if len(entries) == 0 && len(n.Content) == 0 {
+		l.errorf(n, "roles must declare at least one role")
+	}
+	for i, e := range entries {
+		if i == 64 {
+			l.errorf(e.k, "more than %d roles", 64)
+			return
+		}
+		r, ok := l.declared(e, "role")
+		if !ok {
+			continue
+		}
+		rr := rawRole{ref: r, guestPos: r.pos}
+		ctx := "role " + quote(r.name)
+		f, ok := l.fields(e.v, ctx, "", "description", "owner", "admin", "guest", "seat", "spends", "rank", "assigns")
+		if !ok {
+			continue
+		}
+		l.required(f, e.k, ctx, "rank")
+		if x, ok := f["description"]; ok {
+			rr.desc, _ = l.str(x.v, label(ctx, "description"))
+		}
+		if x, ok := f["owner"]; ok {
+			rr.owner, rr.ownerPos = l.boolean(x.v, label(ctx, "owner")), l.pos(x.v)
+		}
+		if x, ok := f["admin"]; ok {
+			rr.admin = l.boolean(x.v, label(ctx, "admin"))
+		}
+		if x, ok := f["guest"]; ok {
+			rr.guest, rr.guestPos = l.boolean(x.v, label(ctx, "guest")), l.pos(x.v)
+		}
+		if x, ok := f["seat"]; ok {
+			rr.seat = l.boolean(x.v, label(ctx, "seat"))
+		}
+		if x, ok := f["spends"]; ok {
+			rr.spends = l.boolean(x.v, label(ctx, "spends"))
+		}
+		if x, ok := f["rank"]; ok {
+			rank, _ := l.integer(x.v, label(ctx, "rank"), 0, math.MaxInt32)
+			rr.rank, rr.rankPos = int(rank), l.pos(x.v)
+		}
+		if x, ok := f["assigns"]; ok {
+			rr.assigns = l.names(x.v, label(ctx, "assigns"))
+		}
+		rp.roles = append(rp.roles, rr)
+	}
+}
+
+func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
+	entries, ok := l.mapping(n, "actions")
+	if !ok {
+		return
+	}
+	if len(entries) == 0 && len(n.Content) == 0 {
+		l.errorf(n, "actions must declare at least one action")
+	}
+	for _, e := range entries {
+		r, ok := l.declared(e, "action")
+		if !ok {
+			continue
+		}
+		a := rawAction{ref: r, kinds: AllKinds, kindsPos: r.pos}
+		ctx := "action " + quote(r.name)
+		f, ok := l.body(e.v, ctx, "", "description", "scope", "feature", "kinds", "billing", "cost")
+		if ok {
+			if x, ok := f["description"]; ok {
+				a.desc, _ = l.str(x.v, label(ctx, "description"))
+			}
+			if x, ok := f["scope"]; ok {
+				if s, ok := l.str(x.v, label(ctx, "scope")); ok {
+					switch s {
+					case "workspace":
+						a.scope = ScopeWorkspace
+					case "project":
+						a.scope = ScopeProject
+					default:
+						l.errorf(x.v, "%s: scope must be \"workspace\" or \"project\", got %q", ctx, s)
+					}
+				}
+			}
+			if x, ok := f["feature"]; ok {
+				a.feature, _ = l.name(x.v, label(ctx, "feature"))
+			}
+			if x, ok := f["kinds"]; ok {
+				a.kindsPos = l.pos(x.v)
+				if ks, ok := l.kinds(x.v, label(ctx, "kinds")); ok {
+					a.kinds = ks
+				}
+			}
+			if x, ok := f["billing"]; ok {
+				a.billing = l.boolean(x.v, label(ctx, "billing"))
+			}
+			if x, ok := f["cost"]; ok {
+				l.decodeCost(&a, ctx, x.v)
+			}
+		}
+		rp.actions = append(rp.actions, a)
+	}
+}
+
+func (l *loader) decodeCost(a *rawAction, ctx string, n *yaml.Node) {
+	entries, ok := l.mapping(n, label(ctx, "cost"))
+	if !ok {
+		return
+	}
+	if len(entries) != 1 {
+		l.errorf(n, "%s: cost must name exactly one currency, got %d", ctx, len(entries))
+		return
+	}
+	e := entries[0]
+	c, ok := l.name(e.k, label(ctx, "cost currency"))
+	if !ok {
+		return
+	}
+	amount, ok := l.integer(e.v, label(ctx, "cost of "+quote(c.name)), 1, math.MaxInt64)
+	if !ok {
+		return
+	}
+	a.cost, a.costAmount = c, amount
+}
+
+func (l *loader) decodeOperations(rp *rawPolicy, n *yaml.Node) {
+	entries, _ := l.mapping(n, "operations")
+	for _, e := range entries {
+		op, ok := ParseOp(e.key)
+		if !ok {
+			l.errorf(e.k, "unknown operation %q", e.key)
+			continue
+		}
+		if a, ok := l.name(e.v, "operation "+quote(e.key)); ok {
+			rp.operations = append(rp.operations, rawOp{op: op, action: a})
+		}
+	}
+}
+
+func (l *loader) decodePlans(rp *rawPolicy, n *yaml.Node) {
+	entries, ok := l.mapping(n, "plans")
+	if !ok {
+		return
+	}
+	if len(entries) == 0 && len(n.Content) == 0 {
+		l.errorf(n, "plans must declare at least one plan")
+	}
+	for _, e := range entries {
+		r, ok := l.declared(e, "plan")
+		if !ok {
+			continue
+		}
+		unl := plan.Unlimited
+		p := rawPlan{ref: r, rolesPos: r.pos, limits: plan.Limits{Members: unl, Seats: unl, Guests: unl, SharedWorkspaces: unl}}
+		ctx := "plan " + quote(r.name)
+		f, ok := l.body(e.v, ctx, "", "description", "default", "features", "roles",
+			"invite_role", "link_role", "limits", "credits", "seat_price")
+		if ok {
+			if x, ok := f["description"]; ok {
+				p.desc, _ = l.str(x.v, label(ctx, "description"))
+			}
+			if x, ok := f["default"]; ok {
+				p.def, p.defPos = l.boolean(x.v, label(ctx, "default")), l.pos(x.v)
+			}
+			if x, ok := f["features"]; ok {
+				p.features = l.names(x.v, label(ctx, "features"))
+			}
+			if x, ok := f["roles"]; ok {
+				p.roles, p.rolesSet, p.rolesPos = l.names(x.v, label(ctx, "roles")), true, l.pos(x.v)
+			}
+			if x, ok := f["invite_role"]; ok {
+				p.invite, _ = l.name(x.v, label(ctx, "invite_role"))
+			}
+			if x, ok := f["link_role"]; ok {
+				p.link, _ = l.name(x.v, label(ctx, "link_role"))
+			}
+			if x, ok := f["limits"]; ok {
+				l.decodeLimits(&p, ctx, x.v)
+			}
+			if x, ok := f["credits"]; ok {
+				l.decodeCredits(&p, ctx, x.v)
+			}
+			if x, ok := f["seat_price"]; ok {
+				l.decodeSeatPrice(&p, ctx, x.v)
+			}
+		}
+		rp.plans = append(rp.plans, p)
+	}
+}
+
+func (l *loader) decodeLimits(p *rawPlan, ctx string, n *yaml.Node) {
+	f, ok := l.fields(n, ctx, "limits", "members", "seats", "guests", "shared_workspaces")
+	if !ok {
+		return
+	}
+	for key, dst := range map[string]*plan.Limit{
+		"members":           &p.limits.Members,
+		"seats":             &p.limits.Seats,
+		"guests":            &p.limits.Guests,
+		"shared_workspaces": &p.limits.SharedWorkspaces,
+	} {
+		if x, ok := f[key]; ok {
+			if lim, ok := l.limit(x.v, label(ctx, "limits: "+key)); ok {
+				*dst = lim
+			}
+		}
+	}
+}
+
+func (l *loader) decodeCredits(p *rawPlan, ctx string, n *yaml.Node) {
+	entries, _ := l.mapping(n, label(ctx, "credits"))
+	for _, e := range entries {
+		c, ok := l.name(e.k, label(ctx, "credits currency"))
+		if !ok {
+			continue
+		}
+		gctx := ctx + ": credits " + quote(c.name)
+		f, ok := l.fields(e.v, gctx, "", "amount", "every", "rollover", "allowances")
+		if !ok {
+			continue
+		}
+		ok = l.required(f, e.k, gctx, "amount", "every")
+		g := plan.Grant{Currency: c.name}
+		if x, has := f["amount"]; has {
+			var aok bool
+			g.Amount, aok = l.integer(x.v, label(gctx, "amount"), 0, math.MaxInt64)
+			ok = ok && aok
+		}
+		if x, has := f["every"]; has {
+			var pok bool
+			g.Every, pok = l.period(x.v, label(gctx, "every"))
+			ok = ok && pok
+		}
+		if x, has := f["rollover"]; has {
+			v := x.v
+			switch {
+			case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!int":
+				cp, cok := l.integer(v, label(gctx, "rollover"), 0, math.MaxInt64)
+				g.Rollover = plan.Rollover{Kind: plan.RolloverCap, Cap: cp}
+				ok = ok && cok
+			case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value == "none":
+			case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value == "all":
+				g.Rollover.Kind = plan.RolloverAll
+			default:
+				l.errorf(v, "%s: rollover must be \"none\", \"all\" or an integer cap >= 0, got %s", gctx, describe(v))
+				ok = false
+			}
+		}
+		if x, has := f["allowances"]; has {
+			if s, sok := l.str(x.v, label(gctx, "allowances")); sok {
+				switch s {
+				case "optional":
+				case "required":
+					g.RequireAllowance = true
+				default:
+					l.errorf(x.v, "%s: allowances must be \"optional\" or \"required\", got %q", gctx, s)
+					ok = false
+				}
+			}
+		}
+		if ok {
+			p.credits = append(p.credits, rawGrant{currency: c, grant: g})
+		}
+	}
+}
+
+func (l *loader) decodeSeatPrice(p *rawPlan, ctx string, n *yaml.Node) {
+	sctx := ctx + ": seat_price"
+	f, ok := l.fields(n, sctx, "", "amount", "currency", "every")
+	if !ok {
+		return
+	}
+	ok = l.required(f, n, sctx, "amount", "currency", "every")
+	var price plan.Price
+	if x, has := f["amount"]; has {
+		var aok bool
+		price.Amount, aok = l.integer(x.v, label(sctx, "amount"), 0, math.MaxInt64)
+		ok = ok && aok
+	}
+	if x, has := f["currency"]; has {
+		s, sok := l.str(x.v, label(sctx, "currency"))
+		if sok && !isoCurrency(s) {
+			l.errorf(x.v, "%s: currency must be an ISO 4217 code like \"USD\", got %q", sctx, s)
+			sok = false
+		}
+		price.Currency = s
+		ok = ok && sok
+	}
+	if x, has := f["every"]; has {
+		var pok bool
+		price.Every, pok = l.period(x.v, label(sctx, "every"))
+		ok = ok && pok
+	}
+	if ok {
+		p.seatPrice, p.seatPriceSet, p.seatPricePos = price, true, l.pos(n)
+	}
+}
+
+func isoCurrency(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := range 3 {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *loader) decodePermissions(rp *rawPolicy, n *yaml.Node) {
+	entries, _ := l.mapping(n, "permissions")
+	for _, e := range entries {
+		a, ok := l.name(e.k, "permissions: action name")
+		if !ok {
+			continue
+		}
+		rp.permissions = append(rp.permissions, rawPerm{
+			action: a,
+			roles:  l.names(e.v, "permissions: "+quote(a.name)),
+		})
+	}
+}

@@ -1,0 +1,490 @@
+package policy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/charterhq/charter/plan"
+	"github.com/charterhq/charter/workspace"
+)
+
+// DefaultMaxSize is the largest policy file Load accepts unless told
+// otherwise by MaxSize: 1 MiB.
+const DefaultMaxSize = 1 << 20
+
+// An Option changes how Load reads a policy.
+type Option func(*options)
+
+type options struct {
+	maxSize int
+}
+
+// MaxSize sets the largest policy, in bytes, that Load accepts; larger input
+// is an error before any parsing. n <= 0 means DefaultMaxSize.
+func MaxSize(n int) Option {
+	return func(o *options) {
+		if n <= 0 {
+			n = DefaultMaxSize
+		}
+		o.maxSize = n
+	}
+}
+
+// LoadFile reads and compiles the policy file at path. See Load.
+func LoadFile(path string, opts ...Option) (*Policy, error) {
+	o := newOptions(opts)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, int64(o.maxSize)+1))
+	if err != nil {
+		return nil, fmt.Errorf("policy: %s: %w", path, err)
+	}
+	return Load(path, src, opts...)
+}
+
+func newOptions(opts []Option) options {
+	o := options{maxSize: DefaultMaxSize}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// Load compiles the policy in src, read from file; file is used only in
+// positions. The policy must be one YAML document of the grammar given in
+// the package documentation. On any mistake Load returns a nil *Policy and
+// an ErrorList holding every mistake found, sorted by position.
+func Load(file string, src []byte, opts ...Option) (*Policy, error) {
+	o := newOptions(opts)
+	l := &loader{file: file, src: src}
+	if len(src) > o.maxSize {
+		l.errorAt(l.start(), "policy is larger than the limit of %d bytes", o.maxSize)
+		return nil, l.errs
+	}
+	if root := l.parse(); root != nil {
+		p := l.compile(l.decode(root))
+		if len(l.errs) == 0 {
+			return p, nil
+		}
+	}
+	return nil, l.errs.sort()
+}
+
+// loader collects the errors of one Load.
+type loader struct {
+	file string
+	src  []byte
+	errs ErrorList
+}
+
+func (l *loader) start() Pos { return Pos{File: l.file, Line: 1, Col: 1} }
+
+func (l *loader) pos(n *yaml.Node) Pos { return Pos{File: l.file, Line: n.Line, Col: n.Column} }
+
+func (l *loader) errorAt(p Pos, format string, args ...any) {
+	l.errs = append(l.errs, &Error{Pos: p, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (l *loader) errorf(n *yaml.Node, format string, args ...any) {
+	l.errorAt(l.pos(n), format, args...)
+}
+
+// parse parses src as exactly one YAML document without anchors or aliases
+// and returns its root node, or nil after reporting why it cannot.
+func (l *loader) parse() (root *yaml.Node) {
+	defer func() {
+		// yaml.v3 reports errors by panicking and recovering; anything
+		// that escapes is a parser bug, which must not crash the caller.
+		if r := recover(); r != nil {
+			l.errorAt(l.start(), "yaml parser failed: %v", r)
+			root = nil
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(l.src))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			l.errorAt(l.start(), "empty policy")
+		} else {
+			l.syntaxError(err)
+		}
+		return nil
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		l.syntaxError(err)
+	default:
+		l.errorf(&next, "a second YAML document is not allowed")
+	}
+	l.rejectAnchors(&doc)
+	if len(doc.Content) != 1 {
+		l.errorAt(l.start(), "empty policy")
+		return nil
+	}
+	return doc.Content[0]
+}
+
+var (
+	lineRE   = regexp.MustCompile(`^line (\d+): `)
+	anchorRE = regexp.MustCompile(`anchor '([^']*)'`)
+)
+
+// syntaxError reports an error of the YAML parser. yaml.v3 gives a line
+// but no column; the column is then 1.
+func (l *loader) syntaxError(err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	p := l.start()
+	if m := lineRE.FindStringSubmatch(msg); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		msg = msg[len(m[0]):]
+	} else if m := anchorRE.FindStringSubmatch(msg); m != nil {
+		// "unknown anchor 'a' referenced", "anchor 'a' value contains
+		// itself": point at the first use.
+		sigil := "*"
+		if strings.Contains(msg, "contains itself") {
+			sigil = "&"
+		}
+		if i := bytes.Index(l.src, []byte(sigil+m[1])); i >= 0 {
+			p = l.offsetPos(i)
+		}
+	}
+	if strings.Contains(msg, "anchor") {
+		l.errorAt(p, "anchors and aliases are not allowed (%s)", msg)
+		return
+	}
+	l.errorAt(p, "yaml syntax error: %s", msg)
+}
+
+func (l *loader) offsetPos(off int) Pos {
+	before := l.src[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := off - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	return Pos{File: l.file, Line: line, Col: col}
+}
+
+// rejectAnchors reports every anchor and alias in the tree of n. Rejecting
+// them outright rules out alias bombs (exponential expansion) and keeps a
+// policy readable top to bottom.
+func (l *loader) rejectAnchors(n *yaml.Node) {
+	stack := []*yaml.Node{n}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.Kind == yaml.AliasNode {
+			l.errorf(n, "anchors and aliases are not allowed (found alias %q)", "*"+n.Value)
+			continue
+		}
+		if n.Anchor != "" {
+			l.errorf(n, "anchors and aliases are not allowed (found anchor %q)", "&"+n.Anchor)
+		}
+		stack = append(stack, n.Content...)
+	}
+}
+
+// describe names the kind of n and quotes a scalar, for "got ..." in errors.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a sequence"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "null"
+		}
+		return strconv.Quote(n.Value)
+	}
+	return "nothing"
+}
+
+// label prefixes field with its context for messages: `role "x": rank`.
+func label(ctx, field string) string {
+	if field == "" {
+		return ctx
+	}
+	if ctx == "" {
+		return field
+	}
+	return ctx + ": " + field
+}
+
+// entry is one key: value pair of a mapping.
+type entry struct {
+	key  string
+	k, v *yaml.Node
+}
+
+// mapping returns the entries of n, which must be a mapping with string
+// keys, each appearing once.
+func (l *loader) mapping(n *yaml.Node, what string) ([]entry, bool) {
+	if n.Kind == yaml.AliasNode {
+		return nil, false // reported by rejectAnchors
+	}
+	if n.Kind != yaml.MappingNode {
+		l.errorf(n, "%s must be a mapping, got %s", what, describe(n))
+		return nil, false
+	}
+	entries := make([]entry, 0, len(n.Content)/2)
+	seen := make(map[string]*yaml.Node, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+			l.errorf(k, "%s: key must be a string, got %s", what, describe(k))
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			l.errorf(k, "duplicate key %q (first at %s)", k.Value, l.pos(first))
+			continue
+		}
+		seen[k.Value] = k
+		entries = append(entries, entry{k.Value, k, v})
+	}
+	return entries, true
+}
+
+// fields returns the entries of the mapping n by key, reporting keys not
+// in known.
+func (l *loader) fields(n *yaml.Node, ctx, what string, known ...string) (map[string]entry, bool) {
+	entries, ok := l.mapping(n, label(ctx, what))
+	if !ok {
+		return nil, false
+	}
+	f := make(map[string]entry, len(entries))
+	for _, e := range entries {
+		found := false
+		for _, k := range known {
+			if k == e.key {
+				found = true
+				break
+			}
+		}
+		if !found {
+			if ctx == "" {
+				l.errorf(e.k, "unknown field %q", e.key)
+			} else {
+				l.errorf(e.k, "%s: unknown field %q", ctx, e.key)
+			}
+			continue
+		}
+		f[e.key] = e
+	}
+	return f, true
+}
+
+func (l *loader) str(n *yaml.Node, what string) (string, bool) {
+	if n.Kind == yaml.AliasNode {
+		return "", false
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		l.errorf(n, "%s must be a string, got %s", what, describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (l *loader) boolean(n *yaml.Node, what string) bool {
+	if n.Kind == yaml.AliasNode {
+		return false
+	}
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
+		l.errorf(n, "%s must be true or false, got %s", what, describe(n))
+		return false
+	}
+	return b
+}
+
+// integer decodes n as an integer in [lo, hi].
+func (l *loader) integer(n *yaml.Node, what string, lo, hi int64) (int64, bool) {
+	if n.Kind == yaml.AliasNode {
+		return 0, false
+	}
+	var v int64
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&v) != nil {
+		l.errorf(n, "%s must be an integer, got %s", what, describe(n))
+		return 0, false
+	}
+	if v < lo || v > hi {
+		if hi == math.MaxInt32 || hi == math.MaxInt64 {
+			l.errorf(n, "%s must be at least %d, got %s", what, lo, describe(n))
+		} else {
+			l.errorf(n, "%s must be between %d and %d, got %s", what, lo, hi, describe(n))
+		}
+		return 0, false
+	}
+	return v, true
+}
+
+// validName reports whether s may name a role, action, plan, feature,
+// currency or the policy: a letter, then letters, digits, '_', '-' or '.'.
+func validName(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '_' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ref is a name with the position it was written at.
+type ref struct {
+	name string
+	pos  Pos
+}
+
+func (l *loader) name(n *yaml.Node, what string) (ref, bool) {
+	s, ok := l.str(n, what)
+	if !ok {
+		return ref{}, false
+	}
+	if !validName(s) {
+		l.errorf(n, "%s: invalid name %q: want a letter, then letters, digits, '_', '-' or '.'", what, s)
+		return ref{}, false
+	}
+	return ref{s, l.pos(n)}, true
+}
+
+// names decodes a sequence of distinct names.
+func (l *loader) names(n *yaml.Node, what string) []ref {
+	if n.Kind == yaml.AliasNode {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.errorf(n, "%s must be a sequence, got %s", what, describe(n))
+		return nil
+	}
+	refs := make([]ref, 0, len(n.Content))
+	var seen map[string]Pos // only for long lists; short ones are scanned
+	if len(n.Content) > 64 {
+		seen = make(map[string]Pos, len(n.Content))
+	}
+	for _, c := range n.Content {
+		r, ok := l.name(c, what)
+		if !ok {
+			continue
+		}
+		first, dup := seen[r.name]
+		if seen == nil {
+			for _, prev := range refs {
+				if prev.name == r.name {
+					first, dup = prev.pos, true
+					break
+				}
+			}
+		}
+		if dup {
+			l.errorf(c, "%s: %q listed twice (first at %s)", what, r.name, first)
+			continue
+		}
+		if seen != nil {
+			seen[r.name] = r.pos
+		}
+		refs = append(refs, r)
+	}
+	return refs
+}
+
+func (l *loader) kinds(n *yaml.Node, what string) (KindSet, bool) {
+	if n.Kind != yaml.SequenceNode {
+		if n.Kind != yaml.AliasNode {
+			l.errorf(n, "%s must be a sequence, got %s", what, describe(n))
+		}
+		return 0, false
+	}
+	var ks KindSet
+	ok := true
+	for _, c := range n.Content {
+		s, sok := l.str(c, what)
+		if !sok {
+			ok = false
+			continue
+		}
+		k, err := workspace.ParseKind(s)
+		if err != nil {
+			l.errorf(c, "%s: unknown workspace kind %q (want personal or shared)", what, s)
+			ok = false
+			continue
+		}
+		if ks.Has(k) {
+			l.errorf(c, "%s: %q listed twice", what, s)
+			continue
+		}
+		ks = ks.With(k)
+	}
+	if ok && ks == 0 {
+		l.errorf(n, "%s must name at least one workspace kind", what)
+		return 0, false
+	}
+	return ks, ok
+}
+
+func (l *loader) period(n *yaml.Node, what string) (plan.Period, bool) {
+	s, ok := l.str(n, what)
+	if !ok {
+		return plan.Period{}, false
+	}
+	p, err := plan.ParsePeriod(s)
+	if err != nil {
+		l.errorf(n, "%s: invalid period %q: want \"[N] day|week|month|year[s]\", N from 1 to 1000", what, s)
+		return plan.Period{}, false
+	}
+	return p, true
+}
+
+func (l *loader) limit(n *yaml.Node, what string) (plan.Limit, bool) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+		if n.Value == "unlimited" {
+			return plan.Unlimited, true
+		}
+		l.errorf(n, "%s must be an integer >= 0 or \"unlimited\", got %s", what, describe(n))
+		return 0, false
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
+		v, ok := l.integer(n, what, 0, math.MaxInt32)
+		return plan.Limit(v), ok
+	}
+	if n.Kind != yaml.AliasNode {
+		l.errorf(n, "%s must be an integer >= 0 or \"unlimited\", got %s", what, describe(n))
+	}
+	return 0, false
+}
+
+func (l *loader) required(f map[string]entry, at *yaml.Node, ctx string, keys ...string) bool {
+	ok := true
+	for _, k := range keys {
+		if _, has := f[k]; !has {
+			if ctx == "" {
+				l.errorf(at, "missing required field %q", k)
+			} else {
+				l.errorf(at, "%s: missing required field %q", ctx, k)
+			}
+			ok = false
+		}
+	}
+	return ok
+}
