@@ -1,0 +1,335 @@
+// Charter checks, renders, explains and tests charter policy files.
+//
+// Usage:
+//
+//	charter check FILE...
+//	charter matrix FILE
+//	charter explain FILE -role ROLE -action ACTION [-plan PLAN] [-kind personal|shared]
+//	                [-project NAME] [-granted P1,P2,...] [-guests-disabled]
+//	charter test [-v] FILE CASES.yaml
+//	charter fmt FILE
+//	charter help [COMMAND]
+//
+// Check loads each policy file and prints
+//
+//	ok credit-pool (4 roles, 13 actions, 1 plan)
+//
+// or every mistake the loader found, one per line, as
+//
+//	policy: studio.yaml:61:27: billing action "change_billing" granted to non-admin role "editor" (role declared at studio.yaml:19:3)
+//
+// Matrix prints the policy's role x action table as Markdown.
+//
+// Explain builds a workspace of the given kind (default shared) on the given
+// plan (default the policy's default plan) in which the user "you" holds
+// ROLE, asks the policy whether "you" may perform ACTION (on project NAME,
+// if given), and prints the decision with the policy line that made it:
+//
+//	$ charter explain team-guests.yaml -role guest -action view_project -project roadmap -granted design
+//	denied: guest role guest may view_project only on granted projects, not "roadmap" (team-guests.yaml:36:12)
+//
+// A guest role needs -granted, the projects granted to it. When ROLE is the
+// owner role, "you" is the workspace's owner; otherwise the owner is another
+// user. A role the plan does not offer is put into the workspace anyway, as
+// a plan downgrade would leave it, so that explain shows the denial.
+//
+// Test runs the expectations of a cases file against a policy. A cases file
+// is a YAML list of cases, one mapping each; the fields are those of
+// explain, plus the expected outcome and, optionally, the expected reason
+// (the short name of a policy.Reason, e.g. "role lacks action"):
+//
+//	# studio-cases.yaml
+//	- {role: editor, action: generate_video, plan: pro, allow: true}
+//	- {role: guest, action: view_project, project: roadmap, granted: [roadmap], allow: true}
+//	- {role: member, action: use_pro_features, plan: free, kind: shared, allow: false, reason: plan lacks feature}
+//	- {role: guest, action: view_project, granted: [a], guests_disabled: true, allow: false}
+//
+// Unknown or repeated fields are errors. Test prints each failing case with
+// its line and the decision, then "N passed, M failed"; -v prints passing
+// cases too.
+//
+// Fmt prints the policy in canonical form: every section in the order of
+// the grammar, defaults left out.
+//
+// The exit status is 0 on success, 1 when a policy does not load, a check is
+// denied or a case fails, and 2 on a usage error.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/charterhq/charter/policy"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage:
+  charter check FILE...
+  charter matrix FILE
+  charter explain FILE -role ROLE -action ACTION [-plan PLAN] [-kind personal|shared]
+                  [-project NAME] [-granted P1,P2,...] [-guests-disabled]
+  charter test [-v] FILE CASES.yaml
+  charter fmt FILE
+  charter help [COMMAND]
+
+commands:
+  check    load each policy and report its size or every mistake in it
+  matrix   print the role x action table as Markdown
+  explain  decide one action for one role and say why
+  test     check a file of expected decisions against a policy
+  fmt      print the policy in canonical form
+`
+
+// command is one subcommand: its flags, positional arguments and body.
+type command struct {
+	usage string // the synopsis after "usage: charter "
+	min   int    // fewest positional arguments
+	max   int    // most positional arguments; -1 for no limit
+	// flags declares the command's flags on fs and returns the body, which
+	// runs with the positional arguments once the flags are parsed.
+	flags func(fs *flag.FlagSet) func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"check":   {usage: "check FILE...", min: 1, max: -1, flags: checkFlags},
+		"matrix":  {usage: "matrix FILE", min: 1, max: 1, flags: matrixFlags},
+		"explain": {usage: "explain FILE -role ROLE -action ACTION [flags]", min: 1, max: 1, flags: explainFlags},
+		"test":    {usage: "test [-v] FILE CASES.yaml", min: 2, max: 2, flags: testFlags},
+		"fmt":     {usage: "fmt FILE", min: 1, max: 1, flags: fmtFlags},
+	}
+}
+
+// run runs charter with args, the command line without the program name,
+// and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	name, args := args[0], args[1:]
+	cmds := commands()
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) == 0 {
+			fmt.Fprint(stdout, usage)
+			return exitOK
+		}
+		cmd, ok := cmds[args[0]]
+		if !ok || len(args) > 1 {
+			fmt.Fprintf(stderr, "charter: help: unknown command %q\n%s", strings.Join(args, " "), usage)
+			return exitUsage
+		}
+		fs := flagSet(args[0], cmd, stdout)
+		cmd.flags(fs)
+		fs.Usage()
+		return exitOK
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(stderr, "charter: unknown command %q\n%s", name, usage)
+		return exitUsage
+	}
+	fs := flagSet(name, cmd, stderr)
+	body := cmd.flags(fs)
+	pos, err := parse(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case err != nil:
+		return exitUsage // the flag package has printed the error and usage
+	case len(pos) < cmd.min || cmd.max >= 0 && len(pos) > cmd.max:
+		fmt.Fprintf(stderr, "charter %s: want %s\n", name, argCount(cmd))
+		fs.Usage()
+		return exitUsage
+	}
+	return body(pos, stdout, stderr)
+}
+
+func flagSet(name string, cmd command, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("charter "+name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "usage: charter %s\n", cmd.usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func argCount(cmd command) string {
+	switch {
+	case cmd.max < 0:
+		return fmt.Sprintf("at least %d file argument(s)", cmd.min)
+	case cmd.min == cmd.max && cmd.min == 1:
+		return "one file argument"
+	case cmd.min == cmd.max:
+		return fmt.Sprintf("%d file arguments", cmd.min)
+	}
+	return fmt.Sprintf("%d to %d file arguments", cmd.min, cmd.max)
+}
+
+// parse parses flags and positional arguments in any order, as in
+// "explain FILE -role editor", and returns the positional arguments.
+// Everything after "--" is positional.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// load loads the policy at path, printing every error on failure.
+func load(path string, stderr io.Writer) (*policy.Policy, bool) {
+	p, err := policy.LoadFile(path)
+	if err != nil {
+		var list policy.ErrorList
+		if errors.As(err, &list) {
+			for _, e := range list {
+				fmt.Fprintln(stderr, e)
+			}
+		} else {
+			fmt.Fprintln(stderr, err)
+		}
+		return nil, false
+	}
+	return p, true
+}
+
+func checkFlags(*flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+	return func(files []string, stdout, stderr io.Writer) int {
+		status := exitOK
+		for _, file := range files {
+			p, ok := load(file, stderr)
+			if !ok {
+				status = exitFailure
+				continue
+			}
+			fmt.Fprintf(stdout, "ok %s (%s, %s, %s)\n", p.Name(),
+				count(len(p.Roles()), "role"), count(len(p.Actions()), "action"), count(len(p.Plans()), "plan"))
+		}
+		return status
+	}
+}
+
+// count returns "1 role", "2 roles" and so on.
+func count(n int, noun string) string {
+	if n != 1 {
+		noun += "s"
+	}
+	return fmt.Sprintf("%d %s", n, noun)
+}
+
+func matrixFlags(*flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+	return func(files []string, stdout, stderr io.Writer) int {
+		p, ok := load(files[0], stderr)
+		if !ok {
+			return exitFailure
+		}
+		fmt.Fprint(stdout, p.Matrix())
+		return exitOK
+	}
+}
+
+func fmtFlags(*flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+	return func(files []string, stdout, stderr io.Writer) int {
+		p, ok := load(files[0], stderr)
+		if !ok {
+			return exitFailure
+		}
+		stdout.Write(p.YAML())
+		return exitOK
+	}
+}
+
+func explainFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+	var s scenario
+	var granted string
+	fs.StringVar(&s.Role, "role", "", "the `ROLE` the actor holds (required)")
+	fs.StringVar(&s.Action, "action", "", "the `ACTION` to decide (required)")
+	fs.StringVar(&s.Plan, "plan", "", "the workspace's `PLAN` (default the policy's default plan)")
+	fs.StringVar(&s.Kind, "kind", "shared", "the workspace's `KIND`: personal or shared")
+	fs.StringVar(&s.Project, "project", "", "the `PROJECT` acted on (default none in particular)")
+	fs.StringVar(&granted, "granted", "", "comma-separated `PROJECTS` granted to a guest role")
+	fs.BoolVar(&s.GuestsDisabled, "guests-disabled", false, "switch guests off in the workspace")
+	return func(files []string, stdout, stderr io.Writer) int {
+		if s.Role == "" || s.Action == "" {
+			fmt.Fprintln(stderr, "charter explain: -role and -action are required")
+			fs.Usage()
+			return exitUsage
+		}
+		if granted != "" {
+			s.Granted = strings.Split(granted, ",")
+		}
+		p, ok := load(files[0], stderr)
+		if !ok {
+			return exitFailure
+		}
+		d, err := s.decide(p)
+		if err != nil {
+			fmt.Fprintf(stderr, "charter explain: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintln(stdout, d)
+		if !d.Allowed {
+			return exitFailure
+		}
+		return exitOK
+	}
+}
+
+func testFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+	verbose := fs.Bool("v", false, "print passing cases too")
+	return func(files []string, stdout, stderr io.Writer) int {
+		p, ok := load(files[0], stderr)
+		if !ok {
+			return exitFailure
+		}
+		cases, err := loadCases(files[1])
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitFailure
+		}
+		passed, failed := 0, 0
+		for _, c := range cases {
+			msg, ok := c.run(p)
+			if ok {
+				passed++
+			} else {
+				failed++
+			}
+			if !ok || *verbose {
+				fmt.Fprintf(stdout, "%s:%d: %s\n", files[1], c.line, msg)
+			}
+		}
+		fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
+		if failed > 0 {
+			return exitFailure
+		}
+		return exitOK
+	}
+}
