@@ -1,0 +1,160 @@
+package charter_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "modernc.org/sqlite" // the baseline's own connection to the SQLite file
+
+	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/storage/postgres/pgtest"
+	"github.com/charterhq/charter/storage/sqlite"
+)
+
+// clients is how many goroutines each storage benchmark runs at once.
+const clients = 16
+
+// parallel runs op from clients goroutines for b.N calls in all.
+func parallel(b *testing.B, op func(i int64) error) {
+	b.Helper()
+	var seq atomic.Int64
+	b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := op(seq.Add(1)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// baseline is the bare database work a Service call is judged against.
+type baseline struct {
+	selectOne func(ctx context.Context) error
+	update    func(ctx context.Context) error
+}
+
+// BenchmarkStorage measures Service.Can, Spend and invite+accept on each
+// backend with 16 concurrent clients, next to baselines on the same
+// database in the same run: a bare SELECT 1 round trip and a bare single-row
+// UPDATE (for memory, a policy check on a snapshot and an int decremented
+// under a mutex: see BenchmarkSpend). Targets: Can at most 1.5x SELECT 1,
+// Spend at most 2x the UPDATE.
+func BenchmarkStorage(b *testing.B) {
+	for _, bk := range backends() {
+		b.Run(bk.name, func(b *testing.B) {
+			var base *baseline
+			var open func(testing.TB) storage.Store
+			switch bk.name {
+			case "memory":
+				open = bk.open
+			case "sqlite":
+				path := filepath.Join(b.TempDir(), "bench.db")
+				open = func(tb testing.TB) storage.Store {
+					s, err := sqlite.Open(ctx, path)
+					if err != nil {
+						tb.Fatal(err)
+					}
+					return migrated(tb, s)
+				}
+				base = sqliteBaseline(b, path)
+			case "postgres":
+				url := pgtest.SchemaURL(b)
+				open = func(tb testing.TB) storage.Store { return openPostgres(tb, url) }
+				base = postgresBaseline(b, url)
+			}
+			if base != nil {
+				b.Run("baseline-select1", func(b *testing.B) {
+					parallel(b, func(int64) error { return base.selectOne(ctx) })
+				})
+				b.Run("baseline-update", func(b *testing.B) {
+					parallel(b, func(int64) error { return base.update(ctx) })
+				})
+			}
+			s := newService(b, "credit-pool", open(b), newClock())
+			id := spendPool(b, s, 1<<40)
+			b.Run("Can", func(b *testing.B) {
+				parallel(b, func(int64) error {
+					ok, err := s.Can(ctx, "edi", "view_visuals", id)
+					if err == nil && !ok {
+						err = fmt.Errorf("denied")
+					}
+					return err
+				})
+			})
+			b.Run("Spend", func(b *testing.B) {
+				round := fmt.Sprint(b.N) // keys unique across the benchmark's runs
+				parallel(b, func(i int64) error {
+					_, err := s.Spend(ctx, "edi", id, "create_visuals", fmt.Sprint(round, "-", i))
+					return err
+				})
+			})
+			b.Run("invite+accept", func(b *testing.B) {
+				round := fmt.Sprint(b.N)
+				parallel(b, func(i int64) error {
+					user := fmt.Sprint("u", round, "-", i)
+					inv, err := s.Invite(ctx, "own", id, user+"@example.com", "reviewer")
+					if err != nil {
+						return err
+					}
+					_, err = s.Accept(ctx, user, user+"@example.com", inv.Token)
+					return err
+				})
+			})
+		})
+	}
+}
+
+func sqliteBaseline(b *testing.B, path string) *baseline {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS bench (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+		INSERT OR REPLACE INTO bench VALUES (1, 0)`); err != nil {
+		b.Fatal(err)
+	}
+	return &baseline{
+		selectOne: func(ctx context.Context) error {
+			var one int
+			return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+		},
+		update: func(ctx context.Context) error {
+			_, err := db.ExecContext(ctx, "UPDATE bench SET n = n + 1 WHERE id = 1")
+			return err
+		},
+	}
+}
+
+func postgresBaseline(b *testing.B, url string) *baseline {
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench (id int PRIMARY KEY, n bigint NOT NULL);
+		INSERT INTO bench VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET n = 0`); err != nil {
+		b.Fatal(err)
+	}
+	return &baseline{
+		selectOne: func(ctx context.Context) error {
+			var one int
+			return pool.QueryRow(ctx, "SELECT 1").Scan(&one)
+		},
+		update: func(ctx context.Context) error {
+			_, err := pool.Exec(ctx, "UPDATE bench SET n = n + 1 WHERE id = 1")
+			return err
+		},
+	}
+}
+
