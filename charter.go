@@ -145,13 +145,20 @@ func (s *Service) load(ctx context.Context, tx storage.Tx, id string) (*loaded, 
 	return l, nil
 }
 
-// snapshot converts a stored header into a workspace with no members.
+// snapshot converts a stored header into a workspace with no members yet.
 func (s *Service) snapshot(h storage.Workspace) *workspace.Workspace {
+	w := s.header(h)
+	w.Members = map[string]workspace.Member{}
+	return w
+}
+
+// header converts a stored header into a workspace without a members map,
+// for a check that already has the actor's membership.
+func (s *Service) header(h storage.Workspace) *workspace.Workspace {
 	kind, _ := workspace.ParseKind(h.Kind) // an unknown kind stays 0 and denies
 	return &workspace.Workspace{
 		ID: h.ID, Name: h.Name, Kind: kind, Plan: s.policy.Plan(h.Plan),
 		Owner: h.Owner, BillingContact: h.BillingContact,
-		Members:  map[string]workspace.Member{},
 		Settings: workspace.Settings{GuestsDisabled: h.GuestsDisabled},
 		Created:  h.Created, Anchor: h.Anchor, Version: h.Version,
 	}
@@ -161,7 +168,7 @@ func (s *Service) member(m storage.Member) workspace.Member {
 	return workspace.Member{User: m.User, Role: s.policy.Role(m.Role), Projects: m.Projects, Joined: m.Joined, SeatSince: m.SeatSince}
 }
 
-func header(w *workspace.Workspace) storage.Workspace {
+func storedHeader(w *workspace.Workspace) storage.Workspace {
 	return storage.Workspace{
 		ID: w.ID, Name: w.Name, Kind: w.Kind.String(), Plan: w.Plan.Name,
 		Owner: w.Owner, BillingContact: w.BillingContact,
@@ -198,7 +205,7 @@ func (s *Service) save(ctx context.Context, tx storage.Tx, l *loaded) error {
 		}
 	}
 	w.Version = l.header.Version + 1
-	return tx.UpdateWorkspace(ctx, header(w))
+	return tx.UpdateWorkspace(ctx, storedHeader(w))
 }
 
 func sameMember(a, b storage.Member) bool {

@@ -298,7 +298,7 @@ func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor str
 	if err := s.save(ctx, tx, l); err != nil {
 		return err
 	}
-	l.header = header(w)
+	l.header = storedHeader(w)
 	for u, m := range w.Members {
 		l.members[u] = stored(w.ID, m)
 	}

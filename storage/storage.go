@@ -63,6 +63,11 @@ type Store interface {
 	// View runs fn in a read-only transaction that sees one consistent
 	// state.
 	View(ctx context.Context, fn func(tx Tx) error) error
+	// Access reads the workspace with id and user's membership of it in one
+	// consistent read, a single query on the SQL backends: all an
+	// authorization check needs. ok is false when user is not a member.
+	// Returns ErrNotFound when the workspace does not exist.
+	Access(ctx context.Context, id, user string) (w Workspace, m Member, ok bool, err error)
 	// Close releases the store's resources.
 	Close() error
 }

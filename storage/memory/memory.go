@@ -9,6 +9,7 @@ package memory
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -107,6 +108,28 @@ func (st *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	tx := &tx{s: &st.s}
 	defer func() { tx.done = true }()
 	return fn(tx)
+}
+
+// Access reads a workspace and one membership under the read lock.
+func (st *Store) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
+	var (
+		w  storage.Workspace
+		m  storage.Member
+		ok bool
+	)
+	err := st.View(ctx, func(tx storage.Tx) error {
+		var err error
+		if w, err = tx.Workspace(ctx, id); err != nil {
+			return err
+		}
+		m, err = tx.Member(ctx, id, user)
+		ok = err == nil
+		if errors.Is(err, storage.ErrNotFound) {
+			err = nil
+		}
+		return err
+	})
+	return w, m, ok, err
 }
 
 // Close marks the store closed; later transactions return storage.ErrClosed.

@@ -242,6 +242,38 @@ func (s *Store) run(ctx context.Context, write bool, fn func(storage.Tx) error) 
 	return nil
 }
 
+// Access reads a workspace and one membership in a single query, outside
+// any transaction: one statement sees one consistent state.
+func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
+	var m storage.Member
+	if s.closed.Load() {
+		return storage.Workspace{}, m, false, storage.ErrClosed
+	}
+	var (
+		w            storage.Workspace
+		mUser, mRole *string
+		mp           []string
+		joined, seat *time.Time
+	)
+	err := s.pool.QueryRow(ctx, `SELECT w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
+			w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
+		FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = $2
+		WHERE w.id = $1`, id, user).Scan(&w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled,
+		&w.Created, &w.Anchor, &w.Version, &mUser, &mRole, &mp, &joined, &seat)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return w, m, false, notFound("workspace " + id)
+	}
+	if err != nil {
+		return w, m, false, fmt.Errorf("postgres: access %s: %w", id, translate(err))
+	}
+	w.Created, w.Anchor = utc(w.Created), utc(w.Anchor)
+	if mUser == nil {
+		return w, m, false, nil
+	}
+	m = storage.Member{Workspace: id, User: *mUser, Role: *mRole, Projects: projects(mp), Joined: utc(*joined), SeatSince: utc(*seat)}
+	return w, m, true, nil
+}
+
 // Close closes the connection pool. Transactions that start later return
 // storage.ErrClosed.
 func (s *Store) Close() error {

@@ -50,6 +50,7 @@ type Store struct {
 	w      *sql.DB // one connection; every Update and Migrate
 	r      *sql.DB // read-only connections; every View
 	closed atomic.Bool
+	access atomic.Pointer[sql.Stmt] // Access's query on r, prepared on first use
 }
 
 // Open opens the database file at path, creating it if it does not exist.
@@ -181,6 +182,62 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	return s.run(ctx, s.r, false, fn)
 }
 
+// Access reads a workspace and one membership in a single query on a read
+// connection.
+func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
+	var m storage.Member
+	if s.closed.Load() {
+		return storage.Workspace{}, m, false, storage.ErrClosed
+	}
+	stmt, err := s.accessStmt(ctx)
+	if err != nil {
+		return storage.Workspace{}, m, false, err
+	}
+	row := stmt.QueryRowContext(ctx, user, id)
+	var (
+		w                storage.Workspace
+		created, anchor  int64
+		mUser, mRole, mp sql.NullString
+		joined, seat     sql.NullInt64
+	)
+	err = row.Scan(&w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled,
+		&created, &anchor, &w.Version, &mUser, &mRole, &mp, &joined, &seat)
+	if errors.Is(err, sql.ErrNoRows) {
+		return w, m, false, notFound("workspace " + id)
+	}
+	if err != nil {
+		return w, m, false, fmt.Errorf("sqlite: access %s: %w", id, translate(err))
+	}
+	w.Created, w.Anchor = fromMicros(created), fromMicros(anchor)
+	if !mUser.Valid {
+		return w, m, false, nil
+	}
+	m = storage.Member{Workspace: id, User: mUser.String, Role: mRole.String,
+		Joined: fromMicros(joined.Int64), SeatSince: fromMicros(seat.Int64)}
+	m.Projects, err = parseProjects(mp)
+	return w, m, err == nil, err
+}
+
+// accessStmt returns Access's prepared statement, preparing it the first
+// time (after Migrate has made the tables it reads).
+func (s *Store) accessStmt(ctx context.Context) (*sql.Stmt, error) {
+	if st := s.access.Load(); st != nil {
+		return st, nil
+	}
+	st, err := s.r.PrepareContext(ctx, `SELECT w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
+			w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
+		FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = ?
+		WHERE w.id = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: prepare access: %w", translate(err))
+	}
+	if !s.access.CompareAndSwap(nil, st) {
+		st.Close()
+		return s.access.Load(), nil
+	}
+	return st, nil
+}
+
 func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(storage.Tx) error) (err error) {
 	if s.closed.Load() {
 		return storage.ErrClosed
@@ -242,7 +299,11 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	var stmtErr error
+	if st := s.access.Load(); st != nil {
+		stmtErr = st.Close()
+	}
+	return errors.Join(stmtErr, s.r.Close(), s.w.Close())
 }
 
 // translate wraps err with the storage sentinel its SQLite result code

@@ -315,3 +315,46 @@ func testEventsPaging(t *testing.T, s storage.Store) {
 		return nil
 	})
 }
+
+// testAccess checks Store.Access against what a transaction reads: a member,
+// a guest with projects, a non-member, a missing workspace, and a member
+// of another workspace asking about this one.
+func testAccess(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	seed(t, s)
+	var wantWS storage.Workspace
+	var wantBob storage.Member
+	view(t, s, func(tx storage.Tx) error {
+		var err error
+		wantWS, err = tx.Workspace(ctx, "a")
+		noErr(t, "Workspace(a)", err)
+		wantBob, err = tx.Member(ctx, "a", "bob")
+		noErr(t, "Member(a, bob)", err)
+		return nil
+	})
+	w, m, ok, err := s.Access(ctx, "a", "bob")
+	noErr(t, "Access(a, bob)", err)
+	if !ok {
+		t.Fatalf("Access(a, bob): not a member")
+	}
+	diff(t, "Access(a, bob) workspace", w, wantWS)
+	diff(t, "Access(a, bob) member", m, wantBob)
+
+	w, m, ok, err = s.Access(ctx, "a", "zed")
+	noErr(t, "Access(a, zed)", err)
+	if ok || m.User != "" {
+		t.Errorf("Access(a, zed) = member %+v, %t; want none", m, ok)
+	}
+	diff(t, "Access(a, zed) workspace", w, wantWS)
+
+	_, _, ok, err = s.Access(ctx, "p", "bob") // bob belongs to a, not p
+	noErr(t, "Access(p, bob)", err)
+	if ok {
+		t.Errorf("Access(p, bob) found a membership of another workspace")
+	}
+	_, _, ok, err = s.Access(ctx, "nope", "ann")
+	wantErr(t, "Access(nope, ann)", err, storage.ErrNotFound)
+	if ok {
+		t.Errorf("Access of a missing workspace says member")
+	}
+}

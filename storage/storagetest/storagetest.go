@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"WorkspacesOf", testWorkspacesOf},
 		{"WorkspaceDeleteCascades", testWorkspaceDeleteCascades},
 		{"Members", testMembers},
+		{"Access", testAccess},
 		{"MemberProjects", testMemberProjects},
 		{"Invitations", testInvitations},
 		{"InvitationUpdate", testInvitationUpdate},
