@@ -21,9 +21,6 @@ import (
 
 type memberKey struct{ ws, user string }
 type poolKey struct{ ws, currency string }
-type grantKey struct{ ws, currency, id string }
-type allowKey struct{ ws, currency, member string }
-type idemKey struct{ ws, key string }
 
 // state is everything the store holds. Its maps hold values, never pointers,
 // so a value handed to a caller cannot alias the store.
@@ -32,14 +29,19 @@ type state struct {
 	personal    map[string]string // user -> personal workspace ID
 	members     map[memberKey]storage.Member
 	byWorkspace map[string]map[string]bool // workspace -> set of member users
+	ofUser      map[string]map[string]bool // user -> set of workspaces they are a member of
+	ownedBy     map[string]map[string]bool // user -> set of workspaces they own
 	invitations map[string]storage.Invitation
-	byToken     map[string]string // token hash -> invitation ID
+	byToken     map[string]string          // token hash -> invitation ID
+	invitesOf   map[string]map[string]bool // workspace -> set of invitation IDs
 	events      []storage.Event
-	pools       map[poolKey]storage.Pool
-	grants      map[grantKey]storage.Grant
-	allowances  map[allowKey]storage.Allowance
-	entries     map[poolKey][]storage.Entry
-	idem        map[idemKey]storage.Idempotency
+	// The credit maps are nested by workspace or pool, so an operation on
+	// one workspace never scans another's rows.
+	pools      map[string]map[string]storage.Pool       // workspace -> currency -> pool
+	grants     map[poolKey]map[string]storage.Grant     // pool -> lot ID -> grant
+	allowances map[poolKey]map[string]storage.Allowance // pool -> member -> allowance
+	entries    map[poolKey][]storage.Entry
+	idem       map[string]map[string]storage.Idempotency // workspace -> key -> record
 }
 
 // Store is an in-memory storage.Store.
@@ -56,13 +58,16 @@ func New() *Store {
 		personal:    map[string]string{},
 		members:     map[memberKey]storage.Member{},
 		byWorkspace: map[string]map[string]bool{},
+		ofUser:      map[string]map[string]bool{},
+		ownedBy:     map[string]map[string]bool{},
 		invitations: map[string]storage.Invitation{},
 		byToken:     map[string]string{},
-		pools:       map[poolKey]storage.Pool{},
-		grants:      map[grantKey]storage.Grant{},
-		allowances:  map[allowKey]storage.Allowance{},
+		invitesOf:   map[string]map[string]bool{},
+		pools:       map[string]map[string]storage.Pool{},
+		grants:      map[poolKey]map[string]storage.Grant{},
+		allowances:  map[poolKey]map[string]storage.Allowance{},
 		entries:     map[poolKey][]storage.Entry{},
-		idem:        map[idemKey]storage.Idempotency{},
+		idem:        map[string]map[string]storage.Idempotency{},
 	}}
 }
 
@@ -179,6 +184,16 @@ func set[K comparable, V any](t *tx, m map[K]V, k K, v V) {
 	})
 }
 
+// inner returns m[k], creating it (undoably) when missing.
+func inner[K comparable, V any](t *tx, m map[K]map[string]V, k K) map[string]V {
+	in, ok := m[k]
+	if !ok {
+		in = map[string]V{}
+		set(t, m, k, in)
+	}
+	return in
+}
+
 // del deletes k from m, recording how to undo it.
 func del[K comparable, V any](t *tx, m map[K]V, k K) {
 	old, had := m[k]
@@ -227,8 +242,8 @@ func (t *tx) PersonalWorkspace(ctx context.Context, user string) (storage.Worksp
 
 func (t *tx) OwnedShared(_ context.Context, user string) (int, error) {
 	n := 0
-	for _, w := range t.s.workspaces {
-		if w.Owner == user && w.Kind == "shared" {
+	for id := range t.s.ownedBy[user] {
+		if w := t.s.workspaces[id]; w.Owner == user && w.Kind == "shared" {
 			n++
 		}
 	}
@@ -237,10 +252,8 @@ func (t *tx) OwnedShared(_ context.Context, user string) (int, error) {
 
 func (t *tx) WorkspacesOf(_ context.Context, user string) ([]storage.Workspace, error) {
 	var out []storage.Workspace
-	for id, users := range t.s.byWorkspace {
-		if users[user] {
-			out = append(out, t.s.workspaces[id])
-		}
+	for id := range t.s.ofUser[user] {
+		out = append(out, t.s.workspaces[id])
 	}
 	slices.SortFunc(out, func(a, b storage.Workspace) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
@@ -262,6 +275,7 @@ func (t *tx) CreateWorkspace(_ context.Context, w storage.Workspace) error {
 	w.Version = 1
 	w.Created, w.Anchor = ts(w.Created), ts(w.Anchor)
 	set(t, t.s.workspaces, w.ID, w)
+	set(t, inner(t, t.s.ownedBy, w.Owner), w.ID, true)
 	set(t, t.s.byWorkspace, w.ID, map[string]bool{})
 	return nil
 }
@@ -291,6 +305,8 @@ func (t *tx) UpdateWorkspace(_ context.Context, w storage.Workspace) error {
 		set(t, t.s.personal, w.Owner, w.ID)
 	}
 	w.Created, w.Anchor = ts(w.Created), ts(w.Anchor)
+	del(t, t.s.ownedBy[old.Owner], w.ID)
+	set(t, inner(t, t.s.ownedBy, w.Owner), w.ID, true)
 	set(t, t.s.workspaces, w.ID, w)
 	return nil
 }
@@ -308,34 +324,21 @@ func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
 	}
 	for u := range t.s.byWorkspace[id] {
 		del(t, t.s.members, memberKey{id, u})
+		del(t, t.s.ofUser[u], id)
 	}
 	del(t, t.s.byWorkspace, id)
-	for iid, inv := range t.s.invitations {
-		if inv.Workspace == id {
-			del(t, t.s.invitations, iid)
-			del(t, t.s.byToken, inv.TokenHash)
-		}
+	for iid := range t.s.invitesOf[id] {
+		del(t, t.s.byToken, t.s.invitations[iid].TokenHash)
+		del(t, t.s.invitations, iid)
 	}
-	for k := range t.s.pools {
-		if k.ws == id {
-			del(t, t.s.pools, k)
-		}
+	del(t, t.s.invitesOf, id)
+	for currency := range t.s.pools[id] {
+		del(t, t.s.grants, poolKey{id, currency})
+		del(t, t.s.allowances, poolKey{id, currency})
 	}
-	for k := range t.s.grants {
-		if k.ws == id {
-			del(t, t.s.grants, k)
-		}
-	}
-	for k := range t.s.allowances {
-		if k.ws == id {
-			del(t, t.s.allowances, k)
-		}
-	}
-	for k := range t.s.idem {
-		if k.ws == id {
-			del(t, t.s.idem, k)
-		}
-	}
+	del(t, t.s.pools, id)
+	del(t, t.s.idem, id)
+	del(t, t.s.ownedBy[w.Owner], id)
 	del(t, t.s.workspaces, id)
 	return nil
 }
@@ -374,6 +377,7 @@ func (t *tx) PutMember(_ context.Context, m storage.Member) error {
 	m.Joined = ts(m.Joined)
 	set(t, t.s.members, memberKey{m.Workspace, m.User}, m)
 	set(t, users, m.User, true)
+	set(t, inner(t, t.s.ofUser, m.User), m.Workspace, true)
 	return nil
 }
 
@@ -387,6 +391,7 @@ func (t *tx) DeleteMember(_ context.Context, ws, user string) error {
 	}
 	del(t, t.s.members, k)
 	del(t, t.s.byWorkspace[ws], user)
+	del(t, t.s.ofUser[user], ws)
 	return nil
 }
 
@@ -409,6 +414,7 @@ func (t *tx) CreateInvitation(_ context.Context, inv storage.Invitation) error {
 	inv.Created, inv.Expires = ts(inv.Created), ts(inv.Expires)
 	set(t, t.s.invitations, inv.ID, inv)
 	set(t, t.s.byToken, inv.TokenHash, inv.ID)
+	set(t, inner(t, t.s.invitesOf, inv.Workspace), inv.ID, true)
 	return nil
 }
 
@@ -433,11 +439,10 @@ func (t *tx) InvitationByToken(ctx context.Context, hash string) (storage.Invita
 
 func (t *tx) Invitations(_ context.Context, ws string) ([]storage.Invitation, error) {
 	var out []storage.Invitation
-	for _, inv := range t.s.invitations {
-		if inv.Workspace == ws {
-			inv.Projects = clone(inv.Projects)
-			out = append(out, inv)
-		}
+	for id := range t.s.invitesOf[ws] {
+		inv := t.s.invitations[id]
+		inv.Projects = clone(inv.Projects)
+		out = append(out, inv)
 	}
 	slices.SortFunc(out, func(a, b storage.Invitation) int {
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
@@ -484,7 +489,7 @@ func (t *tx) Events(_ context.Context, ws string, after int64, limit int) ([]sto
 // Credits.
 
 func (t *tx) Pool(_ context.Context, ws, currency string) (storage.Pool, error) {
-	p, ok := t.s.pools[poolKey{ws, currency}]
+	p, ok := t.s.pools[ws][currency]
 	if !ok {
 		return p, notFound("pool ", currency, " of ", ws)
 	}
@@ -495,15 +500,14 @@ func (t *tx) CreatePool(_ context.Context, p storage.Pool) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	k := poolKey{p.Workspace, p.Currency}
-	if _, ok := t.s.pools[k]; ok {
+	if _, ok := t.s.pools[p.Workspace][p.Currency]; ok {
 		return fmt.Errorf("memory: pool %s of %s %w", p.Currency, p.Workspace, storage.ErrExists)
 	}
 	if _, ok := t.s.workspaces[p.Workspace]; !ok {
 		return notFound("workspace ", p.Workspace)
 	}
 	p.Version = 1
-	set(t, t.s.pools, k, p)
+	set(t, inner(t, t.s.pools, p.Workspace), p.Currency, p)
 	return nil
 }
 
@@ -511,24 +515,21 @@ func (t *tx) UpdatePool(_ context.Context, p storage.Pool) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	k := poolKey{p.Workspace, p.Currency}
-	old, ok := t.s.pools[k]
+	old, ok := t.s.pools[p.Workspace][p.Currency]
 	if !ok {
 		return notFound("pool ", p.Currency, " of ", p.Workspace)
 	}
 	if p.Version != old.Version+1 {
 		return fmt.Errorf("memory: pool %s of %s at version %d, update to %d: %w", p.Currency, p.Workspace, old.Version, p.Version, storage.ErrConflict)
 	}
-	set(t, t.s.pools, k, p)
+	set(t, t.s.pools[p.Workspace], p.Currency, p)
 	return nil
 }
 
 func (t *tx) Pools(_ context.Context, ws string) ([]storage.Pool, error) {
 	var out []storage.Pool
-	for k, p := range t.s.pools {
-		if k.ws == ws {
-			out = append(out, p)
-		}
+	for _, p := range t.s.pools[ws] {
+		out = append(out, p)
 	}
 	slices.SortFunc(out, func(a, b storage.Pool) int { return cmp.Compare(a.Currency, b.Currency) })
 	return out, nil
@@ -536,10 +537,8 @@ func (t *tx) Pools(_ context.Context, ws string) ([]storage.Pool, error) {
 
 func (t *tx) Grants(_ context.Context, ws, currency string) ([]storage.Grant, error) {
 	var out []storage.Grant
-	for k, g := range t.s.grants {
-		if k.ws == ws && k.currency == currency {
-			out = append(out, g)
-		}
+	for _, g := range t.s.grants[poolKey{ws, currency}] {
+		out = append(out, g)
 	}
 	slices.SortFunc(out, func(a, b storage.Grant) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
@@ -552,11 +551,11 @@ func (t *tx) PutGrant(_ context.Context, g storage.Grant) error {
 	if g.Remaining < 0 || g.Remaining > g.Amount {
 		return fmt.Errorf("memory: grant %s remaining %d outside [0, %d]", g.ID, g.Remaining, g.Amount)
 	}
-	if _, ok := t.s.pools[poolKey{g.Workspace, g.Currency}]; !ok {
+	if _, ok := t.s.pools[g.Workspace][g.Currency]; !ok {
 		return notFound("pool ", g.Currency, " of ", g.Workspace)
 	}
 	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
-	set(t, t.s.grants, grantKey{g.Workspace, g.Currency, g.ID}, g)
+	set(t, inner(t, t.s.grants, poolKey{g.Workspace, g.Currency}), g.ID, g)
 	return nil
 }
 
@@ -564,16 +563,16 @@ func (t *tx) DeleteGrant(_ context.Context, ws, currency, id string) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	k := grantKey{ws, currency, id}
-	if _, ok := t.s.grants[k]; !ok {
+	lots := t.s.grants[poolKey{ws, currency}]
+	if _, ok := lots[id]; !ok {
 		return notFound("grant ", id)
 	}
-	del(t, t.s.grants, k)
+	del(t, lots, id)
 	return nil
 }
 
 func (t *tx) Allowance(_ context.Context, ws, currency, member string) (storage.Allowance, error) {
-	a, ok := t.s.allowances[allowKey{ws, currency, member}]
+	a, ok := t.s.allowances[poolKey{ws, currency}][member]
 	if !ok {
 		return a, notFound("allowance of ", member)
 	}
@@ -582,10 +581,8 @@ func (t *tx) Allowance(_ context.Context, ws, currency, member string) (storage.
 
 func (t *tx) Allowances(_ context.Context, ws, currency string) ([]storage.Allowance, error) {
 	var out []storage.Allowance
-	for k, a := range t.s.allowances {
-		if k.ws == ws && k.currency == currency {
-			out = append(out, a)
-		}
+	for _, a := range t.s.allowances[poolKey{ws, currency}] {
+		out = append(out, a)
 	}
 	slices.SortFunc(out, func(a, b storage.Allowance) int { return cmp.Compare(a.Member, b.Member) })
 	return out, nil
@@ -598,7 +595,7 @@ func (t *tx) PutAllowance(_ context.Context, a storage.Allowance) error {
 	if _, ok := t.s.workspaces[a.Workspace]; !ok {
 		return notFound("workspace ", a.Workspace)
 	}
-	set(t, t.s.allowances, allowKey{a.Workspace, a.Currency, a.Member}, a)
+	set(t, inner(t, t.s.allowances, poolKey{a.Workspace, a.Currency}), a.Member, a)
 	return nil
 }
 
@@ -606,7 +603,9 @@ func (t *tx) DeleteAllowance(_ context.Context, ws, currency, member string) err
 	if err := t.check(); err != nil {
 		return err
 	}
-	del(t, t.s.allowances, allowKey{ws, currency, member})
+	if as, ok := t.s.allowances[poolKey{ws, currency}]; ok {
+		del(t, as, member)
+	}
 	return nil
 }
 
@@ -618,8 +617,17 @@ func (t *tx) AppendEntries(_ context.Context, es []storage.Entry) error {
 		k := poolKey{e.Workspace, e.Currency}
 		old := t.s.entries[k]
 		e.Seq = int64(len(old)) + 1
-		e.Time = ts(e.Time)
-		set(t, t.s.entries, k, append(old, e))
+		e.Time, e.Expires = ts(e.Time), ts(e.Expires)
+		t.s.entries[k] = append(old, e)
+		// The journal only grows, so undoing an append is truncating it;
+		// readers get copies, so the shared backing array never leaks.
+		t.undo = append(t.undo, func() {
+			if len(old) == 0 {
+				delete(t.s.entries, k)
+			} else {
+				t.s.entries[k] = t.s.entries[k][:len(old)]
+			}
+		})
 	}
 	return nil
 }
@@ -632,7 +640,7 @@ func (t *tx) Entries(_ context.Context, ws, currency string, after int64, limit 
 }
 
 func (t *tx) Idempotency(_ context.Context, ws, key string) (storage.Idempotency, error) {
-	r, ok := t.s.idem[idemKey{ws, key}]
+	r, ok := t.s.idem[ws][key]
 	if !ok {
 		return r, notFound("idempotency key ", key)
 	}
@@ -643,15 +651,14 @@ func (t *tx) PutIdempotency(_ context.Context, r storage.Idempotency) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	k := idemKey{r.Workspace, r.Key}
-	if _, ok := t.s.idem[k]; ok {
+	if _, ok := t.s.idem[r.Workspace][r.Key]; ok {
 		return fmt.Errorf("memory: idempotency key %q %w", r.Key, storage.ErrExists)
 	}
 	if _, ok := t.s.workspaces[r.Workspace]; !ok {
 		return notFound("workspace ", r.Workspace)
 	}
 	r.Created = ts(r.Created)
-	set(t, t.s.idem, k, r)
+	set(t, inner(t, t.s.idem, r.Workspace), r.Key, r)
 	return nil
 }
 
