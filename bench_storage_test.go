@@ -163,4 +163,3 @@ func postgresBaseline(b *testing.B, url string) *baseline {
 		},
 	}
 }
-
