@@ -14,8 +14,6 @@ import (
 	"github.com/charterhq/charter/storage/storagetest"
 )
 
-func serverURL(tb testing.TB) string { return pgtest.ServerURL(tb) }
-
 func schemaURL(tb testing.TB) string { return pgtest.SchemaURL(tb) }
 
 // open opens and migrates a store on url.
