@@ -232,7 +232,8 @@ func expect(t *rapid.T, op string, err error, ok bool) {
 // storage or internal failure.
 func isClean(err error) bool {
 	for _, e := range []error{charter.ErrForbidden, charter.ErrNotFound, charter.ErrInvalid, charter.ErrLimitExceeded,
-		charter.ErrInvitationExpired, charter.ErrInvitationUsed, charter.ErrInvitationRevoked} {
+		charter.ErrInvitationExpired, charter.ErrInvitationUsed, charter.ErrInvitationRevoked,
+		charter.ErrInsufficientCredits, charter.ErrAllowanceExceeded, charter.ErrIdempotencyMismatch} {
 		if errors.Is(err, e) {
 			return true
 		}

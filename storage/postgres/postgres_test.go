@@ -37,69 +37,11 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestRestart closes the store and reconnects to its schema: everything is
+// intact.
 func TestRestart(t *testing.T) {
-	ctx := context.Background()
-	u := schemaURL(t)
-	s := open(t, u)
-	err := s.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "personal", Owner: "ann"}); err != nil {
-			return err
-		}
-		if err := tx.PutMember(ctx, storage.Member{Workspace: "a", User: "ann", Role: "owner", Projects: []string{"x"}}); err != nil {
-			return err
-		}
-		if err := tx.CreatePool(ctx, storage.Pool{Workspace: "a", Currency: "credits"}); err != nil {
-			return err
-		}
-		if err := tx.AppendEntries(ctx, []storage.Entry{{Workspace: "a", Currency: "credits", Amount: 5}}); err != nil {
-			return err
-		}
-		_, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "created"})
-		return err
-	})
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	s.Close()
-
-	s = open(t, u) // Migrate again: a no-op
-	err = s.Update(ctx, func(tx storage.Tx) error {
-		w, err := tx.PersonalWorkspace(ctx, "ann")
-		if err != nil {
-			return err
-		}
-		if w.ID != "a" || w.Version != 1 {
-			t.Errorf("workspace after reconnect = %+v", w)
-		}
-		m, err := tx.Member(ctx, "a", "ann")
-		if err != nil {
-			return err
-		}
-		if len(m.Projects) != 1 || m.Projects[0] != "x" {
-			t.Errorf("member after reconnect = %+v", m)
-		}
-		if err := tx.AppendEntries(ctx, []storage.Entry{{Workspace: "a", Currency: "credits", Amount: 6}}); err != nil {
-			return err
-		}
-		seq, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "again"})
-		if seq != 2 {
-			t.Errorf("AppendEvent after reconnect = %d, want 2", seq)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatalf("Update after reconnect: %v", err)
-	}
-	err = s.View(ctx, func(tx storage.Tx) error {
-		es, err := tx.Entries(ctx, "a", "credits", 0, 10)
-		if len(es) != 2 || es[1].Seq != 2 {
-			t.Errorf("entries after reconnect = %+v", es)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := schemaURL(t)
+	storagetest.RunRestart(t, func(t *testing.T) storage.Store { return open(t, url) })
 }
 
 // checkEmpty fails the test if workspace a or any event exists.

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/sqlite"
@@ -34,72 +33,10 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// TestRestart closes the store and reopens its file: everything is intact.
 func TestRestart(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "charter.db")
-	s := open(t, path)
-	created := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.UTC)
-	err := s.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann", Created: created}); err != nil {
-			return err
-		}
-		if err := tx.PutMember(ctx, storage.Member{Workspace: "a", User: "ann", Role: "owner", Projects: []string{"x"}}); err != nil {
-			return err
-		}
-		if err := tx.CreatePool(ctx, storage.Pool{Workspace: "a", Currency: "credits"}); err != nil {
-			return err
-		}
-		if err := tx.AppendEntries(ctx, []storage.Entry{{Workspace: "a", Currency: "credits", Amount: 5}}); err != nil {
-			return err
-		}
-		_, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "created"})
-		return err
-	})
-	if err != nil {
-		t.Fatalf("Update: %v", err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-
-	s = open(t, path) // Migrate again on an up-to-date file: a no-op
-	err = s.Update(ctx, func(tx storage.Tx) error {
-		w, err := tx.Workspace(ctx, "a")
-		if err != nil {
-			return err
-		}
-		if w.Owner != "ann" || w.Version != 1 || !w.Created.Equal(created) {
-			t.Errorf("workspace after restart = %+v", w)
-		}
-		m, err := tx.Member(ctx, "a", "ann")
-		if err != nil {
-			return err
-		}
-		if len(m.Projects) != 1 || m.Projects[0] != "x" {
-			t.Errorf("member after restart = %+v", m)
-		}
-		if err := tx.AppendEntries(ctx, []storage.Entry{{Workspace: "a", Currency: "credits", Amount: 6}}); err != nil {
-			return err
-		}
-		seq, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "again"})
-		if seq != 2 {
-			t.Errorf("AppendEvent after restart = %d, want 2", seq)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatalf("Update after restart: %v", err)
-	}
-	err = s.View(ctx, func(tx storage.Tx) error {
-		es, err := tx.Entries(ctx, "a", "credits", 0, 10)
-		if len(es) != 2 || es[1].Seq != 2 {
-			t.Errorf("entries after restart = %+v", es)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatalf("View: %v", err)
-	}
+	storagetest.RunRestart(t, func(t *testing.T) storage.Store { return open(t, path) })
 }
 
 // TestCancelMidUpdate cancels the context while fn is between writes.
