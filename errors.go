@@ -51,6 +51,7 @@ type ForbiddenError struct {
 	Decision policy.Decision // the policy's decision, with its reason
 }
 
+// Error reports the operation and the policy's decision.
 func (e *ForbiddenError) Error() string {
 	if e.Decision.Reason == policy.UnknownAction && e.Decision.Action == "" {
 		return fmt.Sprintf("charter: %s forbidden: the policy maps no action to %s", e.Op, e.Op)
@@ -74,6 +75,7 @@ type LimitError struct {
 	Limits []Limit
 }
 
+// Error lists each exceeded limit with its count and maximum.
 func (e *LimitError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "charter: plan %s limit exceeded:", e.Plan)
@@ -97,6 +99,7 @@ type DowngradeError struct {
 	Problems []string
 }
 
+// Error lists everything that must change before the move.
 func (e *DowngradeError) Error() string {
 	return fmt.Sprintf("charter: cannot move to plan %s: %s", e.Plan, strings.Join(e.Problems, "; "))
 }

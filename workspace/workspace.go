@@ -217,6 +217,7 @@ type LimitError struct {
 	Count int
 }
 
+// Error names the limit, its maximum and the count that would exceed it.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("workspace: %s limit is %d, would be %d", e.Limit, e.Max, e.Count)
 }
