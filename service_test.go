@@ -277,7 +277,11 @@ func TestCrossTenant(t *testing.T) {
 		join(t, s, "bruno", b, "bea", "admin")
 		inv := must[charter.Invitation](t)(s.Invite(ctx, "bruno", b, "x@example.com", "editor"))
 		must[charter.Receipt](t)(s.Fund(ctx, "bruno", b, "credits", 10, time.Time{}, "f"))
-		_ = a
+		// The control: alice reaches her own workspace, so the denials below
+		// are about tenancy, not a broken setup.
+		if ok, err := s.Can(ctx, "alice", "view_visuals", a); !ok || err != nil {
+			t.Fatalf("Can(alice, view_visuals, own workspace) = %t, %v; want true", ok, err)
+		}
 		for _, id := range []string{b, "ws_does_not_exist"} {
 			errs := map[string]error{
 				"Workspace":   second(s.Workspace(ctx, "alice", id)),
