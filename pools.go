@@ -376,9 +376,6 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 		if err := s.authorize(w, actor, policy.OpManageCoins, ""); err != nil {
 			return Receipt{}, err
 		}
-		if _, err := s.currency(w, currency, op); err != nil {
-			return Receipt{}, err
-		}
 		m := credits.Meta{Member: actor, Action: op, Key: key}
 		if op == "pay" {
 			return s.debit(ctx, tx, w, actor, currency, amount, m)
@@ -387,7 +384,9 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 	})
 }
 
-// debit takes amount from the pool and the member's allowance.
+// debit takes amount from the pool and the member's allowance. It checks
+// that the member's role spends and that the currency exists in w, as credit
+// checks the currency: every path that moves credits passes one of them.
 func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, m credits.Meta) (Receipt, error) {
 	mem := w.Members[actor]
 	if !mem.Role.Spends {
@@ -439,8 +438,12 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 	return r, nil
 }
 
-// credit adds a lot of amount to the pool, creating the pool if needed.
+// credit adds a lot of amount to the pool, creating the pool if needed, after
+// checking that the currency exists in w.
 func (s *Service) credit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, expires time.Time, m credits.Meta, typ string) (Receipt, error) {
+	if _, err := s.currency(w, currency, m.Action); err != nil {
+		return Receipt{}, err
+	}
 	now := s.clock()
 	pl, ok, err := s.loadPool(ctx, tx, w, currency, now)
 	if err != nil {
@@ -485,9 +488,6 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 	fp := fingerprint("fund", currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))
 	return s.keyed(ctx, actor, id, key, fp, func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
 		if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
-			return Receipt{}, err
-		}
-		if _, err := s.currency(w, currency, "fund"); err != nil {
 			return Receipt{}, err
 		}
 		return s.credit(ctx, tx, w, actor, currency, amount, expires, credits.Meta{Member: actor, Action: "fund", Key: key}, EventCreditsFunded)
