@@ -353,32 +353,17 @@ func (cm *creditMachine) check(t *rapid.T) {
 func TestCreditsMachine(t *testing.T) {
 	p, err := policy.LoadFile("testdata/credits-machine.yaml")
 	check(t, err)
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) {
-			rapid.Check(t, func(rt *rapid.T) {
-				c := newClock()
-				store := b.open(t)
-				defer store.Close()
-				s, err := charter.New(p, store, charter.Options{Now: c.Now})
-				if err != nil {
-					rt.Fatal(err)
-				}
-				ws, err := s.CreateWorkspace(ctx, "own", "Pool", "")
-				if err != nil {
-					rt.Fatal(err)
-				}
-				for _, j := range [][2]string{{"adm", "admin"}, {"edi", "editor"}, {"rev", "reviewer"}} {
-					join(t, s, "own", ws.ID, j[0], j[1])
-				}
-				cm := &creditMachine{s: s, c: c, id: ws.ID, m: &creditModel{
-					anchor:     ws.Anchor,
-					roles:      map[string]string{"own": "owner", "adm": "admin", "edi": "editor", "rev": "reviewer"},
-					allowances: map[string]*cmAllowance{},
-					receipts:   map[string]*cmReceipt{},
-					spent:      map[string]int64{},
-				}}
-				rt.Repeat(cm.actions())
-			})
-		})
-	}
+	runMachine(t, p, "own", "", func(_ *rapid.T, s *charter.Service, c *clock, ws *workspaceT) map[string]func(*rapid.T) {
+		for _, j := range [][2]string{{"adm", "admin"}, {"edi", "editor"}, {"rev", "reviewer"}} {
+			join(t, s, "own", ws.ID, j[0], j[1])
+		}
+		cm := &creditMachine{s: s, c: c, id: ws.ID, m: &creditModel{
+			anchor:     ws.Anchor,
+			roles:      map[string]string{"own": "owner", "adm": "admin", "edi": "editor", "rev": "reviewer"},
+			allowances: map[string]*cmAllowance{},
+			receipts:   map[string]*cmReceipt{},
+			spent:      map[string]int64{},
+		}}
+		return cm.actions()
+	})
 }

@@ -542,11 +542,10 @@ func (sm *serviceMachine) check(t *rapid.T) {
 	}
 }
 
-// TestServiceMachine drives the Service with random sequences of every
-// membership operation by random actors, on every backend, checking the
-// invariants and the model after every step.
-func TestServiceMachine(t *testing.T) {
-	p := loadMachinePolicy(t)
+// runMachine runs a rapid state machine on every backend: each run gets a
+// fresh store, a Service on p with a test clock, and a workspace created by
+// owner on plan; machine builds the actions to repeat.
+func runMachine(t *testing.T, p *policy.Policy, owner, plan string, machine func(rt *rapid.T, s *charter.Service, c *clock, ws *workspaceT) map[string]func(*rapid.T)) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			rapid.Check(t, func(rt *rapid.T) {
@@ -557,18 +556,27 @@ func TestServiceMachine(t *testing.T) {
 				if err != nil {
 					rt.Fatal(err)
 				}
-				ws, err := s.CreateWorkspace(ctx, "u0", "Machine", "basic")
+				ws, err := s.CreateWorkspace(ctx, owner, "Machine", plan)
 				if err != nil {
 					rt.Fatal(err)
 				}
-				sm := &serviceMachine{s: s, c: c, id: ws.ID, m: &model{
-					owner: "u0", plan: "basic", billingContact: "u0",
-					members: map[string]mMember{"u0": {role: "owner"}},
-				}}
-				rt.Repeat(sm.actions())
+				rt.Repeat(machine(rt, s, c, ws))
 			})
 		})
 	}
+}
+
+// TestServiceMachine drives the Service with random sequences of every
+// membership operation by random actors, on every backend, checking the
+// invariants and the model after every step.
+func TestServiceMachine(t *testing.T) {
+	runMachine(t, loadMachinePolicy(t), "u0", "basic", func(_ *rapid.T, s *charter.Service, c *clock, ws *workspaceT) map[string]func(*rapid.T) {
+		sm := &serviceMachine{s: s, c: c, id: ws.ID, m: &model{
+			owner: "u0", plan: "basic", billingContact: "u0",
+			members: map[string]mMember{"u0": {role: "owner"}},
+		}}
+		return sm.actions()
+	})
 }
 
 func loadMachinePolicy(tb testing.TB) *policy.Policy {
