@@ -74,6 +74,16 @@ func (m *creditModel) advance(now time.Time) {
 	m.started, m.period, m.periodic = true, k, cmGrant
 }
 
+// cmBurnOrder orders the model's kept lots, none of which expires: oldest
+// first, then by lot ID (the documented burn order), so two made at one
+// instant go by ID.
+func cmBurnOrder(a, b *cmLot) int {
+	if c := a.created.Compare(b.created); c != 0 {
+		return c
+	}
+	return strings.Compare(a.id, b.id)
+}
+
 func (m *creditModel) balance() int64 {
 	n := m.periodic
 	for _, l := range m.kept {
@@ -122,15 +132,8 @@ func (cm *creditMachine) actions() map[string]func(*rapid.T) {
 			_, err := cm.s.Fund(ctx, actor, cm.id, "credits", amount, time.Time{}, k)
 			expect(t, "Fund", err, ok)
 			if err == nil && !seen {
-				// Top-ups burn oldest first, then by lot ID (the documented
-				// burn order), so two made at one instant go by ID.
 				m.kept = append(m.kept, &cmLot{id: "key:" + k, created: cm.now(), remaining: amount})
-				slices.SortStableFunc(m.kept, func(a, b *cmLot) int {
-					if c := a.created.Compare(b.created); c != 0 {
-						return c
-					}
-					return strings.Compare(a.id, b.id)
-				})
+				slices.SortStableFunc(m.kept, cmBurnOrder)
 				m.receipts[k] = &cmReceipt{member: actor, amount: amount, fund: true}
 			}
 		},
@@ -226,12 +229,19 @@ func (cm *creditMachine) actions() map[string]func(*rapid.T) {
 					back += x
 					continue
 				}
-				for _, l := range m.kept {
-					if l.id == lot {
-						l.remaining += x
-						back += x
-					}
+				if strings.HasPrefix(lot, "period:") {
+					continue // its period closed
 				}
+				i := slices.IndexFunc(m.kept, func(l *cmLot) bool { return l.id == lot })
+				if i >= 0 {
+					m.kept[i].remaining += x
+				} else {
+					// The top-up ran out and left at a reset: its
+					// credits come back as a lot of their own.
+					m.kept = append(m.kept, &cmLot{id: credits.RefundID(k, lot), created: cm.now(), remaining: x})
+					slices.SortStableFunc(m.kept, cmBurnOrder)
+				}
+				back += x
 			}
 			if a, has := m.allowances[rc.member]; has && a.period == rc.period {
 				a.spent = max(0, a.spent-back)

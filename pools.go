@@ -255,10 +255,15 @@ type Receipt struct {
 	Refunded bool
 }
 
-// Lot is the part of a spend taken from one grant lot.
+// Lot is the part of a spend taken from one grant lot, or of a refund
+// given back to one.
 type Lot struct {
 	Grant  string
 	Amount int64
+	// Expires is when the lot expires (zero: never). A refund needs it
+	// when the lot has run out and left the pool by then: its credits then
+	// come back as a new lot with this expiry (see credits.Refund).
+	Expires time.Time `json:",omitzero"`
 }
 
 // idempotent runs apply once per (workspace, key): a retry with the same
@@ -433,7 +438,7 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 	}
 	r := Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now}
 	for _, e := range es {
-		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: -e.Amount})
+		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: -e.Amount, Expires: e.Expires})
 	}
 	return r, nil
 }
@@ -497,8 +502,10 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 // Refund reverses the spend made under key, lot by lot, and gives back the
 // spender's allowance in the spend's period. The spender or anyone the policy
 // lets fund credits may refund. It applies once: a repeated refund returns the
-// refund's receipt. Credits of a lot that expired or closed since are not
-// returned.
+// refund's receipt. Credits of a lot that expired since, or of a period's
+// grant whose period closed, are not returned; those of a top-up, earning or
+// starting grant that ran out and left the pool come back as a new lot
+// (credits.Refund says how).
 func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, error) {
 	var out Receipt
 	err := s.updateOnce(ctx, func(tx storage.Tx) error {
@@ -556,7 +563,7 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 	var burned []credits.Entry
 	for _, l := range spend.Lots {
 		burned = append(burned, credits.Entry{Kind: credits.KindSpend, Currency: spend.Currency, Grant: l.Grant, Amount: -l.Amount,
-			Member: m.Member, Action: m.Action, Key: m.Key, Period: spend.Period})
+			Member: m.Member, Action: m.Action, Key: m.Key, Period: spend.Period, Expires: l.Expires})
 	}
 	es, err := credits.Refund(&pl.p, allow, burned, now)
 	if err != nil {
@@ -574,7 +581,7 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 	}
 	for _, e := range es {
 		r.Amount += e.Amount
-		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: e.Amount})
+		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: e.Amount, Expires: e.Expires})
 	}
 	return r, nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/charterhq/charter"
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 )
 
@@ -58,6 +59,50 @@ func TestGuestToGuestIsNoOp(t *testing.T) {
 		ws := must[*workspaceT](t)(s.Workspace(ctx, "ana", id))
 		if m := ws.Members["gus"]; m.Role.Name != "guest" || len(m.Projects) != 1 {
 			t.Errorf("gus = %s %v, want guest on roadmap", m.Role.Name, m.Projects)
+		}
+	})
+}
+
+// TestRefundAfterTopUpLeft: a top-up that ran out leaves the pool at the
+// next reset; refunding a spend of it after that gives its credits back as a
+// new lot, keeping the top-up's expiry, instead of losing them. Balance,
+// journal and a replay of the journal agree.
+func TestRefundAfterTopUpLeft(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
+		c := newClock()
+		s := newService(t, "credit-pool", open(t), c)
+		id := spendPool(t, s, 0)
+		must[charter.Receipt](t)(s.Fund(ctx, "own", id, "credits", 1, time.Time{}, "kept"))
+		must[charter.Receipt](t)(s.Fund(ctx, "own", id, "credits", 1, c.Now().Add(40*24*time.Hour), "short"))
+		a := must[charter.Receipt](t)(s.Spend(ctx, "edi", id, "create_visuals", "a"))
+		b := must[charter.Receipt](t)(s.Spend(ctx, "edi", id, "create_visuals", "b"))
+		if a.Lots[0].Grant != "key:short" || b.Lots[0].Grant != "key:kept" {
+			t.Fatalf("spends burned %+v and %+v; want the expiring top-up first", a.Lots, b.Lots)
+		}
+		c.Add(32 * 24 * time.Hour) // the next period: both lots ran out and leave
+		if got := must[charter.Balance](t)(s.Balance(ctx, "own", id, "credits")).Available; got != 0 {
+			t.Fatalf("balance after the reset = %d, want 0", got)
+		}
+		rb := must[charter.Receipt](t)(s.Refund(ctx, "edi", id, "b"))
+		ra := must[charter.Receipt](t)(s.Refund(ctx, "edi", id, "a"))
+		if rb.Amount != 1 || len(rb.Lots) != 1 || rb.Lots[0].Grant != credits.RefundID("b", "key:kept") {
+			t.Errorf("refund of b = %+v, want its credit back in a new lot", rb)
+		}
+		if ra.Amount != 1 || !ra.Lots[0].Expires.Equal(a.Lots[0].Expires) || a.Lots[0].Expires.IsZero() {
+			t.Errorf("refund of a = %+v, want its credit back expiring with the top-up (%v)", ra, a.Lots[0].Expires)
+		}
+		if got := must[charter.Balance](t)(s.Balance(ctx, "own", id, "credits")).Available; got != 2 {
+			t.Errorf("balance after the refunds = %d, want 2", got)
+		}
+		c.Add(9 * 24 * time.Hour) // past the short top-up's expiry
+		if got := must[charter.Balance](t)(s.Balance(ctx, "own", id, "credits")).Available; got != 1 {
+			t.Errorf("balance after the expiry = %d, want 1", got)
+		}
+		journal := must[[]credits.Entry](t)(s.Journal(ctx, "own", id, "credits"))
+		pools, err := credits.Replay(journal)
+		check(t, err)
+		if got := pools["credits"].Balance(c.Now()); got != 1 {
+			t.Errorf("replayed balance = %d, want 1", got)
 		}
 	})
 }

@@ -79,6 +79,7 @@ const (
 	SourceInitial                    // a new pool's starting grant, ID "initial"
 	SourceEarned                     // an earning, e.g. a sale; ID given by the caller
 	SourceTopUp                      // an admin's top-up; ID given by the caller
+	SourceRefund                     // a refund to a kept lot that had left the pool, ID RefundID(key, lot)
 )
 
 var sourceNames = [...]string{
@@ -87,10 +88,11 @@ var sourceNames = [...]string{
 	SourceInitial:  "initial",
 	SourceEarned:   "earned",
 	SourceTopUp:    "topup",
+	SourceRefund:   "refund",
 }
 
-// String returns the source's name: "periodic", "carry", "initial", "earned"
-// or "topup".
+// String returns the source's name: "periodic", "carry", "initial",
+// "earned", "topup" or "refund".
 func (s Source) String() string {
 	if int(s) < len(sourceNames) && sourceNames[s] != "" {
 		return sourceNames[s]
@@ -112,7 +114,7 @@ func ParseSource(name string) (Source, error) {
 const (
 	PriorityCarry    = 0 // carried credits, which the next reset takes first
 	PriorityPeriodic = 1 // this period's grant, which the next reset takes
-	PriorityKept     = 2 // initial, earned and topped-up credits, kept across resets
+	PriorityKept     = 2 // initial, earned, topped-up and refunded credits, kept across resets
 )
 
 // Priority returns the burn priority of lots of source s.

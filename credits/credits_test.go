@@ -670,6 +670,66 @@ func TestRefund(t *testing.T) {
 		j.check(now)
 	})
 
+	t.Run("kept lot that left comes back", func(t *testing.T) {
+		// A top-up without expiry runs out and leaves the pool at the
+		// reset; refunding the spend after that must not lose its credits.
+		j := newJournal(t)
+		j.reset(g, at("2024-02-01"))
+		j.add(credits.TopUp(j.pool, "t", 20, time.Time{}, at("2024-02-01"), credits.Meta{}))
+		j.add(credits.TopUp(j.pool, "x", 20, at("2024-03-20"), at("2024-02-01"), credits.Meta{}))
+		a := &credits.Allowance{Member: "ed", Amount: 100}
+		spend := j.add(credits.Spend(j.pool, a, false, 50, at("2024-02-10"), credits.Meta{Member: "ed", Action: "gen", Key: "k:1"}))
+		if diff := cmp.Diff([]burn{{"period:0", -10}, {"x", -20}, {"t", -20}}, burns(spend)); diff != "" {
+			t.Fatalf("spend (-want +got):\n%s", diff)
+		}
+		if !spend[1].Expires.Equal(at("2024-03-20")) || !spend[2].Expires.IsZero() {
+			t.Errorf("spend entries record expiries %v, %v; want the lots'", spend[1].Expires, spend[2].Expires)
+		}
+		j.reset(g, at("2024-03-01")) // period:0, x and t all leave
+		if len(j.pool.Grants) != 1 {
+			t.Fatalf("after the reset the pool has %+v, want period:1 alone", j.pool.Grants)
+		}
+		now := at("2024-03-02")
+		es := j.add(credits.Refund(j.pool, a, spend, now))
+		idx, idt := credits.RefundID("k:1", "x"), credits.RefundID("k:1", "t")
+		if diff := cmp.Diff([]string{"refund " + idx + " 20", "refund " + idt + " 20"}, kinds(es)); diff != "" {
+			t.Errorf("Refund (-want +got):\n%s", diff)
+		}
+		lx, _ := j.pool.Lot(idx)
+		lt, _ := j.pool.Lot(idt)
+		if lx.Source != credits.SourceRefund || lx.Remaining != 20 || !lx.Expires.Equal(at("2024-03-20")) || lt.Remaining != 20 || !lt.Expires.IsZero() {
+			t.Errorf("refund lots %+v, %+v", lx, lt)
+		}
+		if got := j.pool.Balance(now); got != 50 {
+			t.Errorf("Balance = %d, want 50: period:1's 10 and both refunds", got)
+		}
+		j.check(now)
+		// Again: the refund lots are there already.
+		if _, err := credits.Refund(j.pool, a, spend, now); !errors.Is(err, credits.ErrInvalidRefund) {
+			t.Errorf("second Refund = %v, want ErrInvalidRefund", err)
+		}
+		// The refunded credits keep the spent lot's expiry.
+		j.reset(g, at("2024-03-20"))
+		if got := j.pool.Balance(at("2024-03-20")); got != 30 {
+			t.Errorf("Balance after x's expiry = %d, want 30", got)
+		}
+		j.check(at("2024-03-20"))
+		// A caller's ID may not take the refund lots' prefix.
+		if _, err := credits.TopUp(j.pool, "refund:1:k:t", 5, time.Time{}, now, credits.Meta{}); !errors.Is(err, credits.ErrInvalidGrant) {
+			t.Errorf("TopUp with a refund ID = %v, want ErrInvalidGrant", err)
+		}
+	})
+
+	t.Run("expired kept lot that left forfeits", func(t *testing.T) {
+		j, a, spend := setup(t)
+		j.reset(g, at("2024-03-01")) // t expired on 02-20 and ran out: gone
+		es := j.add(credits.Refund(j.pool, a, spend, at("2024-03-01")))
+		if diff := cmp.Diff([]string{"refund u 5"}, kinds(es)); diff != "" {
+			t.Errorf("Refund (-want +got):\n%s", diff)
+		}
+		j.check(at("2024-03-01"))
+	})
+
 	t.Run("partial", func(t *testing.T) {
 		j, a, spend := setup(t)
 		es := j.add(credits.Refund(j.pool, a, spend[2:], at("2024-02-11")))

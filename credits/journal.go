@@ -111,6 +111,9 @@ func (p *Pool) replay(e Entry) error {
 		if e.Amount <= 0 {
 			return fmt.Errorf("amount must be positive")
 		}
+		if strings.HasPrefix(e.Grant, "refund:") && p.index(e.Grant) < 0 {
+			return create(SourceRefund) // a refund to a lot that had left
+		}
 		return change(false)
 	}
 	return fmt.Errorf("unknown kind")

@@ -61,6 +61,7 @@ type mburn struct {
 }
 
 type mspend struct {
+	key    string
 	member string
 	period int64
 	burns  []mburn
@@ -74,6 +75,7 @@ type model struct {
 	allow   map[string]*mallow         // member -> allowance
 	spent   map[string]map[int64]int64 // member -> period -> net spent
 	spends  map[string]*mspend         // key -> spend
+	burnt   map[string]mlot            // lot ID -> the lot as a spend last found it
 }
 
 func (m *model) find(id string) *mlot {
@@ -167,6 +169,7 @@ func (m *model) spend(member string, require bool, amount int64, now time.Time) 
 			}
 		}
 		x := min(need, best.left)
+		m.burnt[best.id] = *best
 		best.left -= x
 		need -= x
 		out = append(out, mburn{best.id, x})
@@ -189,7 +192,20 @@ func (m *model) refund(s *mspend, now time.Time) []mburn {
 	var total int64
 	for _, b := range s.burns {
 		l := m.find(b.lot)
-		if l == nil || l.expired(now) {
+		if l == nil {
+			// The lot left the pool: a period's lot took its credits
+			// with it; any other comes back as a new lot unless expired.
+			was := m.burnt[b.lot]
+			if was.rank < 2 || was.expired(now) {
+				continue
+			}
+			id := fmt.Sprintf("refund:%d:%s:%s", len(s.key), s.key, b.lot)
+			m.lots = append(m.lots, &mlot{id: id, rank: 2, amount: b.x, left: b.x, expires: was.expires, created: now})
+			total += b.x
+			out = append(out, mburn{id, b.x})
+			continue
+		}
+		if l.expired(now) {
 			continue
 		}
 		l.left += b.x
@@ -233,6 +249,7 @@ func newMachine(t *rapid.T) *machine {
 			allow:  make(map[string]*mallow),
 			spent:  make(map[string]map[int64]int64),
 			spends: make(map[string]*mspend),
+			burnt:  make(map[string]mlot),
 		},
 	}
 	s.g = plan.Grant{
@@ -397,7 +414,7 @@ func (s *machine) actions() map[string]func(*rapid.T) {
 			}
 			s.record(t, "Spend", es)
 			s.results[key] = es
-			s.m.spends[key] = &mspend{member: who, period: s.m.current(), burns: want}
+			s.m.spends[key] = &mspend{key: key, member: who, period: s.m.current(), burns: want}
 		},
 		"refund": func(t *rapid.T) {
 			var keys []string

@@ -119,7 +119,7 @@ func (p *Pool) Validate() error {
 		switch {
 		case g.ID == "":
 			return fmt.Errorf("%w: lot %d has no ID", ErrInvalidGrant, i)
-		case g.Source < SourcePeriodic || g.Source > SourceTopUp:
+		case g.Source < SourcePeriodic || g.Source > SourceRefund:
 			return fmt.Errorf("%w: lot %q has source %v", ErrInvalidGrant, g.ID, g.Source)
 		case g.Priority != g.Source.Priority():
 			return fmt.Errorf("%w: lot %q has priority %d, want %d", ErrInvalidGrant, g.ID, g.Priority, g.Source.Priority())

@@ -16,6 +16,14 @@ func PeriodicID(k int64) string { return "period:" + strconv.FormatInt(k, 10) }
 // CarryID returns the ID of the lot holding what carried into period k.
 func CarryID(k int64) string { return "carry:" + strconv.FormatInt(k, 10) }
 
+// RefundID returns the ID of the lot a refund opens to give back what the
+// spend with idempotency key took from lot, when lot has left the pool (see
+// Refund). The key's length is part of the ID, so no two (key, lot) pairs
+// share one.
+func RefundID(key, lot string) string {
+	return "refund:" + strconv.Itoa(len(key)) + ":" + key + ":" + lot
+}
+
 // InitialID is the ID of the lot Initial creates.
 const InitialID = "initial"
 

@@ -3,6 +3,7 @@ package credits
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -10,7 +11,8 @@ import (
 // Spend takes amount credits from pool at now for the member m.Member,
 // burning lots in burn order (see BurnOrder) and skipping lots expired at
 // now. It returns one KindSpend entry per lot burned, in burn order, each
-// carrying m and the pool's CurrentPeriod.
+// carrying m, the pool's CurrentPeriod and the lot's Expires, which a later
+// Refund needs if the lot has left the pool by then.
 //
 // If allow is not nil it must be m.Member's allowance, and the spend must fit
 // in what is Left of it in the current period; Spend then counts the spend in
@@ -58,7 +60,7 @@ func Spend(pool *Pool, allow *Allowance, requireAllowance bool, amount int64, no
 		need -= x
 		out = append(out, Entry{
 			Kind: KindSpend, Currency: pool.Currency, Grant: l.ID, Amount: -x,
-			Member: m.Member, Action: m.Action, Key: m.Key, Period: k, Time: now,
+			Member: m.Member, Action: m.Action, Key: m.Key, Period: k, Time: now, Expires: l.Expires,
 		})
 	}
 	if allow != nil {
@@ -75,9 +77,17 @@ func Spend(pool *Pool, allow *Allowance, requireAllowance bool, amount int64, no
 // from it, with a KindRefund entry carrying the spend's Member, Action, Key
 // and Period.
 //
-// A lot that has left the pool, or has expired at now, gets nothing back:
-// those credits would be gone by now had they not been spent, so their
-// refund is forfeited and writes no entry.
+// A lot that has expired at now gets nothing back: those credits would be
+// gone by now had they not been spent, so their refund is forfeited and
+// writes no entry. The same holds for a period's lot (periodic or carry)
+// that has left the pool: its period closed, and took what was left of it.
+//
+// Any other lot that has left the pool (a top-up, earning, initial or
+// refund lot that ran out and was dropped at a reset) has lost nothing: what
+// the spend took comes back as a new lot RefundID(key, lot), of source
+// SourceRefund, expiring when the spent lot did (the Expires the spend entry
+// recorded; after it, the refund is forfeited). Its KindRefund entry carries
+// that ID and expiry.
 //
 // If allow is not nil it must be the spender's allowance. When it counts the
 // spend's period (allow.Period is the spend's Period), what was given back to
@@ -87,8 +97,8 @@ func Spend(pool *Pool, allow *Allowance, requireAllowance bool, amount int64, no
 //
 // Errors: ErrCurrencyMismatch; ErrInvalidRefund when the entries are not
 // KindSpend entries of one spend, when allow is another member's, or when a
-// lot would get back more than it was granted, which means the spend was
-// already refunded. Refund cannot catch every repeated refund: the caller
+// lot would get back more than it was granted or a refund lot it would open
+// is already in the pool, which means the spend was already refunded. Refund cannot catch every repeated refund: the caller
 // refunds each spend once, under its own idempotency key. On error neither
 // pool nor allow is changed.
 func Refund(pool *Pool, allow *Allowance, spend []Entry, now time.Time) ([]Entry, error) {
@@ -111,14 +121,35 @@ func Refund(pool *Pool, allow *Allowance, spend []Entry, now time.Time) ([]Entry
 	}
 
 	back := make([]int64, len(pool.Grants)) // what each lot gets back
+	var reopen []Grant                      // lots that left, opened again
 	var out []Entry
 	var total int64
 	for _, e := range spend {
+		x := -e.Amount
 		i := pool.index(e.Grant)
-		if i < 0 || pool.Grants[i].Expired(now) {
+		if i < 0 {
+			if closedWithPeriod(e.Grant) || (!e.Expires.IsZero() && !now.Before(e.Expires)) {
+				continue
+			}
+			id := RefundID(e.Key, e.Grant)
+			if pool.index(id) >= 0 || slices.ContainsFunc(reopen, func(g Grant) bool { return g.ID == id }) {
+				return nil, fmt.Errorf("%w: lot %q is already in the pool", ErrInvalidRefund, id)
+			}
+			if x > math.MaxInt64-pool.Total()-total {
+				return nil, fmt.Errorf("%w: refund of %d overflows the pool", ErrInvalidRefund, x)
+			}
+			reopen = append(reopen, Grant{ID: id, Source: SourceRefund, Amount: x, Remaining: x, Priority: PriorityKept, Expires: e.Expires, Created: now})
+			total += x
+			out = append(out, Entry{
+				Kind: KindRefund, Currency: pool.Currency, Grant: id, Amount: x,
+				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: now, Expires: e.Expires,
+			})
 			continue
 		}
-		l, x := &pool.Grants[i], -e.Amount
+		if pool.Grants[i].Expired(now) {
+			continue
+		}
+		l := &pool.Grants[i]
 		if x > l.Amount-l.Remaining-back[i] {
 			return nil, fmt.Errorf("%w: lot %q would get back %d with %d of %d remaining", ErrInvalidRefund, l.ID, back[i]+x, l.Remaining, l.Amount)
 		}
@@ -131,6 +162,9 @@ func Refund(pool *Pool, allow *Allowance, spend []Entry, now time.Time) ([]Entry
 	}
 	for i, x := range back {
 		pool.Grants[i].Remaining += x
+	}
+	for _, g := range reopen {
+		pool.insert(g)
 	}
 	if allow != nil && allow.Period == s.Period {
 		allow.Spent = max(0, allow.Spent-total)
@@ -146,7 +180,7 @@ func Refund(pool *Pool, allow *Allowance, spend []Entry, now time.Time) ([]Entry
 //
 // Errors: ErrInvalidAmount for amount <= 0 or a pool total that would
 // overflow; ErrInvalidGrant for an empty id, a reserved one (InitialID or
-// starting "period:" or "carry:"), one already in the pool, or an expiry not
+// starting "period:", "carry:" or "refund:"), one already in the pool, or an expiry not
 // after now.
 func TopUp(pool *Pool, id string, amount int64, expires, now time.Time, m Meta) ([]Entry, error) {
 	if err := checkID(id); err != nil {
@@ -174,8 +208,14 @@ func Initial(pool *Pool, amount int64, now time.Time) ([]Entry, error) {
 	return add(pool, Grant{ID: InitialID, Source: SourceInitial, Amount: amount}, KindInitial, now, Meta{})
 }
 
+// closedWithPeriod reports whether the lot id is a period's lot, periodic
+// or carry, which a reset closes.
+func closedWithPeriod(id string) bool {
+	return strings.HasPrefix(id, "period:") || strings.HasPrefix(id, "carry:")
+}
+
 func checkID(id string) error {
-	if id == "" || id == InitialID || strings.HasPrefix(id, "period:") || strings.HasPrefix(id, "carry:") {
+	if id == "" || id == InitialID || closedWithPeriod(id) || strings.HasPrefix(id, "refund:") {
 		return fmt.Errorf("%w: reserved or empty lot ID %q", ErrInvalidGrant, id)
 	}
 	return nil

@@ -87,6 +87,8 @@ type loader struct {
 	file string
 	src  []byte
 	errs ErrorList
+	// seen is names' scratch set, reused from list to list.
+	seen map[string]Pos
 }
 
 func (l *loader) start() Pos { return Pos{File: l.file, Line: 1, Col: 1} }
@@ -379,17 +381,26 @@ func (l *loader) names(n *yaml.Node, what string) []ref {
 		return nil
 	}
 	refs := make([]ref, 0, len(n.Content))
-	var seen map[string]Pos // only for long lists; short ones are scanned
-	if len(n.Content) > 64 {
-		seen = make(map[string]Pos, len(n.Content))
+	// Short lists are scanned for duplicates; longer ones use a set, which
+	// is kept between calls: a policy has as many lists as actions.
+	var seen map[string]Pos
+	if len(n.Content) > 8 {
+		if l.seen == nil {
+			l.seen = make(map[string]Pos, len(n.Content))
+		}
+		seen = l.seen
+		clear(seen)
 	}
 	for _, c := range n.Content {
 		r, ok := l.name(c, what)
 		if !ok {
 			continue
 		}
-		first, dup := seen[r.name]
-		if seen == nil {
+		var first Pos
+		dup := false
+		if seen != nil {
+			first, dup = seen[r.name]
+		} else {
 			for _, prev := range refs {
 				if prev.name == r.name {
 					first, dup = prev.pos, true
