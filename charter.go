@@ -140,16 +140,21 @@ func (s *Service) load(ctx context.Context, tx storage.Tx, id string) (*loaded, 
 	l := &loaded{ws: s.snapshot(h), header: h, members: make(map[string]storage.Member, len(ms))}
 	for _, m := range ms {
 		l.members[m.User] = m
-		l.ws.Members[m.User] = s.member(m)
+		l.ws.Put(s.member(m))
 	}
 	return l, nil
 }
 
 // snapshot converts a stored header into a workspace with no members yet.
 func (s *Service) snapshot(h storage.Workspace) *workspace.Workspace {
-	w := s.header(h)
-	w.Members = map[string]workspace.Member{}
-	return w
+	return s.header(h)
+}
+
+// memberOf returns user's membership of w: the zero Member, whose Role is
+// nil, when user is not a member.
+func memberOf(w *workspace.Workspace, user string) workspace.Member {
+	m, _ := w.Member(user)
+	return m
 }
 
 // header converts a stored header into a workspace without a members map,
@@ -189,13 +194,13 @@ func (s *Service) save(ctx context.Context, tx storage.Tx, l *loaded) error {
 		return fmt.Errorf("charter: refusing to save: %w", err)
 	}
 	for u := range l.members {
-		if _, ok := w.Members[u]; !ok {
+		if _, ok := w.Member(u); !ok {
 			if err := tx.DeleteMember(ctx, w.ID, u); err != nil {
 				return err
 			}
 		}
 	}
-	for u, m := range w.Members {
+	for u, m := range w.Members() {
 		sm := stored(w.ID, m)
 		if old, ok := l.members[u]; ok && sameMember(old, sm) {
 			continue
@@ -234,7 +239,7 @@ func (s *Service) loadFor(ctx context.Context, tx storage.Tx, id, actor string, 
 // project-scoped action). A non-member gets errNoWorkspace, as if w did not
 // exist.
 func (s *Service) authorize(w *workspace.Workspace, actor string, op policy.Op, project string) error {
-	if _, ok := w.Members[actor]; !ok {
+	if _, ok := w.Member(actor); !ok {
 		return errNoWorkspace(w.ID)
 	}
 	a := s.policy.Operation(op)

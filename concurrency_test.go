@@ -92,7 +92,7 @@ func TestConcurrentMembership(t *testing.T) {
 		}
 		ws := must[*workspaceT](t)(s.Workspace(ctx, owner, id))
 		check(t, ws.Check())
-		if got := len(ws.Members); got != joined-left {
+		if got := ws.Len(); got != joined-left {
 			t.Errorf("%d members, want %d joined - %d left", got, joined, left)
 		}
 		cnt := ws.Counts()

@@ -103,3 +103,9 @@ type workspaceT = workspace.Workspace
 type creditsRow = credits.SpendRow
 
 func memoryStore() storage.Store { return memory.New() }
+
+// member returns u's membership of ws; the zero Member if u is none.
+func member(ws *workspaceT, u string) workspace.Member {
+	m, _ := ws.Member(u)
+	return m
+}

@@ -40,7 +40,7 @@ func TestInvitationLifecycle(t *testing.T) {
 		link := must[charter.Invitation](t)(s.CreateLink(ctx, "ana", id, 2, time.Hour))
 		for _, u := range []string{"l1", "l2"} {
 			ws := must[*workspaceT](t)(s.Accept(ctx, u, "", link.Token))
-			if r := ws.Members[u].Role.Name; r != "member" {
+			if r := ws.Role(u).Name; r != "member" {
 				t.Errorf("%s joined through the link as %s, want member", u, r)
 			}
 		}

@@ -481,7 +481,7 @@ func (sm *serviceMachine) check(t *rapid.T) {
 		t.Fatalf("invariants: %v", err)
 	}
 	owners := 0
-	for u, mem := range ws.Members {
+	for u, mem := range ws.Members() {
 		if mem.Role.Owner {
 			owners++
 		}
@@ -490,13 +490,13 @@ func (sm *serviceMachine) check(t *rapid.T) {
 			t.Fatalf("member %s is %s %v; model has %+v (present %t)", u, mem.Role.Name, mem.Projects, want, ok)
 		}
 	}
-	if owners != 1 || ws.Owner != m.owner || len(ws.Members) != len(m.members) || ws.Plan.Name != m.plan ||
+	if owners != 1 || ws.Owner != m.owner || ws.Len() != len(m.members) || ws.Plan.Name != m.plan ||
 		ws.BillingContact != m.billingContact || ws.Settings.GuestsDisabled != m.guestsOff {
 		t.Fatalf("workspace owner %s (%d owner roles), %d members, plan %s, billing %s, guests off %t; model %+v",
-			ws.Owner, owners, len(ws.Members), ws.Plan.Name, ws.BillingContact, ws.Settings.GuestsDisabled, m)
+			ws.Owner, owners, ws.Len(), ws.Plan.Name, ws.BillingContact, ws.Settings.GuestsDisabled, m)
 	}
-	if !ws.Members[ws.Owner].Role.Admin {
-		t.Fatalf("no admin-flagged member: the owner holds %s", ws.Members[ws.Owner].Role)
+	if !ws.Role(ws.Owner).Admin {
+		t.Fatalf("no admin-flagged member: the owner holds %s", ws.Role(ws.Owner))
 	}
 	now := sm.now()
 	p := machinePlans[m.plan]

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
-	"slices"
 	"strings"
 	"time"
 
@@ -109,7 +108,7 @@ func limitError(p *plan.Plan, before, after workspace.Counts) error {
 // mayAssign checks that actor may give role r in w: actor's role assigns it,
 // it is not above actor's rank, and w's plan offers it.
 func mayAssign(w *workspace.Workspace, actor string, r *role.Role, op policy.Op) error {
-	a := w.Members[actor].Role
+	a := w.Role(actor)
 	if !a.MayAssign(r) {
 		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{
 			Reason: policy.RoleLacksAction, Role: a.Name, Plan: w.Plan.Name, Action: "assign " + r.Name,
@@ -299,7 +298,7 @@ func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor str
 		return err
 	}
 	l.header = storedHeader(w)
-	for u, m := range w.Members {
+	for u, m := range w.Members() {
 		l.members[u] = stored(w.ID, m)
 	}
 	if err := s.record(ctx, tx, w.ID, actor, now, event{
@@ -403,7 +402,7 @@ func (s *Service) Accept(ctx context.Context, user, email, token string) (*works
 			return &ForbiddenError{Op: "accept", Decision: policy.Decision{Reason: policy.GuestsDisabled, Role: inv.Role, Plan: w.Plan.Name}}
 		}
 		var ev event
-		if m, ok := w.Members[user]; ok {
+		if m, ok := w.Member(user); ok {
 			if !r.Guest || !m.Role.Guest {
 				return invalid("%s is already a member", user)
 			}
@@ -411,7 +410,7 @@ func (s *Service) Accept(ctx context.Context, user, email, token string) (*works
 				return invalid("%v", err)
 			}
 			ev = event{Type: EventGuestGranted, Subject: user, Before: memberState{Role: m.Role.Name, Projects: m.Projects},
-				After: memberState{Role: m.Role.Name, Projects: w.Members[user].Projects}}
+				After: memberState{Role: m.Role.Name, Projects: memberOf(w, user).Projects}}
 		} else {
 			if err := s.checkLimits(ctx, tx, w, r, 1, inv.ID); err != nil {
 				return err
@@ -432,7 +431,7 @@ func (s *Service) Accept(ctx context.Context, user, email, token string) (*works
 			return err
 		}
 		if ev.Type == EventMemberAdded {
-			m := w.Members[user]
+			m := memberOf(w, user)
 			if err := s.seatChange(ctx, tx, w.ID, user, w.Plan, nil, &m, now); err != nil {
 				return err
 			}
@@ -454,7 +453,7 @@ func (s *Service) GrantProject(ctx context.Context, actor, id, user, project str
 			return err
 		}
 		w := l.ws
-		m, ok := w.Members[user]
+		m, ok := w.Member(user)
 		if !ok {
 			return fmt.Errorf("%w: member %q", ErrNotFound, user)
 		}
@@ -471,7 +470,7 @@ func (s *Service) GrantProject(ctx context.Context, actor, id, user, project str
 			return err
 		}
 		return s.record(ctx, tx, id, actor, s.clock(), event{Type: EventGuestGranted, Subject: user,
-			Before: memberState{Role: m.Role.Name, Projects: m.Projects}, After: memberState{Role: m.Role.Name, Projects: w.Members[user].Projects}})
+			Before: memberState{Role: m.Role.Name, Projects: m.Projects}, After: memberState{Role: m.Role.Name, Projects: memberOf(w, user).Projects}})
 	})
 }
 
@@ -494,7 +493,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName stri
 			return err
 		}
 		w := l.ws
-		before, ok := w.Members[user]
+		before, ok := w.Member(user)
 		switch {
 		case !ok:
 			return fmt.Errorf("%w: member %q", ErrNotFound, user)
@@ -509,7 +508,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName stri
 		case r.Guest:
 			return invalid("a member becomes a guest only by removal and a guest invitation")
 		}
-		ar := w.Members[actor].Role
+		ar := w.Role(actor)
 		if !ar.MayManage(before.Role) {
 			return &ForbiddenError{Op: policy.OpChangeRole.String(), Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: ar.Name, Plan: w.Plan.Name, Action: "manage " + before.Role.Name}}
 		}
@@ -537,7 +536,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName stri
 		if err := s.save(ctx, tx, l); err != nil {
 			return err
 		}
-		afterM := w.Members[user]
+		afterM := memberOf(w, user)
 		if err := s.record(ctx, tx, id, actor, now, event{Type: EventMemberRoleChanged, Subject: user,
 			Before: memberState{Role: before.Role.Name, Projects: before.Projects}, After: memberState{Role: r.Name}}); err != nil {
 			return err
@@ -565,14 +564,14 @@ func (s *Service) Remove(ctx context.Context, actor, id, user string) error {
 			return err
 		}
 		w := l.ws
-		m, ok := w.Members[user]
+		m, ok := w.Member(user)
 		switch {
 		case !ok:
 			return fmt.Errorf("%w: member %q", ErrNotFound, user)
 		case user == w.Owner:
 			return invalid("the owner cannot be removed")
 		}
-		if ar := w.Members[actor].Role; !ar.MayManage(m.Role) {
+		if ar := w.Role(actor); !ar.MayManage(m.Role) {
 			return &ForbiddenError{Op: policy.OpRemove.String(), Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: ar.Name, Plan: w.Plan.Name, Action: "manage " + m.Role.String()}}
 		}
 		return s.removeMember(ctx, tx, l, actor, user, EventMemberRemoved)
@@ -587,7 +586,7 @@ func (s *Service) Leave(ctx context.Context, user, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, ok := l.ws.Members[user]; !ok {
+		if _, ok := l.ws.Member(user); !ok {
 			return errNoWorkspace(id)
 		}
 		if user == l.ws.Owner {
@@ -627,9 +626,9 @@ func (s *Service) TransferOwnership(ctx context.Context, actor, id, to string) e
 		}
 		w := l.ws
 		if actor != w.Owner {
-			return &ForbiddenError{Op: policy.OpTransferOwnership.String(), Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: w.Members[actor].Role.Name, Plan: w.Plan.Name, Action: "transfer ownership (owner only)"}}
+			return &ForbiddenError{Op: policy.OpTransferOwnership.String(), Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: w.Role(actor).Name, Plan: w.Plan.Name, Action: "transfer ownership (owner only)"}}
 		}
-		oldOwner, target := w.Members[actor], w.Members[to]
+		oldOwner, target := memberOf(w, actor), memberOf(w, to)
 		now := s.clock()
 		if err := w.Transfer(to, now); err != nil {
 			if errors.Is(err, workspace.ErrNotMember) {
@@ -644,20 +643,10 @@ func (s *Service) TransferOwnership(ctx context.Context, actor, id, to string) e
 			Before: map[string]string{"owner": actor}, After: map[string]string{"owner": to}}); err != nil {
 			return err
 		}
-		newOld, newTarget := w.Members[actor], w.Members[to]
+		newOld, newTarget := memberOf(w, actor), memberOf(w, to)
 		if err := s.seatChange(ctx, tx, id, actor, w.Plan, &oldOwner, &newOld, now); err != nil {
 			return err
 		}
 		return s.seatChange(ctx, tx, id, actor, w.Plan, &target, &newTarget, now)
 	})
-}
-
-// sortedUsers returns w's member IDs in order, for deterministic event order.
-func sortedUsers(w *workspace.Workspace) []string {
-	users := make([]string, 0, len(w.Members))
-	for u := range w.Members {
-		users = append(users, u)
-	}
-	slices.Sort(users)
-	return users
 }

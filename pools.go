@@ -393,7 +393,7 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 // that the member's role spends and that the currency exists in w, as credit
 // checks the currency: every path that moves credits passes one of them.
 func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, m credits.Meta) (Receipt, error) {
-	mem := w.Members[actor]
+	mem := memberOf(w, actor)
 	if !mem.Role.Spends {
 		return Receipt{}, &ForbiddenError{Op: "spend", Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: mem.Role.Name, Plan: w.Plan.Name, Action: m.Action}}
 	}
@@ -599,7 +599,7 @@ func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency 
 			return err
 		}
 		w := l.ws
-		m, ok := w.Members[member]
+		m, ok := w.Member(member)
 		if !ok {
 			return fmt.Errorf("%w: member %q", ErrNotFound, member)
 		}
@@ -741,7 +741,7 @@ func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspac
 	if g := grantOf(w.Plan, cur); !g.Every.IsZero() {
 		_, d.ResetsAt = g.Every.Bounds(w.Anchor, now)
 	}
-	if m := w.Members[actor]; !m.Role.Spends {
+	if m := memberOf(w, actor); !m.Role.Spends {
 		d.Allowed, d.Reason = false, policy.RoleLacksAction
 		return nil
 	}

@@ -57,7 +57,7 @@ func TestGuestToGuestIsNoOp(t *testing.T) {
 			t.Errorf("a no-op role change recorded %d events", len(after)-len(before))
 		}
 		ws := must[*workspaceT](t)(s.Workspace(ctx, "ana", id))
-		if m := ws.Members["gus"]; m.Role.Name != "guest" || len(m.Projects) != 1 {
+		if m := member(ws, "gus"); m.Role.Name != "guest" || len(m.Projects) != 1 {
 			t.Errorf("gus = %s %v, want guest on roadmap", m.Role.Name, m.Projects)
 		}
 	})

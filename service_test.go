@@ -157,8 +157,8 @@ func TestOwnership(t *testing.T) {
 		wantErr(t, s.TransferOwnership(ctx, "own", id, "edi"), charter.ErrInvalid)
 		check(t, s.TransferOwnership(ctx, "own", id, "adm"))
 		ws := must[*workspaceT](t)(s.Workspace(ctx, "own", id))
-		if ws.Owner != "adm" || ws.Members["own"].Role.Name != "admin" || ws.Members["adm"].Role.Name != "owner" || ws.BillingContact != "adm" {
-			t.Fatalf("after transfer: owner %s, own=%s, adm=%s, billing %s", ws.Owner, ws.Members["own"].Role, ws.Members["adm"].Role, ws.BillingContact)
+		if ws.Owner != "adm" || ws.Role("own").Name != "admin" || ws.Role("adm").Name != "owner" || ws.BillingContact != "adm" {
+			t.Fatalf("after transfer: owner %s, own=%s, adm=%s, billing %s", ws.Owner, ws.Role("own"), ws.Role("adm"), ws.BillingContact)
 		}
 		check(t, s.Leave(ctx, "own", id))
 		wantErr(t, s.DeleteWorkspace(ctx, "edi", id), charter.ErrForbidden)

@@ -108,7 +108,7 @@ func (s *Service) create(ctx context.Context, tx storage.Tx, owner, name string,
 	if err := tx.CreateWorkspace(ctx, storedHeader(w)); err != nil {
 		return nil, err
 	}
-	m := w.Members[owner]
+	m := memberOf(w, owner)
 	if err := tx.PutMember(ctx, stored(id, m)); err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func (s *Service) Workspace(ctx context.Context, actor, id string) (*workspace.W
 		if err != nil {
 			return err
 		}
-		if _, ok := l.ws.Members[actor]; !ok {
+		if _, ok := l.ws.Member(actor); !ok {
 			return errNoWorkspace(id)
 		}
 		out = l.ws
@@ -196,7 +196,7 @@ func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (
 	if err != nil {
 		return nil, false, err
 	}
-	w.Members[actor] = s.member(m)
+	w.Put(s.member(m))
 	return w, true, nil
 }
 
@@ -318,10 +318,10 @@ func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) er
 		w.Plan = p
 		repriced := old.SeatPrice != p.SeatPrice
 		if repriced {
-			for u, m := range w.Members {
-				if m.Role.Seat {
+			for _, u := range w.Users() {
+				if m := memberOf(w, u); m.Role.Seat {
 					m.SeatSince = now
-					w.Members[u] = m
+					w.Put(m)
 				}
 			}
 		}
@@ -334,8 +334,8 @@ func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) er
 			return err
 		}
 		if repriced {
-			for _, u := range sortedUsers(w) {
-				before, after := s.member(l.members[u]), w.Members[u]
+			for _, u := range w.Users() {
+				before, after := s.member(l.members[u]), memberOf(w, u)
 				if err := s.seatChange(ctx, tx, id, actor, old, &before, nil, now); err != nil {
 					return err
 				}
@@ -392,8 +392,8 @@ func (s *Service) checkPlanFits(ctx context.Context, tx storage.Tx, w *workspace
 			problems = append(problems, strings.TrimPrefix(line, "workspace: ")+" (members and pending invitations)")
 		}
 	}
-	for _, u := range sortedUsers(w) {
-		if m := w.Members[u]; !p.Offers(m.Role) {
+	for _, u := range w.Users() {
+		if m := memberOf(w, u); !p.Offers(m.Role) {
 			problems = append(problems, fmt.Sprintf("member %s holds role %s, which plan %s does not offer", u, m.Role, p.Name))
 		}
 	}
@@ -460,14 +460,14 @@ func (s *Service) DeleteWorkspace(ctx context.Context, actor, id string) error {
 		}
 		w := l.ws
 		now := s.clock()
-		for _, u := range sortedUsers(w) {
-			m := w.Members[u]
+		for _, u := range w.Users() {
+			m := memberOf(w, u)
 			if err := s.seatChange(ctx, tx, id, actor, w.Plan, &m, nil, now); err != nil {
 				return err
 			}
 		}
 		if err := s.record(ctx, tx, id, actor, now, event{
-			Type: EventWorkspaceDeleted, Before: map[string]any{"name": w.Name, "plan": w.Plan.Name, "members": len(w.Members)},
+			Type: EventWorkspaceDeleted, Before: map[string]any{"name": w.Name, "plan": w.Plan.Name, "members": w.Len()},
 		}); err != nil {
 			return err
 		}

@@ -8,7 +8,7 @@ func TestCheckDoesNotAllocate(t *testing.T) {
 	p := loadDocExample(t)
 	ws := studioWorkspace(t, p, "pro")
 	a := p.Action("view_project")
-	m := ws.Members["gu"]
+	m, _ := ws.Member("gu")
 	var sink bool
 	var d Decision
 	checks := []struct {

@@ -89,7 +89,7 @@ func BenchmarkCan(b *testing.B) {
 		for _, members := range []int{10, 10000} {
 			ws, users := benchWorkspace(b, p, members)
 			roleOf := make(map[string]uint8, len(users))
-			for u, m := range ws.Members {
+			for u, m := range ws.Members() {
 				roleOf[u] = uint8(m.Role.Index)
 			}
 			// Both indices advance by primes so (user, action) pairs vary.
@@ -138,11 +138,11 @@ func BenchmarkCan(b *testing.B) {
 					u, a = (u+7)%len(users), (a+3)%len(actions)
 				}
 			})
-			b.Run(prefix+"floor-members-map", func(b *testing.B) {
+			b.Run(prefix+"floor-role-lookup", func(b *testing.B) {
 				b.ReportAllocs()
 				u, a := 0, 0
 				for range b.N {
-					if m, ok := ws.Members[users[u]]; ok && masks[a]&(1<<uint(m.Role.Index)) != 0 {
+					if r := ws.Role(users[u]); r != nil && masks[a]&(1<<uint(r.Index)) != 0 {
 						sink++
 					}
 					u, a = (u+7)%len(users), (a+3)%len(actions)

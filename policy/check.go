@@ -244,27 +244,38 @@ func (a *Action) decision(reason Reason, r *role.Role, actor string, ws *workspa
 	return d
 }
 
-// can is allowed with the action looked up by name. Both map lookups are
-// made before either result is used, so that the processor overlaps them.
+// can is allowed with the action looked up by name.
 func (p *Policy) can(actor, action string, ws *workspace.Workspace, project string) bool {
-	if ws == nil {
-		return false
-	}
-	a := p.actionIndex[action]
-	r := ws.Members[actor].Role
-	return a != nil && r != nil && a.reason(r, nil, true, actor, ws, project) == Allowed
+	return p.actionIndex[action].allowed(actor, ws, project)
 }
 
-// allowed is the check of Can and CanProject: the tests of check with a
-// boolean answer. It reads only the Role field of the membership, and the
-// Projects field only for a guest on a project-scoped action.
+// allowed is the check of Can and CanProject: the tests of reason with a
+// boolean answer, written out in one function so that the check makes no
+// call but the map lookup of Workspace.Role. Guests, whose answer depends on
+// the settings and their projects, go on to reason. The rapid test holds it
+// to Decide's answer.
 func (a *Action) allowed(actor string, ws *workspace.Workspace, project string) bool {
 	if a == nil || ws == nil {
 		return false
 	}
-	// A non-member reads as the zero Member, whose nil Role denies.
-	r := ws.Members[actor].Role
-	return r != nil && a.reason(r, nil, true, actor, ws, project) == Allowed
+	// A non-member has no role, and a nil role denies.
+	r := ws.Role(actor)
+	if r == nil {
+		return false
+	}
+	h := &a.hot
+	pl := ws.Plan
+	bit := role.Set(1) << uint(r.Index)
+	switch {
+	case uint(r.Index) >= uint(len(h.roles)) || h.roles[r.Index] != r,
+		pl == nil || uint(pl.Index) >= uint(len(h.plans)) || h.plans[pl.Index] != pl,
+		h.kinds&(1<<ws.Kind) == 0 || ws.Kind == 0,
+		h.allowed&bit == 0,
+		pl.Features&h.feature != h.feature,
+		pl.Roles&bit == 0:
+		return false
+	}
+	return !r.Guest || a.reason(r, nil, true, actor, ws, project) == Allowed
 }
 
 // check runs the tests of a check in order: it returns the first failing
@@ -276,7 +287,7 @@ func (a *Action) check(actor string, ws *workspace.Workspace, project string) (R
 	if a == nil {
 		return UnknownAction, nil
 	}
-	m, ok := ws.Members[actor]
+	m, ok := ws.Member(actor)
 	if !ok {
 		return NotMember, nil
 	}
@@ -291,12 +302,11 @@ func (a *Action) check(actor string, ws *workspace.Workspace, project string) (R
 // non-guests pass, guests fail a project-scoped action.
 func (a *Action) reason(r *role.Role, projects []string, lookup bool, actor string, ws *workspace.Workspace, project string) Reason {
 	h := &a.hot
-	p := h.policy
-	if r == nil || uint(r.Index) >= uint(len(p.roles)) || p.roles[r.Index] != r {
+	if r == nil || uint(r.Index) >= uint(len(h.roles)) || h.roles[r.Index] != r {
 		return UnknownRole
 	}
 	pl := ws.Plan
-	if pl == nil || uint(pl.Index) >= uint(len(p.plans)) || p.plans[pl.Index] != pl {
+	if pl == nil || uint(pl.Index) >= uint(len(h.plans)) || h.plans[pl.Index] != pl {
 		return UnknownPlan
 	}
 	if ws.Kind == 0 || h.kinds&(1<<ws.Kind) == 0 {
@@ -321,7 +331,8 @@ func (a *Action) reason(r *role.Role, projects []string, lookup bool, actor stri
 				return GuestNotOnProject
 			}
 			if lookup {
-				projects = ws.Members[actor].Projects
+				m, _ := ws.Member(actor)
+				projects = m.Projects
 			}
 			if !slices.Contains(projects, project) {
 				return GuestNotOnProject

@@ -56,7 +56,7 @@ func studioWorkspace(tb testing.TB, p *Policy, planName string) *workspace.Works
 		if !p.Plan(planName).Offers(r) {
 			// Members of roles the plan does not offer are written
 			// directly: the check must deny them anyway.
-			ws.Members[user] = workspace.Member{User: user, Role: r, Projects: projects, Joined: now}
+			ws.Put(workspace.Member{User: user, Role: r, Projects: projects, Joined: now})
 			return
 		}
 		if err := ws.Add(user, r, projects, now); err != nil {
@@ -147,7 +147,7 @@ func TestDecideWrongKindAndForeign(t *testing.T) {
 	ws.Kind = workspace.Shared
 	// A role or plan of another policy, even an identical one, is denied.
 	foreign := ws.Clone()
-	foreign.Members["o"] = workspace.Member{User: "o", Role: q.OwnerRole()}
+	foreign.Put(workspace.Member{User: "o", Role: q.OwnerRole()})
 	if d := p.Decide("o", "edit", foreign, ""); d.Reason != UnknownRole || d.String() != `denied: role "owner" is not a role of this policy` {
 		t.Errorf("foreign role: %v", d)
 	}

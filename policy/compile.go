@@ -33,6 +33,11 @@ func (l *loader) compile(rp *rawPolicy) *Policy {
 	l.compileRoles(p, rp)
 	l.compileActions(p, rp, currencyPos)
 	l.compilePlans(p, rp)
+	roles := new([64]*role.Role)
+	copy(roles[:], p.roles)
+	for _, a := range p.actions {
+		a.hot.roles, a.hot.plans = roles, p.plans
+	}
 	return p
 }
 

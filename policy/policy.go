@@ -181,13 +181,17 @@ type Action struct {
 	// hot holds what the check reads, first so that it shares one cache
 	// line: hot.allowed == Allowed, hot.feature == Feature, hot.kinds ==
 	// Kinds, hot.project == (Scope == ScopeProject), hot.policy == the
-	// policy of the action.
+	// policy of the action, and hot.roles and hot.plans hold its roles and
+	// plans, so the check tells them from another policy's without
+	// reading the Policy.
 	hot struct {
-		policy  *Policy
 		allowed role.Set
 		feature plan.Features
+		roles   *[64]*role.Role // the policy's roles by Index, nil beyond
+		plans   []*plan.Plan    // the policy's plans by Index
 		kinds   KindSet
 		project bool
+		policy  *Policy
 	}
 
 	// Name is the action's name in the policy, e.g. "generate_video".

@@ -481,7 +481,7 @@ func (rw refWorkspace) build(p *Policy) *workspace.Workspace {
 	if rw.nilWS {
 		return nil
 	}
-	ws := &workspace.Workspace{ID: "w", Kind: rw.kind, Members: map[string]workspace.Member{}}
+	ws := &workspace.Workspace{ID: "w", Kind: rw.kind}
 	ws.Settings.GuestsDisabled = rw.guestsOff
 	if rw.plan != "" {
 		ws.Plan = p.Plan(rw.plan)
@@ -499,7 +499,7 @@ func (rw refWorkspace) build(p *Policy) *workspace.Workspace {
 				wm.Role = &c
 			}
 		}
-		ws.Members[u] = wm
+		ws.Put(wm)
 	}
 	return ws
 }
@@ -555,7 +555,7 @@ func TestCheckAgreesWithReference(t *testing.T) {
 							}
 						}
 						if a != nil && ws != nil {
-							if m, ok := ws.Members[actor]; ok {
+							if m, ok := ws.Member(actor); ok {
 								if got := a.Allows(m.Role, ws, project, m.Projects); got != d {
 									t.Fatalf("Allows = %+v, want %+v", got, d)
 								}

@@ -20,7 +20,7 @@ func Example() {
 	_, err := w.Remove("olga")
 	fmt.Println(err)
 	_ = w.Transfer("ada", now)
-	fmt.Println(w.Owner, w.Members["olga"].Role, w.Check())
+	fmt.Println(w.Owner, w.Role("olga"), w.Check())
 	// Output:
 	// workspace: the owner's membership and role change only by ownership transfer
 	// ada admin <nil>

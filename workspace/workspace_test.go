@@ -72,10 +72,10 @@ func TestMutations(t *testing.T) {
 			t.Fatalf("%s: invariants broken: %v", tt.name, err)
 		}
 	}
-	if w.Owner != "ada" || w.Members["ada"].Role != owner || w.BillingContact != "ada" {
-		t.Errorf("owner %s (%v), billing %s; want ada holding owner", w.Owner, w.Members["ada"].Role, w.BillingContact)
+	if w.Owner != "ada" || w.Role("ada") != owner || w.BillingContact != "ada" {
+		t.Errorf("owner %s (%v), billing %s; want ada holding owner", w.Owner, w.Role("ada"), w.BillingContact)
 	}
-	if m := w.Members["gus"]; m.Projects != nil || m.Role != viewer {
+	if m := memberOf(w, "gus"); m.Projects != nil || m.Role != viewer {
 		t.Errorf("promoted guest = %+v, want a viewer without grants", m)
 	}
 }
@@ -92,10 +92,10 @@ func TestTransferMovesSeats(t *testing.T) {
 	}
 	// The new owner's role is not a seat; the former owner's admin seat
 	// starts now.
-	if got := w.Members["ada"].SeatSince; !got.IsZero() {
+	if got := memberOf(w, "ada").SeatSince; !got.IsZero() {
 		t.Errorf("new owner's seat since %v, want none", got)
 	}
-	if got := w.Members["olga"].SeatSince; !got.Equal(later) {
+	if got := memberOf(w, "olga").SeatSince; !got.Equal(later) {
 		t.Errorf("former owner's seat since %v, want %v", got, later)
 	}
 }
@@ -133,7 +133,7 @@ func TestCounts(t *testing.T) {
 func TestCheckFindsBrokenSnapshots(t *testing.T) {
 	w, r := newWS(t)
 	owner := r[0]
-	w.Members["eve"] = workspace.Member{User: "eve", Role: owner}
+	w.Put(workspace.Member{User: "eve", Role: owner})
 	w.Owner = "nobody"
 	err := w.Check()
 	if !errors.Is(err, workspace.ErrInvalid) {
@@ -155,8 +155,19 @@ func TestClone(t *testing.T) {
 	if err := c.Grant("g", "q"); err != nil {
 		t.Fatal(err)
 	}
-	delete(c.Members, "olga")
-	if len(w.Members["g"].Projects) != 1 || len(w.Members) != 2 {
-		t.Errorf("mutating the clone changed the original: %+v", w.Members)
+	if len(memberOf(w, "g").Projects) != 1 {
+		t.Errorf("granting on the clone changed the original: %+v", memberOf(w, "g"))
 	}
+	if _, err := c.Remove("g"); err != nil {
+		t.Fatal(err)
+	}
+	if w.Len() != 2 || w.Role("g") != r[4] || c.Role("g") != nil || c.Len() != 1 {
+		t.Errorf("removing from the clone: original has %d members, g as %v; clone %d, g as %v", w.Len(), w.Role("g"), c.Len(), c.Role("g"))
+	}
+}
+
+// memberOf returns u's membership of w; the zero Member if u is none.
+func memberOf(w *workspace.Workspace, u string) workspace.Member {
+	m, _ := w.Member(u)
+	return m
 }

@@ -97,7 +97,7 @@ func (s scenario) workspace(p *policy.Policy) (*workspace.Workspace, error) {
 			// under its members can hold it; Decide says why it denies.
 			projects := slices.Clone(s.Granted)
 			slices.Sort(projects)
-			ws.Members[actor] = workspace.Member{User: actor, Role: r, Projects: slices.Compact(projects), Joined: epoch}
+			ws.Put(workspace.Member{User: actor, Role: r, Projects: slices.Compact(projects), Joined: epoch})
 		} else if err != nil {
 			return nil, err
 		}
