@@ -26,4 +26,5 @@ lint:
 # Every fuzz target, FUZZTIME each.
 fuzz:
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./policy -run '^$$' -fuzz '^FuzzSingleDocument$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./plan -run '^$$' -fuzz '^FuzzParsePeriod$$' -fuzztime $(FUZZTIME)

