@@ -3,6 +3,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -333,5 +334,37 @@ func TestBadPolicies(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDuplicateInLongList: names' duplicate filter finds a repeated name in
+// a list far longer than its 256-bit filter is sparse for, at any distance,
+// and passes a list of distinct names however many share a filter bit.
+func TestDuplicateInLongList(t *testing.T) {
+	for _, n := range []int{2, 9, 64, 300} {
+		var names []string
+		for i := range n {
+			names = append(names, fmt.Sprintf("f%d", i))
+		}
+		src := []byte("policy: long\nfeatures: [" + strings.Join(names, ", ") + "]\n")
+		l := &loader{file: "long.yaml", src: src}
+		root := l.parse()
+		if got := l.names(root.Content[3], "features"); len(got) != n || len(l.errs) != 0 {
+			t.Fatalf("%d distinct names: got %d, errors %v", n, len(got), l.errs)
+		}
+		for _, dup := range []int{0, n / 2, n - 1} {
+			list := append(slices.Clone(names), names[dup])
+			src := []byte("policy: long\nfeatures: [" + strings.Join(list, ", ") + "]\n")
+			l := &loader{file: "long.yaml", src: src}
+			got := l.names(l.parse().Content[3], "features")
+			col := 12 + len(strings.Join(names[:dup], ", ")) // after "features: ["
+			if dup > 0 {
+				col += len(", ")
+			}
+			want := fmt.Sprintf("features: %q listed twice (first at long.yaml:2:%d)", names[dup], col)
+			if len(got) != n || len(l.errs) != 1 || !strings.HasSuffix(l.errs[0].Error(), want) {
+				t.Errorf("%d names, %s twice: got %d names, errors %v; want %q", n, names[dup], len(got), l.errs, want)
+			}
+		}
 	}
 }

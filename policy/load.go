@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -87,8 +88,6 @@ type loader struct {
 	file string
 	src  []byte
 	errs ErrorList
-	// seen is names' scratch set, reused from list to list.
-	seen map[string]Pos
 }
 
 func (l *loader) start() Pos { return Pos{File: l.file, Line: 1, Col: 1} }
@@ -245,6 +244,9 @@ func (l *loader) offsetPos(off int) Pos {
 // them outright rules out alias bombs (exponential expansion) and keeps a
 // policy readable top to bottom.
 func (l *loader) rejectAnchors(n *yaml.Node) {
+	if !bytes.ContainsAny(l.src, "&*") {
+		return // an anchor needs a '&' and an alias a '*': there are none
+	}
 	stack := []*yaml.Node{n}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
@@ -434,6 +436,15 @@ func (l *loader) name(n *yaml.Node, what string) (ref, bool) {
 	return ref{s, l.pos(n)}, true
 }
 
+// fnv8 hashes s to 8 bits (FNV-1a, folded).
+func fnv8(s string) uint8 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return uint8(h ^ h>>8 ^ h>>16 ^ h>>24)
+}
+
 // names decodes a sequence of distinct names.
 func (l *loader) names(n *yaml.Node, what string) []ref {
 	if n.Kind == yaml.AliasNode {
@@ -444,40 +455,23 @@ func (l *loader) names(n *yaml.Node, what string) []ref {
 		return nil
 	}
 	refs := make([]ref, 0, len(n.Content))
-	// Short lists are scanned for duplicates; longer ones use a set, which
-	// is kept between calls: a policy has as many lists as actions.
-	var seen map[string]Pos
-	if len(n.Content) > 8 {
-		if l.seen == nil {
-			l.seen = make(map[string]Pos, len(n.Content))
-		}
-		seen = l.seen
-		clear(seen)
-	}
+	// A 256-bit filter of the names' hashes: only a name whose bit is set
+	// already may be a duplicate, and only then are the earlier names
+	// scanned. A list of 64 names scans for a few of them.
+	var seen [4]uint64
 	for _, c := range n.Content {
 		r, ok := l.name(c, what)
 		if !ok {
 			continue
 		}
-		var first Pos
-		dup := false
-		if seen != nil {
-			first, dup = seen[r.name]
-		} else {
-			for _, prev := range refs {
-				if prev.name == r.name {
-					first, dup = prev.pos, true
-					break
-				}
+		h := fnv8(r.name)
+		if seen[h>>6]&(1<<(h&63)) != 0 {
+			if i := slices.IndexFunc(refs, func(p ref) bool { return p.name == r.name }); i >= 0 {
+				l.errorf(c, "%s: %q listed twice (first at %s)", what, r.name, refs[i].pos)
+				continue
 			}
 		}
-		if dup {
-			l.errorf(c, "%s: %q listed twice (first at %s)", what, r.name, first)
-			continue
-		}
-		if seen != nil {
-			seen[r.name] = r.pos
-		}
+		seen[h>>6] |= 1 << (h & 63)
 		refs = append(refs, r)
 	}
 	return refs
