@@ -76,6 +76,8 @@ type mMember struct {
 
 type mInvite struct {
 	id, token, email, role string
+	inviter                string
+	link                   bool
 	projects               []string
 	max, uses              int
 	revoked                bool
@@ -258,7 +260,7 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			inv, err := sm.s.Invite(ctx, actor, sm.id, to+"@example.com", role)
 			expect(t, "Invite", err, ok)
 			if err == nil {
-				m.invites = append(m.invites, &mInvite{id: inv.ID, token: inv.Token, email: to + "@example.com", role: r, max: 1, expires: now.Add(7 * 24 * time.Hour)})
+				m.invites = append(m.invites, &mInvite{id: inv.ID, token: inv.Token, email: to + "@example.com", role: r, inviter: actor, max: 1, expires: now.Add(7 * 24 * time.Hour)})
 			}
 		},
 		"inviteGuest": func(t *rapid.T) {
@@ -270,7 +272,7 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			inv, err := sm.s.InviteGuest(ctx, actor, sm.id, to+"@example.com", project)
 			expect(t, "InviteGuest", err, ok)
 			if err == nil {
-				m.invites = append(m.invites, &mInvite{id: inv.ID, token: inv.Token, email: to + "@example.com", role: "guest", projects: []string{project}, max: 1, expires: now.Add(7 * 24 * time.Hour)})
+				m.invites = append(m.invites, &mInvite{id: inv.ID, token: inv.Token, email: to + "@example.com", role: "guest", inviter: actor, projects: []string{project}, max: 1, expires: now.Add(7 * 24 * time.Hour)})
 			}
 		},
 		"link": func(t *rapid.T) {
@@ -283,7 +285,7 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			inv, err := sm.s.CreateLink(ctx, actor, sm.id, uses, 0)
 			expect(t, "CreateLink", err, ok)
 			if err == nil {
-				m.invites = append(m.invites, &mInvite{id: inv.ID, token: inv.Token, role: r, max: uses, expires: now.Add(7 * 24 * time.Hour)})
+				m.invites = append(m.invites, &mInvite{id: inv.ID, token: inv.Token, role: r, inviter: actor, link: true, max: uses, expires: now.Add(7 * 24 * time.Hour)})
 			}
 		},
 		"accept": func(t *rapid.T) {
@@ -297,16 +299,26 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			now := sm.now()
 			p := machinePlans[m.plan]
 			mem, isMember := m.members[who]
+			role := inv.role
+			if inv.link {
+				role = p.linkRole // a link gives the plan's link role as of now
+			}
+			// The inviter must still be allowed to make the invitation.
+			action, project := "invite", ""
+			if len(inv.projects) > 0 {
+				action, project = "share_project", inv.projects[0]
+			}
 			ok := !inv.revoked && inv.uses < inv.max && now.Before(inv.expires) &&
 				(inv.email == "" || inv.email == email) &&
-				slices.Contains(p.roles, inv.role) && !(inv.role == "guest" && m.guestsOff)
+				slices.Contains(p.roles, role) && !(role == "guest" && m.guestsOff) &&
+				m.can(inv.inviter, action, project) && m.mayAssign(inv.inviter, role)
 			grant := false
 			if ok && isMember {
-				grant = inv.role == "guest" && mem.role == "guest"
+				grant = role == "guest" && mem.role == "guest"
 				ok = grant
 			}
 			if ok && !grant {
-				ok = m.fits(now, inv, inv.role, 1, "")
+				ok = m.fits(now, inv, role, 1, "")
 			}
 			_, err := sm.s.Accept(ctx, who, email, inv.token)
 			expect(t, "Accept", err, ok)
@@ -319,8 +331,8 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 				m.members[who] = mem
 				return
 			}
-			m.members[who] = mMember{role: inv.role, projects: slices.Clone(inv.projects)}
-			m.seat(who, "", inv.role, now, p.price)
+			m.members[who] = mMember{role: role, projects: slices.Clone(inv.projects)}
+			m.seat(who, "", role, now, p.price)
 		},
 		"revoke": func(t *rapid.T) {
 			m := sm.m

@@ -359,7 +359,10 @@ func (s *Service) Revoke(ctx context.Context, actor, id, invitationID string) er
 // Accept makes user a member through the invitation or link with token. For
 // an email invitation, email must be the user's verified address and match the
 // invited one (case-insensitively). The expiry, revocation, uses, the plan's
-// limits and that the role is still offered are checked again now. A guest
+// limits and that the role is still offered are checked again now, under the
+// workspace's lock, as is the inviter's authority: an invitation whose
+// inviter has left, or may no longer invite or assign its role, is
+// ErrInvitationRevoked. A link gives the plan's link role as of now. A guest
 // invitation accepted by an existing guest adds the project to their grants.
 // Returns the workspace joined.
 func (s *Service) Accept(ctx context.Context, user, email, token string) (*workspace.Workspace, error) {
@@ -371,7 +374,21 @@ func (s *Service) Accept(ctx context.Context, user, email, token string) (*works
 	}
 	var out *workspace.Workspace
 	err := s.update(ctx, func(tx storage.Tx) error {
-		inv, err := tx.InvitationByToken(ctx, hashToken(token))
+		found, err := tx.InvitationByToken(ctx, hashToken(token))
+		if errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("%w: invitation", ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		// Lock the workspace, then read the invitation again: revocations
+		// and other acceptances take the same lock, so this copy is
+		// current, and a single-use invitation is used once.
+		l, err := s.load(ctx, tx, found.Workspace)
+		if err != nil {
+			return err
+		}
+		inv, err := tx.Invitation(ctx, found.Workspace, found.ID)
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("%w: invitation", ErrNotFound)
 		}
@@ -389,17 +406,22 @@ func (s *Service) Accept(ctx context.Context, user, email, token string) (*works
 		case !inv.Link && !strings.EqualFold(strings.TrimSpace(email), inv.Email):
 			return fmt.Errorf("%w: the invitation was sent to another address", ErrForbidden)
 		}
-		l, err := s.load(ctx, tx, inv.Workspace)
-		if err != nil {
-			return err
-		}
 		w := l.ws
 		r := s.policy.Role(inv.Role)
+		if inv.Link {
+			// A link gives the plan's link role as of joining (seed 003:
+			// Member on Business, Admin on Starter), whatever the plan was
+			// when the link was made.
+			r = w.Plan.LinkRole
+		}
 		if r == nil || !w.Plan.Offers(r) {
 			return &ForbiddenError{Op: "accept", Decision: policy.Decision{Reason: policy.RoleNotOffered, Role: inv.Role, Plan: w.Plan.Name}}
 		}
 		if r.Guest && w.Settings.GuestsDisabled {
 			return &ForbiddenError{Op: "accept", Decision: policy.Decision{Reason: policy.GuestsDisabled, Role: inv.Role, Plan: w.Plan.Name}}
+		}
+		if err := s.inviterMay(w, inv, r); err != nil {
+			return err
 		}
 		var ev event
 		if m, ok := w.Member(user); ok {
@@ -440,6 +462,41 @@ func (s *Service) Accept(ctx context.Context, user, email, token string) (*works
 		return nil
 	})
 	return out, err
+}
+
+// checkRecipientLicence checks that user may own one more shared workspace
+// under their licence: the plan of their personal workspace, locked as
+// CreateWorkspace locks it, or the default plan when they have none yet.
+func (s *Service) checkRecipientLicence(ctx context.Context, tx storage.Tx, user string) error {
+	licence := s.policy.DefaultPlan()
+	personal, err := tx.PersonalWorkspace(ctx, user)
+	switch {
+	case err == nil:
+		if personal, err = tx.Workspace(ctx, personal.ID); err != nil {
+			return err
+		}
+		if licence = s.policy.Plan(personal.Plan); licence == nil {
+			return invalid("personal workspace plan %q not in policy", personal.Plan)
+		}
+	case !errors.Is(err, storage.ErrNotFound):
+		return err
+	}
+	return s.checkSharedLimit(ctx, tx, user, licence, 1)
+}
+
+// inviterMay checks that the invitation's inviter may still grant r: an
+// invitation carries its inviter's authority, and an inviter who left, or
+// whose role may no longer invite or assign r, has none to lend. Such an
+// invitation is refused as revoked.
+func (s *Service) inviterMay(w *workspace.Workspace, inv storage.Invitation, r *role.Role) error {
+	op, project := policy.OpInvite, ""
+	if len(inv.Projects) > 0 {
+		op, project = policy.OpInviteGuest, inv.Projects[0]
+	}
+	if s.authorize(w, inv.Inviter, op, project) != nil || mayAssign(w, inv.Inviter, r, op) != nil {
+		return fmt.Errorf("%w: %s may no longer invite as %s", ErrInvitationRevoked, inv.Inviter, r.Name)
+	}
+	return nil
 }
 
 // GrantProject gives an existing guest access to one more project.
@@ -617,7 +674,8 @@ func (s *Service) removeMember(ctx context.Context, tx storage.Tx, l *loaded, ac
 
 // TransferOwnership makes the admin to the owner, atomically: the previous
 // owner takes to's admin role, and nothing else changes (seed 004). Only the
-// current owner may transfer, where the policy allows it.
+// current owner may transfer, where the policy allows it. A shared workspace
+// moves only to someone whose licence allows one more (ErrLimitExceeded).
 func (s *Service) TransferOwnership(ctx context.Context, actor, id, to string) error {
 	return s.update(ctx, func(tx storage.Tx) error {
 		l, err := s.loadFor(ctx, tx, id, actor, policy.OpTransferOwnership, "")
@@ -629,6 +687,11 @@ func (s *Service) TransferOwnership(ctx context.Context, actor, id, to string) e
 			return &ForbiddenError{Op: policy.OpTransferOwnership.String(), Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: w.Role(actor).Name, Plan: w.Plan.Name, Action: "transfer ownership (owner only)"}}
 		}
 		oldOwner, target := memberOf(w, actor), memberOf(w, to)
+		if w.Kind == workspace.Shared && target.Role != nil {
+			if err := s.checkRecipientLicence(ctx, tx, to); err != nil {
+				return err
+			}
+		}
 		now := s.clock()
 		if err := w.Transfer(to, now); err != nil {
 			if errors.Is(err, workspace.ErrNotMember) {

@@ -62,6 +62,12 @@ func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName str
 		if err != nil {
 			return err
 		}
+		// Lock the licence: creations by one user, sharing their personal
+		// workspace and changing its plan all take this lock, so two at
+		// once cannot both pass the shared-workspace limit.
+		if personal, err = tx.Workspace(ctx, personal.ID); err != nil {
+			return err
+		}
 		licence := s.policy.Plan(personal.Plan)
 		if licence == nil {
 			return invalid("personal workspace plan %q not in policy", personal.Plan)
