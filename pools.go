@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/charterhq/charter/credits"
@@ -309,11 +310,37 @@ func fingerprint(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// reservedKeys starts the idempotency keys charter keeps for its own
+// records; callers' keys may not start with it.
+const reservedKeys = "charter:"
+
+// clientKey checks an idempotency key a caller gave: 1 to 200 bytes of
+// UTF-8 without NUL, not starting with reservedKeys.
+func clientKey(key string) error {
+	if err := checkID("idempotency key", key); err != nil {
+		return err
+	}
+	if strings.HasPrefix(key, reservedKeys) {
+		return invalid("idempotency key %q: keys starting with %q are charter's own", key, reservedKeys)
+	}
+	return nil
+}
+
+// refundKey is the key a refund of the spend with key is recorded under: in
+// charter's own namespace, so no caller's key can take it first, and of a
+// fixed length, so every spend's key leaves room for it.
+func refundKey(key string) string {
+	return reservedKeys + "refund:" + fingerprint(key)
+}
+
 // keyed runs a keyed operation of actor in the workspace once per key: it
 // loads what actor sees and applies apply through idempotent. When a
 // concurrent request with the same key wins the race to store it, the
 // operation runs once more and finds that request's receipt.
 func (s *Service) keyed(ctx context.Context, actor, id, key, fingerprint string, apply func(storage.Tx, *workspace.Workspace) (Receipt, error)) (Receipt, error) {
+	if err := clientKey(key); err != nil {
+		return Receipt{}, err
+	}
 	var out Receipt
 	fn := func(tx storage.Tx) error {
 		w, err := s.visible(ctx, tx, actor, id)
@@ -343,7 +370,9 @@ func (s *Service) updateOnce(ctx context.Context, fn func(storage.Tx) error) err
 // a retry with the same key returns the first receipt; the same key with a
 // different request is ErrIdempotencyMismatch. Out of credits is
 // ErrInsufficientCredits (an *credits.InsufficientError inside), past the
-// allowance ErrAllowanceExceeded.
+// allowance ErrAllowanceExceeded. A key is 1 to 200 bytes of UTF-8 without
+// NUL; keys starting with "charter:" are charter's own (ErrInvalid). The
+// same holds for the keys of Pay, Earn, Fund and Refund.
 func (s *Service) Spend(ctx context.Context, actor, id, action, key string) (Receipt, error) {
 	a := s.policy.Action(action)
 	if a == nil {
@@ -490,7 +519,7 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 	if amount <= 0 {
 		return Receipt{}, invalid("fund of %d: amount must be positive", amount)
 	}
-	fp := fingerprint("fund", currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))
+	fp := fingerprint("fund", actor, currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))
 	return s.keyed(ctx, actor, id, key, fp, func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
 		if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
 			return Receipt{}, err
@@ -500,13 +529,19 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 }
 
 // Refund reverses the spend made under key, lot by lot, and gives back the
-// spender's allowance in the spend's period. The spender or anyone the policy
-// lets fund credits may refund. It applies once: a repeated refund returns the
-// refund's receipt. Credits of a lot that expired since, or of a period's
+// spender's allowance in the spend's period. Only those the policy lets fund
+// credits may refund (seed 004: editors "can't manage credits"), the spender
+// included: a member who could refund their own spends could spend without
+// end. An app that refunds a failed action on its own account acts as the
+// workspace's owner or an admin. It applies once: a repeated refund returns
+// the refund's receipt. Credits of a lot that expired since, or of a period's
 // grant whose period closed, are not returned; those of a top-up, earning or
 // starting grant that ran out and left the pool come back as a new lot
 // (credits.Refund says how).
 func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, error) {
+	if err := clientKey(key); err != nil {
+		return Receipt{}, err
+	}
 	var out Receipt
 	err := s.updateOnce(ctx, func(tx storage.Tx) error {
 		w, err := s.visible(ctx, tx, actor, id)
@@ -527,12 +562,10 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		if spend.Refunded || spend.Action == "fund" || spend.Action == "earn" {
 			return invalid("key %q is not a spend", key)
 		}
-		if actor != spend.Member {
-			if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
-				return err
-			}
+		if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
+			return err
 		}
-		out, err = s.idempotent(ctx, tx, id, "refund:"+key, fingerprint("refund"), func() (Receipt, error) {
+		out, err = s.idempotent(ctx, tx, id, refundKey(key), fingerprint("refund"), func() (Receipt, error) {
 			return s.refund(ctx, tx, w, actor, spend)
 		})
 		return err

@@ -1,6 +1,7 @@
 package charter_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -83,8 +84,8 @@ func TestRefundAfterTopUpLeft(t *testing.T) {
 		if got := must[charter.Balance](t)(s.Balance(ctx, "own", id, "credits")).Available; got != 0 {
 			t.Fatalf("balance after the reset = %d, want 0", got)
 		}
-		rb := must[charter.Receipt](t)(s.Refund(ctx, "edi", id, "b"))
-		ra := must[charter.Receipt](t)(s.Refund(ctx, "edi", id, "a"))
+		rb := must[charter.Receipt](t)(s.Refund(ctx, "own", id, "b"))
+		ra := must[charter.Receipt](t)(s.Refund(ctx, "own", id, "a"))
 		if rb.Amount != 1 || len(rb.Lots) != 1 || rb.Lots[0].Grant != credits.RefundID("b", "key:kept") {
 			t.Errorf("refund of b = %+v, want its credit back in a new lot", rb)
 		}
@@ -104,5 +105,35 @@ func TestRefundAfterTopUpLeft(t *testing.T) {
 		if got := pools["credits"].Balance(c.Now()); got != 1 {
 			t.Errorf("replayed balance = %d, want 1", got)
 		}
+	})
+}
+
+// TestRefundKeysAreCharters: a refund is recorded under a key in charter's
+// own namespace, so a member's spend cannot take it first, and of a fixed
+// length, so a spend with a 200-byte key can be refunded; callers' keys may
+// not enter that namespace.
+func TestRefundKeysAreCharters(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
+		s := newService(t, "credit-pool", open(t), newClock())
+		id := spendPool(t, s, 10)
+		long := strings.Repeat("k", 200)
+		must[charter.Receipt](t)(s.Spend(ctx, "adm", id, "create_visuals", "k1"))
+		must[charter.Receipt](t)(s.Spend(ctx, "edi", id, "create_visuals", long))
+		must[charter.Receipt](t)(s.Spend(ctx, "edi", id, "create_visuals", "refund:k1")) // the old refund key
+		_, err := s.Spend(ctx, "edi", id, "create_visuals", "charter:refund:x")
+		wantErr(t, err, charter.ErrInvalid)
+		_, err = s.Fund(ctx, "own", id, "credits", 1, time.Time{}, "charter:x")
+		wantErr(t, err, charter.ErrInvalid)
+		if r := must[charter.Receipt](t)(s.Refund(ctx, "own", id, "k1")); r.Amount != 1 {
+			t.Errorf("refund of k1 gave back %d, want 1", r.Amount)
+		}
+		if r := must[charter.Receipt](t)(s.Refund(ctx, "own", id, long)); r.Amount != 1 {
+			t.Errorf("refund of the 200-byte key gave back %d, want 1", r.Amount)
+		}
+		// Fund's key is the funder's: another admin retrying it is a
+		// different request, not the first funder's receipt.
+		must[charter.Receipt](t)(s.Fund(ctx, "own", id, "credits", 5, time.Time{}, "f1"))
+		_, err = s.Fund(ctx, "edi", id, "credits", 5, time.Time{}, "f1")
+		wantErr(t, err, charter.ErrIdempotencyMismatch)
 	})
 }
