@@ -55,7 +55,8 @@ type creditModel struct {
 	roles      map[string]string
 	allowances map[string]*cmAllowance
 	receipts   map[string]*cmReceipt
-	spent      map[string]int64 // member -> net spent over all periods
+	spent      map[string]int64           // member -> net spent over all periods
+	byPeriod   map[string]map[int64]int64 // member -> period -> net spent
 	resets     int
 }
 
@@ -149,7 +150,8 @@ func (cm *creditMachine) actions() map[string]func(*rapid.T) {
 				if a, had := m.allowances[member]; had {
 					a.amount = amount
 				} else {
-					m.allowances[member] = &cmAllowance{amount: amount, period: m.period}
+					// A new allowance counts what was spent this period.
+					m.allowances[member] = &cmAllowance{amount: amount, period: m.period, spent: m.byPeriod[member][m.period]}
 				}
 			}
 		},
@@ -203,6 +205,10 @@ func (cm *creditMachine) actions() map[string]func(*rapid.T) {
 			}
 			m.receipts[k] = rc
 			m.spent[actor] += cost
+			if m.byPeriod[actor] == nil {
+				m.byPeriod[actor] = make(map[int64]int64)
+			}
+			m.byPeriod[actor][m.period] += cost
 			for lot, x := range rc.lots {
 				if got := lotOf(r, lot); got != x {
 					t.Fatalf("Spend(%s) took %d from %s, model %d (receipt %+v)", k, got, lot, x, r)
@@ -247,6 +253,7 @@ func (cm *creditMachine) actions() map[string]func(*rapid.T) {
 				a.spent = max(0, a.spent-back)
 			}
 			m.spent[rc.member] -= back
+			m.byPeriod[rc.member][rc.period] -= back
 		},
 		"role": func(t *rapid.T) {
 			actor := who.Draw(t, "actor")
@@ -373,6 +380,7 @@ func TestCreditsMachine(t *testing.T) {
 			allowances: map[string]*cmAllowance{},
 			receipts:   map[string]*cmReceipt{},
 			spent:      map[string]int64{},
+			byPeriod:   map[string]map[int64]int64{},
 		}}
 		return cm.actions()
 	})

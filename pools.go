@@ -28,11 +28,22 @@ type pool struct {
 	entries []credits.Entry // written since the load
 }
 
-// grantOf returns the plan's periodic grant of currency, or a grant with no
-// period (which only expires lots) when the plan has none.
-func grantOf(p *plan.Plan, currency string) plan.Grant {
+// grantOf returns the plan's periodic grant of currency. For a plan without
+// one it returns a grant of nothing on the currency's schedule in the other
+// plans, or with no period at all (which only expires lots) when no plan
+// grants the currency.
+func (s *Service) grantOf(p *plan.Plan, currency string) plan.Grant {
 	if g, ok := p.Grant(currency); ok {
 		return g
+	}
+	// A plan that grants none of a currency other plans grant keeps
+	// counting its periods, on the schedule the policy gives it in every
+	// plan, granting 0 and carrying nothing: a pool then never jumps over
+	// periods spent on such a plan, and pays none of them out later.
+	for _, q := range s.policy.Plans() {
+		if g, ok := q.Grant(currency); ok {
+			return plan.Grant{Currency: currency, Every: g.Every}
+		}
 	}
 	return plan.Grant{Currency: currency}
 }
@@ -67,7 +78,7 @@ func (s *Service) loadPool(ctx context.Context, tx storage.Tx, w *workspace.Work
 		})
 	}
 	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
-	es, err := credits.Reset(&pl.p, grantOf(w.Plan, currency), w.Anchor, now)
+	es, err := credits.Reset(&pl.p, s.grantOf(w.Plan, currency), w.Anchor, now)
 	if err != nil {
 		return nil, false, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
 	}
@@ -140,18 +151,20 @@ func (s *Service) openPools(ctx context.Context, tx storage.Tx, w *workspace.Wor
 		if err := tx.CreatePool(ctx, storage.Pool{Workspace: w.ID, Currency: c.Name}); err != nil {
 			return err
 		}
-		if c.Initial <= 0 {
-			continue
-		}
+		// Start the pool's periods now, with this period's grant: a pool
+		// first read later would otherwise start its periods then, and
+		// miss the grants (and carries) of the periods in between.
 		pl, _, err := s.loadPool(ctx, tx, w, c.Name, now)
 		if err != nil {
 			return err
 		}
-		es, err := credits.Initial(&pl.p, c.Initial, now)
-		if err != nil {
-			return fmt.Errorf("charter: initial %s: %w", c.Name, err)
+		if c.Initial > 0 {
+			es, err := credits.Initial(&pl.p, c.Initial, now)
+			if err != nil {
+				return fmt.Errorf("charter: initial %s: %w", c.Name, err)
+			}
+			pl.entries = append(pl.entries, es...)
 		}
-		pl.entries = append(pl.entries, es...)
 		if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
 			return err
 		}
@@ -209,7 +222,7 @@ func (s *Service) Balance(ctx context.Context, actor, id, currency string) (Bala
 			return nil
 		}
 		b.Available, b.Period = pl.p.Balance(now), pl.p.CurrentPeriod()
-		if g := grantOf(w.Plan, currency); !g.Every.IsZero() {
+		if g := s.grantOf(w.Plan, currency); !g.Every.IsZero() {
 			b.PeriodStart, b.ResetsAt = g.Every.Bounds(w.Anchor, now)
 		}
 		a, err := tx.Allowance(ctx, id, currency, actor)
@@ -446,7 +459,7 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 	case !errors.Is(err, storage.ErrNotFound):
 		return Receipt{}, err
 	}
-	es, err := credits.Spend(&pl.p, allow, grantOf(w.Plan, currency).RequireAllowance, amount, now, m)
+	es, err := credits.Spend(&pl.p, allow, s.grantOf(w.Plan, currency).RequireAllowance, amount, now, m)
 	switch {
 	case errors.Is(err, credits.ErrInsufficientCredits):
 		return Receipt{}, refuse(ErrInsufficientCredits, err)
@@ -621,7 +634,8 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 
 // SetAllowance sets member's allowance of currency per period (seed 004:
 // admins set per-member allowances). The member's role must spend credits.
-// What the member already spent this period still counts.
+// What the member already spent this period still counts, also when the
+// allowance is new (a role change or removal dropped the old one).
 func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency string, amount int64) error {
 	if amount < 0 {
 		return invalid("negative allowance %d", amount)
@@ -657,7 +671,15 @@ func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency 
 		a, err := tx.Allowance(ctx, id, currency, member)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
-			a = storage.Allowance{Workspace: id, Currency: currency, Member: member, Period: period}
+			// A new allowance starts from what the member already spent
+			// this period (a role change to a role without credits, or a
+			// removal, dropped the old one), as the spend table shows it.
+			// This reads the pool's journal, once per allowance made.
+			spent, err := periodSpend(ctx, tx, id, currency, member, period)
+			if err != nil {
+				return err
+			}
+			a = storage.Allowance{Workspace: id, Currency: currency, Member: member, Period: period, Spent: spent}
 		case err != nil:
 			return err
 		}
@@ -711,6 +733,21 @@ func (s *Service) Journal(ctx context.Context, actor, id, currency string) ([]cr
 		return err
 	})
 	return out, err
+}
+
+// periodSpend returns what member spent of currency in period k, net of
+// refunds: their row of the spend table.
+func periodSpend(ctx context.Context, tx storage.Tx, id, currency, member string, k int64) (int64, error) {
+	es, err := journal(ctx, tx, id, currency)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range credits.SpendTable(es) {
+		if r.Member == member && r.Period == k {
+			return r.Spent, nil
+		}
+	}
+	return 0, nil
 }
 
 func journal(ctx context.Context, tx storage.Tx, id, currency string) ([]credits.Entry, error) {
@@ -771,7 +808,7 @@ func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspac
 	now := s.clock()
 	cur := a.Cost.Currency
 	d.Currency = cur
-	if g := grantOf(w.Plan, cur); !g.Every.IsZero() {
+	if g := s.grantOf(w.Plan, cur); !g.Every.IsZero() {
 		_, d.ResetsAt = g.Every.Bounds(w.Anchor, now)
 	}
 	if m := memberOf(w, actor); !m.Role.Spends {
@@ -801,7 +838,7 @@ func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspac
 			d.Allowed, d.Reason = false, policy.OutsideAllowance
 		}
 	case errors.Is(err, storage.ErrNotFound):
-		if grantOf(w.Plan, cur).RequireAllowance {
+		if s.grantOf(w.Plan, cur).RequireAllowance {
 			d.Allowed, d.Reason = false, policy.OutsideAllowance
 		}
 	default:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -321,6 +322,12 @@ func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) er
 			return err
 		}
 		now := s.clock()
+		// Bring every pool up to now under the old plan first: a period
+		// that began before the change began on the old plan, and its
+		// reset grants what the old plan grants.
+		if err := s.settlePools(ctx, tx, w, now); err != nil {
+			return err
+		}
 		w.Plan = p
 		repriced := old.SeatPrice != p.SeatPrice
 		if repriced {
@@ -353,34 +360,71 @@ func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) er
 		if err := s.openPools(ctx, tx, w, actor, now); err != nil {
 			return err
 		}
-		return s.upgradeGrants(ctx, tx, w, old, actor, now)
+		return s.upgradeGrants(ctx, tx, w, actor, now)
 	})
 }
 
 // upgradeGrants gives a workspace that moved to a plan granting more of a
-// currency per period the difference for the rest of the current period (seed
-// 000: "the Admin can upgrade the plan to increase the credits"), as a lot
-// that expires when the period ends. A downgrade takes nothing away; the new
-// grant applies from the next period.
-func (s *Service) upgradeGrants(ctx context.Context, tx storage.Tx, w *workspace.Workspace, old *plan.Plan, actor string, now time.Time) error {
+// currency per period than the period has granted so far the difference for
+// the rest of the current period (seed 000: "the Admin can upgrade the plan
+// to increase the credits"), as a lot that expires when the period ends. A
+// downgrade takes nothing away; the new grant applies from the next period.
+// Moving up, down and up again within a period grants no more than the best
+// plan held.
+func (s *Service) upgradeGrants(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor string, now time.Time) error {
 	for _, g := range w.Plan.Grants {
-		prev, ok := old.Grant(g.Currency)
-		if !ok || prev.Every != g.Every || g.Every.IsZero() || g.Amount <= prev.Amount {
+		if g.Every.IsZero() {
 			continue
 		}
 		pl, found, err := s.loadPool(ctx, tx, w, g.Currency, now)
 		if err != nil || !found {
 			return err
 		}
+		// What this period has granted so far: its periodic lot and the
+		// upgrades made in it, which stay in the pool (spent or not) until
+		// the next reset. An upgrade tops that up to the new plan's
+		// grant, so moving up and down within a period grants no more
+		// than the best plan held.
+		k := pl.p.CurrentPeriod()
+		granted := int64(0)
+		prefix := fmt.Sprintf("upgrade:%d:", k)
+		for _, l := range pl.p.Grants {
+			if l.ID == credits.PeriodicID(k) || strings.HasPrefix(l.ID, prefix) {
+				granted += l.Amount
+			}
+		}
+		if g.Amount <= granted {
+			continue
+		}
 		_, end := g.Every.Bounds(w.Anchor, now)
-		lot := fmt.Sprintf("upgrade:%d", w.Version)
-		es, err := credits.TopUp(&pl.p, lot, g.Amount-prev.Amount, end, now, credits.Meta{Member: actor, Action: "change_plan"})
+		lot := prefix + strconv.FormatInt(w.Version, 10)
+		es, err := credits.TopUp(&pl.p, lot, g.Amount-granted, end, now, credits.Meta{Member: actor, Action: "change_plan"})
 		if err != nil {
 			return fmt.Errorf("charter: upgrade grant of %s: %w", g.Currency, err)
 		}
 		pl.entries = append(pl.entries, es...)
 		if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// settlePools applies to each of w's pools the resets and expiries due at
+// now, under w's current plan.
+func (s *Service) settlePools(ctx context.Context, tx storage.Tx, w *workspace.Workspace, now time.Time) error {
+	for _, c := range s.policy.Currencies() {
+		if !c.Kinds.Has(w.Kind) {
+			continue
+		}
+		pl, found, err := s.loadPool(ctx, tx, w, c.Name, now)
+		if err != nil {
+			return err
+		}
+		if found {
+			if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

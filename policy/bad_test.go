@@ -283,6 +283,19 @@ policy: bad.yaml:42:17: plan "pro": seat_price: missing required field "every"
 policy: bad.yaml:42:39: plan "pro": seat_price: currency must be an ISO 4217 code like "USD", got "usd"`,
 		},
 		{
+			name: "one currency on two schedules",
+			src: e(`    invite_role: member
+`, `    invite_role: member
+    credits:
+      credits: {amount: 10, every: month}
+`, `    features: [pro]
+`, `    features: [pro]
+    credits:
+      credits: {amount: 100, every: year}
+`),
+			want: `policy: bad.yaml:41:7: plan "pro": credits of "credits" every 1 year, but plan "free" grants them every 1 month (at bad.yaml:37:7): a currency is granted on one schedule in every plan`,
+		},
+		{
 			name: "more than 64 roles",
 			src:  manyRoles.String(),
 			want: "policy: bad.yaml:67:3: more than 64 roles",

@@ -173,6 +173,16 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 		all = all.With(r)
 	}
 	var defRaw *rawPlan
+	// The schedule each currency is granted on, and where first: every
+	// plan grants a currency on one schedule, so a plan change keeps the
+	// pool's periods (a pool counts periods of one length from the
+	// subscription's start).
+	type schedule struct {
+		every plan.Period
+		plan  string
+		pos   Pos
+	}
+	schedules := make(map[string]schedule)
 	for i := range rp.plans {
 		rpl := &rp.plans[i]
 		ctx := "plan " + quote(rpl.name)
@@ -204,6 +214,13 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 		for _, g := range rpl.credits {
 			if p.currencyIndex[g.currency.name] == nil {
 				l.errorAt(g.currency.pos, "%s: credits in unknown currency %q", ctx, g.currency.name)
+				continue
+			}
+			if first, ok := schedules[g.currency.name]; !ok {
+				schedules[g.currency.name] = schedule{g.grant.Every, rpl.name, g.currency.pos}
+			} else if first.every != g.grant.Every {
+				l.errorAt(g.currency.pos, "%s: credits of %q every %s, but plan %q grants them every %s (at %s): a currency is granted on one schedule in every plan",
+					ctx, g.currency.name, g.grant.Every, first.plan, first.every, first.pos)
 				continue
 			}
 			pl.Grants = append(pl.Grants, g.grant)

@@ -75,7 +75,8 @@
 //	    credits:                      optional: one periodic grant per currency
 //	      <currency>:
 //	        amount: <int >= 0>        required
-//	        every: <period>           required: "month", "7 days", "1 year", ...
+//	        every: <period>           required: "month", "7 days", "1 year", ...;
+//	                                  the same in every plan granting the currency
 //	        rollover: none | all | <int cap >= 0>    optional, default none
 //	        allowances: optional | required          optional, default optional
 //	    seat_price: {amount: <int >= 0, minor units>, currency: <ISO 4217>, every: <period>}
