@@ -81,6 +81,9 @@ func Spend(pool *Pool, allow *Allowance, requireAllowance bool, amount int64, no
 // gone by now had they not been spent, so their refund is forfeited and
 // writes no entry. The same holds for a period's lot (periodic or carry)
 // that has left the pool: its period closed, and took what was left of it.
+// That is exact for a plan without rollover; where the plan carries credits
+// over (all, or up to a cap), some of them would have carried, and Refund,
+// which does not know the plan, forfeits them all the same.
 //
 // Any other lot that has left the pool (a top-up, earning, initial or
 // refund lot that ran out and was dropped at a reset) has lost nothing: what
