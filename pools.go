@@ -611,7 +611,7 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 		burned = append(burned, credits.Entry{Kind: credits.KindSpend, Currency: spend.Currency, Grant: l.Grant, Amount: -l.Amount,
 			Member: m.Member, Action: m.Action, Key: m.Key, Period: spend.Period, Expires: l.Expires})
 	}
-	es, err := credits.Refund(&pl.p, allow, burned, now)
+	es, err := credits.Refund(&pl.p, allow, burned, s.grantOf(w.Plan, spend.Currency).Rollover, now)
 	if err != nil {
 		return Receipt{}, invalid("%v", err)
 	}

@@ -606,7 +606,7 @@ func TestRefund(t *testing.T) {
 	t.Run("same period", func(t *testing.T) {
 		j, a, spend := setup(t)
 		now := at("2024-02-11")
-		es := j.add(credits.Refund(j.pool, a, spend, now))
+		es := j.add(credits.Refund(j.pool, a, spend, g.Rollover, now))
 		if diff := cmp.Diff([]string{"refund period:0 10", "refund t 20", "refund u 5"}, kinds(es)); diff != "" {
 			t.Errorf("Refund (-want +got):\n%s", diff)
 		}
@@ -626,7 +626,7 @@ func TestRefund(t *testing.T) {
 		}
 		// Again: the lots would exceed what they were granted.
 		before := clone(j.pool)
-		if _, err := credits.Refund(j.pool, a, spend, now); !errors.Is(err, credits.ErrInvalidRefund) {
+		if _, err := credits.Refund(j.pool, a, spend, g.Rollover, now); !errors.Is(err, credits.ErrInvalidRefund) {
 			t.Errorf("second Refund = %v, want ErrInvalidRefund", err)
 		}
 		if diff := cmp.Diff(before, j.pool); diff != "" {
@@ -638,7 +638,7 @@ func TestRefund(t *testing.T) {
 	t.Run("expired lot forfeits", func(t *testing.T) {
 		j, a, spend := setup(t)
 		now := at("2024-02-20") // t expired, not yet closed
-		es := j.add(credits.Refund(j.pool, a, spend, now))
+		es := j.add(credits.Refund(j.pool, a, spend, g.Rollover, now))
 		if diff := cmp.Diff([]string{"refund period:0 10", "refund u 5"}, kinds(es)); diff != "" {
 			t.Errorf("Refund (-want +got):\n%s", diff)
 		}
@@ -652,7 +652,7 @@ func TestRefund(t *testing.T) {
 		j, a, spend := setup(t)
 		now := at("2024-02-29")
 		j.reset(g, now) // period:0 and exhausted t leave; u stays with 15
-		es := j.add(credits.Refund(j.pool, a, spend, now))
+		es := j.add(credits.Refund(j.pool, a, spend, g.Rollover, now))
 		if diff := cmp.Diff([]string{"refund u 5"}, kinds(es)); diff != "" {
 			t.Errorf("Refund (-want +got):\n%s", diff)
 		}
@@ -690,7 +690,7 @@ func TestRefund(t *testing.T) {
 			t.Fatalf("after the reset the pool has %+v, want period:1 alone", j.pool.Grants)
 		}
 		now := at("2024-03-02")
-		es := j.add(credits.Refund(j.pool, a, spend, now))
+		es := j.add(credits.Refund(j.pool, a, spend, g.Rollover, now))
 		idx, idt := credits.RefundID("k:1", "x"), credits.RefundID("k:1", "t")
 		if diff := cmp.Diff([]string{"refund " + idx + " 20", "refund " + idt + " 20"}, kinds(es)); diff != "" {
 			t.Errorf("Refund (-want +got):\n%s", diff)
@@ -705,7 +705,7 @@ func TestRefund(t *testing.T) {
 		}
 		j.check(now)
 		// Again: the refund lots are there already.
-		if _, err := credits.Refund(j.pool, a, spend, now); !errors.Is(err, credits.ErrInvalidRefund) {
+		if _, err := credits.Refund(j.pool, a, spend, g.Rollover, now); !errors.Is(err, credits.ErrInvalidRefund) {
 			t.Errorf("second Refund = %v, want ErrInvalidRefund", err)
 		}
 		// The refunded credits keep the spent lot's expiry.
@@ -723,16 +723,48 @@ func TestRefund(t *testing.T) {
 	t.Run("expired kept lot that left forfeits", func(t *testing.T) {
 		j, a, spend := setup(t)
 		j.reset(g, at("2024-03-01")) // t expired on 02-20 and ran out: gone
-		es := j.add(credits.Refund(j.pool, a, spend, at("2024-03-01")))
+		es := j.add(credits.Refund(j.pool, a, spend, g.Rollover, at("2024-03-01")))
 		if diff := cmp.Diff([]string{"refund u 5"}, kinds(es)); diff != "" {
 			t.Errorf("Refund (-want +got):\n%s", diff)
 		}
 		j.check(at("2024-03-01"))
 	})
 
+	t.Run("closed period under rollover", func(t *testing.T) {
+		// 30 of period:0's 100 are spent; the reset carries the other 70
+		// (up to the cap). Refunding the 30 later gives back what the
+		// rollover would have carried of them, as a carry lot.
+		for _, tt := range []struct {
+			name string
+			r    plan.Rollover
+			back int64
+		}{{"none", none, 0}, {"all", all, 30}, {"cap 90", capped(90), 20}, {"cap 50", capped(50), 0}} {
+			j := newJournal(t)
+			g := monthly(100, tt.r)
+			j.reset(g, at("2024-02-01"))
+			a := &credits.Allowance{Member: "ed", Amount: 100}
+			spend := j.add(credits.Spend(j.pool, a, false, 30, at("2024-02-10"), credits.Meta{Member: "ed", Action: "gen", Key: "k"}))
+			j.reset(g, at("2024-03-01"))
+			before := j.pool.Balance(at("2024-03-02"))
+			es := j.add(credits.Refund(j.pool, a, spend, tt.r, at("2024-03-02")))
+			if got := j.pool.Balance(at("2024-03-02")) - before; got != tt.back {
+				t.Errorf("%s: refund gave back %d, want %d (entries %v)", tt.name, got, tt.back, kinds(es))
+			}
+			if tt.back > 0 {
+				l, ok := j.pool.Lot("carry:" + credits.RefundID("k", "period:0"))
+				if !ok || l.Source != credits.SourceCarry || l.Remaining != tt.back {
+					t.Errorf("%s: refund lot %+v (found %t)", tt.name, l, ok)
+				}
+			}
+			j.check(at("2024-03-02"))
+			j.reset(g, at("2024-04-01")) // the refund lot closes with the period
+			j.check(at("2024-04-01"))
+		}
+	})
+
 	t.Run("partial", func(t *testing.T) {
 		j, a, spend := setup(t)
-		es := j.add(credits.Refund(j.pool, a, spend[2:], at("2024-02-11")))
+		es := j.add(credits.Refund(j.pool, a, spend[2:], g.Rollover, at("2024-02-11")))
 		if diff := cmp.Diff([]string{"refund u 5"}, kinds(es)); diff != "" {
 			t.Errorf("Refund (-want +got):\n%s", diff)
 		}
@@ -785,7 +817,7 @@ func TestRefund(t *testing.T) {
 				a = tt.allow
 			}
 			before, beforeAllow := clone(j.pool), cloneAllow(a)
-			es, err := credits.Refund(j.pool, a, tt.edit(slices.Clone(spend)), at("2024-02-11"))
+			es, err := credits.Refund(j.pool, a, tt.edit(slices.Clone(spend)), g.Rollover, at("2024-02-11"))
 			if !errors.Is(err, tt.want) || es != nil {
 				t.Errorf("Refund = %v, %v; want %v", es, err, tt.want)
 			}

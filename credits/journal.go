@@ -111,8 +111,13 @@ func (p *Pool) replay(e Entry) error {
 		if e.Amount <= 0 {
 			return fmt.Errorf("amount must be positive")
 		}
-		if strings.HasPrefix(e.Grant, "refund:") && p.index(e.Grant) < 0 {
-			return create(SourceRefund) // a refund to a lot that had left
+		if p.index(e.Grant) < 0 {
+			switch {
+			case strings.HasPrefix(e.Grant, "refund:"):
+				return create(SourceRefund) // a refund to a kept lot that had left
+			case strings.HasPrefix(e.Grant, "carry:refund:"):
+				return create(SourceCarry) // a refund to a closed period's lot
+			}
 		}
 		return change(false)
 	}

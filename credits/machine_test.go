@@ -187,7 +187,7 @@ func (m *model) spend(member string, require bool, amount int64, now time.Time) 
 	return out, nil
 }
 
-func (m *model) refund(s *mspend, now time.Time) []mburn {
+func (m *model) refund(s *mspend, r plan.Rollover, now time.Time) []mburn {
 	var out []mburn
 	var total int64
 	for _, b := range s.burns {
@@ -196,7 +196,32 @@ func (m *model) refund(s *mspend, now time.Time) []mburn {
 			// The lot left the pool: a period's lot took its credits
 			// with it; any other comes back as a new lot unless expired.
 			was := m.burnt[b.lot]
-			if was.rank < 2 || was.expired(now) {
+			if was.expired(now) {
+				continue
+			}
+			if was.rank < 2 {
+				// A period's lot: what the rollover would have carried
+				// into this period comes back as a carry lot.
+				x := int64(0)
+				switch r.Kind {
+				case plan.RolloverAll:
+					x = b.x
+				case plan.RolloverCap:
+					var held int64
+					for _, l := range m.lots {
+						if l.rank == 0 {
+							held += l.amount
+						}
+					}
+					x = max(0, min(b.x, r.Cap-held))
+				}
+				if x == 0 {
+					continue
+				}
+				id := fmt.Sprintf("carry:refund:%d:%s:%s", len(s.key), s.key, b.lot)
+				m.lots = append(m.lots, &mlot{id: id, rank: 0, amount: x, left: x, created: now})
+				total += x
+				out = append(out, mburn{id, x})
 				continue
 			}
 			id := fmt.Sprintf("refund:%d:%s:%s", len(s.key), s.key, b.lot)
@@ -430,12 +455,12 @@ func (s *machine) actions() map[string]func(*rapid.T) {
 			s.maybeReset(t)
 			key := rapid.SampledFrom(keys).Draw(t, "key")
 			spend := s.results[key]
-			es, err := credits.Refund(s.pool, s.allow[spend[0].Member], spend, s.now)
+			es, err := credits.Refund(s.pool, s.allow[spend[0].Member], spend, s.g.Rollover, s.now)
 			if err != nil {
 				t.Fatalf("Refund(%s): %v", key, err)
 			}
 			s.refunds[key] = true
-			want := s.m.refund(s.m.spends[key], s.now)
+			want := s.m.refund(s.m.spends[key], s.g.Rollover, s.now)
 			var got []mburn
 			for _, e := range es {
 				got = append(got, mburn{e.Grant, e.Amount})

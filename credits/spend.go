@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/charterhq/charter/plan"
 )
 
 // Spend takes amount credits from pool at now for the member m.Member,
@@ -79,11 +81,14 @@ func Spend(pool *Pool, allow *Allowance, requireAllowance bool, amount int64, no
 //
 // A lot that has expired at now gets nothing back: those credits would be
 // gone by now had they not been spent, so their refund is forfeited and
-// writes no entry. The same holds for a period's lot (periodic or carry)
-// that has left the pool: its period closed, and took what was left of it.
-// That is exact for a plan without rollover; where the plan carries credits
-// over (all, or up to a cap), some of them would have carried, and Refund,
-// which does not know the plan, forfeits them all the same.
+// writes no entry.
+//
+// A period's lot (periodic or carry) that has left the pool closed with its
+// period, and rollover, the plan's rule now, says what of the refund would
+// have carried into the current period: nothing (RolloverNone: forfeited,
+// no entry), all of it, or up to the cap less what carry lots in the pool
+// already hold. That part comes back as a new carry lot "carry:" +
+// RefundID(key, lot), which the next reset closes like any carry lot.
 //
 // Any other lot that has left the pool (a top-up, earning, initial or
 // refund lot that ran out and was dropped at a reset) has lost nothing: what
@@ -104,7 +109,7 @@ func Spend(pool *Pool, allow *Allowance, requireAllowance bool, amount int64, no
 // is already in the pool, which means the spend was already refunded. Refund cannot catch every repeated refund: the caller
 // refunds each spend once, under its own idempotency key. On error neither
 // pool nor allow is changed.
-func Refund(pool *Pool, allow *Allowance, spend []Entry, now time.Time) ([]Entry, error) {
+func Refund(pool *Pool, allow *Allowance, spend []Entry, rollover plan.Rollover, now time.Time) ([]Entry, error) {
 	if len(spend) == 0 {
 		return nil, nil
 	}
@@ -131,21 +136,32 @@ func Refund(pool *Pool, allow *Allowance, spend []Entry, now time.Time) ([]Entry
 		x := -e.Amount
 		i := pool.index(e.Grant)
 		if i < 0 {
-			if closedWithPeriod(e.Grant) || (!e.Expires.IsZero() && !now.Before(e.Expires)) {
+			if !e.Expires.IsZero() && !now.Before(e.Expires) {
 				continue
 			}
-			id := RefundID(e.Key, e.Grant)
-			if pool.index(id) >= 0 || slices.ContainsFunc(reopen, func(g Grant) bool { return g.ID == id }) {
-				return nil, fmt.Errorf("%w: lot %q is already in the pool", ErrInvalidRefund, id)
+			g := Grant{ID: RefundID(e.Key, e.Grant), Source: SourceRefund, Priority: PriorityKept, Expires: e.Expires, Created: now}
+			if closedWithPeriod(e.Grant) {
+				x = rollover.Carry(x)
+				if rollover.Kind == plan.RolloverCap {
+					x = min(x, max(0, rollover.Cap-carried(pool.Grants)-carried(reopen)))
+				}
+				if x == 0 {
+					continue
+				}
+				g.ID, g.Source, g.Priority = "carry:"+g.ID, SourceCarry, PriorityCarry
+			}
+			if pool.index(g.ID) >= 0 || slices.ContainsFunc(reopen, func(r Grant) bool { return r.ID == g.ID }) {
+				return nil, fmt.Errorf("%w: lot %q is already in the pool", ErrInvalidRefund, g.ID)
 			}
 			if x > math.MaxInt64-pool.Total()-total {
 				return nil, fmt.Errorf("%w: refund of %d overflows the pool", ErrInvalidRefund, x)
 			}
-			reopen = append(reopen, Grant{ID: id, Source: SourceRefund, Amount: x, Remaining: x, Priority: PriorityKept, Expires: e.Expires, Created: now})
+			g.Amount, g.Remaining = x, x
+			reopen = append(reopen, g)
 			total += x
 			out = append(out, Entry{
-				Kind: KindRefund, Currency: pool.Currency, Grant: id, Amount: x,
-				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: now, Expires: e.Expires,
+				Kind: KindRefund, Currency: pool.Currency, Grant: g.ID, Amount: x,
+				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: now, Expires: g.Expires,
 			})
 			continue
 		}
@@ -209,6 +225,17 @@ func Earn(pool *Pool, id string, amount int64, now time.Time, m Meta) ([]Entry, 
 // pool gets its starting grant once.
 func Initial(pool *Pool, amount int64, now time.Time) ([]Entry, error) {
 	return add(pool, Grant{ID: InitialID, Source: SourceInitial, Amount: amount}, KindInitial, now, Meta{})
+}
+
+// carried returns what the carry lots among lots were granted.
+func carried(lots []Grant) int64 {
+	var n int64
+	for _, l := range lots {
+		if l.Source == SourceCarry {
+			n += l.Amount
+		}
+	}
+	return n
 }
 
 // closedWithPeriod reports whether the lot id is a period's lot, periodic
