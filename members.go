@@ -468,18 +468,16 @@ func (s *Service) Accept(ctx context.Context, user, email, token string) (*works
 // under their licence: the plan of their personal workspace, locked as
 // CreateWorkspace locks it, or the default plan when they have none yet.
 func (s *Service) checkRecipientLicence(ctx context.Context, tx storage.Tx, user string) error {
-	licence := s.policy.DefaultPlan()
-	personal, err := tx.PersonalWorkspace(ctx, user)
-	switch {
-	case err == nil:
-		if personal, err = tx.Workspace(ctx, personal.ID); err != nil {
-			return err
-		}
-		if licence = s.policy.Plan(personal.Plan); licence == nil {
-			return invalid("personal workspace plan %q not in policy", personal.Plan)
-		}
-	case !errors.Is(err, storage.ErrNotFound):
+	// A recipient without a personal workspace gets one on the default
+	// plan: its row is the licence every change of user's shared
+	// workspaces locks.
+	personal, _, err := s.lockPersonal(ctx, tx, user)
+	if err != nil {
 		return err
+	}
+	licence := s.policy.Plan(personal.Plan)
+	if licence == nil {
+		return invalid("personal workspace plan %q not in policy", personal.Plan)
 	}
 	return s.checkSharedLimit(ctx, tx, user, licence, 1)
 }
@@ -677,7 +675,7 @@ func (s *Service) removeMember(ctx context.Context, tx storage.Tx, l *loaded, ac
 // current owner may transfer, where the policy allows it. A shared workspace
 // moves only to someone whose licence allows one more (ErrLimitExceeded).
 func (s *Service) TransferOwnership(ctx context.Context, actor, id, to string) error {
-	return s.update(ctx, func(tx storage.Tx) error {
+	return s.updateOnce(ctx, func(tx storage.Tx) error {
 		l, err := s.loadFor(ctx, tx, id, actor, policy.OpTransferOwnership, "")
 		if err != nil {
 			return err

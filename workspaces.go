@@ -23,27 +23,50 @@ func (s *Service) EnsurePersonal(ctx context.Context, user string) (*workspace.W
 		return nil, err
 	}
 	var out *workspace.Workspace
-	create := func(tx storage.Tx) error {
-		h, err := tx.PersonalWorkspace(ctx, user)
+	err := s.updateOnce(ctx, func(tx storage.Tx) error {
+		h, created, err := s.lockPersonal(ctx, tx, user)
+		if err != nil {
+			return err
+		}
+		if created != nil {
+			out = created
+			return nil
+		}
+		l, err := s.load(ctx, tx, h.ID)
 		if err == nil {
-			l, err := s.load(ctx, tx, h.ID)
-			if err == nil {
-				out = l.ws
-			}
-			return err
+			out = l.ws
 		}
-		if !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		out, err = s.create(ctx, tx, user, "", workspace.Personal, s.policy.DefaultPlan())
 		return err
-	}
-	err := s.update(ctx, create)
-	if errors.Is(err, ErrConflict) {
-		// Another process created it between our read and our insert.
-		err = s.update(ctx, create)
-	}
+	})
 	return out, err
+}
+
+// lockPersonal returns user's personal workspace, locked, creating it on the
+// default plan when user has none. The read that finds it is repeated after
+// the lock, so a workspace shared meanwhile is not taken for the personal one.
+// A concurrent creation of the same personal workspace makes the insert fail
+// with storage.ErrExists, which updateOnce retries.
+func (s *Service) lockPersonal(ctx context.Context, tx storage.Tx, user string) (storage.Workspace, *workspace.Workspace, error) {
+	for range 3 {
+		h, err := tx.PersonalWorkspace(ctx, user)
+		if errors.Is(err, storage.ErrNotFound) {
+			w, err := s.create(ctx, tx, user, "", workspace.Personal, s.policy.DefaultPlan())
+			if err != nil {
+				return storage.Workspace{}, nil, err
+			}
+			return storedHeader(w), w, nil
+		}
+		if err != nil {
+			return storage.Workspace{}, nil, err
+		}
+		if h, err = tx.Workspace(ctx, h.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return storage.Workspace{}, nil, err
+		}
+		if err == nil && h.Kind == workspace.Personal.String() && h.Owner == user {
+			return h, nil, nil
+		}
+	}
+	return storage.Workspace{}, nil, fmt.Errorf("charter: personal workspace of %s keeps changing: %w", user, storage.ErrConflict)
 }
 
 // CreateWorkspace creates a shared workspace owned by actor, on the plan named
@@ -54,19 +77,13 @@ func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName str
 	if err := checkID("actor", actor); err != nil {
 		return nil, err
 	}
-	if _, err := s.EnsurePersonal(ctx, actor); err != nil {
-		return nil, err
-	}
 	var out *workspace.Workspace
-	err := s.update(ctx, func(tx storage.Tx) error {
-		personal, err := tx.PersonalWorkspace(ctx, actor)
-		if err != nil {
-			return err
-		}
+	err := s.updateOnce(ctx, func(tx storage.Tx) error {
 		// Lock the licence: creations by one user, sharing their personal
 		// workspace and changing its plan all take this lock, so two at
 		// once cannot both pass the shared-workspace limit.
-		if personal, err = tx.Workspace(ctx, personal.ID); err != nil {
+		personal, _, err := s.lockPersonal(ctx, tx, actor)
+		if err != nil {
 			return err
 		}
 		licence := s.policy.Plan(personal.Plan)

@@ -1,0 +1,182 @@
+package charter_test
+
+// Licences (the shared workspaces a user may own) and personal workspaces
+// under races, found by a review and kept as tests on every backend.
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/charterhq/charter"
+	"github.com/charterhq/charter/policy"
+	"github.com/charterhq/charter/storage"
+)
+
+const licencePolicy = `
+policy: licence-race
+roles:
+  owner: {owner: true, admin: true, rank: 100, assigns: [admin, member]}
+  admin: {admin: true, rank: 50, assigns: [admin, member]}
+  member: {rank: 10}
+actions:
+  manage: {description: manage}
+  transfer: {description: transfer}
+  plan: {description: plan, billing: true}
+operations:
+  invite: manage
+  remove: manage
+  change_role: manage
+  change_plan: plan
+  transfer_ownership: transfer
+plans:
+  solo:
+    default: true
+    limits: {shared_workspaces: 1}
+  big:
+    limits: {shared_workspaces: unlimited}
+permissions:
+  manage: [owner, admin]
+  transfer: [owner]
+  plan: [owner, admin]
+`
+
+func ownedShared(t *testing.T, s *charter.Service, user string) int {
+	t.Helper()
+	n := 0
+	for _, m := range must[[]charter.Membership](t)(s.Workspaces(ctx, user)) {
+		if m.Owner && m.Kind.String() == "shared" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestConcurrentTransfersToUserWithoutPersonal: a user who never got a
+// personal workspace is licensed by the default plan (1 shared workspace).
+// Two transfers to them at once must not both pass that limit.
+func TestConcurrentTransfersToUserWithoutPersonal(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
+		p, err := policy.Load("licence.yaml", []byte(licencePolicy))
+		check(t, err)
+		store := open(t)
+		t.Cleanup(func() { store.Close() })
+		s, err := charter.New(p, store, charter.Options{Now: newClock().Now})
+		check(t, err)
+		pa := must[*workspaceT](t)(s.EnsurePersonal(ctx, "ana"))
+		check(t, s.ChangePlan(ctx, "ana", pa.ID, "big"))
+		for round := range 20 {
+			bob := fmt.Sprintf("bob%d", round)
+			a := must[*workspaceT](t)(s.CreateWorkspace(ctx, "ana", "A", "")).ID
+			b := must[*workspaceT](t)(s.CreateWorkspace(ctx, "ana", "B", "")).ID
+			join(t, s, "ana", a, bob, "admin")
+			join(t, s, "ana", b, bob, "admin")
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, id := range []string{a, b} {
+				wg.Add(1)
+				go func() { defer wg.Done(); errs[i] = s.TransferOwnership(ctx, "ana", id, bob) }()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil && !errors.Is(err, charter.ErrLimitExceeded) && !errors.Is(err, charter.ErrConflict) {
+					t.Fatalf("TransferOwnership: %v", err)
+				}
+			}
+			if n := ownedShared(t, s, bob); n > 1 {
+				t.Fatalf("round %d: %s owns %d shared workspaces, the default licence allows 1 (errs %v)", round, bob, n, errs)
+			}
+		}
+	})
+}
+
+// TestTransferRacesCreateWorkspace: a transfer to a user without a personal
+// workspace races that user's own CreateWorkspace; together they must not pass
+// the default licence's 1 shared workspace.
+func TestTransferRacesCreateWorkspace(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
+		p, err := policy.Load("licence.yaml", []byte(licencePolicy))
+		check(t, err)
+		store := open(t)
+		t.Cleanup(func() { store.Close() })
+		s, err := charter.New(p, store, charter.Options{Now: newClock().Now})
+		check(t, err)
+		pa := must[*workspaceT](t)(s.EnsurePersonal(ctx, "ana"))
+		check(t, s.ChangePlan(ctx, "ana", pa.ID, "big"))
+		for round := range 20 {
+			bob := fmt.Sprintf("bob%d", round)
+			a := must[*workspaceT](t)(s.CreateWorkspace(ctx, "ana", "A", "")).ID
+			join(t, s, "ana", a, bob, "admin")
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			wg.Add(2)
+			go func() { defer wg.Done(); errs[0] = s.TransferOwnership(ctx, "ana", a, bob) }()
+			go func() { defer wg.Done(); _, errs[1] = s.CreateWorkspace(ctx, bob, "Mine", "") }()
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil && !errors.Is(err, charter.ErrLimitExceeded) && !errors.Is(err, charter.ErrConflict) {
+					t.Fatalf("unexpected: %v", err)
+				}
+			}
+			if n := ownedShared(t, s, bob); n > 1 {
+				t.Fatalf("round %d: %s owns %d shared workspaces, the default licence allows 1 (errs %v)", round, bob, n, errs)
+			}
+		}
+	})
+}
+
+// TestCreateWorkspaceRacesSharing: a user shares their personal workspace
+// (by inviting into it, seed 000) while creating another workspace. Either
+// order is fine; CreateWorkspace must not fail with ErrNotFound, and
+// EnsurePersonal must return a personal workspace.
+func TestCreateWorkspaceRacesSharing(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
+		s := newService(t, "spaces", open(t), newClock())
+		for round := range 30 {
+			u := fmt.Sprintf("olivia%d", round)
+			p := must[*workspaceT](t)(s.EnsurePersonal(ctx, u))
+			var wg sync.WaitGroup
+			var invErr, createErr, ensureErr error
+			var ensured *workspaceT
+			wg.Add(3)
+			go func() { defer wg.Done(); _, invErr = s.Invite(ctx, u, p.ID, "x@example.com", "member") }()
+			go func() { defer wg.Done(); _, createErr = s.CreateWorkspace(ctx, u, "Other", "") }()
+			go func() { defer wg.Done(); ensured, ensureErr = s.EnsurePersonal(ctx, u) }()
+			wg.Wait()
+			check(t, invErr)
+			if createErr != nil {
+				t.Fatalf("round %d: CreateWorkspace while sharing the personal workspace: %v", round, createErr)
+			}
+			check(t, ensureErr)
+			if ensured.Kind.String() != "personal" {
+				t.Fatalf("round %d: EnsurePersonal returned workspace %s of kind %s", round, ensured.ID, ensured.Kind)
+			}
+		}
+	})
+}
+
+// TestEnsurePersonalRacesSharing: EnsurePersonal racing the sharing of the
+// user's personal workspace must return a personal workspace (a new one if
+// the old one became shared), never the shared one.
+func TestEnsurePersonalRacesSharing(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
+		s := newService(t, "spaces", open(t), newClock())
+		for round := range 50 {
+			u := fmt.Sprintf("olivia%d", round)
+			p := must[*workspaceT](t)(s.EnsurePersonal(ctx, u))
+			var wg sync.WaitGroup
+			var invErr, ensureErr error
+			var ensured *workspaceT
+			wg.Add(2)
+			go func() { defer wg.Done(); _, invErr = s.Invite(ctx, u, p.ID, "x@example.com", "member") }()
+			go func() { defer wg.Done(); ensured, ensureErr = s.EnsurePersonal(ctx, u) }()
+			wg.Wait()
+			check(t, invErr)
+			check(t, ensureErr)
+			if ensured.Kind.String() != "personal" {
+				t.Fatalf("round %d: EnsurePersonal returned workspace %s of kind %s", round, ensured.ID, ensured.Kind)
+			}
+		}
+	})
+}
