@@ -455,23 +455,38 @@ func (l *loader) names(n *yaml.Node, what string) []ref {
 		return nil
 	}
 	refs := make([]ref, 0, len(n.Content))
-	// A 256-bit filter of the names' hashes: only a name whose bit is set
-	// already may be a duplicate, and only then are the earlier names
-	// scanned. A list of 64 names scans for a few of them.
-	var seen [4]uint64
+	// Up to 64 names (any valid list of roles or features), a 256-bit
+	// filter of the names' hashes: only a name whose bit is set already
+	// may be a duplicate, and only then are the earlier names scanned.
+	// Longer lists, valid or not, use a set, so a list is linear however
+	// long the input.
+	var filter [4]uint64
+	var seen map[string]int
+	if len(n.Content) > 64 {
+		seen = make(map[string]int, len(n.Content))
+	}
 	for _, c := range n.Content {
 		r, ok := l.name(c, what)
 		if !ok {
 			continue
 		}
-		h := fnv8(r.name)
-		if seen[h>>6]&(1<<(h&63)) != 0 {
-			if i := slices.IndexFunc(refs, func(p ref) bool { return p.name == r.name }); i >= 0 {
-				l.errorf(c, "%s: %q listed twice (first at %s)", what, r.name, refs[i].pos)
-				continue
+		first := -1
+		if seen != nil {
+			if i, dup := seen[r.name]; dup {
+				first = i
 			}
+		} else if h := fnv8(r.name); filter[h>>6]&(1<<(h&63)) != 0 {
+			first = slices.IndexFunc(refs, func(p ref) bool { return p.name == r.name })
+		} else {
+			filter[h>>6] |= 1 << (h & 63)
 		}
-		seen[h>>6] |= 1 << (h & 63)
+		if first >= 0 {
+			l.errorf(c, "%s: %q listed twice (first at %s)", what, r.name, refs[first].pos)
+			continue
+		}
+		if seen != nil {
+			seen[r.name] = len(refs)
+		}
 		refs = append(refs, r)
 	}
 	return refs

@@ -106,7 +106,7 @@ func (p *Policy) YAML() []byte {
 			n := mapNode()
 			n.Style = yaml.FlowStyle
 			if c.Description != "" {
-				add(n, "description", str(c.Description))
+				add(n, "description", text(c.Description))
 			}
 			if c.Kinds != AllKinds {
 				add(n, "kinds", kindSeq(c.Kinds))
@@ -122,7 +122,7 @@ func (p *Policy) YAML() []byte {
 	for i, r := range p.roles {
 		n := mapNode()
 		if d := p.roleMeta[i].desc; d != "" {
-			add(n, "description", str(d))
+			add(n, "description", text(d))
 		}
 		for _, f := range []struct {
 			key string
@@ -143,7 +143,7 @@ func (p *Policy) YAML() []byte {
 	for _, a := range p.actions {
 		n := mapNode()
 		if a.Description != "" {
-			add(n, "description", str(a.Description))
+			add(n, "description", text(a.Description))
 		}
 		if a.Scope != ScopeWorkspace {
 			add(n, "scope", str(a.Scope.String()))
@@ -203,7 +203,7 @@ func (p *Policy) YAML() []byte {
 func (p *Policy) planYAML(pl *plan.Plan, meta planMeta) *yaml.Node {
 	n := mapNode()
 	if meta.desc != "" {
-		add(n, "description", str(meta.desc))
+		add(n, "description", text(meta.desc))
 	}
 	if pl == p.defPlan && pl.Index != 0 {
 		add(n, "default", boolean(true))
@@ -275,6 +275,18 @@ func mapNode() *yaml.Node { return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!ma
 func add(m *yaml.Node, key string, v *yaml.Node) { m.Content = append(m.Content, str(key), v) }
 
 func str(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+
+// text is str for free text such as descriptions: a string with a tab or a
+// line break of any kind is double-quoted, since the literal block yaml.v3
+// would otherwise choose cannot hold every such string (a leading tab or
+// newline, a lone line break) and the text would not load back the same.
+func text(s string) *yaml.Node {
+	n := str(s)
+	if strings.ContainsAny(s, "\t\n\r\u0085\u2028\u2029") {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
 
 func integer(v int64) *yaml.Node {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v, 10)}
