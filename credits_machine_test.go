@@ -20,7 +20,7 @@ var (
 	cmCost   = map[string]int64{"gen": 2, "big": 5}
 	cmSpends = map[string]bool{"owner": true, "admin": true, "editor": true}
 	cmAdmin  = map[string]bool{"owner": true, "admin": true}
-	cmMay    = map[string][]string{"gen": {"owner", "admin", "editor"}, "big": {"owner", "admin", "editor", "reviewer"}}
+	cmMay    = map[string][]string{"gen": {"owner", "admin", "editor"}, "big": {"owner", "admin", "editor"}}
 )
 
 const cmGrant = 10

@@ -49,7 +49,7 @@ plans:
 permissions:
   view: [owner, admin, member, guest]
   edit: [owner, admin, member]
-  generate: [owner, admin, member]
+  generate: []
   pay: [owner]
 `
 
@@ -281,6 +281,12 @@ policy: bad.yaml:40:41: plan "pro": credits "coins": allowances must be "optiona
 policy: bad.yaml:41:7: plan "pro": credits in unknown currency "gold"
 policy: bad.yaml:42:17: plan "pro": seat_price: missing required field "every"
 policy: bad.yaml:42:39: plan "pro": seat_price: currency must be an ISO 4217 code like "USD", got "usd"`,
+		},
+		{
+			name: "cost granted to a role that does not spend",
+			src:  e("  generate: []\n", "  generate: [owner, member]\n"),
+			want: `policy: bad.yaml:41:14: action "generate" costs credits, granted to role "owner", which does not spend credits (role declared at bad.yaml:7:3)
+policy: bad.yaml:41:21: action "generate" costs credits, granted to role "member", which does not spend credits (role declared at bad.yaml:16:3)`,
 		},
 		{
 			name: "one currency on two schedules",

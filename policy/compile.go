@@ -148,6 +148,9 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 			case r.Guest && a.Scope == ScopeWorkspace:
 				l.errorAt(rr.pos, "guest role %q granted workspace-scoped action %q (role declared at %s)",
 					r.Name, a.Name, p.roleMeta[r.Index].pos)
+			case !a.Cost.IsZero() && !r.Spends:
+				l.errorAt(rr.pos, "action %q costs %s, granted to role %q, which does not spend credits (role declared at %s)",
+					a.Name, a.Cost.Currency, r.Name, p.roleMeta[r.Index].pos)
 			default:
 				a.Allowed = a.Allowed.With(r)
 			}

@@ -35,7 +35,8 @@
 //	    guest: <bool>                 acts only on projects granted to the member;
 //	                                  never owner or admin; only project-scoped actions
 //	    seat: <bool>                  occupies a paid seat
-//	    spends: <bool>                may spend credits and hold an allowance
+//	    spends: <bool>                may spend credits and hold an allowance; only
+//	                                  roles that spend are granted actions with a cost
 //	    rank: <int >= 0>              required; the owner role ranks strictly highest
 //	    assigns: [<role>, ...]        roles a holder may give; never the owner role,
 //	                                  never one of higher rank

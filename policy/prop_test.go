@@ -152,7 +152,7 @@ func genPolicy(t *rapid.T) gPolicy {
 		}
 		row := []string{}
 		for _, r := range g.roles {
-			if a.billing && !r.admin || r.guest && a.scope != "project" {
+			if a.billing && !r.admin || r.guest && a.scope != "project" || a.costCur != "" && !r.spends {
 				continue
 			}
 			if rapid.Bool().Draw(t, "grant") {
@@ -724,7 +724,7 @@ func checkInvariants(t interface{ Fatalf(string, ...any) }, p *Policy) {
 			t.Fatalf("action %s allows roles beyond the policy", a.Name)
 		}
 		for _, r := range p.roles {
-			if a.Allowed.Has(r) && (a.Billing && !r.Admin || r.Guest && a.Scope == ScopeWorkspace) {
+			if a.Allowed.Has(r) && (a.Billing && !r.Admin || r.Guest && a.Scope == ScopeWorkspace || !a.Cost.IsZero() && !r.Spends) {
 				t.Fatalf("action %s allows %s", a.Name, r.Name)
 			}
 		}
