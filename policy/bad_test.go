@@ -289,6 +289,12 @@ policy: bad.yaml:42:39: plan "pro": seat_price: currency must be an ISO 4217 cod
 policy: bad.yaml:41:21: action "generate" costs credits, granted to role "member", which does not spend credits (role declared at bad.yaml:16:3)`,
 		},
 		{
+			name: "over the caps",
+			src:  e("    rank: 50\n", "    rank: 3000000000\n", "policy: t\nfeatures: [pro]\n", "policy: t\nfeatures: [pro, "+strings.Repeat("f", 129)+"]\n"),
+			want: `policy: bad.yaml:2:17: features: name of 129 bytes: at most 128
+policy: bad.yaml:17:11: role "member": rank must be between 0 and 2147483647, got "3000000000"`,
+		},
+		{
 			name: "one currency on two schedules",
 			src: e(`    invite_role: member
 `, `    invite_role: member
@@ -387,5 +393,25 @@ func TestDuplicateInLongList(t *testing.T) {
 				t.Errorf("%d names, %s twice: got %d names, errors %v; want %q", n, names[dup], len(got), l.errs, want)
 			}
 		}
+	}
+}
+
+// TestMatrixGateOnNoPlan: an action gated on a feature no plan has shows
+// "none" in the Plans column, not the empty cell of an ungated action (a
+// review found the two rows identical).
+func TestMatrixGateOnNoPlan(t *testing.T) {
+	src := edit(t, base, "policy: t\nfeatures: [pro]\n", "policy: t\nfeatures: [pro, sso]\n", "  pay:\n    billing", "  sso_login: {feature: sso}\n  pay:\n    billing")
+	p, err := Load("gate.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var row string
+	for _, l := range strings.Split(p.Matrix(), "\n") {
+		if strings.HasPrefix(l, "| sso_login |") {
+			row = l
+		}
+	}
+	if !strings.HasSuffix(row, "| none |") {
+		t.Errorf("sso_login row = %q, want its Plans cell to say none", row)
 	}
 }

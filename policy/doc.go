@@ -11,7 +11,8 @@
 // second document, anchors and aliases (& and *), and input over the size
 // cap (1 MiB unless MaxSize says otherwise) are errors. Names of the policy,
 // roles, actions, plans, features and currencies start with a letter and
-// hold letters, digits, '_', '-' and '.'. Every list names each item once.
+// hold letters, digits, '_', '-' and '.', 128 bytes at most. Every list names
+// each item once. Ranks and limits fit in 32 bits, amounts in 64.
 // A currency, action or plan with no fields may be declared with an empty
 // value ("free:") or with "{}".
 //

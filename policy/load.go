@@ -391,7 +391,7 @@ func (l *loader) integer(n *yaml.Node, what string, lo, hi int64) (int64, bool) 
 		return 0, false
 	}
 	if v < lo || v > hi {
-		if hi == math.MaxInt32 || hi == math.MaxInt64 {
+		if v < lo && (hi == math.MaxInt32 || hi == math.MaxInt64) {
 			l.errorf(n, "%s must be at least %d, got %s", what, lo, describe(n))
 		} else {
 			l.errorf(n, "%s must be between %d and %d, got %s", what, lo, hi, describe(n))
@@ -403,8 +403,12 @@ func (l *loader) integer(n *yaml.Node, what string, lo, hi int64) (int64, bool) 
 
 // validName reports whether s may name a role, action, plan, feature,
 // currency or the policy: a letter, then letters, digits, '_', '-' or '.'.
+// maxName is the longest name a policy may give a role, action, plan,
+// feature or currency, in bytes.
+const maxName = 128
+
 func validName(s string) bool {
-	if s == "" || len(s) > 128 {
+	if s == "" || len(s) > maxName {
 		return false
 	}
 	for i, c := range s {
@@ -427,6 +431,10 @@ type ref struct {
 func (l *loader) name(n *yaml.Node, what string) (ref, bool) {
 	s, ok := l.str(n, what)
 	if !ok {
+		return ref{}, false
+	}
+	if len(s) > maxName {
+		l.errorf(n, "%s: name of %d bytes: at most %d", what, len(s), maxName)
 		return ref{}, false
 	}
 	if !validName(s) {

@@ -14,8 +14,8 @@ import (
 // "| Action | <role> | ... |" in role order, a "| --- |" row, then one row
 // per action in order, labelled with its description (else its name), with
 // "✅" where the role is allowed and "" where not. A "Plans" column, listing
-// the plans whose features satisfy an action's feature gate, is added when
-// some action has one; a "Workspaces" column, listing the kinds an action
+// the plans whose features satisfy an action's feature gate ("none" when no
+// plan does), is added when some action has one; a "Workspaces" column, listing the kinds an action
 // is limited to, when some action does not apply to both.
 func (p *Policy) Matrix() string {
 	var plans, kinds bool
@@ -65,6 +65,11 @@ func (p *Policy) Matrix() string {
 					if pl.Features.Has(a.Feature) {
 						names = append(names, pl.Name)
 					}
+				}
+				if len(names) == 0 {
+					// Gated on a feature no plan has: available nowhere,
+					// which an empty cell (no gate) would hide.
+					names = []string{"none"}
 				}
 			}
 			cells = append(cells, cell(strings.Join(names, ", ")))
