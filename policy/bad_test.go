@@ -415,3 +415,13 @@ func TestMatrixGateOnNoPlan(t *testing.T) {
 		t.Errorf("sso_login row = %q, want its Plans cell to say none", row)
 	}
 }
+
+// TestUnknownAliasPosition: an unknown alias is reported where it is used,
+// not where its text first appears in a comment.
+func TestUnknownAliasPosition(t *testing.T) {
+	src := edit(t, base, "policy: t\n", "policy: t # ranks: *r marks a rank\n", "    rank: 10\n", "    rank: *r\n")
+	_, err := Load("bad.yaml", []byte(src))
+	if err == nil || !strings.HasPrefix(err.Error(), "policy: bad.yaml:20:11: ") {
+		t.Errorf("Load = %v, want the alias's position bad.yaml:20:11", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -222,7 +223,7 @@ func (l *loader) syntaxError(err error) {
 		if strings.Contains(msg, "contains itself") {
 			sigil = "&"
 		}
-		if i := bytes.Index(l.src, []byte(sigil+m[1])); i >= 0 {
+		if i := indicator(l.src, sigil+m[1]); i >= 0 {
 			p = l.offsetPos(i)
 		}
 	}
@@ -233,10 +234,39 @@ func (l *loader) syntaxError(err error) {
 	l.errorAt(p, "yaml syntax error: %s", msg)
 }
 
+// indicator returns the offset of the first use of an anchor or alias tok
+// ("&a" or "*a") in src, or -1: an occurrence that starts a token (after a
+// line start, blank or flow indicator), ends one (before a blank, flow
+// indicator or line end), and is not in a comment. Quoted scalars may still
+// fool it; the position is a hint for a document the parser refused anyway.
+func indicator(src []byte, tok string) int {
+	for off := 0; ; {
+		j := bytes.Index(src[off:], []byte(tok))
+		if j < 0 {
+			return -1
+		}
+		i := off + j
+		off = i + 1
+		line := src[bytes.LastIndexByte(src[:i], '\n')+1 : i]
+		if len(line) > 0 && !strings.ContainsRune(" \t[{,:", rune(line[len(line)-1])) {
+			continue
+		}
+		if k := bytes.IndexByte(line, '#'); k == 0 || k > 0 && (line[k-1] == ' ' || line[k-1] == '\t') {
+			continue // in a comment
+		}
+		if end := i + len(tok); end < len(src) && !strings.ContainsRune(" \t\r\n]},", rune(src[end])) {
+			continue
+		}
+		return i
+	}
+}
+
+// offsetPos returns the position of byte offset off in the source, its
+// column counted in characters as yaml.v3 counts them.
 func (l *loader) offsetPos(off int) Pos {
 	before := l.src[:off]
 	line := bytes.Count(before, []byte("\n")) + 1
-	col := off - (bytes.LastIndexByte(before, '\n') + 1) + 1
+	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
 	return Pos{File: l.file, Line: line, Col: col}
 }
 
