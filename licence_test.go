@@ -10,37 +10,29 @@ import (
 	"testing"
 
 	"github.com/charterhq/charter"
-	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage"
 )
 
-const licencePolicy = `
-policy: licence-race
-roles:
-  owner: {owner: true, admin: true, rank: 100, assigns: [admin, member]}
-  admin: {admin: true, rank: 50, assigns: [admin, member]}
-  member: {rank: 10}
-actions:
-  manage: {description: manage}
-  transfer: {description: transfer}
-  plan: {description: plan, billing: true}
-operations:
-  invite: manage
-  remove: manage
-  change_role: manage
-  change_plan: plan
-  transfer_ownership: transfer
-plans:
-  solo:
-    default: true
-    limits: {shared_workspaces: 1}
-  big:
-    limits: {shared_workspaces: unlimited}
-permissions:
-  manage: [owner, admin]
-  transfer: [owner]
-  plan: [owner, admin]
-`
+// licenceService is a Service on testdata/licences.yaml in which ana may
+// own any number of shared workspaces.
+func licenceService(t *testing.T, open func(testing.TB) storage.Store) *charter.Service {
+	t.Helper()
+	s := newService(t, "../licences", open(t), newClock())
+	pa := must[*workspaceT](t)(s.EnsurePersonal(ctx, "ana"))
+	check(t, s.ChangePlan(ctx, "ana", pa.ID, "big"))
+	return s
+}
+
+// limitOrConflict fails t on any error but a refusal for the limit or a
+// conflict, the two ways a loser of these races may be told no.
+func limitOrConflict(t *testing.T, errs []error) {
+	t.Helper()
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, charter.ErrLimitExceeded) && !errors.Is(err, charter.ErrConflict) {
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+}
 
 func ownedShared(t *testing.T, s *charter.Service, user string) int {
 	t.Helper()
@@ -58,14 +50,7 @@ func ownedShared(t *testing.T, s *charter.Service, user string) int {
 // Two transfers to them at once must not both pass that limit.
 func TestConcurrentTransfersToUserWithoutPersonal(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
-		p, err := policy.Load("licence.yaml", []byte(licencePolicy))
-		check(t, err)
-		store := open(t)
-		t.Cleanup(func() { store.Close() })
-		s, err := charter.New(p, store, charter.Options{Now: newClock().Now})
-		check(t, err)
-		pa := must[*workspaceT](t)(s.EnsurePersonal(ctx, "ana"))
-		check(t, s.ChangePlan(ctx, "ana", pa.ID, "big"))
+		s := licenceService(t, open)
 		for round := range 20 {
 			bob := fmt.Sprintf("bob%d", round)
 			a := must[*workspaceT](t)(s.CreateWorkspace(ctx, "ana", "A", "")).ID
@@ -79,11 +64,7 @@ func TestConcurrentTransfersToUserWithoutPersonal(t *testing.T) {
 				go func() { defer wg.Done(); errs[i] = s.TransferOwnership(ctx, "ana", id, bob) }()
 			}
 			wg.Wait()
-			for _, err := range errs {
-				if err != nil && !errors.Is(err, charter.ErrLimitExceeded) && !errors.Is(err, charter.ErrConflict) {
-					t.Fatalf("TransferOwnership: %v", err)
-				}
-			}
+			limitOrConflict(t, errs)
 			if n := ownedShared(t, s, bob); n > 1 {
 				t.Fatalf("round %d: %s owns %d shared workspaces, the default licence allows 1 (errs %v)", round, bob, n, errs)
 			}
@@ -96,14 +77,7 @@ func TestConcurrentTransfersToUserWithoutPersonal(t *testing.T) {
 // the default licence's 1 shared workspace.
 func TestTransferRacesCreateWorkspace(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
-		p, err := policy.Load("licence.yaml", []byte(licencePolicy))
-		check(t, err)
-		store := open(t)
-		t.Cleanup(func() { store.Close() })
-		s, err := charter.New(p, store, charter.Options{Now: newClock().Now})
-		check(t, err)
-		pa := must[*workspaceT](t)(s.EnsurePersonal(ctx, "ana"))
-		check(t, s.ChangePlan(ctx, "ana", pa.ID, "big"))
+		s := licenceService(t, open)
 		for round := range 20 {
 			bob := fmt.Sprintf("bob%d", round)
 			a := must[*workspaceT](t)(s.CreateWorkspace(ctx, "ana", "A", "")).ID
@@ -114,11 +88,7 @@ func TestTransferRacesCreateWorkspace(t *testing.T) {
 			go func() { defer wg.Done(); errs[0] = s.TransferOwnership(ctx, "ana", a, bob) }()
 			go func() { defer wg.Done(); _, errs[1] = s.CreateWorkspace(ctx, bob, "Mine", "") }()
 			wg.Wait()
-			for _, err := range errs {
-				if err != nil && !errors.Is(err, charter.ErrLimitExceeded) && !errors.Is(err, charter.ErrConflict) {
-					t.Fatalf("unexpected: %v", err)
-				}
-			}
+			limitOrConflict(t, errs)
 			if n := ownedShared(t, s, bob); n > 1 {
 				t.Fatalf("round %d: %s owns %d shared workspaces, the default licence allows 1 (errs %v)", round, bob, n, errs)
 			}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/charterhq/charter"
-	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage"
 )
 
@@ -162,64 +161,24 @@ func TestRemovedInvitersInvitationRefused(t *testing.T) {
 	})
 }
 
-const transferPolicy = `
-policy: transfer-licence
-roles:
-  owner: {owner: true, admin: true, rank: 100, assigns: [admin, member]}
-  admin: {admin: true, rank: 50, assigns: [admin, member]}
-  member: {rank: 10}
-actions:
-  manage: {description: manage}
-  transfer: {description: transfer}
-  plan: {description: plan, billing: true}
-operations:
-  invite: manage
-  remove: manage
-  change_role: manage
-  change_plan: plan
-  transfer_ownership: transfer
-plans:
-  solo:
-    default: true
-    limits: {shared_workspaces: 0}
-  team:
-    limits: {shared_workspaces: 1}
-permissions:
-  manage: [owner, admin]
-  transfer: [owner]
-  plan: [owner, admin]
-`
-
 // TestTransferChecksRecipientsLicence: the shared workspaces a user may own
 // come from their licence (the plan of their personal workspace), and an
 // ownership transfer counts against the recipient's.
 func TestTransferChecksRecipientsLicence(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
-		p, err := policy.Load("transfer.yaml", []byte(transferPolicy))
-		check(t, err)
-		store := open(t)
-		t.Cleanup(func() { store.Close() })
-		s, err := charter.New(p, store, charter.Options{Now: newClock().Now})
-		check(t, err)
-		// bob's licence (solo) allows no shared workspace.
-		must[*workspaceT](t)(s.EnsurePersonal(ctx, "bob"))
-		_, err = s.CreateWorkspace(ctx, "bob", "B", "")
+		s := licenceService(t, open)
+		// bob's licence (none) allows no shared workspace.
+		pb := must[*workspaceT](t)(s.EnsurePersonal(ctx, "bob"))
+		check(t, s.ChangePlan(ctx, "bob", pb.ID, "none"))
+		_, err := s.CreateWorkspace(ctx, "bob", "B", "")
 		wantErr(t, err, charter.ErrLimitExceeded)
 
-		pa := must[*workspaceT](t)(s.EnsurePersonal(ctx, "ana"))
-		check(t, s.ChangePlan(ctx, "ana", pa.ID, "team"))
 		id := must[*workspaceT](t)(s.CreateWorkspace(ctx, "ana", "A", "")).ID
 		join(t, s, "ana", id, "bob", "admin")
 		err = s.TransferOwnership(ctx, "ana", id, "bob")
 		wantErr(t, err, charter.ErrLimitExceeded)
-		if err == nil {
-			n := 0
-			for _, m := range must[[]charter.Membership](t)(s.Workspaces(ctx, "bob")) {
-				if m.Owner && m.Kind.String() == "shared" {
-					n++
-				}
-			}
-			t.Errorf("transfer succeeded: bob now owns %d shared workspaces, his licence solo allows 0", n)
+		if n := ownedShared(t, s, "bob"); n != 0 {
+			t.Errorf("bob owns %d shared workspaces, his licence none allows 0", n)
 		}
 	})
 }
