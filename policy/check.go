@@ -267,7 +267,7 @@ func (a *Action) allowed(actor string, ws *workspace.Workspace, project string) 
 	pl := ws.Plan
 	bit := role.Set(1) << uint(r.Index)
 	switch {
-	case uint(r.Index) >= uint(len(h.roles)) || h.roles[r.Index] != r,
+	case h.roles == nil || uint(r.Index) >= uint(len(h.roles)) || h.roles[r.Index] != r,
 		pl == nil || uint(pl.Index) >= uint(len(h.plans)) || h.plans[pl.Index] != pl,
 		h.kinds&(1<<ws.Kind) == 0 || ws.Kind == 0,
 		h.allowed&bit == 0,
@@ -302,7 +302,7 @@ func (a *Action) check(actor string, ws *workspace.Workspace, project string) (R
 // non-guests pass, guests fail a project-scoped action.
 func (a *Action) reason(r *role.Role, projects []string, lookup bool, actor string, ws *workspace.Workspace, project string) Reason {
 	h := &a.hot
-	if r == nil || uint(r.Index) >= uint(len(h.roles)) || h.roles[r.Index] != r {
+	if r == nil || h.roles == nil || uint(r.Index) >= uint(len(h.roles)) || h.roles[r.Index] != r {
 		return UnknownRole
 	}
 	pl := ws.Plan

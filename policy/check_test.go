@@ -240,3 +240,14 @@ func TestLoadFile(t *testing.T) {
 		t.Errorf("MaxSize(0) does not mean the default: %v", err)
 	}
 }
+
+// TestZeroActionDenies: an Action the policy did not compile (the zero
+// value) denies, like an unknown one, instead of panicking.
+func TestZeroActionDenies(t *testing.T) {
+	p := loadDocExample(t)
+	ws := studioWorkspace(t, p, "pro")
+	var a Action
+	if a.Can("ed", ws) || a.CanProject("gu", ws, "p1") || a.Decide("ed", ws, "").Allowed {
+		t.Error("the zero Action allows")
+	}
+}
