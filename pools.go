@@ -561,6 +561,11 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		if err != nil {
 			return err
 		}
+		// Authorize before the key is looked up, so that whether a key
+		// exists is not told to someone who may not refund.
+		if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
+			return err
+		}
 		rec, err := tx.Idempotency(ctx, id, key)
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("%w: spend %q", ErrNotFound, key)
@@ -574,9 +579,6 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		}
 		if spend.Refunded || spend.Action == "fund" || spend.Action == "earn" {
 			return invalid("key %q is not a spend", key)
-		}
-		if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
-			return err
 		}
 		out, err = s.idempotent(ctx, tx, id, refundKey(key), fingerprint("refund"), func() (Receipt, error) {
 			return s.refund(ctx, tx, w, actor, spend)

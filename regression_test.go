@@ -130,6 +130,11 @@ func TestRefundKeysAreCharters(t *testing.T) {
 		if r := must[charter.Receipt](t)(s.Refund(ctx, "own", id, long)); r.Amount != 1 {
 			t.Errorf("refund of the 200-byte key gave back %d, want 1", r.Amount)
 		}
+		// Someone who may not refund learns nothing of which keys exist.
+		_, errKnown := s.Refund(ctx, "edi", id, "k1")
+		_, errUnknown := s.Refund(ctx, "edi", id, "no-such-key")
+		wantErr(t, errKnown, charter.ErrForbidden)
+		wantErr(t, errUnknown, charter.ErrForbidden)
 		// Fund's key is the funder's: another admin retrying it is a
 		// different request, not the first funder's receipt.
 		must[charter.Receipt](t)(s.Fund(ctx, "own", id, "credits", 5, time.Time{}, "f1"))
