@@ -52,12 +52,20 @@ func proRata(price plan.Price, since, now time.Time) int64 {
 		return 0
 	}
 	start, end := price.Every.Bounds(since, now)
-	unused, length := end.Sub(now), end.Sub(start)
+	// In microseconds (times are kept to the microsecond), from Unix
+	// times: Time.Sub saturates at about 292 years, and a period may be up
+	// to 1000 years long.
+	unused, length := micros(end)-micros(now), micros(end)-micros(start)
 	if unused <= 0 || length <= 0 {
 		return 0
 	}
 	// price * unused / length, exactly: the product can overflow int64.
-	q := new(big.Int).Mul(big.NewInt(price.Amount), big.NewInt(int64(unused)))
-	q.Quo(q, big.NewInt(int64(length)))
+	q := new(big.Int).Mul(big.NewInt(price.Amount), big.NewInt(unused))
+	q.Quo(q, big.NewInt(length))
 	return min(q.Int64(), price.Amount)
+}
+
+// micros returns t as microseconds since the Unix epoch.
+func micros(t time.Time) int64 {
+	return t.Unix()*1e6 + int64(t.Nanosecond()/1e3)
 }

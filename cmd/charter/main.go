@@ -157,7 +157,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	return body(pos, stdout, stderr)
+	out := &checkedWriter{w: stdout}
+	code := body(pos, out, stderr)
+	if out.err != nil {
+		// A command whose output did not all get written has failed,
+		// whatever it found: "charter fmt p.yaml > p.new" on a full disk
+		// must not report success with half a policy.
+		fmt.Fprintf(stderr, "charter %s: writing output: %v\n", name, out.err)
+		return exitFailure
+	}
+	return code
+}
+
+// checkedWriter passes writes on to w until one fails, then remembers that
+// error and writes nothing more.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	c.err = err
+	return n, err
 }
 
 func flagSet(name string, cmd command, out io.Writer) *flag.FlagSet {
