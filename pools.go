@@ -248,6 +248,33 @@ func (s *Service) Balance(ctx context.Context, actor, id, currency string) (Bala
 // errResetDue tells Balance to retry in a read-write transaction.
 var errResetDue = errors.New("charter: reset due")
 
+// loadAllowance reads member's allowance of currency: nil when they have
+// none.
+func (s *Service) loadAllowance(ctx context.Context, tx storage.Tx, wsID, currency, member string) (*credits.Allowance, error) {
+	sa, err := tx.Allowance(ctx, wsID, currency, member)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	a := allowance(sa)
+	return &a, nil
+}
+
+// saveMoves saves what a spend or refund changed: the pool, and allow
+// unless it is nil.
+func (s *Service) saveMoves(ctx context.Context, tx storage.Tx, wsID string, pl *pool, allow *credits.Allowance) error {
+	if err := s.savePool(ctx, tx, wsID, pl); err != nil {
+		return err
+	}
+	if allow == nil {
+		return nil
+	}
+	return tx.PutAllowance(ctx, storage.Allowance{Workspace: wsID, Currency: pl.p.Currency, Member: allow.Member,
+		Amount: allow.Amount, Period: allow.Period, Spent: allow.Spent})
+}
+
 func allowance(a storage.Allowance) credits.Allowance {
 	return credits.Allowance{Member: a.Member, Amount: a.Amount, Period: a.Period, Spent: a.Spent}
 }
@@ -450,13 +477,8 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 	if !ok {
 		return Receipt{}, refuse(ErrInsufficientCredits, &credits.InsufficientError{Currency: currency, Needed: amount})
 	}
-	var allow *credits.Allowance
-	sa, err := tx.Allowance(ctx, w.ID, currency, actor)
-	switch {
-	case err == nil:
-		a := allowance(sa)
-		allow = &a
-	case !errors.Is(err, storage.ErrNotFound):
+	allow, err := s.loadAllowance(ctx, tx, w.ID, currency, actor)
+	if err != nil {
 		return Receipt{}, err
 	}
 	es, err := credits.Spend(&pl.p, allow, s.grantOf(w.Plan, currency).RequireAllowance, amount, now, m)
@@ -469,14 +491,8 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 		return Receipt{}, invalid("%v", err)
 	}
 	pl.entries = append(pl.entries, es...)
-	if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
+	if err := s.saveMoves(ctx, tx, w.ID, pl, allow); err != nil {
 		return Receipt{}, err
-	}
-	if allow != nil {
-		sa.Period, sa.Spent = allow.Period, allow.Spent
-		if err := tx.PutAllowance(ctx, sa); err != nil {
-			return Receipt{}, err
-		}
 	}
 	r := Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now}
 	for _, e := range es {
@@ -598,13 +614,8 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 	if !ok {
 		return r, nil
 	}
-	var allow *credits.Allowance
-	sa, err := tx.Allowance(ctx, w.ID, spend.Currency, spend.Member)
-	switch {
-	case err == nil:
-		a := allowance(sa)
-		allow = &a
-	case !errors.Is(err, storage.ErrNotFound):
+	allow, err := s.loadAllowance(ctx, tx, w.ID, spend.Currency, spend.Member)
+	if err != nil {
 		return Receipt{}, err
 	}
 	m := credits.Meta{Member: spend.Member, Action: spend.Action, Key: spend.Key}
@@ -618,14 +629,8 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 		return Receipt{}, invalid("%v", err)
 	}
 	pl.entries = append(pl.entries, es...)
-	if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
+	if err := s.saveMoves(ctx, tx, w.ID, pl, allow); err != nil {
 		return Receipt{}, err
-	}
-	if allow != nil {
-		sa.Period, sa.Spent = allow.Period, allow.Spent
-		if err := tx.PutAllowance(ctx, sa); err != nil {
-			return Receipt{}, err
-		}
 	}
 	for _, e := range es {
 		r.Amount += e.Amount
