@@ -137,17 +137,12 @@ func (s *Service) load(ctx context.Context, tx storage.Tx, id string) (*loaded, 
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{ws: s.snapshot(h), header: h, members: make(map[string]storage.Member, len(ms))}
+	l := &loaded{ws: s.header(h), header: h, members: make(map[string]storage.Member, len(ms))}
 	for _, m := range ms {
 		l.members[m.User] = m
 		l.ws.Put(s.member(m))
 	}
 	return l, nil
-}
-
-// snapshot converts a stored header into a workspace with no members yet.
-func (s *Service) snapshot(h storage.Workspace) *workspace.Workspace {
-	return s.header(h)
 }
 
 // memberOf returns user's membership of w: the zero Member, whose Role is
@@ -157,8 +152,9 @@ func memberOf(w *workspace.Workspace, user string) workspace.Member {
 	return m
 }
 
-// header converts a stored header into a workspace without a members map,
-// for a check that already has the actor's membership.
+// header converts a stored header into a workspace with no members yet:
+// load and access add them with Put, and a check that already has the
+// actor's membership reads it directly.
 func (s *Service) header(h storage.Workspace) *workspace.Workspace {
 	kind, _ := workspace.ParseKind(h.Kind) // an unknown kind stays 0 and denies
 	return &workspace.Workspace{

@@ -462,9 +462,8 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 // that the member's role spends and that the currency exists in w, as credit
 // checks the currency: every path that moves credits passes one of them.
 func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, m credits.Meta) (Receipt, error) {
-	mem := memberOf(w, actor)
-	if !mem.Role.Spends {
-		return Receipt{}, &ForbiddenError{Op: "spend", Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: mem.Role.Name, Plan: w.Plan.Name, Action: m.Action}}
+	if r := w.Role(actor); !r.Spends {
+		return Receipt{}, &ForbiddenError{Op: "spend", Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: r.Name, Plan: w.Plan.Name, Action: m.Action}}
 	}
 	if _, err := s.currency(w, currency, "spend"); err != nil {
 		return Receipt{}, err
@@ -788,7 +787,7 @@ func (s *Service) Sweep(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		w := s.snapshot(h)
+		w := s.header(h)
 		pools, err := tx.Pools(ctx, id)
 		if err != nil {
 			return err

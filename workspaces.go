@@ -212,7 +212,7 @@ func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (
 	if err != nil {
 		return nil, false, err
 	}
-	w = s.snapshot(h)
+	w = s.header(h)
 	m, err := tx.Member(ctx, id, actor)
 	if errors.Is(err, storage.ErrNotFound) {
 		return w, false, nil
