@@ -24,12 +24,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
-	"path"
 	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +34,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/storage/internal/migration"
 )
 
 // MaxAttempts is how many times Update runs fn when the database reports a
@@ -80,18 +77,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if s.closed.Load() {
 		return storage.ErrClosed
 	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := migration.List(migrations, "migrations/*.sql", "postgres")
 	if err != nil {
-		return fmt.Errorf("postgres: migrate: %w", err)
-	}
-	slices.Sort(files)
-	known := map[int64]string{}
-	for _, f := range files {
-		v, err := migrationVersion(f)
-		if err != nil {
-			return err
-		}
-		known[v] = f
+		return err
 	}
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('charter.migrate.' || coalesce(current_schema(), '')))`); err != nil {
@@ -113,41 +101,25 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return fmt.Errorf("postgres: migrate: %w", translate(err))
 		}
 		for _, v := range applied {
-			if _, ok := known[v]; !ok {
+			if !migration.Has(files, v) {
 				return fmt.Errorf("postgres: migrate: database has migration %d, unknown to this program", v)
 			}
 		}
 		for _, f := range files {
-			v, _ := migrationVersion(f)
-			if slices.Contains(applied, v) {
+			if slices.Contains(applied, f.Version) {
 				continue
-			}
-			body, err := migrations.ReadFile(f)
-			if err != nil {
-				return fmt.Errorf("postgres: migrate: %w", err)
 			}
 			// Without arguments, Exec uses the simple protocol, which runs
 			// a script of several statements.
-			if _, err := tx.Exec(ctx, string(body)); err != nil {
-				return fmt.Errorf("postgres: migrate: %s: %w", path.Base(f), translate(err))
+			if _, err := tx.Exec(ctx, f.Body); err != nil {
+				return fmt.Errorf("postgres: migrate: %s: %w", f.Name, translate(err))
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, v, path.Base(f)); err != nil {
-				return fmt.Errorf("postgres: migrate: %s: %w", path.Base(f), translate(err))
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, f.Version, f.Name); err != nil {
+				return fmt.Errorf("postgres: migrate: %s: %w", f.Name, translate(err))
 			}
 		}
 		return nil
 	})
-}
-
-// migrationVersion returns the number that starts a migration's file name.
-func migrationVersion(file string) (int64, error) {
-	base := path.Base(file)
-	num, _, ok := strings.Cut(base, "_")
-	v, err := strconv.ParseInt(num, 10, 64)
-	if !ok || err != nil || v <= 0 {
-		return 0, fmt.Errorf("postgres: migration %s: name does not start with a version number", base)
-	}
-	return v, nil
 }
 
 // Update runs fn in a READ COMMITTED transaction and commits if fn returns nil

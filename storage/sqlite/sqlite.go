@@ -23,11 +23,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
 	"runtime"
-	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,6 +32,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/storage/internal/migration"
 )
 
 // BusyTimeout is how long a transaction waits for a lock another process
@@ -91,18 +88,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if s.closed.Load() {
 		return storage.ErrClosed
 	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := migration.List(migrations, "migrations/*.sql", "sqlite")
 	if err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	slices.Sort(files)
-	known := map[int64]bool{}
-	for _, f := range files {
-		v, err := migrationVersion(f)
-		if err != nil {
-			return err
-		}
-		known[v] = true
+		return err
 	}
 
 	tx, err := s.w.BeginTx(ctx, nil)
@@ -128,7 +116,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			rows.Close()
 			return fmt.Errorf("sqlite: migrate: %w", err)
 		}
-		if !known[v] {
+		if !migration.Has(files, v) {
 			rows.Close()
 			return fmt.Errorf("sqlite: migrate: database has migration %d, unknown to this program", v)
 		}
@@ -138,37 +126,21 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: migrate: %w", translate(err))
 	}
 	for _, f := range files {
-		v, _ := migrationVersion(f)
-		if applied[v] {
+		if applied[f.Version] {
 			continue
 		}
-		body, err := migrations.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			return fmt.Errorf("sqlite: migrate: %s: %w", path.Base(f), translate(err))
+		if _, err := tx.ExecContext(ctx, f.Body); err != nil {
+			return fmt.Errorf("sqlite: migrate: %s: %w", f.Name, translate(err))
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,
-			v, path.Base(f), time.Now().UnixMicro()); err != nil {
-			return fmt.Errorf("sqlite: migrate: %s: %w", path.Base(f), translate(err))
+			f.Version, f.Name, time.Now().UnixMicro()); err != nil {
+			return fmt.Errorf("sqlite: migrate: %s: %w", f.Name, translate(err))
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", translate(err))
 	}
 	return nil
-}
-
-// migrationVersion returns the number that starts a migration's file name.
-func migrationVersion(file string) (int64, error) {
-	base := path.Base(file)
-	num, _, ok := strings.Cut(base, "_")
-	v, err := strconv.ParseInt(num, 10, 64)
-	if !ok || err != nil || v <= 0 {
-		return 0, fmt.Errorf("sqlite: migration %s: name does not start with a version number", base)
-	}
-	return v, nil
 }
 
 // Update runs fn in an IMMEDIATE transaction and commits if fn returns nil

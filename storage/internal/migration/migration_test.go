@@ -1,0 +1,60 @@
+package migration_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/charterhq/charter/storage/internal/migration"
+)
+
+func TestList(t *testing.T) {
+	fsys := fstest.MapFS{
+		"m/10_later.sql":   {Data: []byte("SELECT 10")},
+		"m/2_second.sql":   {Data: []byte("SELECT 2")},
+		"m/0001_init.sql":  {Data: []byte("SELECT 1")},
+		"m/notes.txt":      {Data: []byte("not a migration")},
+		"other/3_skip.sql": {Data: []byte("elsewhere")},
+	}
+	files, err := migration.List(fsys, "m/*.sql", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range files {
+		got = append(got, fmt.Sprintf("%d %s %s", f.Version, f.Name, f.Body))
+	}
+	if want := "1 0001_init.sql SELECT 1|2 2_second.sql SELECT 2|10 10_later.sql SELECT 10"; strings.Join(got, "|") != want {
+		t.Errorf("List = %q, want %q", strings.Join(got, "|"), want)
+	}
+	if !migration.Has(files, 10) || migration.Has(files, 3) {
+		t.Error("Has disagrees with the list")
+	}
+	for name, fsys := range map[string]fstest.MapFS{
+		"no version":   {"m/init.sql": {}},
+		"zero":         {"m/0_init.sql": {}},
+		"same version": {"m/1_a.sql": {}, "m/01_b.sql": {}},
+	} {
+		if _, err := migration.List(fsys, "m/*.sql", "test"); err == nil || !strings.HasPrefix(err.Error(), "test: ") {
+			t.Errorf("%s: List error = %v, want one naming the backend", name, err)
+		}
+	}
+}
+
+func ExampleList() {
+	fsys := fstest.MapFS{
+		"migrations/0002_index.sql": {Data: []byte("CREATE INDEX ...")},
+		"migrations/0001_init.sql":  {Data: []byte("CREATE TABLE ...")},
+	}
+	files, err := migration.List(fsys, "migrations/*.sql", "example")
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range files {
+		fmt.Println(f.Version, f.Name)
+	}
+	// Output:
+	// 1 0001_init.sql
+	// 2 0002_index.sql
+}
