@@ -20,6 +20,11 @@ import (
 // clients is how many goroutines each storage benchmark runs at once.
 const clients = 16
 
+// rounds numbers the runs of a benchmark function, which go test repeats
+// (with -count, and while it finds b.N), so each run's keys and users are
+// new.
+var rounds atomic.Int64
+
 // parallel runs op from clients goroutines for b.N calls in all.
 func parallel(b *testing.B, op func(i int64) error) {
 	b.Helper()
@@ -92,7 +97,7 @@ func BenchmarkStorage(b *testing.B) {
 				})
 			})
 			b.Run("Spend", func(b *testing.B) {
-				round := fmt.Sprint(b.N) // keys unique across the benchmark's runs
+				round := fmt.Sprint(rounds.Add(1)) // keys unique across the benchmark's runs
 				parallel(b, func(i int64) error {
 					_, err := s.Spend(ctx, "edi", id, "create_visuals", fmt.Sprint(round, "-", i))
 					return err
@@ -105,7 +110,7 @@ func BenchmarkStorage(b *testing.B) {
 				tenants = append(tenants, must[*workspaceT](b)(s.CreateWorkspace(ctx, "own", "Tenant", "")).ID)
 			}
 			b.Run("invite+accept", func(b *testing.B) {
-				round := fmt.Sprint(b.N)
+				round := fmt.Sprint(rounds.Add(1))
 				parallel(b, func(i int64) error {
 					user := fmt.Sprint("u", round, "-", i)
 					inv, err := s.Invite(ctx, "own", tenants[i%int64(len(tenants))], user+"@example.com", "reviewer")

@@ -53,24 +53,27 @@ func (s *Service) grantOf(p *plan.Plan, currency string) plan.Grant {
 // period, read under the lock, says which resets were applied. found is false
 // when the workspace has no such pool.
 func (s *Service) loadPool(ctx context.Context, tx storage.Tx, w *workspace.Workspace, currency string, now time.Time) (*pool, bool, error) {
-	h, err := tx.Pool(ctx, w.ID, currency)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, false, nil
-	}
+	l, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: w.ID, Currency: currency})
 	if err != nil {
 		return nil, false, err
 	}
-	gs, err := tx.Grants(ctx, w.ID, currency)
-	if err != nil {
-		return nil, false, err
+	pl, err := s.poolOf(w, currency, l, now)
+	return pl, pl != nil, err
+}
+
+// poolOf is the pool of currency that l holds, brought to the period
+// containing now as loadPool says; nil when l holds no pool.
+func (s *Service) poolOf(w *workspace.Workspace, currency string, l storage.Ledger, now time.Time) (*pool, error) {
+	if l.Pool == nil {
+		return nil, nil
 	}
-	pl := &pool{header: h, grants: make(map[string]storage.Grant, len(gs))}
-	pl.p = credits.Pool{Currency: currency, Started: h.Started, Period: h.Period}
-	for _, g := range gs {
+	pl := &pool{header: *l.Pool, grants: make(map[string]storage.Grant, len(l.Grants))}
+	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period}
+	for _, g := range l.Grants {
 		pl.grants[g.ID] = g
 		src, err := credits.ParseSource(g.Source)
 		if err != nil {
-			return nil, false, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
+			return nil, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
 		}
 		pl.p.Grants = append(pl.p.Grants, credits.Grant{
 			ID: g.ID, Source: src, Amount: g.Amount, Remaining: g.Remaining,
@@ -80,53 +83,74 @@ func (s *Service) loadPool(ctx context.Context, tx storage.Tx, w *workspace.Work
 	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
 	es, err := credits.Reset(&pl.p, s.grantOf(w.Plan, currency), w.Anchor, now)
 	if err != nil {
-		return nil, false, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
+		return nil, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
 	}
 	pl.entries = append(pl.entries, es...)
-	return pl, true, nil
+	return pl, nil
 }
 
-// savePool writes the lots that changed, the header (version-checked) and the
-// journal entries, if anything changed.
+// savePool writes the lots that changed, the header (version-checked, when
+// the period moved) and the journal entries, if anything changed.
 func (s *Service) savePool(ctx context.Context, tx storage.Tx, wsID string, pl *pool) error {
-	if len(pl.entries) == 0 {
-		return nil
+	return s.saveLedger(ctx, tx, wsID, pl, nil, nil)
+}
+
+// saveLedger writes, in one storage.SaveLedger, what changed in pl, allow
+// unless it is nil, and rec unless it is nil. A spend saves all three at
+// once: on PostgreSQL that is one round trip.
+func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl *pool, allow *credits.Allowance, rec *storage.Idempotency) error {
+	c := storage.LedgerChange{Workspace: wsID, Currency: pl.p.Currency, Record: rec}
+	if allow != nil {
+		c.Allowance = &storage.Allowance{Workspace: wsID, Currency: pl.p.Currency, Member: allow.Member,
+			Amount: allow.Amount, Period: allow.Period, Spent: allow.Spent}
 	}
-	live := make(map[string]bool, len(pl.p.Grants))
-	for _, g := range pl.p.Grants {
-		live[g.ID] = true
-		sg := storage.Grant{
-			Workspace: wsID, Currency: pl.p.Currency, ID: g.ID, Source: g.Source.String(),
-			Amount: g.Amount, Remaining: g.Remaining, Priority: g.Priority, Expires: g.Expires, Created: g.Created,
+	if len(pl.entries) > 0 {
+		live := make(map[string]bool, len(pl.p.Grants))
+		for _, g := range pl.p.Grants {
+			live[g.ID] = true
+			sg := storage.Grant{
+				Workspace: wsID, Currency: pl.p.Currency, ID: g.ID, Source: g.Source.String(),
+				Amount: g.Amount, Remaining: g.Remaining, Priority: g.Priority, Expires: g.Expires, Created: g.Created,
+			}
+			if old, ok := pl.grants[g.ID]; !ok || old != sg {
+				c.Put = append(c.Put, sg)
+			}
 		}
-		if old, ok := pl.grants[g.ID]; ok && old == sg {
-			continue
+		for id := range pl.grants {
+			if !live[id] {
+				c.Delete = append(c.Delete, id)
+			}
 		}
-		if err := tx.PutGrant(ctx, sg); err != nil {
-			return err
+		slices.Sort(c.Delete)
+		// The header changes only when a period's reset was applied; the
+		// pool's row lock, not its version, keeps spends from racing.
+		if h := pl.header; h.Started != pl.p.Started || h.Period != pl.p.Period {
+			h.Started, h.Period, h.Version = pl.p.Started, pl.p.Period, h.Version+1
+			c.Pool = &h
 		}
-	}
-	for id := range pl.grants {
-		if !live[id] {
-			if err := tx.DeleteGrant(ctx, wsID, pl.p.Currency, id); err != nil {
-				return err
+		c.Entries = make([]storage.Entry, len(pl.entries))
+		for i, e := range pl.entries {
+			c.Entries[i] = storage.Entry{
+				Workspace: wsID, Currency: e.Currency, Kind: e.Kind.String(), Grant: e.Grant, Amount: e.Amount,
+				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: e.Time, Expires: e.Expires,
 			}
 		}
 	}
-	h := pl.header
-	h.Started, h.Period, h.Version = pl.p.Started, pl.p.Period, h.Version+1
-	if err := tx.UpdatePool(ctx, h); err != nil {
+	if err := storage.SaveLedger(ctx, tx, c); err != nil {
 		return err
 	}
-	es := make([]storage.Entry, len(pl.entries))
-	for i, e := range pl.entries {
-		es[i] = storage.Entry{
-			Workspace: wsID, Currency: e.Currency, Kind: e.Kind.String(), Grant: e.Grant, Amount: e.Amount,
-			Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: e.Time, Expires: e.Expires,
-		}
-	}
+	// Saved: what was loaded is now what is stored.
 	pl.entries = nil
-	return tx.AppendEntries(ctx, es)
+	for _, g := range c.Put {
+		pl.grants[g.ID] = g
+	}
+	for _, id := range c.Delete {
+		delete(pl.grants, id)
+	}
+	if c.Pool != nil {
+		pl.header = *c.Pool
+	}
+	return nil
 }
 
 // openPools creates the pools w should have and does not: one per currency
@@ -248,31 +272,13 @@ func (s *Service) Balance(ctx context.Context, actor, id, currency string) (Bala
 // errResetDue tells Balance to retry in a read-write transaction.
 var errResetDue = errors.New("charter: reset due")
 
-// loadAllowance reads member's allowance of currency: nil when they have
-// none.
-func (s *Service) loadAllowance(ctx context.Context, tx storage.Tx, wsID, currency, member string) (*credits.Allowance, error) {
-	sa, err := tx.Allowance(ctx, wsID, currency, member)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return nil, nil
-	case err != nil:
-		return nil, err
-	}
-	a := allowance(sa)
-	return &a, nil
-}
-
-// saveMoves saves what a spend or refund changed: the pool, and allow
-// unless it is nil.
-func (s *Service) saveMoves(ctx context.Context, tx storage.Tx, wsID string, pl *pool, allow *credits.Allowance) error {
-	if err := s.savePool(ctx, tx, wsID, pl); err != nil {
-		return err
-	}
-	if allow == nil {
+// allowanceOf is l's allowance: nil when there is none.
+func allowanceOf(l storage.Ledger) *credits.Allowance {
+	if l.Allowance == nil {
 		return nil
 	}
-	return tx.PutAllowance(ctx, storage.Allowance{Workspace: wsID, Currency: pl.p.Currency, Member: allow.Member,
-		Amount: allow.Amount, Period: allow.Period, Spent: allow.Spent})
+	a := allowance(*l.Allowance)
+	return &a
 }
 
 func allowance(a storage.Allowance) credits.Allowance {
@@ -307,36 +313,39 @@ type Lot struct {
 	Expires time.Time `json:",omitzero"`
 }
 
-// idempotent runs apply once per (workspace, key): a retry with the same
-// fingerprint returns the stored receipt; a different fingerprint is
+// keying is a keyed operation in its transaction: the ledger it read with
+// its key, and what identifies the request. The first to apply the key
+// stores its receipt with its credit moves (saveLedger); a retry with the
+// same fingerprint gets that receipt back, a different one
 // ErrIdempotencyMismatch.
-func (s *Service) idempotent(ctx context.Context, tx storage.Tx, wsID, key, fingerprint string, apply func() (Receipt, error)) (Receipt, error) {
-	if err := checkID("idempotency key", key); err != nil {
-		return Receipt{}, err
+type keying struct {
+	ledger           storage.Ledger
+	wsID             string
+	key, fingerprint string
+}
+
+// replay returns the receipt stored under the key, if any.
+func (k *keying) replay() (r Receipt, done bool, err error) {
+	rec := k.ledger.Record
+	if rec == nil {
+		return Receipt{}, false, nil
 	}
-	rec, err := tx.Idempotency(ctx, wsID, key)
-	if err == nil {
-		if rec.Fingerprint != fingerprint {
-			return Receipt{}, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, key)
-		}
-		var r Receipt
-		if err := json.Unmarshal([]byte(rec.Result), &r); err != nil {
-			return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", key, err)
-		}
-		return r, nil
+	if rec.Fingerprint != k.fingerprint {
+		return Receipt{}, true, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, k.key)
 	}
-	if !errors.Is(err, storage.ErrNotFound) {
-		return Receipt{}, err
+	if err := json.Unmarshal([]byte(rec.Result), &r); err != nil {
+		return Receipt{}, true, fmt.Errorf("charter: stored receipt of key %q: %w", k.key, err)
 	}
-	r, err := apply()
-	if err != nil {
-		return Receipt{}, err
-	}
+	return r, true, nil
+}
+
+// record is what stores r as the key's first result.
+func (k *keying) record(r Receipt) (*storage.Idempotency, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return Receipt{}, err
+		return nil, err
 	}
-	return r, tx.PutIdempotency(ctx, storage.Idempotency{Workspace: wsID, Key: key, Fingerprint: fingerprint, Result: string(b), Created: r.Time})
+	return &storage.Idempotency{Workspace: k.wsID, Key: k.key, Fingerprint: k.fingerprint, Result: string(b), Created: r.Time}, nil
 }
 
 // fingerprint identifies what a keyed request asked for: a hash, so any
@@ -373,11 +382,13 @@ func refundKey(key string) string {
 	return reservedKeys + "refund:" + fingerprint(key)
 }
 
-// keyed runs a keyed operation of actor in the workspace once per key: it
-// loads what actor sees and applies apply through idempotent. When a
-// concurrent request with the same key wins the race to store it, the
-// operation runs once more and finds that request's receipt.
-func (s *Service) keyed(ctx context.Context, actor, id, key, fingerprint string, apply func(storage.Tx, *workspace.Workspace) (Receipt, error)) (Receipt, error) {
+// keyed runs a keyed operation of actor on the pool of currency once per
+// key: it loads what actor sees and, in one read, the pool, actor's
+// allowance and the key's record; it replays a stored receipt or runs apply,
+// which saves the record with its moves. When a concurrent request with the
+// same key wins the race to store it, the operation runs once more and
+// finds that request's receipt.
+func (s *Service) keyed(ctx context.Context, actor, id, currency, key, fingerprint string, apply func(storage.Tx, *workspace.Workspace, *keying) (Receipt, error)) (Receipt, error) {
 	if err := clientKey(key); err != nil {
 		return Receipt{}, err
 	}
@@ -387,7 +398,16 @@ func (s *Service) keyed(ctx context.Context, actor, id, key, fingerprint string,
 		if err != nil {
 			return err
 		}
-		out, err = s.idempotent(ctx, tx, id, key, fingerprint, func() (Receipt, error) { return apply(tx, w) })
+		l, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: currency, Member: actor, Key: key})
+		if err != nil {
+			return err
+		}
+		k := &keying{ledger: l, wsID: id, key: key, fingerprint: fingerprint}
+		r, done, err := k.replay()
+		if !done && err == nil {
+			r, err = apply(tx, w, k)
+		}
+		out = r
 		return err
 	}
 	return out, s.updateOnce(ctx, fn)
@@ -421,11 +441,11 @@ func (s *Service) Spend(ctx context.Context, actor, id, action, key string) (Rec
 	if a.Cost.Amount <= 0 {
 		return Receipt{}, invalid("action %s costs nothing", action)
 	}
-	return s.keyed(ctx, actor, id, key, fingerprint("spend", actor, action), func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
+	return s.keyed(ctx, actor, id, a.Cost.Currency, key, fingerprint("spend", actor, action), func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
 		if d := a.Decide(actor, w, ""); !d.Allowed {
 			return Receipt{}, &ForbiddenError{Op: "spend", Decision: d}
 		}
-		return s.debit(ctx, tx, w, actor, a.Cost.Currency, a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key})
+		return s.debit(ctx, tx, w, actor, a.Cost.Currency, a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}, k)
 	})
 }
 
@@ -446,22 +466,23 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 		return Receipt{}, invalid("%s of %d: amount must be positive", op, amount)
 	}
 	fp := fingerprint(op, actor, currency, strconv.FormatInt(amount, 10))
-	return s.keyed(ctx, actor, id, key, fp, func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
+	return s.keyed(ctx, actor, id, currency, key, fp, func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
 		if err := s.authorize(w, actor, policy.OpManageCoins, ""); err != nil {
 			return Receipt{}, err
 		}
 		m := credits.Meta{Member: actor, Action: op, Key: key}
 		if op == "pay" {
-			return s.debit(ctx, tx, w, actor, currency, amount, m)
+			return s.debit(ctx, tx, w, actor, currency, amount, m, k)
 		}
-		return s.credit(ctx, tx, w, actor, currency, amount, time.Time{}, m, EventCoinsEarned)
+		return s.credit(ctx, tx, w, actor, currency, amount, time.Time{}, m, EventCoinsEarned, k)
 	})
 }
 
-// debit takes amount from the pool and the member's allowance. It checks
-// that the member's role spends and that the currency exists in w, as credit
-// checks the currency: every path that moves credits passes one of them.
-func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, m credits.Meta) (Receipt, error) {
+// debit takes amount from the pool and the member's allowance, both as k
+// read them, and saves the moves with k's record. It checks that the
+// member's role spends and that the currency exists in w, as credit checks
+// the currency: every path that moves credits passes one of them.
+func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, m credits.Meta, k *keying) (Receipt, error) {
 	if r := w.Role(actor); !r.Spends {
 		return Receipt{}, &ForbiddenError{Op: "spend", Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: r.Name, Plan: w.Plan.Name, Action: m.Action}}
 	}
@@ -469,17 +490,14 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 		return Receipt{}, err
 	}
 	now := s.clock()
-	pl, ok, err := s.loadPool(ctx, tx, w, currency, now)
+	pl, err := s.poolOf(w, currency, k.ledger, now)
 	if err != nil {
 		return Receipt{}, err
 	}
-	if !ok {
+	if pl == nil {
 		return Receipt{}, refuse(ErrInsufficientCredits, &credits.InsufficientError{Currency: currency, Needed: amount})
 	}
-	allow, err := s.loadAllowance(ctx, tx, w.ID, currency, actor)
-	if err != nil {
-		return Receipt{}, err
-	}
+	allow := allowanceOf(k.ledger)
 	es, err := credits.Spend(&pl.p, allow, s.grantOf(w.Plan, currency).RequireAllowance, amount, now, m)
 	switch {
 	case errors.Is(err, credits.ErrInsufficientCredits):
@@ -490,28 +508,30 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 		return Receipt{}, invalid("%v", err)
 	}
 	pl.entries = append(pl.entries, es...)
-	if err := s.saveMoves(ctx, tx, w.ID, pl, allow); err != nil {
-		return Receipt{}, err
-	}
 	r := Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now}
 	for _, e := range es {
 		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: -e.Amount, Expires: e.Expires})
 	}
-	return r, nil
+	rec, err := k.record(r)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return r, s.saveLedger(ctx, tx, w.ID, pl, allow, rec)
 }
 
-// credit adds a lot of amount to the pool, creating the pool if needed, after
-// checking that the currency exists in w.
-func (s *Service) credit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, expires time.Time, m credits.Meta, typ string) (Receipt, error) {
+// credit adds a lot of amount to the pool as k read it, creating the pool
+// if needed, after checking that the currency exists in w, and saves it with
+// k's record.
+func (s *Service) credit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, expires time.Time, m credits.Meta, typ string, k *keying) (Receipt, error) {
 	if _, err := s.currency(w, currency, m.Action); err != nil {
 		return Receipt{}, err
 	}
 	now := s.clock()
-	pl, ok, err := s.loadPool(ctx, tx, w, currency, now)
+	pl, err := s.poolOf(w, currency, k.ledger, now)
 	if err != nil {
 		return Receipt{}, err
 	}
-	if !ok {
+	if pl == nil {
 		if err := tx.CreatePool(ctx, storage.Pool{Workspace: w.ID, Currency: currency}); err != nil {
 			return Receipt{}, err
 		}
@@ -530,14 +550,16 @@ func (s *Service) credit(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 		return Receipt{}, invalid("%v", err)
 	}
 	pl.entries = append(pl.entries, es...)
-	if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
+	r := Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now,
+		Lots: []Lot{{Grant: lot, Amount: amount}}}
+	rec, err := k.record(r)
+	if err != nil {
 		return Receipt{}, err
 	}
-	if err := s.record(ctx, tx, w.ID, actor, now, event{Type: typ, Subject: lot, Amount: amount, Currency: currency}); err != nil {
+	if err := s.saveLedger(ctx, tx, w.ID, pl, nil, rec); err != nil {
 		return Receipt{}, err
 	}
-	return Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now,
-		Lots: []Lot{{Grant: lot, Amount: amount}}}, nil
+	return r, s.record(ctx, tx, w.ID, actor, now, event{Type: typ, Subject: lot, Amount: amount, Currency: currency})
 }
 
 // Fund tops up the pool of currency with amount credits, expiring at expires
@@ -548,11 +570,11 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 		return Receipt{}, invalid("fund of %d: amount must be positive", amount)
 	}
 	fp := fingerprint("fund", actor, currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))
-	return s.keyed(ctx, actor, id, key, fp, func(tx storage.Tx, w *workspace.Workspace) (Receipt, error) {
+	return s.keyed(ctx, actor, id, currency, key, fp, func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
 		if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
 			return Receipt{}, err
 		}
-		return s.credit(ctx, tx, w, actor, currency, amount, expires, credits.Meta{Member: actor, Action: "fund", Key: key}, EventCreditsFunded)
+		return s.credit(ctx, tx, w, actor, currency, amount, expires, credits.Meta{Member: actor, Action: "fund", Key: key}, EventCreditsFunded, k)
 	})
 }
 
@@ -595,28 +617,38 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		if spend.Refunded || spend.Action == "fund" || spend.Action == "earn" {
 			return invalid("key %q is not a spend", key)
 		}
-		out, err = s.idempotent(ctx, tx, id, refundKey(key), fingerprint("refund"), func() (Receipt, error) {
-			return s.refund(ctx, tx, w, actor, spend)
-		})
+		l, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: spend.Currency, Member: spend.Member, Key: refundKey(key)})
+		if err != nil {
+			return err
+		}
+		k := &keying{ledger: l, wsID: id, key: refundKey(key), fingerprint: fingerprint("refund")}
+		r, done, err := k.replay()
+		if !done && err == nil {
+			r, err = s.refund(ctx, tx, w, spend, k)
+		}
+		out = r
 		return err
 	})
 	return out, err
 }
 
-func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor string, spend Receipt) (Receipt, error) {
+// refund gives spend back to the pool and the spender's allowance, both as
+// k read them, and saves the moves with k's record.
+func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Workspace, spend Receipt, k *keying) (Receipt, error) {
 	now := s.clock()
-	pl, ok, err := s.loadPool(ctx, tx, w, spend.Currency, now)
+	pl, err := s.poolOf(w, spend.Currency, k.ledger, now)
 	if err != nil {
 		return Receipt{}, err
 	}
 	r := Receipt{Key: spend.Key, Action: spend.Action, Member: spend.Member, Currency: spend.Currency, Period: spend.Period, Time: now, Refunded: true}
-	if !ok {
-		return r, nil
+	if pl == nil {
+		rec, err := k.record(r)
+		if err != nil {
+			return Receipt{}, err
+		}
+		return r, tx.PutIdempotency(ctx, *rec)
 	}
-	allow, err := s.loadAllowance(ctx, tx, w.ID, spend.Currency, spend.Member)
-	if err != nil {
-		return Receipt{}, err
-	}
+	allow := allowanceOf(k.ledger)
 	m := credits.Meta{Member: spend.Member, Action: spend.Action, Key: spend.Key}
 	var burned []credits.Entry
 	for _, l := range spend.Lots {
@@ -628,14 +660,15 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 		return Receipt{}, invalid("%v", err)
 	}
 	pl.entries = append(pl.entries, es...)
-	if err := s.saveMoves(ctx, tx, w.ID, pl, allow); err != nil {
-		return Receipt{}, err
-	}
 	for _, e := range es {
 		r.Amount += e.Amount
 		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: e.Amount, Expires: e.Expires})
 	}
-	return r, nil
+	rec, err := k.record(r)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return r, s.saveLedger(ctx, tx, w.ID, pl, allow, rec)
 }
 
 // SetAllowance sets member's allowance of currency per period (seed 004:

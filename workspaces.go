@@ -205,7 +205,7 @@ func (s *Service) Workspaces(ctx context.Context, user string) ([]Membership, er
 // actor's membership. found is false when the workspace or the membership
 // does not exist.
 func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (w *workspace.Workspace, found bool, err error) {
-	h, err := tx.Workspace(ctx, id)
+	h, m, found, err := storage.ReadAccess(ctx, tx, id, actor)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -213,15 +213,10 @@ func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (
 		return nil, false, err
 	}
 	w = s.header(h)
-	m, err := tx.Member(ctx, id, actor)
-	if errors.Is(err, storage.ErrNotFound) {
-		return w, false, nil
+	if found {
+		w.Put(s.member(m))
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	w.Put(s.member(m))
-	return w, true, nil
+	return w, found, nil
 }
 
 // visible loads what actor sees of the workspace: its header and actor's own

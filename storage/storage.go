@@ -12,9 +12,15 @@
 // pass.
 //
 // Lock order. To stay free of deadlocks, an Update transaction takes row locks
-// in this order: workspace rows (by Tx.Workspace), credit pools (by Tx.Pool),
-// the journal sequence (by Tx.AppendEntries), then the event sequence (by
+// in this order: workspace rows (by Tx.Workspace, or shared by ReadAccess),
+// credit pools (by Tx.Pool or ReadLedger), the journal sequence (by
+// Tx.AppendEntries or SaveLedger), then the event sequence (by
 // Tx.AppendEvent), which is always last.
+//
+// Fewer steps. ReadAccess, ReadLedger and SaveLedger do what a credit
+// operation needs in one step each where a backend implements AccessTx and
+// LedgerTx (PostgreSQL: one round trip each), and through the Tx methods
+// otherwise.
 //
 // Values. Times come back in UTC at microsecond precision; an empty list of
 // projects comes back nil. Writes that name a workspace (or, for grants, a

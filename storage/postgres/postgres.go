@@ -164,11 +164,7 @@ func (s *Store) run(ctx context.Context, write bool, fn func(storage.Tx) error) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted}
-	if !write {
-		opts = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-	}
-	pgTx, err := s.pool.BeginTx(ctx, opts)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		if s.closed.Load() {
 			return storage.ErrClosed
@@ -176,15 +172,25 @@ func (s *Store) run(ctx context.Context, write bool, fn func(storage.Tx) error) 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("postgres: begin: %w", translate(err))
+		return fmt.Errorf("postgres: connect: %w", translate(err))
 	}
-	t := &tx{tx: pgTx, write: write}
+	// Release destroys a connection left inside a transaction or broken.
+	defer conn.Release()
+	t := &tx{conn: conn, begin: `BEGIN ISOLATION LEVEL READ COMMITTED`, write: write}
+	if !write {
+		t.begin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`
+	}
 	rollback := func() {
-		// The rollback must run even when ctx is done. A broken connection
-		// fails it; the server then rolls back on its own.
+		if !t.begun {
+			return
+		}
+		// The rollback must run even when ctx is done. When it fails, the
+		// connection is closed, and the server rolls back on its own.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		pgTx.Rollback(rctx)
+		if _, err := conn.Exec(rctx, `ROLLBACK`); err != nil {
+			conn.Conn().Close(rctx)
+		}
 	}
 	defer func() {
 		t.done = true
@@ -201,15 +207,26 @@ func (s *Store) run(ctx context.Context, write bool, fn func(storage.Tx) error) 
 		rollback()
 		return err
 	}
-	if !write {
+	if !write || !t.begun && t.pending == nil {
 		rollback()
 		return nil
 	}
-	if err := pgTx.Commit(ctx); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("postgres: commit: %w (%w)", ctx.Err(), err)
+	// The COMMIT goes with the deferred writes, if any. When one of them
+	// fails, the server skips the COMMIT and the transaction is aborted.
+	err = t.batch(ctx, "commit", one(`COMMIT`), func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		if err == nil && tag.String() == "ROLLBACK" {
+			// A statement failed and fn went on: the server rolled back.
+			err = pgx.ErrTxCommitRollback
 		}
-		return fmt.Errorf("postgres: commit: %w", translate(err))
+		return err
+	})
+	if err != nil {
+		rollback()
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (%w)", ctx.Err(), err)
+		}
+		return err
 	}
 	return nil
 }

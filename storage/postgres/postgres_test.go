@@ -105,7 +105,7 @@ func TestTerminateBackend(t *testing.T) {
 			return err
 		}
 		var pid uint32
-		if err := stx.(*tx).tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		if err := stx.(*tx).scalar(ctx, "backend pid", `SELECT pg_backend_pid()`, nil, &pid); err != nil {
 			return err
 		}
 		var ok bool
@@ -215,7 +215,7 @@ func TestRetryGivesUp(t *testing.T) {
 	n := 0
 	err := s.Update(context.Background(), func(stx storage.Tx) error {
 		n++
-		_, err := stx.(*tx).tx.Exec(context.Background(),
+		_, err := stx.(*tx).exec(context.Background(), "inject",
 			`DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = 'serialization_failure'; END $$`)
 		return err
 	})

@@ -7,20 +7,40 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/charterhq/charter/storage"
 )
 
-// tx is a storage.Tx on one pgx.Tx.
+// tx is a storage.Tx on one pooled connection.
 //
 // Expected failures (a taken key, a missing row, a stale version) are found
 // without a failing statement (ON CONFLICT DO NOTHING, INSERT ... SELECT ...
 // WHERE EXISTS, conditional UPDATE), because a failed statement aborts the
-// whole PostgreSQL transaction and fn may want to carry on.
+// whole PostgreSQL transaction and fn may want to carry on. SaveLedger is
+// the exception its contract allows.
+//
+// Round trips. Every statement goes to the server in a batch (see batch),
+// and a batch carries more than its own statements: the transaction's
+// BEGIN goes with the first one, and a deferred SaveLedger goes with the
+// next one or with the COMMIT. A spend is then three round trips: access,
+// ledger, and the ledger's writes with the COMMIT.
 type tx struct {
-	tx    pgx.Tx
+	conn  *pgxpool.Conn
+	begin string // the BEGIN statement, sent with the first batch
+	begun bool   // whether BEGIN was sent
 	write bool
 	done  bool
+	// pending is a SaveLedger whose statements wait for the next batch.
+	pending *deferred
+}
+
+// deferred is a batch's worth of statements to send with the next one:
+// check reads their results.
+type deferred struct {
+	op      string
+	queries []*pgx.QueuedQuery
+	check   func(pgx.BatchResults) error
 }
 
 var errReadOnly = errors.New("postgres: write in a read-only transaction")
@@ -36,21 +56,73 @@ func (t *tx) check() error {
 	return nil
 }
 
-func (t *tx) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
-	tag, err := t.tx.Exec(ctx, query, args...)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: %s: %w", op, translate(err))
+// batch sends b, with BEGIN before it if the transaction has not begun and
+// the pending SaveLedger's statements, and runs read on b's results. An
+// error is wrapped with op, or with the pending SaveLedger's op when it
+// failed.
+func (t *tx) batch(ctx context.Context, op string, b *pgx.Batch, read func(pgx.BatchResults) error) error {
+	full := &pgx.Batch{}
+	begin := !t.begun
+	if begin {
+		full.Queue(t.begin)
+		t.begun = true // a failed BEGIN is harmless to roll back
 	}
-	return tag.RowsAffected(), nil
+	pend := t.pending
+	t.pending = nil
+	if pend != nil {
+		full.QueuedQueries = append(full.QueuedQueries, pend.queries...)
+	}
+	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+	br := t.conn.SendBatch(ctx, full)
+	err := func() error {
+		if begin {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("postgres: begin: %w", translate(err))
+			}
+		}
+		if pend != nil {
+			if err := pend.check(br); err != nil {
+				return fmt.Errorf("postgres: %s: %w", pend.op, translate(err))
+			}
+		}
+		if err := read(br); err != nil {
+			return fmt.Errorf("postgres: %s: %w", op, translate(err))
+		}
+		return nil
+	}()
+	if cerr := br.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("postgres: %s: %w", op, translate(cerr))
+	}
+	return err
+}
+
+// one is a batch of one statement.
+func one(query string, args ...any) *pgx.Batch {
+	b := &pgx.Batch{}
+	b.Queue(query, args...)
+	return b
+}
+
+func (t *tx) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
+	var n int64
+	err := t.batch(ctx, op, one(query, args...), func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		n = tag.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// scalar runs query and scans its one row into dst.
+func (t *tx) scalar(ctx context.Context, op, query string, args []any, dst ...any) error {
+	return t.batch(ctx, op, one(query, args...), func(br pgx.BatchResults) error { return br.QueryRow().Scan(dst...) })
 }
 
 // exists reports whether query returns a row.
 func (t *tx) exists(ctx context.Context, op, query string, args ...any) (bool, error) {
 	var ok bool
-	if err := t.tx.QueryRow(ctx, `SELECT EXISTS (`+query+`)`, args...).Scan(&ok); err != nil {
-		return false, fmt.Errorf("postgres: %s: %w", op, translate(err))
-	}
-	return ok, nil
+	err := t.scalar(ctx, op, `SELECT EXISTS (`+query+`)`, args, &ok)
+	return ok, err
 }
 
 func (t *tx) workspaceExists(ctx context.Context, id string) (bool, error) {
@@ -78,35 +150,34 @@ func projects(p []string) []string {
 
 // queryAll runs query and scans each row with scan.
 func queryAll[T any](ctx context.Context, t *tx, op, query string, scan func(pgx.Row) (T, error), args ...any) ([]T, error) {
-	rows, err := t.tx.Query(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: %s: %w", op, translate(err))
-	}
-	defer rows.Close()
 	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
+	err := t.batch(ctx, op, one(query, args...), func(br pgx.BatchResults) error {
+		rows, err := br.Query()
 		if err != nil {
-			return nil, fmt.Errorf("postgres: %s: %w", op, translate(err))
+			return err
 		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: %s: %w", op, translate(err))
-	}
-	return out, nil
+		out, err = all(rows, scan)
+		return err
+	})
+	return out, err
 }
 
 // queryOne runs query and scans its one row; no row is ErrNotFound.
 func queryOne[T any](ctx context.Context, t *tx, what, query string, scan func(pgx.Row) (T, error), args ...any) (T, error) {
-	v, err := scan(t.tx.QueryRow(ctx, query, args...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return v, notFound(what)
+	var v *T
+	err := t.batch(ctx, what, one(query, args...), func(br pgx.BatchResults) (err error) {
+		v, err = optional(br.QueryRow(), scan)
+		return err
+	})
+	switch {
+	case err != nil:
+		var zero T
+		return zero, err
+	case v == nil:
+		var zero T
+		return zero, notFound(what)
 	}
-	if err != nil {
-		return v, fmt.Errorf("postgres: %s: %w", what, translate(err))
-	}
-	return v, nil
+	return *v, nil
 }
 
 // forUpdate is the locking clause of reads that lock in an Update.
@@ -139,7 +210,7 @@ func (t *tx) PersonalWorkspace(ctx context.Context, user string) (storage.Worksp
 
 func (t *tx) OwnedShared(ctx context.Context, user string) (int, error) {
 	var n int
-	err := t.tx.QueryRow(ctx, `SELECT count(*) FROM workspaces WHERE owner = $1 AND kind = 'shared'`, user).Scan(&n)
+	err := t.scalar(ctx, "shared workspaces of "+user, `SELECT count(*) FROM workspaces WHERE owner = $1 AND kind = 'shared'`, []any{user}, &n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: owned shared workspaces: %w", translate(err))
 	}
@@ -320,15 +391,12 @@ func (t *tx) AppendEvent(ctx context.Context, e storage.Event) (int64, error) {
 		return 0, err
 	}
 	var seq int64
-	err := t.tx.QueryRow(ctx, `WITH s AS (UPDATE event_seq SET n = n + 1 WHERE id = 1 RETURNING n)
+	err := t.scalar(ctx, "append event", `WITH s AS (UPDATE event_seq SET n = n + 1 WHERE id = 1 RETURNING n)
 		INSERT INTO events (seq, workspace, actor, event_type, subject, before_json, after_json, amount, currency, at)
 		SELECT s.n, $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM s
 		RETURNING seq`,
-		e.Workspace, e.Actor, e.Type, e.Subject, e.Before, e.After, e.Amount, e.Currency, e.Time).Scan(&seq)
-	if err != nil {
-		return 0, fmt.Errorf("postgres: append event: %w", translate(err))
-	}
-	return seq, nil
+		[]any{e.Workspace, e.Actor, e.Type, e.Subject, e.Before, e.After, e.Amount, e.Currency, e.Time}, &seq)
+	return seq, err
 }
 
 func scanEvent(r pgx.Row) (storage.Event, error) {
@@ -391,6 +459,12 @@ func (t *tx) UpdatePool(ctx context.Context, p storage.Pool) error {
 	if err != nil || n == 1 {
 		return err
 	}
+	return t.stalePool(ctx, p)
+}
+
+// stalePool is the error of an update to p that changed no row: the pool is
+// gone or at another version.
+func (t *tx) stalePool(ctx context.Context, p storage.Pool) error {
 	old, err := t.Pool(ctx, p.Workspace, p.Currency)
 	if err != nil {
 		return err
@@ -484,46 +558,32 @@ func (t *tx) DeleteAllowance(ctx context.Context, ws, currency, member string) e
 	return err
 }
 
-// AppendEntries reserves each pool's numbers in journal_seq, whose row lock
-// (taken after the pool's, before the event sequence's) serializes appends
-// to one pool, then inserts the entries.
+// AppendEntries appends each pool's entries with one statement that
+// reserves their numbers in journal_seq, whose row lock (taken after the
+// pool's, before the event sequence's) serializes appends to one pool; the
+// statements go in one batch.
 func (t *tx) AppendEntries(ctx context.Context, es []storage.Entry) error {
 	if err := t.check(); err != nil {
 		return err
 	}
 	type key struct{ ws, currency string }
-	count := map[key]int64{}
+	byPool := map[key][]storage.Entry{}
 	var order []key
 	for _, e := range es {
 		k := key{e.Workspace, e.Currency}
-		if count[k] == 0 {
+		if byPool[k] == nil {
 			order = append(order, k)
 		}
-		count[k]++
+		byPool[k] = append(byPool[k], e)
 	}
-	next := map[key]int64{}
+	if len(order) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
 	for _, k := range order {
-		var last int64
-		err := t.tx.QueryRow(ctx, `INSERT INTO journal_seq AS j (workspace, currency, n) VALUES ($1, $2, $3)
-			ON CONFLICT (workspace, currency) DO UPDATE SET n = j.n + excluded.n
-			RETURNING n`, k.ws, k.currency, count[k]).Scan(&last)
-		if err != nil {
-			return fmt.Errorf("postgres: append entries: %w", translate(err))
-		}
-		next[k] = last - count[k] + 1
+		queueEntries(b, k.ws, k.currency, byPool[k])
 	}
-	for _, e := range es {
-		k := key{e.Workspace, e.Currency}
-		seq := next[k]
-		next[k]++
-		if _, err := t.exec(ctx, "append entry", `INSERT INTO journal
-			(workspace, currency, seq, kind, grant_id, amount, member, action_name, idem_key, period, at, expires)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			e.Workspace, e.Currency, seq, e.Kind, e.Grant, e.Amount, e.Member, e.Action, e.Key, e.Period, e.Time, e.Expires); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.batch(ctx, "append entries", b, func(pgx.BatchResults) error { return nil })
 }
 
 func scanEntry(r pgx.Row) (storage.Entry, error) {
@@ -541,14 +601,16 @@ func (t *tx) Entries(ctx context.Context, ws, currency string, after int64, limi
 		FROM journal WHERE workspace = $1 AND currency = $2 AND seq > $3 ORDER BY seq LIMIT $4`, scanEntry, ws, currency, after, limit)
 }
 
+func scanIdempotency(r pgx.Row) (storage.Idempotency, error) {
+	var i storage.Idempotency
+	err := r.Scan(&i.Workspace, &i.Key, &i.Fingerprint, &i.Result, &i.Created)
+	i.Created = utc(i.Created)
+	return i, err
+}
+
 func (t *tx) Idempotency(ctx context.Context, ws, key string) (storage.Idempotency, error) {
 	return queryOne(ctx, t, "idempotency key "+key, `SELECT workspace, idem_key, fingerprint, result, created
-		FROM idempotency WHERE workspace = $1 AND idem_key = $2`, func(r pgx.Row) (storage.Idempotency, error) {
-		var i storage.Idempotency
-		err := r.Scan(&i.Workspace, &i.Key, &i.Fingerprint, &i.Result, &i.Created)
-		i.Created = utc(i.Created)
-		return i, err
-	}, ws, key)
+		FROM idempotency WHERE workspace = $1 AND idem_key = $2`, scanIdempotency, ws, key)
 }
 
 func (t *tx) PutIdempotency(ctx context.Context, r storage.Idempotency) error {

@@ -1,0 +1,206 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Ledger is what a credit operation reads of one pool in one step: the pool,
+// its lots, one member's allowance and one idempotency record. A nil field
+// means there is none.
+type Ledger struct {
+	Pool      *Pool
+	Grants    []Grant // by ID; nil when there is no pool
+	Allowance *Allowance
+	Record    *Idempotency
+}
+
+// LedgerQuery says which pool ReadLedger reads, and optionally whose
+// allowance (Member) and which idempotency record (Key).
+type LedgerQuery struct {
+	Workspace, Currency string
+	Member              string // "": read no allowance
+	Key                 string // "": read no record
+}
+
+// LedgerChange is what a credit operation writes to one pool in one step.
+// Every field but Workspace and Currency may be empty.
+type LedgerChange struct {
+	Workspace, Currency string
+	// Record is inserted first: ErrExists when its key is taken.
+	Record *Idempotency
+	// Put inserts or replaces lots; Delete deletes lots by ID (ErrNotFound
+	// when one is missing).
+	Put    []Grant
+	Delete []string
+	// Pool, when set, saves the pool's header as UpdatePool does.
+	Pool *Pool
+	// Entries are appended to the pool's journal, as AppendEntries does.
+	Entries []Entry
+	// Allowance, when set, is inserted or replaced.
+	Allowance *Allowance
+}
+
+// AccessTx and LedgerTx are what a Tx may implement to do ReadAccess,
+// ReadLedger and SaveLedger in fewer steps than their parts, such as one
+// round trip to a database server. The functions of the same names use
+// them when a Tx has them, and the Tx's other methods otherwise; results
+// must be the same either way (storagetest checks both).
+type (
+	AccessTx interface {
+		// Access reads what ReadAccess returns.
+		Access(ctx context.Context, id, user string) (Workspace, Member, bool, error)
+	}
+	LedgerTx interface {
+		// Ledger reads what ReadLedger returns.
+		Ledger(ctx context.Context, q LedgerQuery) (Ledger, error)
+		// SaveLedger writes what SaveLedger writes.
+		SaveLedger(ctx context.Context, c LedgerChange) error
+	}
+)
+
+// ReadAccess reads the workspace with id and then user's membership of it:
+// ok is false when user is not a member. Returns ErrNotFound when the
+// workspace does not exist.
+//
+// In an Update it holds the workspace against changes until commit, but
+// may let other transactions that only read it hold it too (PostgreSQL
+// takes a shared row lock): use it in operations that move credits but do
+// not change the workspace, so that they do not queue behind each other.
+// A transaction that changes the workspace locks it with Tx.Workspace
+// first, never after ReadAccess: two holders of a shared lock that both
+// ask for the exclusive one deadlock.
+func ReadAccess(ctx context.Context, tx Tx, id, user string) (w Workspace, m Member, ok bool, err error) {
+	if a, fast := tx.(AccessTx); fast {
+		return a.Access(ctx, id, user)
+	}
+	if w, err = tx.Workspace(ctx, id); err != nil {
+		return Workspace{}, Member{}, false, err
+	}
+	m, err = tx.Member(ctx, id, user)
+	if errors.Is(err, ErrNotFound) {
+		return w, Member{}, false, nil
+	}
+	if err != nil {
+		return Workspace{}, Member{}, false, err
+	}
+	return w, m, true, nil
+}
+
+// ReadLedger reads q's pool (locking it in an Update, as Tx.Pool does) and
+// then its lots, the allowance and the record. A workspace without the pool
+// reads as a Ledger without one, not as an error.
+func ReadLedger(ctx context.Context, tx Tx, q LedgerQuery) (Ledger, error) {
+	if l, fast := tx.(LedgerTx); fast {
+		return l.Ledger(ctx, q)
+	}
+	var l Ledger
+	p, err := tx.Pool(ctx, q.Workspace, q.Currency)
+	switch {
+	case err == nil:
+		l.Pool = &p
+		if l.Grants, err = tx.Grants(ctx, q.Workspace, q.Currency); err != nil {
+			return Ledger{}, err
+		}
+	case !errors.Is(err, ErrNotFound):
+		return Ledger{}, err
+	}
+	if q.Member != "" {
+		a, err := tx.Allowance(ctx, q.Workspace, q.Currency, q.Member)
+		switch {
+		case err == nil:
+			l.Allowance = &a
+		case !errors.Is(err, ErrNotFound):
+			return Ledger{}, err
+		}
+	}
+	if q.Key != "" {
+		r, err := tx.Idempotency(ctx, q.Workspace, q.Key)
+		switch {
+		case err == nil:
+			l.Record = &r
+		case !errors.Is(err, ErrNotFound):
+			return Ledger{}, err
+		}
+	}
+	return l, nil
+}
+
+// SaveLedger writes c: its record, lots, header, journal entries and
+// allowance, with the errors the Tx methods that write each would return.
+// c must name one pool: every part of it must have c's Workspace and
+// Currency. If SaveLedger fails, part of c may have been written, so the
+// transaction must be rolled back: return the error from the function
+// given to Update.
+func SaveLedger(ctx context.Context, tx Tx, c LedgerChange) error {
+	if err := c.Check(); err != nil {
+		return err
+	}
+	if c.Record == nil && len(c.Put) == 0 && len(c.Delete) == 0 && c.Pool == nil && len(c.Entries) == 0 && c.Allowance == nil {
+		return nil // nothing to write, which a read-only transaction may do too
+	}
+	if l, fast := tx.(LedgerTx); fast {
+		return l.SaveLedger(ctx, c)
+	}
+	if c.Record != nil {
+		if err := tx.PutIdempotency(ctx, *c.Record); err != nil {
+			return err
+		}
+	}
+	for _, g := range c.Put {
+		if err := tx.PutGrant(ctx, g); err != nil {
+			return err
+		}
+	}
+	for _, id := range c.Delete {
+		if err := tx.DeleteGrant(ctx, c.Workspace, c.Currency, id); err != nil {
+			return err
+		}
+	}
+	if c.Pool != nil {
+		if err := tx.UpdatePool(ctx, *c.Pool); err != nil {
+			return err
+		}
+	}
+	if len(c.Entries) > 0 {
+		if err := tx.AppendEntries(ctx, c.Entries); err != nil {
+			return err
+		}
+	}
+	if c.Allowance != nil {
+		return tx.PutAllowance(ctx, *c.Allowance)
+	}
+	return nil
+}
+
+// Check reports a change whose parts name another pool than c's, or a lot
+// whose Remaining is outside [0, Amount].
+func (c LedgerChange) Check() error {
+	other := func(what, ws, currency string) error {
+		if ws == c.Workspace && currency == c.Currency {
+			return nil
+		}
+		return fmt.Errorf("storage: ledger change of pool %s of %s holds %s of pool %s of %s", c.Currency, c.Workspace, what, currency, ws)
+	}
+	var errs []error
+	if c.Record != nil && c.Record.Workspace != c.Workspace {
+		errs = append(errs, fmt.Errorf("storage: ledger change of workspace %s holds a record of %s", c.Workspace, c.Record.Workspace))
+	}
+	for _, g := range c.Put {
+		errs = append(errs, other("lot "+g.ID, g.Workspace, g.Currency))
+		if g.Remaining < 0 || g.Remaining > g.Amount {
+			errs = append(errs, fmt.Errorf("storage: lot %s remaining %d outside [0, %d]", g.ID, g.Remaining, g.Amount))
+		}
+	}
+	if c.Pool != nil {
+		errs = append(errs, other("a header", c.Pool.Workspace, c.Pool.Currency))
+	}
+	for _, e := range c.Entries {
+		errs = append(errs, other("an entry", e.Workspace, e.Currency))
+	}
+	if c.Allowance != nil {
+		errs = append(errs, other("an allowance", c.Allowance.Workspace, c.Allowance.Currency))
+	}
+	return errors.Join(errs...)
+}
