@@ -103,6 +103,22 @@ func BenchmarkStorage(b *testing.B) {
 					return err
 				})
 			})
+			// The same spends, each client on a pool of its own (by the
+			// goroutine's first call), to tell the cost of one spend from
+			// the queue on one pool's lock.
+			var pools []string
+			for range clients {
+				pools = append(pools, spendPool(b, s, 1<<40))
+			}
+			var next atomic.Int64
+			b.Run("Spend-own-pools", func(b *testing.B) {
+				round := fmt.Sprint(rounds.Add(1))
+				parallel(b, func(i int64) error {
+					pool := pools[next.Add(1)%int64(len(pools))]
+					_, err := s.Spend(ctx, "edi", pool, "create_visuals", fmt.Sprint(round, "-", i))
+					return err
+				})
+			})
 			// Joins spread over 64 workspaces, so their size (which every
 			// membership change reads) does not grow with b.N.
 			var tenants []string

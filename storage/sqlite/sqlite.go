@@ -47,7 +47,7 @@ type Store struct {
 	w      *sql.DB // one connection; every Update and Migrate
 	r      *sql.DB // read-only connections; every View
 	closed atomic.Bool
-	access atomic.Pointer[sql.Stmt] // Access's query on r, prepared on first use
+	ws, rs *stmts // prepared statements of w and of r
 }
 
 // Open opens the database file at path, creating it if it does not exist.
@@ -78,7 +78,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{w: w, r: r}, nil
+	return &Store{w: w, r: r, ws: newStmts(w), rs: newStmts(r)}, nil
 }
 
 // Migrate applies the embedded migrations the database lacks, in order, in
@@ -161,7 +161,7 @@ func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace,
 	if s.closed.Load() {
 		return storage.Workspace{}, m, false, storage.ErrClosed
 	}
-	stmt, err := s.accessStmt(ctx)
+	stmt, err := s.rs.prepare(ctx, accessQuery)
 	if err != nil {
 		return storage.Workspace{}, m, false, err
 	}
@@ -190,25 +190,11 @@ func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace,
 	return w, m, err == nil, err
 }
 
-// accessStmt returns Access's prepared statement, preparing it the first
-// time (after Migrate has made the tables it reads).
-func (s *Store) accessStmt(ctx context.Context) (*sql.Stmt, error) {
-	if st := s.access.Load(); st != nil {
-		return st, nil
-	}
-	st, err := s.r.PrepareContext(ctx, `SELECT w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
-			w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
-		FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = ?
-		WHERE w.id = ?`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: prepare access: %w", translate(err))
-	}
-	if !s.access.CompareAndSwap(nil, st) {
-		st.Close()
-		return s.access.Load(), nil
-	}
-	return st, nil
-}
+// accessQuery is Access's query.
+const accessQuery = `SELECT w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
+		w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
+	FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = ?
+	WHERE w.id = ?`
 
 func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(storage.Tx) error) (err error) {
 	if s.closed.Load() {
@@ -227,12 +213,20 @@ func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(storage
 		}
 		return fmt.Errorf("sqlite: begin: %w", translate(err))
 	}
-	t := &tx{tx: sqlTx, write: write}
+	t := &tx{tx: sqlTx, stmts: s.rs, write: write}
+	if write {
+		t.stmts = s.ws
+	}
 	defer func() {
 		t.done = true
 		if r := recover(); r != nil {
 			sqlTx.Rollback()
 			panic(r)
+		}
+		// The transaction has ended: prepare for later ones what this one
+		// lacked. A failure only leaves it to be prepared again.
+		for _, q := range t.missed {
+			t.stmts.prepare(context.WithoutCancel(ctx), q)
 		}
 	}()
 	if !write {
@@ -271,11 +265,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	var stmtErr error
-	if st := s.access.Load(); st != nil {
-		stmtErr = st.Close()
-	}
-	return errors.Join(stmtErr, s.r.Close(), s.w.Close())
+	return errors.Join(s.rs.close(), s.ws.close(), s.r.Close(), s.w.Close())
 }
 
 // translate wraps err with the storage sentinel its SQLite result code

@@ -13,9 +13,11 @@ import (
 
 // tx is a storage.Tx on one *sql.Tx.
 type tx struct {
-	tx    *sql.Tx
-	write bool
-	done  bool
+	tx     *sql.Tx
+	stmts  *stmts   // of the DB tx is on
+	missed []string // queries stmts lacked
+	write  bool
+	done   bool
 }
 
 var errReadOnly = errors.New("sqlite: write in a read-only transaction")
@@ -32,7 +34,11 @@ func (t *tx) check() error {
 }
 
 func (t *tx) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
-	res, err := t.tx.ExecContext(ctx, query, args...)
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	res, err := st.ExecContext(ctx, args...)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: %s: %w", op, translate(err))
 	}
@@ -41,6 +47,18 @@ func (t *tx) exec(ctx context.Context, op, query string, args ...any) (int64, er
 		return 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return n, nil
+}
+
+// scalar runs query and scans its one row into dst.
+func (t *tx) scalar(ctx context.Context, op, query string, args []any, dst ...any) error {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	if err := st.QueryRowContext(ctx, args...).Scan(dst...); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", op, translate(err))
+	}
+	return nil
 }
 
 func notFound(what string) error {
@@ -91,7 +109,11 @@ type scanner interface{ Scan(dest ...any) error }
 
 // queryAll runs query and scans each row with scan.
 func queryAll[T any](ctx context.Context, t *tx, op, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
-	rows, err := t.tx.QueryContext(ctx, query, args...)
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", op, translate(err))
 	}
@@ -112,7 +134,12 @@ func queryAll[T any](ctx context.Context, t *tx, op, query string, scan func(sca
 
 // queryOne runs query and scans its one row; no row is ErrNotFound.
 func queryOne[T any](ctx context.Context, t *tx, what, query string, scan func(scanner) (T, error), args ...any) (T, error) {
-	v, err := scan(t.tx.QueryRowContext(ctx, query, args...))
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		var zero T
+		return zero, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	v, err := scan(st.QueryRowContext(ctx, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, notFound(what)
 	}
@@ -145,11 +172,8 @@ func (t *tx) PersonalWorkspace(ctx context.Context, user string) (storage.Worksp
 
 func (t *tx) OwnedShared(ctx context.Context, user string) (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM workspaces WHERE owner = ? AND kind = 'shared'`, user).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: owned shared workspaces: %w", translate(err))
-	}
-	return n, nil
+	err := t.scalar(ctx, "shared workspaces of "+user, `SELECT count(*) FROM workspaces WHERE owner = ? AND kind = 'shared'`, []any{user}, &n)
+	return n, err
 }
 
 func (t *tx) WorkspacesOf(ctx context.Context, user string) ([]storage.Workspace, error) {
@@ -320,8 +344,8 @@ func (t *tx) AppendEvent(ctx context.Context, e storage.Event) (int64, error) {
 		return 0, err
 	}
 	var seq int64
-	if err := t.tx.QueryRowContext(ctx, `UPDATE event_seq SET n = n + 1 WHERE id = 1 RETURNING n`).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("sqlite: append event: %w", translate(err))
+	if err := t.scalar(ctx, "append event", `UPDATE event_seq SET n = n + 1 WHERE id = 1 RETURNING n`, nil, &seq); err != nil {
+		return 0, err
 	}
 	_, err := t.exec(ctx, "append event", `INSERT INTO events
 		(seq, workspace, actor, event_type, subject, before_json, after_json, amount, currency, at)

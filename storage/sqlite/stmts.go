@@ -1,0 +1,84 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// stmts holds one *sql.DB's prepared statements by query. SQLite compiles a
+// statement each time one is prepared, which costs about as much as running
+// a short one: a third of a spend's time went to it. The queries are this
+// package's constants, so the cache stays small.
+//
+// A statement is prepared on the DB outside any transaction (preparing on
+// the DB takes a connection, and the writer has one): a transaction that
+// meets a query the cache lacks prepares it for itself and notes it, and
+// run has the cache prepare it once the transaction has ended.
+type stmts struct {
+	db     *sql.DB
+	mu     sync.Mutex
+	m      map[string]*sql.Stmt
+	closed bool
+}
+
+func newStmts(db *sql.DB) *stmts { return &stmts{db: db, m: map[string]*sql.Stmt{}} }
+
+// get returns query's statement, or nil when it is not prepared yet.
+func (c *stmts) get(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[query]
+}
+
+// prepare returns query's statement, preparing it if needed. It must not
+// be called inside a transaction of c's DB.
+func (c *stmts) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st := c.get(query); st != nil {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: prepare: %w", translate(err))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.m[query]; old != nil || c.closed {
+		st.Close()
+		if c.closed {
+			return nil, errors.New("sqlite: prepare: store closed")
+		}
+		return old, nil
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+// close closes every statement; later prepares fail.
+func (c *stmts) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var errs []error
+	for _, st := range c.m {
+		errs = append(errs, st.Close())
+	}
+	clear(c.m)
+	return errors.Join(errs...)
+}
+
+// stmt returns query's statement in t: the cached one, or one t prepares
+// for itself, noting query for the cache.
+func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st := t.stmts.get(query); st != nil {
+		return t.tx.StmtContext(ctx, st), nil
+	}
+	t.missed = append(t.missed, query)
+	st, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return st, nil
+}
