@@ -207,6 +207,11 @@ func (s *Store) run(ctx context.Context, write bool, fn func(storage.Tx) error) 
 		rollback()
 		return err
 	}
+	if t.err != nil {
+		// fn went on after a failed statement: commit nothing.
+		rollback()
+		return t.err
+	}
 	if !write || !t.begun && t.pending == nil {
 		rollback()
 		return nil

@@ -277,3 +277,77 @@ func TestOpenBadURL(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedBatchSpoilsTx checks that after a statement the driver could
+// not even send (its context was done, so neither BEGIN nor it reached the
+// server) the transaction commits nothing, also when fn goes on writing and
+// returns nil; and that a deferred SaveLedger is not lost along the way.
+func TestFailedBatchSpoilsTx(t *testing.T) {
+	s := open(t, schemaURL(t))
+	ctx := context.Background()
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, fnErr := range []error{nil, errors.New("fn gives up")} {
+		err := s.Update(ctx, func(tx storage.Tx) error {
+			if _, err := tx.Workspace(done, "a"); err == nil {
+				t.Errorf("Workspace with a done context = nil error")
+			}
+			if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann"}); err == nil {
+				t.Errorf("CreateWorkspace after a failed statement = nil, want its error")
+			}
+			return fnErr
+		})
+		if err == nil {
+			t.Errorf("Update after a failed statement (fn returns %v) = nil, want an error", fnErr)
+		}
+		checkEmpty(t, s)
+	}
+	// A deferred change, then a failed statement fn ignores: the change
+	// is not dropped while the rest commits.
+	update := func(fn func(storage.Tx) error) error { return s.Update(ctx, fn) }
+	if err := update(func(tx storage.Tx) error {
+		return tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := update(func(tx storage.Tx) error {
+		if _, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "x"}); err != nil {
+			return err
+		}
+		a := storage.Allowance{Workspace: "a", Currency: "c", Member: "ann", Amount: 5}
+		if err := storage.SaveLedger(ctx, tx, storage.LedgerChange{Workspace: "a", Currency: "c", Allowance: &a}); err != nil {
+			return err
+		}
+		tx.Member(done, "a", "ann") // fails, and fn ignores it
+		return nil
+	})
+	if err == nil {
+		t.Errorf("Update that ignored a failed statement = nil, want an error")
+	}
+	if err := s.View(ctx, func(tx storage.Tx) error {
+		es, err := tx.Events(ctx, "a", 0, 10)
+		if len(es) != 0 {
+			t.Errorf("events after the failed Update: %+v", es)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTxAfterEnd checks that a transaction used after fn returned fails
+// with an error, for reads as for writes.
+func TestTxAfterEnd(t *testing.T) {
+	s := open(t, schemaURL(t))
+	ctx := context.Background()
+	var kept storage.Tx
+	if err := s.Update(ctx, func(tx storage.Tx) error { kept = tx; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kept.Workspace(ctx, "a"); err == nil || errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Workspace after the end = %v, want a use-after-end error", err)
+	}
+	if err := kept.PutMember(ctx, storage.Member{Workspace: "a", User: "ann"}); err == nil {
+		t.Errorf("PutMember after the end = nil, want an error")
+	}
+}

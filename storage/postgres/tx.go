@@ -33,6 +33,12 @@ type tx struct {
 	done  bool
 	// pending is a SaveLedger whose statements wait for the next batch.
 	pending *deferred
+	// err is the first batch's failure. Expected outcomes (a missing row,
+	// a taken key) never fail a batch, so after one the transaction is
+	// unusable even where the server would carry on (a batch the driver
+	// could not send): every later call returns err, and it is never
+	// committed.
+	err error
 }
 
 // deferred is a batch's worth of statements to send with the next one:
@@ -60,7 +66,14 @@ func (t *tx) check() error {
 // the pending SaveLedger's statements, and runs read on b's results. An
 // error is wrapped with op, or with the pending SaveLedger's op when it
 // failed.
-func (t *tx) batch(ctx context.Context, op string, b *pgx.Batch, read func(pgx.BatchResults) error) error {
+func (t *tx) batch(ctx context.Context, op string, b *pgx.Batch, read func(pgx.BatchResults) error) (err error) {
+	switch {
+	case t.done:
+		return errors.New("postgres: transaction used after it ended")
+	case t.err != nil:
+		return t.err
+	}
+	defer func() { t.err = err }()
 	full := &pgx.Batch{}
 	begin := !t.begun
 	if begin {
@@ -74,7 +87,7 @@ func (t *tx) batch(ctx context.Context, op string, b *pgx.Batch, read func(pgx.B
 	}
 	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
 	br := t.conn.SendBatch(ctx, full)
-	err := func() error {
+	err = func() error {
 		if begin {
 			if _, err := br.Exec(); err != nil {
 				return fmt.Errorf("postgres: begin: %w", translate(err))

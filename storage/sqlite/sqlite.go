@@ -223,11 +223,9 @@ func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(storage
 			sqlTx.Rollback()
 			panic(r)
 		}
-		// The transaction has ended: prepare for later ones what this one
-		// lacked. A failure only leaves it to be prepared again.
-		for _, q := range t.missed {
-			t.stmts.prepare(context.WithoutCancel(ctx), q)
-		}
+		// The transaction has ended: have what it lacked prepared for
+		// later ones.
+		t.stmts.warm(t.missed)
 	}()
 	if !write {
 		// Start the read transaction now, so fn sees the state as of the

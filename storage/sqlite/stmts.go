@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // stmts holds one *sql.DB's prepared statements by query. SQLite compiles a
@@ -16,15 +17,49 @@ import (
 // A statement is prepared on the DB outside any transaction (preparing on
 // the DB takes a connection, and the writer has one): a transaction that
 // meets a query the cache lacks prepares it for itself and notes it, and
-// run has the cache prepare it once the transaction has ended.
+// once the transaction has ended, warm prepares it in the background, so
+// that no caller waits for the connection on the cache's behalf.
 type stmts struct {
-	db     *sql.DB
-	mu     sync.Mutex
-	m      map[string]*sql.Stmt
-	closed bool
+	db       *sql.DB
+	mu       sync.Mutex
+	m        map[string]*sql.Stmt
+	inflight map[string]bool // queries warm is preparing
+	closed   bool
 }
 
-func newStmts(db *sql.DB) *stmts { return &stmts{db: db, m: map[string]*sql.Stmt{}} }
+func newStmts(db *sql.DB) *stmts {
+	return &stmts{db: db, m: map[string]*sql.Stmt{}, inflight: map[string]bool{}}
+}
+
+// warmTimeout bounds how long warm waits for a connection.
+const warmTimeout = 10 * time.Second
+
+// warm prepares queries the cache lacks, in the background. A failure
+// only leaves a query to be prepared again.
+func (c *stmts) warm(queries []string) {
+	c.mu.Lock()
+	var todo []string
+	for _, q := range queries {
+		if c.m[q] == nil && !c.inflight[q] && !c.closed {
+			c.inflight[q] = true
+			todo = append(todo, q)
+		}
+	}
+	c.mu.Unlock()
+	if len(todo) == 0 {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), warmTimeout)
+		defer cancel()
+		for _, q := range todo {
+			c.prepare(ctx, q)
+			c.mu.Lock()
+			delete(c.inflight, q)
+			c.mu.Unlock()
+		}
+	}()
+}
 
 // get returns query's statement, or nil when it is not prepared yet.
 func (c *stmts) get(query string) *sql.Stmt {

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/charterhq/charter/storage"
 )
@@ -13,14 +15,7 @@ import (
 // that later transactions use that statement.
 func TestStatementsPreparedOnce(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "charter.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := migrated(t)
 	const q = `SELECT ` + workspaceCols + ` FROM workspaces WHERE id = ?`
 	if s.ws.get(q) != nil || s.rs.get(q) != nil {
 		t.Fatal("a statement is prepared before any transaction")
@@ -39,7 +34,7 @@ func TestStatementsPreparedOnce(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	first := s.ws.get(q)
+	first := eventually(t, s.ws, q)
 	if first == nil {
 		t.Fatalf("after an Update that read a workspace, the writer lacks its statement")
 	}
@@ -56,13 +51,88 @@ func TestStatementsPreparedOnce(t *testing.T) {
 	if err := s.View(ctx, read); err != nil {
 		t.Fatal(err)
 	}
-	if s.rs.get(q) == nil {
+	if eventually(t, s.rs, q) == nil {
 		t.Errorf("after a View, the readers lack the statement")
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if len(s.ws.m) != 0 || len(s.rs.m) != 0 {
-		t.Errorf("Close left statements: %d, %d", len(s.ws.m), len(s.rs.m))
+	s.ws.warm([]string{"SELECT 1"}) // after Close: prepares nothing
+	for _, c := range []*stmts{s.ws, s.rs} {
+		c.mu.Lock()
+		if len(c.m) != 0 || len(c.inflight) != 0 {
+			t.Errorf("after Close: %d statements, %d being prepared", len(c.m), len(c.inflight))
+		}
+		c.mu.Unlock()
+	}
+}
+
+// migrated opens and migrates a store in a new file, closed at the end of
+// the test.
+func migrated(t *testing.T) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "charter.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// eventually waits for c to have query's statement, which warm prepares in
+// the background, and returns it; nil if it does not come.
+func eventually(t *testing.T, c *stmts, query string) *sql.Stmt {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if st := c.get(query); st != nil {
+			return st
+		}
+	}
+	return nil
+}
+
+// TestWarmDoesNotWait checks that an Update which met a new query returns
+// as soon as it commits, even when another transaction was waiting for the
+// only writer connection and takes it first: the statement is prepared in
+// the background afterwards, not by the caller.
+func TestWarmDoesNotWait(t *testing.T) {
+	ctx := context.Background()
+	s := migrated(t)
+	const q = `SELECT count(*) FROM workspaces WHERE owner = ? AND kind = 'shared'`
+	inFirst, release := make(chan struct{}), make(chan struct{})
+	second := make(chan error, 1)
+	go func() {
+		<-inFirst
+		// Queues for the writer, which the first Update holds, and gets
+		// it when the first commits.
+		second <- s.Update(ctx, func(storage.Tx) error { <-release; return nil })
+	}()
+	first := make(chan error, 1)
+	go func() {
+		first <- s.Update(ctx, func(tx storage.Tx) error {
+			_, err := tx.OwnedShared(ctx, "ann")
+			close(inFirst)
+			time.Sleep(100 * time.Millisecond) // let the second queue
+			return err
+		})
+	}()
+	select {
+	case err := <-first:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Errorf("the first Update waited for the second transaction")
+	}
+	close(release)
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	if eventually(t, s.ws, q) == nil {
+		t.Errorf("the statement was never prepared")
 	}
 }
