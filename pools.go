@@ -324,19 +324,20 @@ type keying struct {
 	key, fingerprint string
 }
 
-// replay returns the receipt stored under the key, if any.
-func (k *keying) replay() (r Receipt, done bool, err error) {
+// once returns the receipt stored under the key if there is one, and runs
+// apply if not.
+func (k *keying) once(apply func() (Receipt, error)) (r Receipt, err error) {
 	rec := k.ledger.Record
-	if rec == nil {
-		return Receipt{}, false, nil
-	}
-	if rec.Fingerprint != k.fingerprint {
-		return Receipt{}, true, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, k.key)
+	switch {
+	case rec == nil:
+		return apply()
+	case rec.Fingerprint != k.fingerprint:
+		return Receipt{}, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, k.key)
 	}
 	if err := json.Unmarshal([]byte(rec.Result), &r); err != nil {
-		return Receipt{}, true, fmt.Errorf("charter: stored receipt of key %q: %w", k.key, err)
+		return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", k.key, err)
 	}
-	return r, true, nil
+	return r, nil
 }
 
 // record is what stores r as the key's first result.
@@ -403,11 +404,7 @@ func (s *Service) keyed(ctx context.Context, actor, id, currency, key, fingerpri
 			return err
 		}
 		k := &keying{ledger: l, wsID: id, key: key, fingerprint: fingerprint}
-		r, done, err := k.replay()
-		if !done && err == nil {
-			r, err = apply(tx, w, k)
-		}
-		out = r
+		out, err = k.once(func() (Receipt, error) { return apply(tx, w, k) })
 		return err
 	}
 	return out, s.updateOnce(ctx, fn)
@@ -622,11 +619,7 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 			return err
 		}
 		k := &keying{ledger: l, wsID: id, key: refundKey(key), fingerprint: fingerprint("refund")}
-		r, done, err := k.replay()
-		if !done && err == nil {
-			r, err = s.refund(ctx, tx, w, spend, k)
-		}
-		out = r
+		out, err = k.once(func() (Receipt, error) { return s.refund(ctx, tx, w, spend, k) })
 		return err
 	})
 	return out, err
