@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // the baseline's own connection to the SQLite file
@@ -43,9 +45,21 @@ func parallel(b *testing.B, op func(i int64) error) {
 }
 
 // baseline is the bare database work a Service call is judged against.
+// access is the floor of Service.Can: the query Store.Access sends,
+// run bare on the same connections.
 type baseline struct {
 	selectOne func(ctx context.Context) error
 	update    func(ctx context.Context) error
+	access    func(ctx context.Context, id, user string) error
+}
+
+// accessQuery is the query both SQL backends' Store.Access send, with their
+// placeholders.
+func accessQuery(id, user string) string {
+	return `SELECT w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
+			w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
+		FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = ` + user + `
+		WHERE w.id = ` + id
 }
 
 // BenchmarkStorage measures Service.Can, Spend and invite+accept on each
@@ -87,6 +101,11 @@ func BenchmarkStorage(b *testing.B) {
 			}
 			s := newService(b, "credit-pool", open(b), newClock())
 			id := spendPool(b, s, 1<<40)
+			if base != nil {
+				b.Run("baseline-access-query", func(b *testing.B) {
+					parallel(b, func(int64) error { return base.access(ctx, id, "edi") })
+				})
+			}
 			b.Run("Can", func(b *testing.B) {
 				parallel(b, func(int64) error {
 					ok, err := s.Can(ctx, "edi", "view_visuals", id)
@@ -151,6 +170,12 @@ func sqliteBaseline(b *testing.B, path string) *baseline {
 		INSERT OR REPLACE INTO bench VALUES (1, 0)`); err != nil {
 		b.Fatal(err)
 	}
+	var access sqliteAccess
+	b.Cleanup(func() {
+		if access.st != nil {
+			access.st.Close()
+		}
+	})
 	return &baseline{
 		selectOne: func(ctx context.Context) error {
 			var one int
@@ -160,7 +185,34 @@ func sqliteBaseline(b *testing.B, path string) *baseline {
 			_, err := db.ExecContext(ctx, "UPDATE bench SET n = n + 1 WHERE id = 1")
 			return err
 		},
+		access: func(ctx context.Context, id, user string) error {
+			st, err := access.Get(ctx, db)
+			if err != nil {
+				return err
+			}
+			var (
+				w, name, kind, plan, owner, contact string
+				guests                              bool
+				created, anchor, version            int64
+				mUser, mRole, mp                    sql.NullString
+				joined, seat                        sql.NullInt64
+			)
+			return st.QueryRowContext(ctx, user, id).Scan(&w, &name, &kind, &plan, &owner, &contact, &guests,
+				&created, &anchor, &version, &mUser, &mRole, &mp, &joined, &seat)
+		},
 	}
+}
+
+// sqliteAccess prepares the access query once, as the store does.
+type sqliteAccess struct {
+	once sync.Once
+	st   *sql.Stmt
+	err  error
+}
+
+func (a *sqliteAccess) Get(ctx context.Context, db *sql.DB) (*sql.Stmt, error) {
+	a.once.Do(func() { a.st, a.err = db.PrepareContext(ctx, accessQuery("?2", "?1")) })
+	return a.st, a.err
 }
 
 func postgresBaseline(b *testing.B, url string) *baseline {
@@ -181,6 +233,19 @@ func postgresBaseline(b *testing.B, url string) *baseline {
 		update: func(ctx context.Context) error {
 			_, err := pool.Exec(ctx, "UPDATE bench SET n = n + 1 WHERE id = 1")
 			return err
+		},
+		access: func(ctx context.Context, id, user string) error {
+			var (
+				w, name, kind, plan, owner, contact string
+				guests                              bool
+				created, anchor                     time.Time
+				version                             int64
+				mUser, mRole                        *string
+				mp                                  []string
+				joined, seat                        *time.Time
+			)
+			return pool.QueryRow(ctx, accessQuery("$1", "$2"), id, user).Scan(&w, &name, &kind, &plan, &owner, &contact, &guests,
+				&created, &anchor, &version, &mUser, &mRole, &mp, &joined, &seat)
 		},
 	}
 }

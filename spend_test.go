@@ -3,6 +3,7 @@ package charter_test
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -119,6 +120,42 @@ func BenchmarkSpend(b *testing.B) {
 					mu.Lock()
 					if balance > 0 {
 						balance--
+					}
+					mu.Unlock()
+				}
+			})
+		})
+		b.Run(fmt.Sprintf("floor/goroutines=%d", procs), func(b *testing.B) {
+			// The least any spend the brief asks for must do, under the
+			// baseline's mutex: record the idempotency key, append a
+			// journal entry, decrement. Keys are made before the clock
+			// starts.
+			type entry struct {
+				key    string
+				amount int64
+			}
+			keys := make([]string, b.N)
+			for i := range keys {
+				keys[i] = "k" + strconv.Itoa(i)
+			}
+			var (
+				mu      sync.Mutex
+				balance = int64(b.N + 1)
+				applied = map[string]int{}
+				journal []entry
+				next    atomic.Int64
+			)
+			b.SetParallelism(procs)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					k := keys[next.Add(1)-1]
+					mu.Lock()
+					if _, done := applied[k]; !done && balance > 0 {
+						balance--
+						applied[k] = len(journal)
+						journal = append(journal, entry{k, -1})
 					}
 					mu.Unlock()
 				}

@@ -169,6 +169,12 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("a:\n  b: [x, 'y', \"z\"]\n  c: {k: v}\nd:\n- e\n"))
 	f.Add([]byte("roles:\n  r0: {owner: true, rank: 1000} # c\n"))
 	f.Add(benchpolicy.Source(3, 4))
+	paths, _ := filepath.Glob("../../../testdata/policies/*.yaml")
+	for _, path := range paths {
+		if src, err := os.ReadFile(path); err == nil {
+			f.Add(src)
+		}
+	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		check(t, src)
 	})
