@@ -306,13 +306,14 @@ func (p *parser) value(i, off int, flow bool) (*yaml.Node, int, bool) {
 // plain reports whether v, a plain scalar's text, is in the subset: not
 // empty, not starting with an indicator, without ": " (which would make
 // it a mapping) or a final ":", and in a flow collection without the
-// characters that end an entry there or a ":" at all.
+// characters that end a plain scalar there.
 func plain(v string, flow bool) bool {
 	if v == "" || strings.IndexByte("-?:,[]{}#&*!|>'\"%@`.<~ ", v[0]) >= 0 {
 		return false
 	}
 	if flow {
-		return !strings.ContainsAny(v, ",[]{}:")
+		// yaml.v3 ends a plain scalar in a flow collection at any of these.
+		return !strings.ContainsAny(v, ",[]{}:?")
 	}
 	return !strings.Contains(v, ": ") && v[len(v)-1] != ':'
 }

@@ -24,7 +24,7 @@ func (d *doc) word(label string, flow bool) string {
 	}
 	if d.tricky {
 		first += "-?.~'\"&*!|>%@`<#:"
-		rest += ":#'\"-\\&*!"
+		rest += ":#'\"-\\&*!?%@|>`~<="
 	}
 	n := rapid.IntRange(0, 8).Draw(d.t, label+"-len")
 	w := string(rapid.SampledFrom([]rune(first)).Draw(d.t, label+"-first"))
