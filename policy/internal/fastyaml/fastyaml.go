@@ -30,7 +30,7 @@ func Parse(src []byte) (*yaml.Node, bool) {
 	if !clean(src) {
 		return nil, false
 	}
-	p := &parser{src: string(src)}
+	p := &parser{src: string(src), atLine: -1}
 	p.split()
 	p.next = p.skipBlank(0)
 	if p.next >= len(p.lines) || p.lines[p.next].indent != 0 {
@@ -79,7 +79,23 @@ type parser struct {
 	lines []line
 	next  int // the line to parse next
 	slab  []yaml.Node
+	depth int // of the collection being parsed
+	// at is where column last counted to: line, byte offset and column.
+	atLine, atOff, atCol int
 }
+
+// maxDepth is how deeply the subset nests collections. Policies nest a few
+// levels; a limit keeps the stack small and stays under yaml.v3's own
+// (10,000 levels), so that what Parse accepts, yaml.v3 accepts too.
+const maxDepth = 64
+
+// enter counts one more level of nesting, and reports false past maxDepth.
+func (p *parser) enter() bool {
+	p.depth++
+	return p.depth <= maxDepth
+}
+
+func (p *parser) leave() { p.depth-- }
 
 func (p *parser) split() {
 	rest := p.src
@@ -125,17 +141,30 @@ func (p *parser) node(kind yaml.Kind, i, off int) *yaml.Node {
 
 // column is the 1-based column of byte offset off in line i, in
 // characters, as yaml.v3 counts.
+//
+// Nodes are made left to right, so it counts on from where it counted to
+// last on the same line: a long line costs its length once, not once per
+// node.
 func (p *parser) column(i, off int) int {
 	l := p.lines[i]
 	if l.ascii {
 		return off + 1
 	}
-	return utf8.RuneCountInString(l.text[:off]) + 1
+	if p.atLine != i || p.atOff > off {
+		p.atLine, p.atOff, p.atCol = i, 0, 1
+	}
+	p.atCol += utf8.RuneCountInString(l.text[p.atOff:off])
+	p.atOff = off
+	return p.atCol
 }
 
 // blockMapping parses the block mapping whose keys start at column
 // indent+1, from line p.next.
 func (p *parser) blockMapping(indent int) (*yaml.Node, bool) {
+	if !p.enter() {
+		return nil, false
+	}
+	defer p.leave()
 	m := p.node(yaml.MappingNode, p.next, indent)
 	for p.next < len(p.lines) {
 		i := p.next
@@ -332,6 +361,10 @@ func (p *parser) flowMapping(i, off int) (*yaml.Node, int, bool) {
 // line i: entries separated by ", ", a mapping's as "key: value" with a
 // plain key. It returns the offset after close.
 func (p *parser) flow(kind yaml.Kind, close byte, i, off int) (*yaml.Node, int, bool) {
+	if !p.enter() {
+		return nil, 0, false
+	}
+	defer p.leave()
 	t := p.lines[i].text
 	n := p.node(kind, i, off)
 	n.Style = yaml.FlowStyle

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -156,10 +159,51 @@ func TestOutsideSubset(t *testing.T) {
 		"a: ~\n",
 		"a: .inf\n",
 		"<<: {a: b}\n",
+		"a: [x?y]\n",
+		"a: {x: y?}\n",
+		"a: {x?: y}\n",
+		"a: " + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + "\n",
+		"a: " + strings.Repeat("{a: ", maxDepth) + "b" + strings.Repeat("}", maxDepth) + "\n",
 	} {
 		if _, ok := Parse([]byte(src)); ok {
 			t.Errorf("Parse accepted %q", src)
 		}
+	}
+}
+
+// TestDepth checks nesting up to maxDepth, and that deeper nesting is left
+// to yaml.v3.
+func TestDepth(t *testing.T) {
+	flow := "a: " + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + "\n"
+	if !check(t, []byte(flow)) {
+		t.Errorf("flow nesting of %d refused", maxDepth)
+	}
+	var block strings.Builder
+	for i := range maxDepth {
+		block.WriteString(strings.Repeat(" ", i) + "k:\n")
+	}
+	block.WriteString(strings.Repeat(" ", maxDepth) + "k: v\n")
+	if _, ok := Parse([]byte(block.String())); ok {
+		t.Errorf("block nesting of %d accepted", maxDepth+1)
+	}
+}
+
+// TestLongLinesStayLinear parses a 1 MiB line, with a character beyond
+// ASCII before its many nodes: columns are counted once along the line, not
+// from its start for each node, which took minutes.
+func TestLongLinesStayLinear(t *testing.T) {
+	src := []byte("é: [" + strings.Repeat("x,", 1<<19-8) + "x]\n")
+	start := time.Now()
+	n, ok := Parse(src)
+	if !ok {
+		t.Fatal("refused")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("Parse took %v", took)
+	}
+	last := n.Content[1].Content[len(n.Content[1].Content)-1]
+	if want := utf8.RuneCount(src[:len(src)-len("x]\n")]) + 1; last.Column != want {
+		t.Errorf("last item at column %d, want %d", last.Column, want)
 	}
 }
 
