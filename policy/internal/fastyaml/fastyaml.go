@@ -9,7 +9,8 @@
 // escapes, and flow sequences and mappings of those. Comments are allowed
 // and dropped (no node carries them). Everything else, such as anchors,
 // tags, block scalars, multi-line scalars, escapes, tabs, document markers,
-// directives, complex keys and empty values, is outside.
+// directives, complex keys, empty values and nesting deeper than 64
+// levels, is outside.
 //
 // Scalars are left untagged, so Node.ShortTag resolves a plain scalar with
 // yaml.v3's own rules. Where Parse accepts an input, yaml.v3 parses it to
@@ -66,7 +67,8 @@ func clean(src []byte) bool {
 }
 
 // line is one line of the source: its text without the line break, where
-// its content starts (indent, in bytes: spaces only) and its number.
+// its content starts (indent, in bytes: spaces only), whether it holds
+// nothing to parse, and whether it is all ASCII (so bytes are columns).
 type line struct {
 	text   string
 	indent int
@@ -74,6 +76,7 @@ type line struct {
 	ascii  bool
 }
 
+// parser is one Parse: the source by lines, and where it is in them.
 type parser struct {
 	src   string
 	lines []line
@@ -97,6 +100,7 @@ func (p *parser) enter() bool {
 
 func (p *parser) leave() { p.depth-- }
 
+// split cuts p.src into p.lines at each "\n".
 func (p *parser) split() {
 	rest := p.src
 	for len(rest) > 0 || p.lines == nil {
