@@ -133,6 +133,11 @@ func ReadLedger(ctx context.Context, tx Tx, q LedgerQuery) (Ledger, error) {
 // Currency. If SaveLedger fails, part of c may have been written, so the
 // transaction must be rolled back: return the error from the function
 // given to Update.
+//
+// A backend may send the writes later, with the transaction's next
+// statement or with its commit (PostgreSQL does, when none of them can
+// fail without an error from the server). Their error then comes from that
+// call, or from Update, which then commits nothing.
 func SaveLedger(ctx context.Context, tx Tx, c LedgerChange) error {
 	if err := c.Check(); err != nil {
 		return err
