@@ -23,14 +23,26 @@ func licenceService(t *testing.T, open func(testing.TB) storage.Store) *charter.
 	return s
 }
 
-// limitOrConflict fails t on any error but a refusal for the limit or a
-// conflict, the two ways a loser of these races may be told no.
-func limitOrConflict(t *testing.T, errs []error) {
+// raceForLicence runs ops at once, each of which would give user one more
+// shared workspace, where user's default licence allows 1. A loser may be
+// told no only for the limit or a conflict, and user must end owning at
+// most 1.
+func raceForLicence(t *testing.T, s *charter.Service, round int, user string, ops ...func() error) {
 	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(ops))
+	for i, op := range ops {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = op() }()
+	}
+	wg.Wait()
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, charter.ErrLimitExceeded) && !errors.Is(err, charter.ErrConflict) {
-			t.Fatalf("unexpected error: %v", err)
+			t.Fatalf("round %d: unexpected error: %v", round, err)
 		}
+	}
+	if n := ownedShared(t, s, user); n > 1 {
+		t.Fatalf("round %d: %s owns %d shared workspaces, the default licence allows 1 (errs %v)", round, user, n, errs)
 	}
 }
 
@@ -57,17 +69,9 @@ func TestConcurrentTransfersToUserWithoutPersonal(t *testing.T) {
 			b := must[*workspaceT](t)(s.CreateWorkspace(ctx, "ana", "B", "")).ID
 			join(t, s, "ana", a, bob, "admin")
 			join(t, s, "ana", b, bob, "admin")
-			var wg sync.WaitGroup
-			errs := make([]error, 2)
-			for i, id := range []string{a, b} {
-				wg.Add(1)
-				go func() { defer wg.Done(); errs[i] = s.TransferOwnership(ctx, "ana", id, bob) }()
-			}
-			wg.Wait()
-			limitOrConflict(t, errs)
-			if n := ownedShared(t, s, bob); n > 1 {
-				t.Fatalf("round %d: %s owns %d shared workspaces, the default licence allows 1 (errs %v)", round, bob, n, errs)
-			}
+			raceForLicence(t, s, round, bob,
+				func() error { return s.TransferOwnership(ctx, "ana", a, bob) },
+				func() error { return s.TransferOwnership(ctx, "ana", b, bob) })
 		}
 	})
 }
@@ -82,16 +86,9 @@ func TestTransferRacesCreateWorkspace(t *testing.T) {
 			bob := fmt.Sprintf("bob%d", round)
 			a := must[*workspaceT](t)(s.CreateWorkspace(ctx, "ana", "A", "")).ID
 			join(t, s, "ana", a, bob, "admin")
-			var wg sync.WaitGroup
-			errs := make([]error, 2)
-			wg.Add(2)
-			go func() { defer wg.Done(); errs[0] = s.TransferOwnership(ctx, "ana", a, bob) }()
-			go func() { defer wg.Done(); _, errs[1] = s.CreateWorkspace(ctx, bob, "Mine", "") }()
-			wg.Wait()
-			limitOrConflict(t, errs)
-			if n := ownedShared(t, s, bob); n > 1 {
-				t.Fatalf("round %d: %s owns %d shared workspaces, the default licence allows 1 (errs %v)", round, bob, n, errs)
-			}
+			raceForLicence(t, s, round, bob,
+				func() error { return s.TransferOwnership(ctx, "ana", a, bob) },
+				func() error { _, err := s.CreateWorkspace(ctx, bob, "Mine", ""); return err })
 		}
 	})
 }

@@ -471,13 +471,9 @@ func (s *Service) checkRecipientLicence(ctx context.Context, tx storage.Tx, user
 	// A recipient without a personal workspace gets one on the default
 	// plan: its row is the licence every change of user's shared
 	// workspaces locks.
-	personal, _, err := s.lockPersonal(ctx, tx, user)
+	licence, err := s.lockLicence(ctx, tx, user)
 	if err != nil {
 		return err
-	}
-	licence := s.policy.Plan(personal.Plan)
-	if licence == nil {
-		return invalid("personal workspace plan %q not in policy", personal.Plan)
 	}
 	return s.checkSharedLimit(ctx, tx, user, licence, 1)
 }

@@ -15,52 +15,43 @@ import (
 
 type opener = func(testing.TB) storage.Store
 
-// TestUpgradeSettlesPeriodsFirst: a period that began before a plan change
-// began on the old plan, read or not: its reset grants the old plan's 10
-// and the upgrade adds 490 (seed 000), never 500 and 490.
-func TestUpgradeSettlesPeriodsFirst(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open opener) {
-		for _, touch := range []bool{true, false} {
-			t.Run(fmt.Sprint("readBeforeUpgrade=", touch), func(t *testing.T) {
-				c := newClock()
-				s := newService(t, "spaces", open(t), c)
-				id := must[*workspaceT](t)(s.EnsurePersonal(ctx, "olivia")).ID
-				c.Add(31 * 24 * time.Hour) // into period 1; nobody touched the pool
-				if touch {
-					must[charter.Balance](t)(s.Balance(ctx, "olivia", id, "ai_credits"))
-				}
-				check(t, s.ChangePlan(ctx, "olivia", id, "pro"))
-				b := must[charter.Balance](t)(s.Balance(ctx, "olivia", id, "ai_credits"))
-				if b.Available != 500 {
-					t.Errorf("period %d: %d AI credits, want 500 (10 Free + 490 upgrade)", b.Period, b.Available)
-				}
-			})
-		}
-	})
-}
-
-// TestDowngradeSettlesPeriodsFirst: a period that began on Pro keeps its
-// 500 when the workspace moves to Free during it, read before or not.
-func TestDowngradeSettlesPeriodsFirst(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, open opener) {
-		for _, touch := range []bool{true, false} {
-			t.Run(fmt.Sprint("readBeforeDowngrade=", touch), func(t *testing.T) {
-				c := newClock()
-				s := newService(t, "spaces", open(t), c)
-				id := must[*workspaceT](t)(s.EnsurePersonal(ctx, "olivia")).ID
-				check(t, s.ChangePlan(ctx, "olivia", id, "pro"))
-				c.Add(31 * 24 * time.Hour)
-				if touch {
-					must[charter.Balance](t)(s.Balance(ctx, "olivia", id, "ai_credits"))
-				}
-				check(t, s.ChangePlan(ctx, "olivia", id, "free"))
-				b := must[charter.Balance](t)(s.Balance(ctx, "olivia", id, "ai_credits"))
-				if b.Available != 500 {
-					t.Errorf("period %d began on Pro: %d AI credits, want 500", b.Period, b.Available)
+// TestPlanChangeSettlesPeriodsFirst: a period that began before a plan
+// change began on the old plan, read or not. On an upgrade its reset grants
+// Free's 10 and the upgrade adds 490 (seed 000), never 500 and 490; on a
+// downgrade, the period that began on Pro keeps its 500.
+func TestPlanChangeSettlesPeriodsFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		first, then string // the plan in period 0; the plan changed to in period 1
+		why         string
+	}{
+		{"upgrade", "free", "pro", "10 Free + 490 upgrade"},
+		{"downgrade", "pro", "free", "the period began on Pro"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachBackend(t, func(t *testing.T, open opener) {
+				for _, touch := range []bool{true, false} {
+					t.Run(fmt.Sprint("readBeforeChange=", touch), func(t *testing.T) {
+						c := newClock()
+						s := newService(t, "spaces", open(t), c)
+						id := must[*workspaceT](t)(s.EnsurePersonal(ctx, "olivia")).ID
+						if tc.first != "free" {
+							check(t, s.ChangePlan(ctx, "olivia", id, tc.first))
+						}
+						c.Add(31 * 24 * time.Hour) // into period 1
+						if touch {
+							must[charter.Balance](t)(s.Balance(ctx, "olivia", id, "ai_credits"))
+						}
+						check(t, s.ChangePlan(ctx, "olivia", id, tc.then))
+						b := must[charter.Balance](t)(s.Balance(ctx, "olivia", id, "ai_credits"))
+						if b.Available != 500 {
+							t.Errorf("period %d: %d AI credits, want 500 (%s)", b.Period, b.Available, tc.why)
+						}
+					})
 				}
 			})
-		}
-	})
+		})
+	}
 }
 
 // TestUpgradeToggleGrantsOnce: moving up and down within a period grants no

@@ -439,8 +439,9 @@ func (s *Service) Spend(ctx context.Context, actor, id, action, key string) (Rec
 		return Receipt{}, invalid("action %s costs nothing", action)
 	}
 	return s.keyed(ctx, actor, id, a.Cost.Currency, key, fingerprint("spend", actor, action), func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
-		if d := a.Decide(actor, w, ""); !d.Allowed {
-			return Receipt{}, &ForbiddenError{Op: "spend", Decision: d}
+		if !a.Can(actor, w) {
+			// Only a denial needs Decide's reason and position.
+			return Receipt{}, &ForbiddenError{Op: "spend", Decision: a.Decide(actor, w, "")}
 		}
 		return s.debit(ctx, tx, w, actor, a.Cost.Currency, a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}, k)
 	})

@@ -82,13 +82,9 @@ func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName str
 		// Lock the licence: creations by one user, sharing their personal
 		// workspace and changing its plan all take this lock, so two at
 		// once cannot both pass the shared-workspace limit.
-		personal, _, err := s.lockPersonal(ctx, tx, actor)
+		licence, err := s.lockLicence(ctx, tx, actor)
 		if err != nil {
 			return err
-		}
-		licence := s.policy.Plan(personal.Plan)
-		if licence == nil {
-			return invalid("personal workspace plan %q not in policy", personal.Plan)
 		}
 		p := licence
 		if planName != "" {
@@ -103,6 +99,21 @@ func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName str
 		return err
 	})
 	return out, err
+}
+
+// lockLicence locks user's licence, the row of their personal workspace
+// (making it on the default plan when they have none yet), and returns its
+// plan, which says how many shared workspaces user may own.
+func (s *Service) lockLicence(ctx context.Context, tx storage.Tx, user string) (*plan.Plan, error) {
+	personal, _, err := s.lockPersonal(ctx, tx, user)
+	if err != nil {
+		return nil, err
+	}
+	licence := s.policy.Plan(personal.Plan)
+	if licence == nil {
+		return nil, invalid("personal workspace plan %q not in policy", personal.Plan)
+	}
+	return licence, nil
 }
 
 // checkSharedLimit checks that owner may own extra more shared workspaces.

@@ -139,14 +139,14 @@ func ReadLedger(ctx context.Context, tx Tx, q LedgerQuery) (Ledger, error) {
 // fail without an error from the server). Their error then comes from that
 // call, or from Update, which then commits nothing.
 func SaveLedger(ctx context.Context, tx Tx, c LedgerChange) error {
-	if err := c.Check(); err != nil {
-		return err
-	}
 	if c.Record == nil && len(c.Put) == 0 && len(c.Delete) == 0 && c.Pool == nil && len(c.Entries) == 0 && c.Allowance == nil {
 		return nil // nothing to write, which a read-only transaction may do too
 	}
 	if l, fast := tx.(LedgerTx); fast {
-		return l.SaveLedger(ctx, c)
+		return l.SaveLedger(ctx, c) // which checks c itself
+	}
+	if err := c.Check(); err != nil {
+		return err
 	}
 	if c.Record != nil {
 		if err := tx.PutIdempotency(ctx, *c.Record); err != nil {
@@ -182,30 +182,31 @@ func SaveLedger(ctx context.Context, tx Tx, c LedgerChange) error {
 // Check reports a change whose parts name another pool than c's, or a lot
 // whose Remaining is outside [0, Amount].
 func (c LedgerChange) Check() error {
-	other := func(what, ws, currency string) error {
-		if ws == c.Workspace && currency == c.Currency {
-			return nil
-		}
-		return fmt.Errorf("storage: ledger change of pool %s of %s holds %s of pool %s of %s", c.Currency, c.Workspace, what, currency, ws)
-	}
 	var errs []error
+	// in notes a part of another pool; the message is built only then.
+	in := func(what, id, ws, currency string) {
+		if ws != c.Workspace || currency != c.Currency {
+			errs = append(errs, fmt.Errorf("storage: ledger change of pool %s of %s holds %s%s of pool %s of %s",
+				c.Currency, c.Workspace, what, id, currency, ws))
+		}
+	}
 	if c.Record != nil && c.Record.Workspace != c.Workspace {
 		errs = append(errs, fmt.Errorf("storage: ledger change of workspace %s holds a record of %s", c.Workspace, c.Record.Workspace))
 	}
 	for _, g := range c.Put {
-		errs = append(errs, other("lot "+g.ID, g.Workspace, g.Currency))
+		in("lot ", g.ID, g.Workspace, g.Currency)
 		if g.Remaining < 0 || g.Remaining > g.Amount {
 			errs = append(errs, fmt.Errorf("storage: lot %s remaining %d outside [0, %d]", g.ID, g.Remaining, g.Amount))
 		}
 	}
 	if c.Pool != nil {
-		errs = append(errs, other("a header", c.Pool.Workspace, c.Pool.Currency))
+		in("a header", "", c.Pool.Workspace, c.Pool.Currency)
 	}
 	for _, e := range c.Entries {
-		errs = append(errs, other("an entry", e.Workspace, e.Currency))
+		in("an entry", "", e.Workspace, e.Currency)
 	}
 	if c.Allowance != nil {
-		errs = append(errs, other("an allowance", c.Allowance.Workspace, c.Allowance.Currency))
+		in("an allowance", "", c.Allowance.Workspace, c.Allowance.Currency)
 	}
 	return errors.Join(errs...)
 }
