@@ -279,9 +279,10 @@ func (d Decision) String() string {
 }
 
 // Decide is Can with the reason, for logs and for telling users why not. A
-// free action costs one read of the store (Store.Access: one query on the SQL
-// backends); an action with a cost also reads its pool and the actor's
-// allowance.
+// free action costs one read of the store (Store.Access: on the SQL
+// backends, one query of the workspace's access stamp when the store has
+// read this actor's access before and nothing changed since); an action with
+// a cost also reads its pool and the actor's allowance.
 func (s *Service) Decide(ctx context.Context, actor, action, id, project string) (Decision, error) {
 	a := s.policy.Action(action)
 	if a == nil {

@@ -70,9 +70,12 @@ type Store interface {
 	// state.
 	View(ctx context.Context, fn func(tx Tx) error) error
 	// Access reads the workspace with id and user's membership of it in one
-	// consistent read, a single query on the SQL backends: all an
-	// authorization check needs. ok is false when user is not a member.
-	// Returns ErrNotFound when the workspace does not exist.
+	// consistent read: all an authorization check needs. ok is false when
+	// user is not a member. Returns ErrNotFound when the workspace does not
+	// exist. It sees every write committed before it is called, so a
+	// backend may keep what it read only under a key that every write to
+	// the workspace or its members changes (the SQL backends keep it by
+	// access stamp, and send one small query per repeated call).
 	Access(ctx context.Context, id, user string) (w Workspace, m Member, ok bool, err error)
 	// Close releases the store's resources.
 	Close() error

@@ -10,6 +10,11 @@
 // is run again, up to MaxAttempts times, then fails with storage.ErrConflict.
 // View runs in a READ ONLY, REPEATABLE READ transaction: one snapshot.
 //
+// Store.Access keeps what it read, keyed by the workspace's access stamp,
+// which triggers move with every change to the workspace or its members
+// (from any instance, or by hand in SQL): a repeated check sends one query
+// for the stamp, and never answers from a state the stamp no longer names.
+//
 // The schema is embedded and applied by Migrate under a transaction-scoped
 // advisory lock, so several processes may run it at once. Tables live in the
 // current schema: to use another, set search_path in the URL
@@ -34,6 +39,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/storage/internal/accesscache"
 	"github.com/charterhq/charter/storage/internal/migration"
 )
 
@@ -48,6 +54,7 @@ var migrations embed.FS
 type Store struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
+	access *accesscache.Cache
 }
 
 // Open connects to the database at url, a PostgreSQL URL or keyword/value
@@ -66,7 +73,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, access: accesscache.New()}, nil
 }
 
 // Migrate applies the embedded migrations the database lacks, in order, in
@@ -81,6 +88,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.migrate(ctx, files)
+}
+
+// migrate applies those of files the database lacks. Tests give it fewer
+// files than Migrate does, to make a database of an older version.
+func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('charter.migrate.' || coalesce(current_schema(), '')))`); err != nil {
 			return fmt.Errorf("postgres: migrate: lock: %w", translate(err))
@@ -236,36 +249,57 @@ func (s *Store) run(ctx context.Context, write bool, fn func(storage.Tx) error) 
 	return nil
 }
 
-// Access reads a workspace and one membership in a single query, outside
-// any transaction: one statement sees one consistent state.
+// Access reads a workspace and one membership outside any transaction. A
+// repeated call reads only the workspace's access stamp, one small query,
+// and reads the rest again only when the stamp moved (see the 0002
+// migration).
 func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
-	var m storage.Member
 	if s.closed.Load() {
-		return storage.Workspace{}, m, false, storage.ErrClosed
+		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
 	}
+	return s.access.Access(ctx, id, user, s.stamp, s.readAccess)
+}
+
+// stamp reads the access stamp of the workspace with id.
+func (s *Store) stamp(ctx context.Context, id string) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT stamp FROM workspaces WHERE id = $1`, id).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, notFound("workspace " + id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: access %s: %w", id, translate(err))
+	}
+	return n, nil
+}
+
+// readAccess reads the workspace, user's membership and the stamp they were
+// read at in one query: one statement sees one consistent state.
+func (s *Store) readAccess(ctx context.Context, id, user string) (accesscache.Entry, error) {
 	var (
-		w            storage.Workspace
+		e            accesscache.Entry
+		w            = &e.Workspace
 		mUser, mRole *string
 		mp           []string
 		joined, seat *time.Time
 	)
-	err := s.pool.QueryRow(ctx, `SELECT w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
+	err := s.pool.QueryRow(ctx, `SELECT w.stamp, w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
 			w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
 		FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = $2
-		WHERE w.id = $1`, id, user).Scan(&w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled,
+		WHERE w.id = $1`, id, user).Scan(&e.Stamp, &w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled,
 		&w.Created, &w.Anchor, &w.Version, &mUser, &mRole, &mp, &joined, &seat)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return w, m, false, notFound("workspace " + id)
+		return e, notFound("workspace " + id)
 	}
 	if err != nil {
-		return w, m, false, fmt.Errorf("postgres: access %s: %w", id, translate(err))
+		return e, fmt.Errorf("postgres: access %s: %w", id, translate(err))
 	}
 	w.Created, w.Anchor = utc(w.Created), utc(w.Anchor)
-	if mUser == nil {
-		return w, m, false, nil
+	if mUser != nil {
+		e.Member = storage.Member{Workspace: id, User: *mUser, Role: *mRole, Projects: projects(mp), Joined: utc(*joined), SeatSince: utc(*seat)}
+		e.OK = true
 	}
-	m = storage.Member{Workspace: id, User: *mUser, Role: *mRole, Projects: projects(mp), Joined: utc(*joined), SeatSince: utc(*seat)}
-	return w, m, true, nil
+	return e, nil
 }
 
 // Close closes the connection pool. Transactions that start later return

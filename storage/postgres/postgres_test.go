@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/storage/internal/migration"
 	"github.com/charterhq/charter/storage/postgres/pgtest"
 	"github.com/charterhq/charter/storage/storagetest"
 )
@@ -250,10 +251,14 @@ func TestMigrateTwiceAndConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	files, err := migration.List(migrations, "migrations/*.sql", "postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var n int
-	err := stores[0].pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n)
-	if err != nil || n != 1 {
-		t.Errorf("schema_migrations rows = %d, %v; want 1", n, err)
+	err = stores[0].pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n)
+	if err != nil || n != len(files) {
+		t.Errorf("schema_migrations rows = %d, %v; want %d", n, err, len(files))
 	}
 	err = stores[1].Update(ctx, func(tx storage.Tx) error {
 		seq, err := tx.AppendEvent(ctx, storage.Event{Type: "x"})

@@ -9,6 +9,11 @@
 // transactions run on a pool of read-only connections, concurrently with each
 // other and with the writer, each on one snapshot.
 //
+// Store.Access keeps what it read, keyed by the workspace's access stamp,
+// which triggers move with every change to the workspace or its members: a
+// repeated check reads only the stamp, and never answers from a state the
+// stamp no longer names.
+//
 // The schema is embedded and applied by Migrate, which records each applied
 // version in a schema_migrations table; it is safe to run more than once and
 // from several processes at once. Open does not migrate.
@@ -32,6 +37,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/storage/internal/accesscache"
 	"github.com/charterhq/charter/storage/internal/migration"
 )
 
@@ -48,6 +54,7 @@ type Store struct {
 	r      *sql.DB // read-only connections; every View
 	closed atomic.Bool
 	ws, rs *stmts // prepared statements of w and of r
+	access *accesscache.Cache
 }
 
 // Open opens the database file at path, creating it if it does not exist.
@@ -78,7 +85,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{w: w, r: r, ws: newStmts(w), rs: newStmts(r)}, nil
+	return &Store{w: w, r: r, ws: newStmts(w), rs: newStmts(r), access: accesscache.New()}, nil
 }
 
 // Migrate applies the embedded migrations the database lacks, in order, in
@@ -92,6 +99,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.migrate(ctx, files)
+}
+
+// migrate applies those of files the database lacks. Tests give it fewer
+// files than Migrate does, to make a database of an older version.
+func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -154,47 +167,74 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	return s.run(ctx, s.r, false, fn)
 }
 
-// Access reads a workspace and one membership in a single query on a read
-// connection.
+// Access reads a workspace and one membership on a read connection. A
+// repeated call reads only the workspace's access stamp, and reads the rest
+// again only when the stamp moved (see the 0002 migration).
 func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
-	var m storage.Member
 	if s.closed.Load() {
-		return storage.Workspace{}, m, false, storage.ErrClosed
+		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
 	}
+	return s.access.Access(ctx, id, user, s.stamp, s.readAccess)
+}
+
+// stamp reads the access stamp of the workspace with id.
+func (s *Store) stamp(ctx context.Context, id string) (int64, error) {
+	stmt, err := s.rs.prepare(ctx, stampQuery)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = stmt.QueryRowContext(ctx, id).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, notFound("workspace " + id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: access %s: %w", id, translate(err))
+	}
+	return n, nil
+}
+
+// readAccess reads the workspace, user's membership and the stamp they were
+// read at, in one query.
+func (s *Store) readAccess(ctx context.Context, id, user string) (accesscache.Entry, error) {
+	var e accesscache.Entry
 	stmt, err := s.rs.prepare(ctx, accessQuery)
 	if err != nil {
-		return storage.Workspace{}, m, false, err
+		return e, err
 	}
-	row := stmt.QueryRowContext(ctx, user, id)
 	var (
-		w                storage.Workspace
+		w                = &e.Workspace
 		created, anchor  int64
 		mUser, mRole, mp sql.NullString
 		joined, seat     sql.NullInt64
 	)
-	err = row.Scan(&w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled,
+	err = stmt.QueryRowContext(ctx, user, id).Scan(&e.Stamp, &w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled,
 		&created, &anchor, &w.Version, &mUser, &mRole, &mp, &joined, &seat)
 	if errors.Is(err, sql.ErrNoRows) {
-		return w, m, false, notFound("workspace " + id)
+		return e, notFound("workspace " + id)
 	}
 	if err != nil {
-		return w, m, false, fmt.Errorf("sqlite: access %s: %w", id, translate(err))
+		return e, fmt.Errorf("sqlite: access %s: %w", id, translate(err))
 	}
 	w.Created, w.Anchor = fromMicros(created), fromMicros(anchor)
 	if !mUser.Valid {
-		return w, m, false, nil
+		return e, nil
 	}
-	m = storage.Member{Workspace: id, User: mUser.String, Role: mRole.String,
+	e.Member = storage.Member{Workspace: id, User: mUser.String, Role: mRole.String,
 		Joined: fromMicros(joined.Int64), SeatSince: fromMicros(seat.Int64)}
-	m.Projects, err = parseProjects(mp)
-	return w, m, err == nil, err
+	e.Member.Projects, err = parseProjects(mp)
+	e.OK = err == nil
+	return e, err
 }
 
-// accessQuery is Access's query.
-const accessQuery = `SELECT w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
+// stampQuery and accessQuery are Access's queries.
+const (
+	stampQuery  = `SELECT stamp FROM workspaces WHERE id = ?`
+	accessQuery = `SELECT w.stamp, w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
 		w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
 	FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = ?
 	WHERE w.id = ?`
+)
 
 func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(storage.Tx) error) (err error) {
 	if s.closed.Load() {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -67,21 +66,9 @@ func TestStatementsPreparedOnce(t *testing.T) {
 	}
 }
 
-// migrated opens and migrates a store in a new file, closed at the end of
-// the test.
-func migrated(t *testing.T) *Store {
-	t.Helper()
-	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "charter.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+// migrated opens a store in a new file, closed at the end of the test, and
+// applies every migration.
+func migrated(t *testing.T) *Store { return migratedTo(t, -1) }
 
 // eventually waits for c to have query's statement, which warm prepares in
 // the background, and returns it; nil if it does not come.

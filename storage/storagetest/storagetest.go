@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"WorkspaceDeleteCascades", testWorkspaceDeleteCascades},
 		{"Members", testMembers},
 		{"Access", testAccess},
+		{"AccessFollowsWrites", testAccessFollowsWrites},
+		{"AccessProperty", testAccessProperty},
 		{"MemberProjects", testMemberProjects},
 		{"Invitations", testInvitations},
 		{"InvitationUpdate", testInvitationUpdate},

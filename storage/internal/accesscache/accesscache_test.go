@@ -1,0 +1,124 @@
+package accesscache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/charterhq/charter/storage"
+)
+
+// fake is a database of stamps and roles that counts its reads.
+type fake struct {
+	stamps                map[string]int64
+	roles                 map[string]string // by user
+	stampErr              error
+	stampReads, fullReads int
+}
+
+func (f *fake) stamp(_ context.Context, id string) (int64, error) {
+	f.stampReads++
+	if f.stampErr != nil {
+		return 0, f.stampErr
+	}
+	n, ok := f.stamps[id]
+	if !ok {
+		return 0, fmt.Errorf("workspace %s: %w", id, storage.ErrNotFound)
+	}
+	return n, nil
+}
+
+func (f *fake) read(_ context.Context, id, user string) (Entry, error) {
+	f.fullReads++
+	n, ok := f.stamps[id]
+	if !ok {
+		return Entry{}, fmt.Errorf("workspace %s: %w", id, storage.ErrNotFound)
+	}
+	role, member := f.roles[user]
+	e := Entry{Stamp: n, Workspace: storage.Workspace{ID: id}, OK: member}
+	if member {
+		e.Member = storage.Member{Workspace: id, User: user, Role: role, Projects: []string{"x"}}
+	}
+	return e, nil
+}
+
+func (f *fake) access(t *testing.T, c *Cache, id, user string) (storage.Member, bool, error) {
+	t.Helper()
+	_, m, ok, err := c.Access(context.Background(), id, user, f.stamp, f.read)
+	return m, ok, err
+}
+
+func TestAccess(t *testing.T) {
+	f := &fake{stamps: map[string]int64{"a": 1}, roles: map[string]string{"bob": "member"}}
+	c := New()
+	want := func(step string, role string, stamps, full int) {
+		t.Helper()
+		m, ok, err := f.access(t, c, "a", "bob")
+		if err != nil || !ok || m.Role != role {
+			t.Fatalf("%s: Access = %+v, %t, %v; want role %s", step, m, ok, err, role)
+		}
+		if f.stampReads != stamps || f.fullReads != full {
+			t.Errorf("%s: %d stamp reads and %d full reads; want %d and %d", step, f.stampReads, f.fullReads, stamps, full)
+		}
+	}
+	want("first call", "member", 0, 1)
+	want("second call", "member", 1, 1)
+	want("third call", "member", 2, 1)
+
+	f.roles["bob"], f.stamps["a"] = "admin", 2
+	want("after the stamp moved", "admin", 3, 2)
+	want("again", "admin", 4, 2)
+
+	m, _, _ := f.access(t, c, "a", "bob")
+	m.Projects[0] = "changed by the caller"
+	if m, _, _ := f.access(t, c, "a", "bob"); m.Projects[0] != "x" {
+		t.Errorf("a caller's change to Projects reached the cache: %q", m.Projects)
+	}
+
+	f.stampErr = errors.New("connection lost")
+	if _, _, err := f.access(t, c, "a", "bob"); !errors.Is(err, f.stampErr) {
+		t.Errorf("Access with a failing stamp read: error %v, want %v", err, f.stampErr)
+	}
+	if c.Len() != 1 {
+		t.Errorf("a failed read that is not ErrNotFound dropped the entry")
+	}
+	f.stampErr = nil
+
+	delete(f.stamps, "a")
+	if _, _, err := f.access(t, c, "a", "bob"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Access of a deleted workspace: error %v, want ErrNotFound", err)
+	}
+	if c.Len() != 0 {
+		t.Errorf("a deleted workspace's entry stayed: %d entries", c.Len())
+	}
+}
+
+func TestNotMember(t *testing.T) {
+	f := &fake{stamps: map[string]int64{"a": 1}, roles: map[string]string{}}
+	c := New()
+	for range 2 {
+		if m, ok, err := f.access(t, c, "a", "zed"); err != nil || ok || m.User != "" {
+			t.Fatalf("Access of a non-member = %+v, %t, %v", m, ok, err)
+		}
+	}
+	f.roles["zed"], f.stamps["a"] = "viewer", 2
+	if m, ok, err := f.access(t, c, "a", "zed"); err != nil || !ok || m.Role != "viewer" {
+		t.Fatalf("Access after joining = %+v, %t, %v; want viewer", m, ok, err)
+	}
+}
+
+func TestBounded(t *testing.T) {
+	f := &fake{stamps: map[string]int64{}, roles: map[string]string{}}
+	c := New()
+	for i := range Max + 100 {
+		id := fmt.Sprint("w", i)
+		f.stamps[id] = 1
+		if _, _, err := f.access(t, c, id, "bob"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Len() != Max {
+		t.Errorf("Len = %d after %d workspaces, want %d", c.Len(), Max+100, Max)
+	}
+}

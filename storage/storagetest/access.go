@@ -1,0 +1,275 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"pgregory.net/rapid"
+
+	"github.com/charterhq/charter/storage"
+)
+
+// access is what Store.Access returned, or must return.
+type access struct {
+	W     storage.Workspace
+	M     storage.Member
+	OK    bool // a member
+	Found bool // the workspace exists
+}
+
+// accessDiff calls Access(id, user) and reads the same in a View
+// transaction, and returns how they differ ("" when they agree).
+func accessDiff(s storage.Store, id, user string) (string, error) {
+	ctx := context.Background()
+	var got, want access
+	w, m, ok, err := s.Access(ctx, id, user)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		got.OK = ok
+	case err != nil:
+		return "", fmt.Errorf("access of %s to %s: %w", user, id, err)
+	default:
+		got = access{W: w, M: m, OK: ok, Found: true}
+	}
+	err = s.View(ctx, func(tx storage.Tx) error {
+		w, err := tx.Workspace(ctx, id)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		want.W, want.Found = w, true
+		m, err := tx.Member(ctx, id, user)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		want.M, want.OK = m, err == nil
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("the View to compare with: %w", err)
+	}
+	return cmp.Diff(want, got, cmpopts.EquateEmpty()), nil
+}
+
+// checkAccess fails the test unless Access(id, user) returns what a
+// transaction reads now.
+func checkAccess(t *testing.T, s storage.Store, step, id, user string) {
+	t.Helper()
+	d, err := accessDiff(s, id, user)
+	noErr(t, step, err)
+	if d != "" {
+		t.Errorf("%s: Access(%s, %s) mismatch (-want +got):\n%s", step, id, user, d)
+	}
+}
+
+// testAccessFollowsWrites checks that Access, called again and again as a
+// permission check is, sees every write at once: a role change, a header
+// change, a removal, a workspace deleted and made again with its ID, and
+// never a rolled-back write. A backend that caches what Access reads must
+// pass it through the storage API alone, without the Service's help (which
+// bumps the header's version on every membership change).
+func testAccessFollowsWrites(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	seed(t, s)
+	check := func(step string) {
+		t.Helper()
+		for _, user := range []string{"ann", "bob", "zed"} {
+			for range 2 { // a second call may be answered from a cache
+				checkAccess(t, s, step, "a", user)
+			}
+		}
+	}
+	check("seeded")
+
+	update(t, s, func(tx storage.Tx) error { return tx.PutMember(ctx, member("a", "bob", "admin")) })
+	check("bob made admin, header untouched")
+	if _, m, _, err := s.Access(ctx, "a", "bob"); err != nil || m.Role != "admin" {
+		t.Fatalf("Access after a role change: role %q, %v; want admin", m.Role, err)
+	}
+
+	update(t, s, func(tx storage.Tx) error {
+		w, err := tx.Workspace(ctx, "a")
+		noErr(t, "Workspace(a)", err)
+		w.Plan, w.GuestsDisabled, w.Version = "business", true, w.Version+1
+		return tx.UpdateWorkspace(ctx, w)
+	})
+	check("plan changed")
+
+	update(t, s, func(tx storage.Tx) error { return tx.DeleteMember(ctx, "a", "bob") })
+	check("bob removed")
+	if _, _, ok, err := s.Access(ctx, "a", "bob"); err != nil || ok {
+		t.Fatalf("Access after removal: member %t, %v; want not a member", ok, err)
+	}
+
+	update(t, s, func(tx storage.Tx) error { return tx.PutMember(ctx, member("a", "zed", "guest", "x")) })
+	check("zed joined as a guest")
+	_, m, _, err := s.Access(ctx, "a", "zed")
+	noErr(t, "Access(a, zed)", err)
+	m.Projects[0] = "changed by the caller"
+	check("the caller changed a returned project list")
+
+	err = s.Update(ctx, func(tx storage.Tx) error {
+		noErr(t, "PutMember", tx.PutMember(ctx, member("a", "zed", "owner")))
+		noErr(t, "DeleteMember", tx.DeleteMember(ctx, "a", "ann"))
+		return errBoom
+	})
+	wantErr(t, "rolled-back Update", err, errBoom)
+	check("a rolled-back change")
+
+	update(t, s, func(tx storage.Tx) error { return tx.DeleteWorkspace(ctx, "a") })
+	check("a deleted")
+	update(t, s, func(tx storage.Tx) error {
+		w := workspace("a", "shared", "bob")
+		w.Name = "Made again"
+		noErr(t, "CreateWorkspace(a)", tx.CreateWorkspace(ctx, w))
+		return tx.PutMember(ctx, member("a", "bob", "owner"))
+	})
+	check("a made again with its old ID")
+	if w, _, ok, err := s.Access(ctx, "a", "ann"); err != nil || ok || w.Name != "Made again" {
+		t.Fatalf("Access(a, ann) after a was made again = %+v, member %t, %v; want the new header and no member", w, ok, err)
+	}
+}
+
+// testAccessProperty runs random writes to workspaces and members, each in
+// its own Update (some rolled back), and after each one checks that Access
+// returns what a transaction reads, for every workspace and user, twice.
+func testAccessProperty(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	ids := []string{"a", "b"}
+	users := []string{"ann", "bob", "cat"}
+	roles := []string{"owner", "admin", "member", "guest"}
+	// Each run starts from whatever the last one left: the property holds
+	// from any state.
+	rapid.Check(t, func(rt *rapid.T) {
+		for step := range rapid.IntRange(1, 12).Draw(rt, "steps") {
+			id := rapid.SampledFrom(ids).Draw(rt, "workspace")
+			user := rapid.SampledFrom(users).Draw(rt, "user")
+			op := rapid.IntRange(0, 4).Draw(rt, "op")
+			rollback := rapid.IntRange(0, 5).Draw(rt, "rollback") == 0
+			var projects []string
+			role := rapid.SampledFrom(roles).Draw(rt, "role")
+			if role == "guest" {
+				projects = rapid.SliceOfN(rapid.SampledFrom([]string{"x", "y"}), 1, 2).Draw(rt, "projects")
+			}
+			err := s.Update(ctx, func(tx storage.Tx) error {
+				w, err := tx.Workspace(ctx, id)
+				exists := err == nil
+				if err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return err
+				}
+				switch {
+				case !exists:
+					err = tx.CreateWorkspace(ctx, workspace(id, "shared", user))
+				case op == 0:
+					err = tx.DeleteWorkspace(ctx, id)
+				case op == 1:
+					w.Plan, w.Version = fmt.Sprint("plan", step), w.Version+1
+					err = tx.UpdateWorkspace(ctx, w)
+				case op == 2:
+					err = tx.DeleteMember(ctx, id, user)
+					if errors.Is(err, storage.ErrNotFound) {
+						err = nil
+					}
+				default:
+					err = tx.PutMember(ctx, member(id, user, role, projects...))
+				}
+				if err == nil && rollback {
+					err = errBoom
+				}
+				return err
+			})
+			if err != nil && !errors.Is(err, errBoom) {
+				rt.Fatalf("step %d: Update: %v", step, err)
+			}
+			for _, id := range ids {
+				for _, user := range users {
+					for range 2 {
+						d, err := accessDiff(s, id, user)
+						if err != nil {
+							rt.Fatalf("step %d: %v", step, err)
+						}
+						if d != "" {
+							rt.Fatalf("step %d: Access(%s, %s) mismatch (-want +got):\n%s", step, id, user, d)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// RunAccessSQL checks that s.Access sees at once changes made to its
+// database by hand in SQL, past the storage API, as an operator might make
+// them. exec runs one statement on the database s uses; s must be empty.
+// For backends that keep what Access reads (both SQL backends do).
+func RunAccessSQL(t *testing.T, s storage.Store, exec func(ctx context.Context, query string) error) {
+	ctx := context.Background()
+	seed(t, s)
+	for _, step := range []struct{ what, query string }{
+		{"bob made a viewer", `UPDATE members SET role = 'viewer', projects = NULL WHERE workspace = 'a' AND user_id = 'bob'`},
+		{"a moved to another plan", `UPDATE workspaces SET plan = 'enterprise' WHERE id = 'a'`},
+		{"bob removed", `DELETE FROM members WHERE workspace = 'a' AND user_id = 'bob'`},
+		{"p deleted", `DELETE FROM workspaces WHERE id = 'p'`},
+	} {
+		for _, id := range []string{"a", "p"} {
+			for _, user := range []string{"ann", "bob"} {
+				checkAccess(t, s, "before "+step.what, id, user) // now in any cache
+			}
+		}
+		noErr(t, step.query, exec(ctx, step.query))
+		for _, id := range []string{"a", "p"} {
+			for _, user := range []string{"ann", "bob"} {
+				checkAccess(t, s, step.what, id, user)
+			}
+		}
+	}
+	if _, m, ok, err := s.Access(ctx, "a", "bob"); err != nil || ok {
+		t.Errorf("Access(a, bob) after bob was removed in SQL = %+v, %t, %v; want not a member", m, ok, err)
+	}
+}
+
+// RunMigrated checks a backend's upgrade to access stamps. s is a store
+// whose schema predates them (its Access may fail); RunMigrated writes
+// workspaces and members through s, calls migrate, and then checks that
+// stamps reports as many distinct stamps as workspaces, and that Access
+// follows later writes.
+func RunMigrated(t *testing.T, s storage.Store, migrate func() error, stamps func(ctx context.Context) (rows, distinct int, err error)) {
+	ctx := context.Background()
+	update(t, s, func(tx storage.Tx) error {
+		for _, id := range []string{"a", "b", "c"} {
+			noErr(t, "CreateWorkspace", tx.CreateWorkspace(ctx, workspace(id, "shared", "ann")))
+			noErr(t, "PutMember", tx.PutMember(ctx, member(id, "ann", "owner")))
+			noErr(t, "PutMember", tx.PutMember(ctx, member(id, "bob", "member")))
+		}
+		return nil
+	})
+	noErr(t, "Migrate", migrate())
+	n, distinct, err := stamps(ctx)
+	noErr(t, "count stamps", err)
+	if n != 3 || distinct != 3 {
+		t.Errorf("after the upgrade, %d workspaces have %d distinct stamps; want 3 and 3", n, distinct)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		checkAccess(t, s, "upgraded", id, "bob")
+		checkAccess(t, s, "upgraded, again", id, "bob")
+	}
+	update(t, s, func(tx storage.Tx) error { return tx.PutMember(ctx, member("b", "bob", "admin")) })
+	update(t, s, func(tx storage.Tx) error {
+		noErr(t, "CreateWorkspace", tx.CreateWorkspace(ctx, workspace("d", "shared", "bob")))
+		return tx.PutMember(ctx, member("d", "bob", "owner"))
+	})
+	for _, id := range []string{"a", "b", "c", "d"} {
+		checkAccess(t, s, "written after the upgrade", id, "bob")
+	}
+	n, distinct, err = stamps(ctx)
+	noErr(t, "count stamps", err)
+	if n != 4 || distinct != 4 {
+		t.Errorf("a workspace made after the upgrade shares a stamp: %d workspaces, %d distinct stamps", n, distinct)
+	}
+}
