@@ -45,22 +45,29 @@ func parallel(b *testing.B, op func(i int64) error) {
 }
 
 // baseline is the bare database work a Service call is judged against.
-// access is the floor of Service.Can: the query Store.Access sends,
-// run bare on the same connections.
+// access and stamp are the floors of Service.Can: the two queries
+// Store.Access sends, run bare on the same kind of connections. A check
+// whose answer the store keeps sends only the stamp query; the first check,
+// and the first after a change, sends the access query too.
 type baseline struct {
 	selectOne func(ctx context.Context) error
 	update    func(ctx context.Context) error
 	access    func(ctx context.Context, id, user string) error
+	stamp     func(ctx context.Context, id string) error
 }
 
-// accessQuery is the query both SQL backends' Store.Access send, with their
-// placeholders.
+// accessQuery is the query both SQL backends' Store.Access send to read a
+// workspace and a membership, with their placeholders.
 func accessQuery(id, user string) string {
-	return `SELECT w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
+	return `SELECT w.stamp, w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
 			w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
 		FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = ` + user + `
 		WHERE w.id = ` + id
 }
+
+// stampQuery is the query both SQL backends' Store.Access send to learn
+// whether what they read before still holds.
+func stampQuery(id string) string { return `SELECT stamp FROM workspaces WHERE id = ` + id }
 
 // BenchmarkStorage measures Service.Can, Spend and invite+accept on each
 // backend with 16 concurrent clients, next to baselines on the same
@@ -104,6 +111,9 @@ func BenchmarkStorage(b *testing.B) {
 			if base != nil {
 				b.Run("baseline-access-query", func(b *testing.B) {
 					parallel(b, func(int64) error { return base.access(ctx, id, "edi") })
+				})
+				b.Run("baseline-stamp-query", func(b *testing.B) {
+					parallel(b, func(int64) error { return base.stamp(ctx, id) })
 				})
 			}
 			b.Run("Can", func(b *testing.B) {
@@ -160,59 +170,79 @@ func BenchmarkStorage(b *testing.B) {
 	}
 }
 
+// sqliteBaseline runs its statements on connections set up as the store's
+// are: reads on a pool of four read-only connections, the UPDATE on one
+// writer connection, every statement prepared once.
 func sqliteBaseline(b *testing.B, path string) *baseline {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate")
-	if err != nil {
-		b.Fatal(err)
+	open := func(params string, conns int) *sql.DB {
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)"+params)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		db.SetMaxOpenConns(conns)
+		db.SetMaxIdleConns(conns)
+		return db
 	}
-	b.Cleanup(func() { db.Close() })
-	if _, err := db.Exec(`CREATE TABLE IF NOT EXISTS bench (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+	w := open("&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)", 1)
+	if _, err := w.Exec(`CREATE TABLE IF NOT EXISTS bench (id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 		INSERT OR REPLACE INTO bench VALUES (1, 0)`); err != nil {
 		b.Fatal(err)
 	}
-	var access sqliteAccess
-	b.Cleanup(func() {
-		if access.st != nil {
-			access.st.Close()
-		}
-	})
+	r := open("&_query_only=1", 4)
+	// The store's tables exist once the Service is made, after this.
+	prepare := func(db *sql.DB, query string) func() (*sql.Stmt, error) {
+		return sync.OnceValues(func() (*sql.Stmt, error) {
+			st, err := db.Prepare(query)
+			if err == nil {
+				b.Cleanup(func() { st.Close() })
+			}
+			return st, err
+		})
+	}
+	one, upd := prepare(r, "SELECT 1"), prepare(w, "UPDATE bench SET n = n + 1 WHERE id = 1")
+	access, stamp := prepare(r, accessQuery("?2", "?1")), prepare(r, stampQuery("?"))
 	return &baseline{
 		selectOne: func(ctx context.Context) error {
-			var one int
-			return db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+			st, err := one()
+			if err != nil {
+				return err
+			}
+			var n int
+			return st.QueryRowContext(ctx).Scan(&n)
 		},
 		update: func(ctx context.Context) error {
-			_, err := db.ExecContext(ctx, "UPDATE bench SET n = n + 1 WHERE id = 1")
+			st, err := upd()
+			if err != nil {
+				return err
+			}
+			_, err = st.ExecContext(ctx)
 			return err
 		},
 		access: func(ctx context.Context, id, user string) error {
-			st, err := access.Get(ctx, db)
+			st, err := access()
 			if err != nil {
 				return err
 			}
 			var (
 				w, name, kind, plan, owner, contact string
 				guests                              bool
-				created, anchor, version            int64
+				stamp, created, anchor, version     int64
 				mUser, mRole, mp                    sql.NullString
 				joined, seat                        sql.NullInt64
 			)
-			return st.QueryRowContext(ctx, user, id).Scan(&w, &name, &kind, &plan, &owner, &contact, &guests,
+			return st.QueryRowContext(ctx, user, id).Scan(&stamp, &w, &name, &kind, &plan, &owner, &contact, &guests,
 				&created, &anchor, &version, &mUser, &mRole, &mp, &joined, &seat)
 		},
+		stamp: func(ctx context.Context, id string) error {
+			st, err := stamp()
+			if err != nil {
+				return err
+			}
+			var n int64
+			return st.QueryRowContext(ctx, id).Scan(&n)
+		},
 	}
-}
-
-// sqliteAccess prepares the access query once, as the store does.
-type sqliteAccess struct {
-	once sync.Once
-	st   *sql.Stmt
-	err  error
-}
-
-func (a *sqliteAccess) Get(ctx context.Context, db *sql.DB) (*sql.Stmt, error) {
-	a.once.Do(func() { a.st, a.err = db.PrepareContext(ctx, accessQuery("?2", "?1")) })
-	return a.st, a.err
 }
 
 func postgresBaseline(b *testing.B, url string) *baseline {
@@ -239,13 +269,17 @@ func postgresBaseline(b *testing.B, url string) *baseline {
 				w, name, kind, plan, owner, contact string
 				guests                              bool
 				created, anchor                     time.Time
-				version                             int64
+				stamp, version                      int64
 				mUser, mRole                        *string
 				mp                                  []string
 				joined, seat                        *time.Time
 			)
-			return pool.QueryRow(ctx, accessQuery("$1", "$2"), id, user).Scan(&w, &name, &kind, &plan, &owner, &contact, &guests,
+			return pool.QueryRow(ctx, accessQuery("$1", "$2"), id, user).Scan(&stamp, &w, &name, &kind, &plan, &owner, &contact, &guests,
 				&created, &anchor, &version, &mUser, &mRole, &mp, &joined, &seat)
+		},
+		stamp: func(ctx context.Context, id string) error {
+			var n int64
+			return pool.QueryRow(ctx, stampQuery("$1"), id).Scan(&n)
 		},
 	}
 }

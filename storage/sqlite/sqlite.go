@@ -9,6 +9,10 @@
 // transactions run on a pool of read-only connections, concurrently with each
 // other and with the writer, each on one snapshot.
 //
+// Commits are synchronous (PRAGMA synchronous=FULL): a committed spend or
+// role change survives a power failure, as it does on PostgreSQL with its
+// default settings. Each commit waits for the disk to flush the log.
+//
 // Store.Access keeps what it read, keyed by the workspace's access stamp,
 // which triggers move with every change to the workspace or its members: a
 // repeated check reads only the stamp, and never answers from a state the
@@ -64,7 +68,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %q: want a plain file path", path)
 	}
 	busy := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", BusyTimeout.Milliseconds())
-	w, err := sql.Open("sqlite", path+"?"+busy+"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	w, err := sql.Open("sqlite", path+"?"+busy+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
