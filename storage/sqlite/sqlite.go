@@ -11,7 +11,10 @@
 //
 // Commits are synchronous (PRAGMA synchronous=FULL): a committed spend or
 // role change survives a power failure, as it does on PostgreSQL with its
-// default settings. Each commit waits for the disk to flush the log.
+// default settings. Each commit waits for the disk to flush the log, so
+// Updates that queue for the writer share one transaction, each in its own
+// savepoint, and one commit (group commit): an Update returns once the
+// commit holding its writes is done.
 //
 // Store.Access keeps what it read, keyed by the workspace's access stamp,
 // which triggers move with every change to the workspace or its members: a
@@ -58,6 +61,7 @@ type Store struct {
 	r      *sql.DB // read-only connections; every View
 	closed atomic.Bool
 	ws, rs *stmts // prepared statements of w and of r
+	wr     *writer
 	access *accesscache.Cache
 }
 
@@ -89,7 +93,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{w: w, r: r, ws: newStmts(w), rs: newStmts(r), access: accesscache.New()}, nil
+	return &Store{w: w, r: r, ws: newStmts(w), rs: newStmts(r), wr: &writer{db: w, maxAge: maxGroupAge}, access: accesscache.New()}, nil
 }
 
 // Migrate applies the embedded migrations the database lacks, in order, in
@@ -162,13 +166,60 @@ func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 
 // Update runs fn in an IMMEDIATE transaction and commits if fn returns nil
 // and ctx is not done. It rolls back if fn returns an error or panics.
+//
+// Updates that queue for the writer share a transaction and its commit (see
+// group.go): each runs in a savepoint, and each returns once the commit that
+// holds its writes is done, with that commit's result.
 func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	return s.run(ctx, s.w, true, fn)
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.wr.acquire(ctx); err != nil {
+		return err
+	}
+	g, err := s.wr.begin()
+	if err == nil {
+		err = g.enter()
+	}
+	if err != nil {
+		s.wr.release()
+		if s.closed.Load() {
+			return storage.ErrClosed
+		}
+		return err
+	}
+	t := &tx{tx: g.tx, stmts: s.ws, write: true}
+	defer func() { t.stmts.warm(t.missed) }() // have what t lacked prepared for later Updates
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.done = true
+				g.leave(false)
+				s.wr.release()
+				panic(r)
+			}
+		}()
+		err = fn(t)
+	}()
+	if err == nil {
+		err = ctx.Err()
+	}
+	t.done = true
+	kept := g.leave(err == nil)
+	s.wr.release()
+	if !kept {
+		return err
+	}
+	<-g.done
+	return g.err
 }
 
 // View runs fn in a read-only transaction that sees one snapshot.
 func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
-	return s.run(ctx, s.r, false, fn)
+	return s.view(ctx, fn)
 }
 
 // Access reads a workspace and one membership on a read connection. A
@@ -240,14 +291,15 @@ const (
 	WHERE w.id = ?`
 )
 
-func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(storage.Tx) error) (err error) {
+// view runs fn in a read-only transaction on a read connection.
+func (s *Store) view(ctx context.Context, fn func(storage.Tx) error) (err error) {
 	if s.closed.Load() {
 		return storage.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	sqlTx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: !write})
+	sqlTx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		if s.closed.Load() {
 			return storage.ErrClosed
@@ -257,48 +309,24 @@ func (s *Store) run(ctx context.Context, db *sql.DB, write bool, fn func(storage
 		}
 		return fmt.Errorf("sqlite: begin: %w", translate(err))
 	}
-	t := &tx{tx: sqlTx, stmts: s.rs, write: write}
-	if write {
-		t.stmts = s.ws
-	}
+	// Rolled back at the end: there is nothing to keep, and a failure loses
+	// nothing.
+	defer sqlTx.Rollback()
+	t := &tx{tx: sqlTx, stmts: s.rs}
 	defer func() {
 		t.done = true
-		if r := recover(); r != nil {
-			sqlTx.Rollback()
-			panic(r)
-		}
-		// The transaction has ended: have what it lacked prepared for
-		// later ones.
 		t.stmts.warm(t.missed)
 	}()
-	if !write {
-		// Start the read transaction now, so fn sees the state as of the
-		// start of View.
-		var n int64
-		if err := sqlTx.QueryRowContext(ctx, `SELECT n FROM event_seq`).Scan(&n); err != nil {
-			sqlTx.Rollback()
-			return fmt.Errorf("sqlite: begin: %w", translate(err))
-		}
+	// Start the read transaction now, so fn sees the state as of the start
+	// of View.
+	var n int64
+	if err := sqlTx.QueryRowContext(ctx, `SELECT n FROM event_seq`).Scan(&n); err != nil {
+		return fmt.Errorf("sqlite: begin: %w", translate(err))
 	}
 	if err := fn(t); err != nil {
-		sqlTx.Rollback()
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		sqlTx.Rollback()
-		return err
-	}
-	if !write {
-		sqlTx.Rollback() // nothing to keep; a failure loses nothing
-		return nil
-	}
-	if err := sqlTx.Commit(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("sqlite: commit: %w", translate(err))
-	}
-	return nil
+	return ctx.Err()
 }
 
 // Close closes the database. Transactions that start later return

@@ -104,16 +104,25 @@ func (c *stmts) close() error {
 	return errors.Join(errs...)
 }
 
-// stmt returns query's statement in t: the cached one, or one t prepares
-// for itself, noting query for the cache.
-func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// stmt returns query's statement in t (the cached one, or one t prepares
+// for itself, noting query for the cache) and the context to run it with.
+// In an Update that is ctx without its cancellation, once ctx is checked:
+// SQLite may roll back a whole transaction, which other Updates share (see
+// group.go), when it interrupts a statement.
+func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, context.Context, error) {
+	if t.write {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		ctx = context.WithoutCancel(ctx)
+	}
 	if st := t.stmts.get(query); st != nil {
-		return t.tx.StmtContext(ctx, st), nil
+		return t.tx.StmtContext(ctx, st), ctx, nil
 	}
 	t.missed = append(t.missed, query)
 	st, err := t.tx.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, translate(err)
+		return nil, nil, translate(err)
 	}
-	return st, nil
+	return st, ctx, nil
 }

@@ -34,7 +34,7 @@ func (t *tx) check() error {
 }
 
 func (t *tx) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
-	st, err := t.stmt(ctx, query)
+	st, ctx, err := t.stmt(ctx, query)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
@@ -51,7 +51,7 @@ func (t *tx) exec(ctx context.Context, op, query string, args ...any) (int64, er
 
 // scalar runs query and scans its one row into dst.
 func (t *tx) scalar(ctx context.Context, op, query string, args []any, dst ...any) error {
-	st, err := t.stmt(ctx, query)
+	st, ctx, err := t.stmt(ctx, query)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
 	}
@@ -109,7 +109,7 @@ type scanner interface{ Scan(dest ...any) error }
 
 // queryAll runs query and scans each row with scan.
 func queryAll[T any](ctx context.Context, t *tx, op, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
-	st, err := t.stmt(ctx, query)
+	st, ctx, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
@@ -134,7 +134,7 @@ func queryAll[T any](ctx context.Context, t *tx, op, query string, scan func(sca
 
 // queryOne runs query and scans its one row; no row is ErrNotFound.
 func queryOne[T any](ctx context.Context, t *tx, what, query string, scan func(scanner) (T, error), args ...any) (T, error) {
-	st, err := t.stmt(ctx, query)
+	st, ctx, err := t.stmt(ctx, query)
 	if err != nil {
 		var zero T
 		return zero, fmt.Errorf("sqlite: %s: %w", what, err)
