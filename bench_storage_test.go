@@ -171,8 +171,8 @@ func BenchmarkStorage(b *testing.B) {
 }
 
 // sqliteBaseline runs its statements on connections set up as the store's
-// are: reads on a pool of four read-only connections, the UPDATE on one
-// writer connection, every statement prepared once.
+// are: reads on a pool of read-only connections as large as the store's,
+// the UPDATE on one writer connection, every statement prepared once.
 func sqliteBaseline(b *testing.B, path string) *baseline {
 	open := func(params string, conns int) *sql.DB {
 		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)"+params)
@@ -189,7 +189,7 @@ func sqliteBaseline(b *testing.B, path string) *baseline {
 		INSERT OR REPLACE INTO bench VALUES (1, 0)`); err != nil {
 		b.Fatal(err)
 	}
-	r := open("&_query_only=1", 4)
+	r := open("&_query_only=1", max(4, runtime.GOMAXPROCS(0)))
 	// The store's tables exist once the Service is made, after this.
 	prepare := func(db *sql.DB, query string) func() (*sql.Stmt, error) {
 		return sync.OnceValues(func() (*sql.Stmt, error) {

@@ -14,6 +14,12 @@
 // which triggers move with every change to the workspace or its members
 // (from any instance, or by hand in SQL): a repeated check sends one query
 // for the stamp, and never answers from a state the stamp no longer names.
+// Stamps come from a sequence and are never given twice, as long as the
+// database does not go back in time under a running store: after restoring
+// a backup or failing over to a replica that may lag, open the stores anew
+// (restart the service). Writes made with triggers disabled
+// (session_replication_role = replica, pg_restore --disable-triggers) move
+// no stamps either.
 //
 // The schema is embedded and applied by Migrate under a transaction-scoped
 // advisory lock, so several processes may run it at once. Tables live in the
@@ -257,13 +263,16 @@ func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace,
 	if s.closed.Load() {
 		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
 	}
-	return s.access.Access(ctx, id, user, s.stamp, s.readAccess)
+	return s.access.Access(ctx, (*accessSource)(s), id, user)
 }
 
-// stamp reads the access stamp of the workspace with id.
-func (s *Store) stamp(ctx context.Context, id string) (int64, error) {
+// accessSource is the store as Access's cache reads it.
+type accessSource Store
+
+// Stamp reads the access stamp of the workspace with id.
+func (a *accessSource) Stamp(ctx context.Context, id string) (int64, error) {
 	var n int64
-	err := s.pool.QueryRow(ctx, `SELECT stamp FROM workspaces WHERE id = $1`, id).Scan(&n)
+	err := a.pool.QueryRow(ctx, `SELECT stamp FROM workspaces WHERE id = $1`, id).Scan(&n)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, notFound("workspace " + id)
 	}
@@ -273,9 +282,9 @@ func (s *Store) stamp(ctx context.Context, id string) (int64, error) {
 	return n, nil
 }
 
-// readAccess reads the workspace, user's membership and the stamp they were
-// read at in one query: one statement sees one consistent state.
-func (s *Store) readAccess(ctx context.Context, id, user string) (accesscache.Entry, error) {
+// Read reads the workspace, user's membership and the stamp they were read
+// at in one query: one statement sees one consistent state.
+func (a *accessSource) Read(ctx context.Context, id, user string) (accesscache.Entry, error) {
 	var (
 		e            accesscache.Entry
 		w            = &e.Workspace
@@ -283,7 +292,7 @@ func (s *Store) readAccess(ctx context.Context, id, user string) (accesscache.En
 		mp           []string
 		joined, seat *time.Time
 	)
-	err := s.pool.QueryRow(ctx, `SELECT w.stamp, w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
+	err := a.pool.QueryRow(ctx, `SELECT w.stamp, w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
 			w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
 		FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = $2
 		WHERE w.id = $1`, id, user).Scan(&e.Stamp, &w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled,

@@ -4,18 +4,42 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/charterhq/charter/storage/internal/migration"
 	"github.com/charterhq/charter/storage/storagetest"
 )
 
 // TestAccessSeesSQL changes rows by hand, past the Store: the triggers still
-// move the access stamps, so Access never answers from a stale entry.
+// move the access stamps, so Access never answers from a stale entry. Beyond
+// the common steps: TRUNCATE, which fires no row triggers, and a removal in
+// a session whose temporary table named workspaces could shadow the real
+// one.
 func TestAccessSeesSQL(t *testing.T) {
 	s := open(t, schemaURL(t))
+	var schema string
+	if err := s.pool.QueryRow(context.Background(), `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	q := pgx.Identifier{schema}.Sanitize()
+	// Without arguments, Exec sends the query whole on one connection,
+	// so a script's temporary table lives as long as the script.
 	storagetest.RunAccessSQL(t, s, func(ctx context.Context, query string) error {
 		_, err := s.pool.Exec(ctx, query)
 		return err
-	})
+	}, storagetest.SQLStep{
+		What: "bob removed in a session with a temporary table named workspaces",
+		Query: `CREATE TEMPORARY TABLE workspaces AS SELECT * FROM ` + q + `.workspaces;
+			DELETE FROM ` + q + `.members WHERE workspace = 'a' AND user_id = 'bob';
+			DROP TABLE pg_temp.workspaces`,
+	}, storagetest.SQLStep{What: "members truncated", Query: `TRUNCATE members`})
+}
+
+// TestAccessRaceTwoStores reads through one store while another, on the
+// same database, commits role changes: as two service instances would.
+func TestAccessRaceTwoStores(t *testing.T) {
+	url := schemaURL(t)
+	storagetest.RunAccessRace(t, open(t, url), open(t, url))
 }
 
 // TestMigrateStampsOldRows migrates a database of schema version 1 that has

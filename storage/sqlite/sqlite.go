@@ -19,7 +19,9 @@
 // Store.Access keeps what it read, keyed by the workspace's access stamp,
 // which triggers move with every change to the workspace or its members: a
 // repeated check reads only the stamp, and never answers from a state the
-// stamp no longer names.
+// stamp no longer names. Replacing the database file with an older copy
+// under a running store can bring back a stamp: open the store anew after
+// restoring a backup.
 //
 // The schema is embedded and applied by Migrate, which records each applied
 // version in a schema_migrations table; it is safe to run more than once and
@@ -229,12 +231,15 @@ func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace,
 	if s.closed.Load() {
 		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
 	}
-	return s.access.Access(ctx, id, user, s.stamp, s.readAccess)
+	return s.access.Access(ctx, (*accessSource)(s), id, user)
 }
 
-// stamp reads the access stamp of the workspace with id.
-func (s *Store) stamp(ctx context.Context, id string) (int64, error) {
-	stmt, err := s.rs.prepare(ctx, stampQuery)
+// accessSource is the store as Access's cache reads it.
+type accessSource Store
+
+// Stamp reads the access stamp of the workspace with id.
+func (a *accessSource) Stamp(ctx context.Context, id string) (int64, error) {
+	stmt, err := a.rs.prepare(ctx, stampQuery)
 	if err != nil {
 		return 0, err
 	}
@@ -249,11 +254,11 @@ func (s *Store) stamp(ctx context.Context, id string) (int64, error) {
 	return n, nil
 }
 
-// readAccess reads the workspace, user's membership and the stamp they were
-// read at, in one query.
-func (s *Store) readAccess(ctx context.Context, id, user string) (accesscache.Entry, error) {
+// Read reads the workspace, user's membership and the stamp they were read
+// at, in one query.
+func (a *accessSource) Read(ctx context.Context, id, user string) (accesscache.Entry, error) {
 	var e accesscache.Entry
-	stmt, err := s.rs.prepare(ctx, accessQuery)
+	stmt, err := a.rs.prepare(ctx, accessQuery)
 	if err != nil {
 		return e, err
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/charterhq/charter/storage/internal/migration"
@@ -51,4 +52,46 @@ func TestMigrateStampsOldRows(t *testing.T) {
 		err := s.w.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT stamp) FROM workspaces`).Scan(&n, &distinct)
 		return n, distinct, err
 	})
+}
+
+// TestStampTriggerColumns checks that workspaces_stamp_update names every
+// column of workspaces but stamp: a column it missed could change without a
+// new stamp.
+func TestStampTriggerColumns(t *testing.T) {
+	s := migrated(t)
+	ctx := context.Background()
+	var trigger string
+	if err := s.w.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'workspaces_stamp_update'`).Scan(&trigger); err != nil {
+		t.Fatal(err)
+	}
+	_, list, ok := strings.Cut(trigger, "AFTER UPDATE OF ")
+	list, _, ok2 := strings.Cut(list, "\n")
+	if !ok || !ok2 {
+		t.Fatalf("cannot find the column list in %q", trigger)
+	}
+	named := map[string]bool{}
+	for _, c := range strings.Split(list, ",") {
+		named[strings.TrimSpace(c)] = true
+	}
+	rows, err := s.w.QueryContext(ctx, `SELECT name FROM pragma_table_info('workspaces')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var col string
+		if err := rows.Scan(&col); err != nil {
+			t.Fatal(err)
+		}
+		if col != "stamp" && !named[col] {
+			t.Errorf("workspaces_stamp_update does not name column %s", col)
+		}
+		delete(named, col)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if named["stamp"] || len(named) > 0 {
+		t.Errorf("workspaces_stamp_update names columns workspaces lacks, or stamp: %v", named)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -204,34 +206,102 @@ func testAccessProperty(t *testing.T, s storage.Store) {
 	})
 }
 
+// SQLStep is a change RunAccessSQL makes by hand in SQL.
+type SQLStep struct {
+	What  string // what it does, for messages
+	Query string // one or more statements
+}
+
 // RunAccessSQL checks that s.Access sees at once changes made to its
 // database by hand in SQL, past the storage API, as an operator might make
-// them. exec runs one statement on the database s uses; s must be empty.
-// For backends that keep what Access reads (both SQL backends do).
-func RunAccessSQL(t *testing.T, s storage.Store, exec func(ctx context.Context, query string) error) {
+// them: role, plan and workspace changes, a removal, a workspace deleted and
+// put back from a copy without its members. exec runs a query on the
+// database s uses; s must be empty. Then, for each of extra (a backend's
+// own kinds of change), bob is made an admin of workspace a through the
+// storage API and the step must take that away. For backends that keep what
+// Access reads (both SQL backends do).
+func RunAccessSQL(t *testing.T, s storage.Store, exec func(ctx context.Context, query string) error, extra ...SQLStep) {
 	ctx := context.Background()
 	seed(t, s)
-	for _, step := range []struct{ what, query string }{
+	pairs := func(step string) {
+		t.Helper()
+		for _, id := range []string{"a", "p"} {
+			for _, user := range []string{"ann", "bob"} {
+				checkAccess(t, s, step, id, user)
+			}
+		}
+	}
+	for _, step := range []SQLStep{
 		{"bob made a viewer", `UPDATE members SET role = 'viewer', projects = NULL WHERE workspace = 'a' AND user_id = 'bob'`},
 		{"a moved to another plan", `UPDATE workspaces SET plan = 'enterprise' WHERE id = 'a'`},
-		{"bob removed", `DELETE FROM members WHERE workspace = 'a' AND user_id = 'bob'`},
+		{"bob moved from a to p", `UPDATE members SET workspace = 'p' WHERE workspace = 'a' AND user_id = 'bob'`},
+		{"bob removed from p", `DELETE FROM members WHERE workspace = 'p' AND user_id = 'bob'`},
+		{"a copied", `CREATE TABLE workspaces_copy AS SELECT * FROM workspaces`},
+		// In one script, so no Access comes between to see a gone.
+		{"a deleted and put back from the copy, without its members", `DELETE FROM workspaces WHERE id = 'a';
+			INSERT INTO workspaces SELECT * FROM workspaces_copy WHERE id = 'a'`},
 		{"p deleted", `DELETE FROM workspaces WHERE id = 'p'`},
 	} {
-		for _, id := range []string{"a", "p"} {
-			for _, user := range []string{"ann", "bob"} {
-				checkAccess(t, s, "before "+step.what, id, user) // now in any cache
-			}
-		}
-		noErr(t, step.query, exec(ctx, step.query))
-		for _, id := range []string{"a", "p"} {
-			for _, user := range []string{"ann", "bob"} {
-				checkAccess(t, s, step.what, id, user)
-			}
+		pairs("before " + step.What) // now in any cache
+		noErr(t, step.Query, exec(ctx, step.Query))
+		pairs(step.What)
+	}
+	if _, m, ok, err := s.Access(ctx, "a", "ann"); err != nil || ok {
+		t.Errorf("Access(a, ann) after a was put back without members = %+v, %t, %v; want not a member", m, ok, err)
+	}
+	for _, step := range extra {
+		update(t, s, func(tx storage.Tx) error { return tx.PutMember(ctx, member("a", "bob", "admin")) })
+		pairs("bob made an admin, before " + step.What)
+		noErr(t, step.Query, exec(ctx, step.Query))
+		pairs(step.What)
+		if _, _, ok, err := s.Access(ctx, "a", "bob"); err != nil || ok {
+			t.Errorf("Access(a, bob) after %s = member %t, %v; want not a member", step.What, ok, err)
 		}
 	}
-	if _, m, ok, err := s.Access(ctx, "a", "bob"); err != nil || ok {
-		t.Errorf("Access(a, bob) after bob was removed in SQL = %+v, %t, %v; want not a member", m, ok, err)
+}
+
+// RunAccessRace checks Access under concurrent writes: readers call
+// r.Access again and again while w, a store on the same database (or r
+// itself), commits role changes one after another; no call may see a role
+// older than the last one committed before it began.
+func RunAccessRace(t *testing.T, r, w storage.Store) {
+	ctx := context.Background()
+	update(t, w, func(tx storage.Tx) error {
+		noErr(t, "CreateWorkspace", tx.CreateWorkspace(ctx, workspace("a", "shared", "ann")))
+		return tx.PutMember(ctx, member("a", "bob", "r0"))
+	})
+	const readers, writes = 8, 200
+	var (
+		committed atomic.Int64
+		done      atomic.Bool
+		stale     atomic.Int64
+		wg        sync.WaitGroup
+	)
+	for range readers {
+		wg.Go(func() {
+			for !done.Load() {
+				before := committed.Load()
+				_, m, ok, err := r.Access(ctx, "a", "bob")
+				if err != nil {
+					t.Errorf("Access: %v", err)
+					return
+				}
+				var n int64 = -1
+				if ok {
+					fmt.Sscanf(m.Role, "r%d", &n)
+				}
+				if n < before && stale.Add(1) <= 3 {
+					t.Errorf("Access returned role %q (member %t) after r%d was committed", m.Role, ok, before)
+				}
+			}
+		})
 	}
+	for i := 1; i <= writes; i++ {
+		update(t, w, func(tx storage.Tx) error { return tx.PutMember(ctx, member("a", "bob", fmt.Sprint("r", i))) })
+		committed.Store(int64(i))
+	}
+	done.Store(true)
+	wg.Wait()
 }
 
 // RunMigrated checks a backend's upgrade to access stamps. s is a store

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Access", testAccess},
 		{"AccessFollowsWrites", testAccessFollowsWrites},
 		{"AccessProperty", testAccessProperty},
+		{"AccessRace", func(t *testing.T, s storage.Store) { RunAccessRace(t, s, s) }},
 		{"MemberProjects", testMemberProjects},
 		{"Invitations", testInvitations},
 		{"InvitationUpdate", testInvitationUpdate},

@@ -45,21 +45,27 @@ type Cache struct {
 // New returns an empty cache.
 func New() *Cache { return &Cache{entries: make(map[key]Entry)} }
 
+// Source is the database a Cache reads through. Both methods return
+// storage.ErrNotFound (wrapped) when the workspace does not exist.
+type Source interface {
+	// Stamp reads the workspace's access stamp now.
+	Stamp(ctx context.Context, id string) (int64, error)
+	// Read reads the workspace, user's membership of it and the stamp they
+	// were read at, in one consistent read.
+	Read(ctx context.Context, id, user string) (Entry, error)
+}
+
 // Access returns user's access to the workspace with id. When the cache
-// holds an entry whose stamp is the workspace's stamp now (by stamp), it
-// returns the entry; otherwise it reads anew with read and keeps the result.
-// stamp and read return storage.ErrNotFound (wrapped) when the workspace does
-// not exist, and the entry is dropped.
-func (c *Cache) Access(ctx context.Context, id, user string,
-	stamp func(ctx context.Context, id string) (int64, error),
-	read func(ctx context.Context, id, user string) (Entry, error),
-) (storage.Workspace, storage.Member, bool, error) {
+// holds an entry whose stamp is the workspace's stamp now, it returns the
+// entry; otherwise it reads anew from src and keeps the result. A workspace
+// found missing has its entry dropped.
+func (c *Cache) Access(ctx context.Context, src Source, id, user string) (storage.Workspace, storage.Member, bool, error) {
 	k := key{id, user}
 	c.mu.RLock()
 	e, ok := c.entries[k]
 	c.mu.RUnlock()
 	if ok {
-		now, err := stamp(ctx, id)
+		now, err := src.Stamp(ctx, id)
 		if err != nil {
 			c.drop(k, err)
 			return storage.Workspace{}, storage.Member{}, false, err
@@ -68,7 +74,7 @@ func (c *Cache) Access(ctx context.Context, id, user string,
 			return e.Workspace, owned(e.Member), e.OK, nil
 		}
 	}
-	e, err := read(ctx, id, user)
+	e, err := src.Read(ctx, id, user)
 	if err != nil {
 		c.drop(k, err)
 		return storage.Workspace{}, storage.Member{}, false, err

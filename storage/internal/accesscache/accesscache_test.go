@@ -17,7 +17,7 @@ type fake struct {
 	stampReads, fullReads int
 }
 
-func (f *fake) stamp(_ context.Context, id string) (int64, error) {
+func (f *fake) Stamp(_ context.Context, id string) (int64, error) {
 	f.stampReads++
 	if f.stampErr != nil {
 		return 0, f.stampErr
@@ -29,7 +29,7 @@ func (f *fake) stamp(_ context.Context, id string) (int64, error) {
 	return n, nil
 }
 
-func (f *fake) read(_ context.Context, id, user string) (Entry, error) {
+func (f *fake) Read(_ context.Context, id, user string) (Entry, error) {
 	f.fullReads++
 	n, ok := f.stamps[id]
 	if !ok {
@@ -45,7 +45,7 @@ func (f *fake) read(_ context.Context, id, user string) (Entry, error) {
 
 func (f *fake) access(t *testing.T, c *Cache, id, user string) (storage.Member, bool, error) {
 	t.Helper()
-	_, m, ok, err := c.Access(context.Background(), id, user, f.stamp, f.read)
+	_, m, ok, err := c.Access(context.Background(), f, id, user)
 	return m, ok, err
 }
 

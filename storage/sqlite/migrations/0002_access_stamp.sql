@@ -23,7 +23,9 @@ CREATE TRIGGER workspaces_stamp_insert AFTER INSERT ON workspaces BEGIN
 	UPDATE workspaces SET stamp = (SELECT n FROM access_stamp) WHERE id = NEW.id;
 END;
 
--- Every column but stamp, so the trigger's own update does not fire it.
+-- Every column but stamp, so the trigger's own update does not fire it. A
+-- migration that adds a column to workspaces must add it here too
+-- (TestStampTriggerColumns fails until it does).
 CREATE TRIGGER workspaces_stamp_update
 AFTER UPDATE OF id, name, kind, plan, owner, billing_contact, guests_disabled, created, anchor, version
 ON workspaces BEGIN
