@@ -29,8 +29,8 @@
 // Errors inside a transaction. An expected error (ErrExists, ErrNotFound,
 // ErrConflict, a refused grant) leaves the transaction usable; any other
 // database error may leave it unusable (PostgreSQL aborts it), so the function
-// given to Update should return it. A context cancelled during Update commits
-// nothing and returns the context's error.
+// given to Update should return it. A context that ends before fn returns
+// commits nothing, and Update returns the context's error.
 //
 // Durable backends need their schema: call Migrate(ctx) once after opening.
 package storage

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/charterhq/charter/storage"
 )
 
 // Group commit.
@@ -15,20 +17,30 @@ import (
 // to flush the log (synchronous=FULL), so Updates that arrive together would
 // queue behind one flush each. Instead, an Update that finds others queued
 // hands them its open transaction: each runs in a SAVEPOINT of it, rolled
-// back alone when its fn fails, and when no Update is left waiting, the
-// holder commits them all with one flush.
+// back alone when its fn fails, panics or its context ends, and when no
+// Update is left waiting, the holder commits them all with one flush.
 //
-// An Update whose fn succeeded returns only after the commit that holds its
-// writes, with that commit's result: none is reported committed before it
-// is, and a failed commit fails every Update in it and keeps none of their
-// writes. Statements in a shared transaction run with a context that is not
-// cancelled (the context's error is checked before each one instead), since
-// SQLite may roll back a whole transaction when it interrupts a statement.
-
-// A group takes no more Updates once it holds maxGroup, or once it has been
-// open for maxGroupAge: an Update waits for the Updates after it in its group
-// (their fns run before the commit), and maxGroupAge bounds that wait to
-// about itself plus one fn.
+// What an Update returns is true of the database:
+//
+//   - An Update whose fn succeeded returns once the commit that holds its
+//     writes is done, with that commit's result: nil only if they are
+//     committed, and an error only if none of them is.
+//   - An Update whose fn failed may have read the writes of Updates before it
+//     in its group. It waits for the group too, and if the group's commit
+//     fails, it returns an error that wraps storage.ErrConflict (what it read
+//     never existed; it may be retried) instead of its fn's error.
+//   - A group that fails because one of its Updates broke the transaction
+//     fails every Update in it with storage.ErrConflict.
+//
+// A group takes no more Updates once it has run maxGroup, once it has been
+// open for maxGroupAge, or once the context of an Update waiting for its
+// commit has ended. So an Update waits past its own fn for at most one later
+// Update's fn and the commit.
+//
+// Statements in an Update run with its context's values but not its
+// cancellation (the context's error is checked before each one instead):
+// SQLite may roll back a whole transaction, which other Updates share, when
+// it interrupts a statement.
 const (
 	maxGroup    = 64
 	maxGroupAge = 2 * time.Millisecond
@@ -40,10 +52,10 @@ type writer struct {
 	maxAge time.Duration // maxGroupAge; tests set more
 
 	mu      sync.Mutex
-	busy    bool    // an Update holds the writer
-	queue   []*turn // Updates waiting for it, in arrival order
+	busy    bool    // an Update (or Close) holds the writer
+	queue   []*turn // those waiting for it, in arrival order
 	open    *group  // the transaction the next holder continues, if any
-	commits int     // commits made, for tests
+	commits int     // groups ended, for tests
 }
 
 // turn is a queued Update's place in line.
@@ -52,14 +64,75 @@ type turn struct {
 	handed bool          // set with close(ready), under writer.mu
 }
 
-// group is one transaction that several Updates share.
+// group is one transaction that several Updates share. Only the writer's
+// holder touches it, until done is closed; then its members read err.
 type group struct {
-	tx      *sql.Tx
-	began   time.Time
-	members int   // Updates whose writes it holds
-	broken  error // why it can take no more; it will be rolled back
-	done    chan struct{}
-	err     error // the commit's result, once done is closed
+	tx     *sql.Tx
+	cancel context.CancelFunc // of the context tx began with
+	began  time.Time
+	ran    int               // Updates that ran in it
+	kept   int               // Updates whose writes it holds
+	ctxs   []context.Context // theirs
+	broken error             // why it can take no more; it will be rolled back
+	done   chan struct{}
+	err    error // the group's result, once done is closed
+}
+
+// update runs fn as an Update: it waits for the writer, joins or begins a
+// group, and runs fn in a savepoint of it.
+func (s *Store) update(ctx context.Context, fn func(storage.Tx) error) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.wr.acquire(ctx); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		s.wr.release()
+		return storage.ErrClosed
+	}
+	g, err := s.wr.begin(ctx)
+	if err == nil {
+		err = g.enter()
+	}
+	if err != nil {
+		s.wr.release()
+		return err
+	}
+	shared := g.kept > 0 // fn may read writes that are not committed yet
+	t := &tx{tx: g.tx, stmts: s.ws, write: true}
+	returned := false
+	defer func() {
+		if !returned {
+			// fn panicked (the panic goes on) or called runtime.Goexit.
+			t.done = true
+			g.leave(ctx, false)
+			s.wr.release()
+		}
+		t.stmts.warm(t.missed) // have what t lacked prepared for later Updates
+	}()
+	err = fn(t)
+	returned = true
+	t.done = true
+	if err == nil {
+		err = ctx.Err()
+	}
+	kept := g.leave(ctx, err == nil)
+	s.wr.release()
+	if !kept && !shared {
+		return err
+	}
+	<-g.done
+	if kept {
+		return g.err
+	}
+	if g.err != nil {
+		return fmt.Errorf("sqlite: this Update failed (%v) after reading writes of others that were then not committed: %w: %w", err, storage.ErrConflict, g.err)
+	}
+	return err
 }
 
 // acquire waits for the writer. It returns ctx's error if ctx ends first.
@@ -90,46 +163,50 @@ func (w *writer) acquire(ctx context.Context) error {
 }
 
 // begin returns the open group, or begins one. The holder calls it.
-func (w *writer) begin() (*group, error) {
+func (w *writer) begin(ctx context.Context) (*group, error) {
 	w.mu.Lock()
 	g := w.open
 	w.mu.Unlock()
 	if g != nil {
 		return g, nil
 	}
-	// Not the caller's context: the transaction outlives its Update, and
-	// database/sql rolls a transaction back when its context ends.
-	tx, err := w.db.BeginTx(context.Background(), nil)
+	// database/sql rolls a transaction back when the context it began with
+	// ends, and this one outlives its first Update: it begins with a context
+	// of its own, which ctx cancels only until BEGIN is through.
+	gctx, cancel := context.WithCancel(context.Background())
+	stop := context.AfterFunc(ctx, cancel)
+	tx, err := w.db.BeginTx(gctx, nil)
+	if !stop() {
+		if err == nil {
+			tx.Rollback()
+		}
+		cancel()
+		return nil, ctx.Err()
+	}
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("sqlite: begin: %w", translate(err))
 	}
-	g = &group{tx: tx, began: time.Now(), done: make(chan struct{})}
+	g = &group{tx: tx, cancel: cancel, began: time.Now(), done: make(chan struct{})}
 	w.mu.Lock()
 	w.open = g
 	w.mu.Unlock()
 	return g, nil
 }
 
-// release is called by the holder when its Update is through with the
-// transaction. It hands the writer to the next queued Update, which
-// continues the open group; when none waits, or the group is full or
-// broken, it ends the group first.
+// release is called by the holder when it is through with the transaction.
+// It hands the writer to the next queued Update, which continues the open
+// group; when none waits, or the group takes no more, it ends the group
+// first.
 func (w *writer) release() {
 	w.mu.Lock()
-	g := w.open
-	if len(w.queue) > 0 && (g == nil || g.open(w.maxAge)) {
+	if len(w.queue) > 0 && (w.open == nil || w.open.takes(w.maxAge)) {
 		w.handOff()
 		w.mu.Unlock()
 		return
 	}
-	w.open = nil
 	w.mu.Unlock()
-	if g != nil {
-		g.end()
-		w.mu.Lock()
-		w.commits++
-		w.mu.Unlock()
-	}
+	w.end()
 	w.mu.Lock()
 	if len(w.queue) > 0 {
 		w.handOff()
@@ -139,9 +216,19 @@ func (w *writer) release() {
 	w.mu.Unlock()
 }
 
-// open reports whether g takes more Updates.
-func (g *group) open(maxAge time.Duration) bool {
-	return g.broken == nil && g.members < maxGroup && time.Since(g.began) < maxAge
+// end ends the open group, if any. The holder calls it.
+func (w *writer) end() {
+	w.mu.Lock()
+	g := w.open
+	w.open = nil
+	w.mu.Unlock()
+	if g == nil {
+		return
+	}
+	g.end()
+	w.mu.Lock()
+	w.commits++
+	w.mu.Unlock()
 }
 
 // handOff gives the writer to the first queued Update. w.mu is held.
@@ -152,16 +239,32 @@ func (w *writer) handOff() {
 	close(t.ready)
 }
 
+// takes reports whether g takes another Update.
+func (g *group) takes(maxAge time.Duration) bool {
+	if g.broken != nil || g.ran >= maxGroup || time.Since(g.began) >= maxAge {
+		return false
+	}
+	for _, ctx := range g.ctxs {
+		if ctx.Err() != nil {
+			return false // its Update waits for the commit: commit now
+		}
+	}
+	return true
+}
+
 // end commits the group, or rolls it back if it is broken, and tells its
 // members.
 func (g *group) end() {
+	defer close(g.done)
+	defer g.cancel()
 	if g.broken != nil {
 		g.tx.Rollback()
-		g.err = fmt.Errorf("sqlite: a transaction shared with this Update failed, and nothing was committed: %w", g.broken)
-	} else if err := g.tx.Commit(); err != nil {
+		g.err = fmt.Errorf("sqlite: a transaction shared with other Updates failed, and none of their writes were committed: %w: %w", storage.ErrConflict, g.broken)
+		return
+	}
+	if err := g.tx.Commit(); err != nil {
 		g.err = fmt.Errorf("sqlite: commit: %w", translate(err))
 	}
-	close(g.done)
 }
 
 // savepoint names the savepoint each Update in a group runs in. Updates take
@@ -174,28 +277,31 @@ func (g *group) enter() error {
 		g.broken = err
 		return fmt.Errorf("sqlite: begin: %w", translate(err))
 	}
+	g.ran++
 	return nil
 }
 
-// leave ends an Update's part: its writes stay in the group when keep is
-// true, and are rolled back otherwise. It reports whether they stay.
-func (g *group) leave(keep bool) bool {
-	ctx := context.Background()
+// leave ends the part of the Update with context ctx: its writes stay in the
+// group when keep is true, and are rolled back otherwise. It reports whether
+// they stay.
+func (g *group) leave(ctx context.Context, keep bool) bool {
+	bg := context.Background()
 	if keep {
-		if _, err := g.tx.ExecContext(ctx, "RELEASE "+savepoint); err != nil {
+		if _, err := g.tx.ExecContext(bg, "RELEASE "+savepoint); err != nil {
 			// The transaction is in doubt: roll it all back.
 			g.broken = err
 		}
-		g.members++
+		g.kept++
+		g.ctxs = append(g.ctxs, ctx)
 		return true
 	}
-	if _, err := g.tx.ExecContext(ctx, "ROLLBACK TO "+savepoint); err != nil {
+	if _, err := g.tx.ExecContext(bg, "ROLLBACK TO "+savepoint); err != nil {
 		// SQLite rolled the whole transaction back (it may, on some
 		// errors), with the other members' writes.
 		g.broken = err
 		return false
 	}
-	if _, err := g.tx.ExecContext(ctx, "RELEASE "+savepoint); err != nil {
+	if _, err := g.tx.ExecContext(bg, "RELEASE "+savepoint); err != nil {
 		g.broken = err
 	}
 	return false

@@ -2,8 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -224,5 +229,236 @@ func TestGroupBroken(t *testing.T) {
 	want := map[string]bool{"a": false, "c": true}
 	if got := exists(t, s, "a", "c"); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("workspaces = %v, want %v", got, want)
+	}
+}
+
+// TestGroupStopsForAWaitingContext: once the context of an Update that
+// waits for its group's commit ends, the group takes no more Updates, so
+// the wait is one later Update's fn and the commit. The Update still
+// returns the commit's result: its writes are committed.
+func TestGroupStopsForAWaitingContext(t *testing.T) {
+	s := migrated(t)
+	s.wr.maxAge = time.Hour
+	before := commits(s)
+	ctx, cancel := context.WithCancel(context.Background())
+	release, inB := make(chan struct{}), make(chan struct{})
+	in, a := make(chan struct{}), make(chan error, 1)
+	go func() { a <- s.Update(ctx, create("a", func() error { close(in); <-release; return nil })) }()
+	<-in
+	b := start(t, s, 1, context.Background(), create("b", func() error {
+		close(inB)
+		cancel() // a waits for the commit now, its context ended
+		return nil
+	}))
+	c := start(t, s, 2, context.Background(), create("c", nil))
+	close(release)
+	for _, ch := range []<-chan error{a, b, c} {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := commits(s) - before; n != 2 {
+		t.Errorf("%d commits, want 2: a and b, then c alone", n)
+	}
+}
+
+// TestGroupFailedReaderWaits: an Update that failed on a write it read from
+// an earlier Update of its group learns, when that group fails, that what it
+// read never existed: ErrConflict, not ErrExists.
+func TestGroupFailedReaderWaits(t *testing.T) {
+	s := migrated(t)
+	s.wr.maxAge = time.Hour
+	release := make(chan struct{})
+	a := holding(t, s, "x", release)
+	b := start(t, s, 1, context.Background(), create("x", nil)) // ErrExists, on a's write
+	c := start(t, s, 2, context.Background(), func(stx storage.Tx) error {
+		_, err := stx.(*tx).tx.ExecContext(context.Background(), "ROLLBACK") // breaks the group
+		return err
+	})
+	close(release)
+	ea, eb, ec := <-a, <-b, <-c
+	for name, err := range map[string]error{"a": ea, "b": eb, "c": ec} {
+		if !errors.Is(err, storage.ErrConflict) {
+			t.Errorf("Update %s: %v, want ErrConflict", name, err)
+		}
+	}
+	if exists(t, s, "x")["x"] {
+		t.Errorf("x exists")
+	}
+}
+
+// TestGroupEventsStayGapless: an Update that appended an event and failed
+// gives its sequence number back with its savepoint.
+func TestGroupEventsStayGapless(t *testing.T) {
+	s := migrated(t)
+	s.wr.maxAge = time.Hour
+	ctx := context.Background()
+	event := func(end error) func(storage.Tx) error {
+		return func(tx storage.Tx) error {
+			if _, err := tx.AppendEvent(ctx, storage.Event{Workspace: "w", Actor: "ann", Type: "x"}); err != nil {
+				return err
+			}
+			return end
+		}
+	}
+	release := make(chan struct{})
+	a := holding(t, s, "a", release)
+	b := start(t, s, 1, ctx, event(nil))
+	c := start(t, s, 2, ctx, event(errBoom))
+	d := start(t, s, 3, ctx, event(nil))
+	close(release)
+	for _, ch := range []<-chan error{a, b, c, d} {
+		<-ch
+	}
+	var seqs []int64
+	err := s.View(ctx, func(tx storage.Tx) error {
+		es, err := tx.Events(ctx, "", 0, 10)
+		for _, e := range es {
+			seqs = append(seqs, e.Seq)
+		}
+		return err
+	})
+	if err != nil || fmt.Sprint(seqs) != "[1 2]" {
+		t.Errorf("events %v, %v; want [1 2]", seqs, err)
+	}
+}
+
+// TestGroupClose closes the store while an Update holds the writer and
+// another waits: Close waits for the first and commits it, and the one
+// handed the writer after Close began finds the store closed.
+func TestGroupClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "charter.db")
+	s := migratedAt(t, path, -1)
+	s.wr.maxAge = time.Hour
+	release := make(chan struct{})
+	a := holding(t, s, "a", release)
+	b := start(t, s, 1, context.Background(), create("b", nil))
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	queued(t, s, 2) // Close waits for the writer behind b
+	close(release)
+	if err := <-a; err != nil {
+		t.Errorf("Update a, running when Close began: %v", err)
+	}
+	if err := <-b; !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("Update b, queued when Close began: %v, want ErrClosed", err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	s = migratedAt(t, path, -1)
+	want := map[string]bool{"a": true, "b": false}
+	if got := exists(t, s, "a", "b"); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after reopening, workspaces = %v, want %v", got, want)
+	}
+}
+
+// TestGroupGoexit: an fn that ends its goroutine (t.Fatal in a callback)
+// writes nothing and does not keep the writer.
+func TestGroupGoexit(t *testing.T) {
+	s := migrated(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Update(context.Background(), create("a", func() error { runtime.Goexit(); return nil }))
+	}()
+	<-done
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Update(ctx, create("b", nil)); err != nil {
+		t.Fatalf("the Update after one whose fn called Goexit: %v", err)
+	}
+	want := map[string]bool{"a": false, "b": true}
+	if got := exists(t, s, "a", "b"); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("workspaces = %v, want %v", got, want)
+	}
+}
+
+// TestBeginHonoursContext: while another connection holds the database's
+// write lock, an Update returns when its context ends, not after the busy
+// timeout.
+func TestBeginHonoursContext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "charter.db")
+	s := migratedAt(t, path, -1)
+	other, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	otx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otx.Rollback()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	err = s.Update(ctx, create("a", nil))
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(began) > BusyTimeout/2 {
+		t.Errorf("Update = %v after %v; want the deadline's error, well before the busy timeout", err, time.Since(began))
+	}
+}
+
+// TestGroupStress runs Updates from many goroutines with random deadlines,
+// failures and panics: every Update that returns nil is committed and seen
+// by the next read, every one that returns an error left nothing, and the
+// writer ends free.
+func TestGroupStress(t *testing.T) {
+	s := migrated(t)
+	type result struct {
+		id   string
+		err  error
+		seen bool
+	}
+	const goroutines, each = 8, 40
+	results := make(chan result, goroutines*each)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 1))
+			for i := range each {
+				id := fmt.Sprintf("w%d-%d", g, i)
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(200+r.IntN(20000))*time.Microsecond)
+				mode := r.IntN(5)
+				var err error
+				func() {
+					defer func() {
+						if p := recover(); p != nil {
+							err = fmt.Errorf("panic: %v", p)
+						}
+					}()
+					err = s.Update(ctx, create(id, func() error {
+						switch mode {
+						case 0:
+							return errBoom
+						case 1:
+							panic("boom")
+						case 2:
+							time.Sleep(time.Duration(r.IntN(500)) * time.Microsecond)
+						}
+						return nil
+					}))
+				}()
+				cancel()
+				results <- result{id, err, err == nil && exists(t, s, id)[id]}
+			}
+		})
+	}
+	wg.Wait()
+	close(results)
+	for r := range results {
+		now := exists(t, s, r.id)[r.id]
+		if r.err == nil && !(r.seen && now) {
+			t.Errorf("%s: Update returned nil, but its write was seen %t at return and %t now", r.id, r.seen, now)
+		}
+		if r.err != nil && now {
+			t.Errorf("%s: Update returned %v, but its write is committed", r.id, r.err)
+		}
+	}
+	s.wr.mu.Lock()
+	busy, queue, open := s.wr.busy, len(s.wr.queue), s.wr.open
+	s.wr.mu.Unlock()
+	if busy || queue != 0 || open != nil {
+		t.Errorf("writer left busy %t, %d queued, group %v", busy, queue, open)
 	}
 }

@@ -166,57 +166,16 @@ func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 	return nil
 }
 
-// Update runs fn in an IMMEDIATE transaction and commits if fn returns nil
-// and ctx is not done. It rolls back if fn returns an error or panics.
+// Update runs fn in a transaction of the writer connection (begun with
+// BEGIN IMMEDIATE) and commits if fn returns nil and ctx is not done; it
+// rolls back fn's writes if fn returns an error or panics.
 //
 // Updates that queue for the writer share a transaction and its commit (see
 // group.go): each runs in a savepoint, and each returns once the commit that
-// holds its writes is done, with that commit's result.
+// holds its writes is done, with that commit's result, even if ctx ends
+// while it waits.
 func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	if s.closed.Load() {
-		return storage.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.wr.acquire(ctx); err != nil {
-		return err
-	}
-	g, err := s.wr.begin()
-	if err == nil {
-		err = g.enter()
-	}
-	if err != nil {
-		s.wr.release()
-		if s.closed.Load() {
-			return storage.ErrClosed
-		}
-		return err
-	}
-	t := &tx{tx: g.tx, stmts: s.ws, write: true}
-	defer func() { t.stmts.warm(t.missed) }() // have what t lacked prepared for later Updates
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				t.done = true
-				g.leave(false)
-				s.wr.release()
-				panic(r)
-			}
-		}()
-		err = fn(t)
-	}()
-	if err == nil {
-		err = ctx.Err()
-	}
-	t.done = true
-	kept := g.leave(err == nil)
-	s.wr.release()
-	if !kept {
-		return err
-	}
-	<-g.done
-	return g.err
+	return s.update(ctx, fn)
 }
 
 // View runs fn in a read-only transaction that sees one snapshot.
@@ -340,6 +299,11 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	// Wait for the Update running now, and commit what its group kept;
+	// Updates handed the writer afterwards find the store closed.
+	s.wr.acquire(context.Background())
+	s.wr.end()
+	defer s.wr.release()
 	return errors.Join(s.rs.close(), s.ws.close(), s.r.Close(), s.w.Close())
 }
 

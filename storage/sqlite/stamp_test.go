@@ -14,8 +14,15 @@ import (
 // applies its first n migrations (all of them when n < 0).
 func migratedTo(t *testing.T, n int) *Store {
 	t.Helper()
+	return migratedAt(t, filepath.Join(t.TempDir(), "charter.db"), n)
+}
+
+// migratedAt opens a store on the file at path, closed at the end of the
+// test, and applies its first n migrations (all of them when n < 0).
+func migratedAt(t *testing.T, path string, n int) *Store {
+	t.Helper()
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "charter.db"))
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

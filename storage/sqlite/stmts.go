@@ -24,6 +24,7 @@ type stmts struct {
 	mu       sync.Mutex
 	m        map[string]*sql.Stmt
 	inflight map[string]bool // queries warm is preparing
+	warming  sync.WaitGroup  // warm's goroutines
 	closed   bool
 }
 
@@ -45,11 +46,15 @@ func (c *stmts) warm(queries []string) {
 			todo = append(todo, q)
 		}
 	}
+	if len(todo) > 0 {
+		c.warming.Add(1)
+	}
 	c.mu.Unlock()
 	if len(todo) == 0 {
 		return
 	}
 	go func() {
+		defer c.warming.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), warmTimeout)
 		defer cancel()
 		for _, q := range todo {
@@ -71,8 +76,14 @@ func (c *stmts) get(query string) *sql.Stmt {
 // prepare returns query's statement, preparing it if needed. It must not
 // be called inside a transaction of c's DB.
 func (c *stmts) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st := c.get(query); st != nil {
+	c.mu.Lock()
+	st, closed := c.m[query], c.closed
+	c.mu.Unlock()
+	if st != nil {
 		return st, nil
+	}
+	if closed {
+		return nil, errors.New("sqlite: prepare: store closed")
 	}
 	st, err := c.db.PrepareContext(ctx, query)
 	if err != nil {
@@ -94,8 +105,11 @@ func (c *stmts) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 // close closes every statement; later prepares fail.
 func (c *stmts) close() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.closed = true
+	c.mu.Unlock()
+	c.warming.Wait() // so that no prepare holds a connection past Close
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var errs []error
 	for _, st := range c.m {
 		errs = append(errs, st.Close())
@@ -110,6 +124,9 @@ func (c *stmts) close() error {
 // SQLite may roll back a whole transaction, which other Updates share (see
 // group.go), when it interrupts a statement.
 func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, context.Context, error) {
+	if t.done {
+		return nil, nil, errors.New("sqlite: transaction used after it ended")
+	}
 	if t.write {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
