@@ -115,7 +115,6 @@ func (s *Store) Migrate(ctx context.Context) error {
 // migrate applies those of files the database lacks. Tests give it fewer
 // files than Migrate does, to make a database of an older version.
 func (s *Store) migrate(ctx context.Context, files []migration.File) error {
-
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", translate(err))
