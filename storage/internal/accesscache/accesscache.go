@@ -21,9 +21,10 @@ import (
 	"github.com/charterhq/charter/storage"
 )
 
-// Max is how many (workspace, user) entries a Cache holds. A full cache
-// drops an arbitrary entry for each one it adds.
-const Max = 1 << 16
+// Max is how many (workspace, user) entries a Cache holds, a few hundred
+// bytes each. A full cache drops an arbitrary entry for each one it adds; a
+// check whose entry was dropped reads as it would without a cache.
+const Max = 1 << 14
 
 // Entry is one Access result and the stamp it was read at.
 type Entry struct {
