@@ -53,21 +53,16 @@ func hashToken(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func pendingInvitation(inv storage.Invitation, now time.Time) bool {
-	return !inv.Revoked && inv.Uses < inv.MaxUses && now.Before(inv.Expires)
-}
-
 // pending counts w's members plus what its pending invitations would add,
 // leaving out the invitation with ID except.
 func (s *Service) pending(ctx context.Context, tx storage.Tx, w *workspace.Workspace, except string) (workspace.Counts, error) {
 	c := w.Counts()
-	invs, err := tx.Invitations(ctx, w.ID)
+	invs, err := tx.PendingInvitations(ctx, w.ID, s.clock())
 	if err != nil {
 		return c, err
 	}
-	now := s.clock()
 	for _, inv := range invs {
-		if inv.ID != except && pendingInvitation(inv, now) {
+		if inv.ID != except {
 			c.Add(s.policy.Role(inv.Role), inv.MaxUses-inv.Uses)
 		}
 	}

@@ -471,13 +471,12 @@ func (s *Service) checkPlanFits(ctx context.Context, tx storage.Tx, w *workspace
 			problems = append(problems, fmt.Sprintf("member %s holds role %s, which plan %s does not offer", u, m.Role, p.Name))
 		}
 	}
-	invs, err := tx.Invitations(ctx, w.ID)
+	invs, err := tx.PendingInvitations(ctx, w.ID, s.clock())
 	if err != nil {
 		return err
 	}
-	now := s.clock()
 	for _, inv := range invs {
-		if pendingInvitation(inv, now) && !p.Offers(s.policy.Role(inv.Role)) {
+		if !p.Offers(s.policy.Role(inv.Role)) {
 			problems = append(problems, fmt.Sprintf("invitation %s gives role %s, which plan %s does not offer", inv.ID, inv.Role, p.Name))
 		}
 	}

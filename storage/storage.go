@@ -184,6 +184,11 @@ type InvitationTx interface {
 	InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
 	// Invitations returns the workspace's invitations, by creation then ID.
 	Invitations(ctx context.Context, workspace string) ([]Invitation, error)
+	// PendingInvitations returns the workspace's invitations that can still
+	// be accepted at now (not revoked, not used up, expiring after now), by
+	// creation then ID. Its cost does not grow with the invitations that
+	// were used up or revoked.
+	PendingInvitations(ctx context.Context, workspace string, now time.Time) ([]Invitation, error)
 	// UpdateInvitation saves Uses and Revoked. Returns ErrNotFound.
 	UpdateInvitation(ctx context.Context, inv Invitation) error
 }

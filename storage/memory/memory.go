@@ -34,6 +34,7 @@ type state struct {
 	invitations map[string]storage.Invitation
 	byToken     map[string]string          // token hash -> invitation ID
 	invitesOf   map[string]map[string]bool // workspace -> set of invitation IDs
+	openOf      map[string]map[string]bool // workspace -> set of IDs of invitations neither revoked nor used up
 	events      []storage.Event
 	// The credit maps are nested by workspace or pool, so an operation on
 	// one workspace never scans another's rows.
@@ -63,6 +64,7 @@ func New() *Store {
 		invitations: map[string]storage.Invitation{},
 		byToken:     map[string]string{},
 		invitesOf:   map[string]map[string]bool{},
+		openOf:      map[string]map[string]bool{},
 		pools:       map[string]map[string]storage.Pool{},
 		grants:      map[poolKey]map[string]storage.Grant{},
 		allowances:  map[poolKey]map[string]storage.Allowance{},
@@ -332,6 +334,7 @@ func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
 		del(t, t.s.invitations, iid)
 	}
 	del(t, t.s.invitesOf, id)
+	del(t, t.s.openOf, id)
 	for currency := range t.s.pools[id] {
 		del(t, t.s.grants, poolKey{id, currency})
 		del(t, t.s.allowances, poolKey{id, currency})
@@ -415,8 +418,14 @@ func (t *tx) CreateInvitation(_ context.Context, inv storage.Invitation) error {
 	set(t, t.s.invitations, inv.ID, inv)
 	set(t, t.s.byToken, inv.TokenHash, inv.ID)
 	set(t, inner(t, t.s.invitesOf, inv.Workspace), inv.ID, true)
+	if open(inv) {
+		set(t, inner(t, t.s.openOf, inv.Workspace), inv.ID, true)
+	}
 	return nil
 }
+
+// open reports whether inv is neither revoked nor used up.
+func open(inv storage.Invitation) bool { return !inv.Revoked && inv.Uses < inv.MaxUses }
 
 func (t *tx) Invitation(_ context.Context, ws, id string) (storage.Invitation, error) {
 	inv, ok := t.s.invitations[id]
@@ -438,16 +447,27 @@ func (t *tx) InvitationByToken(ctx context.Context, hash string) (storage.Invita
 }
 
 func (t *tx) Invitations(_ context.Context, ws string) ([]storage.Invitation, error) {
+	return t.invitations(t.s.invitesOf[ws], func(storage.Invitation) bool { return true }), nil
+}
+
+func (t *tx) PendingInvitations(_ context.Context, ws string, now time.Time) ([]storage.Invitation, error) {
+	return t.invitations(t.s.openOf[ws], func(inv storage.Invitation) bool { return now.Before(inv.Expires) }), nil
+}
+
+// invitations returns those of the invitations with ids that keep holds
+// for, by creation then ID.
+func (t *tx) invitations(ids map[string]bool, keep func(storage.Invitation) bool) []storage.Invitation {
 	var out []storage.Invitation
-	for id := range t.s.invitesOf[ws] {
-		inv := t.s.invitations[id]
-		inv.Projects = clone(inv.Projects)
-		out = append(out, inv)
+	for id := range ids {
+		if inv := t.s.invitations[id]; keep(inv) {
+			inv.Projects = clone(inv.Projects)
+			out = append(out, inv)
+		}
 	}
 	slices.SortFunc(out, func(a, b storage.Invitation) int {
 		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
 	})
-	return out, nil
+	return out
 }
 
 func (t *tx) UpdateInvitation(_ context.Context, inv storage.Invitation) error {
@@ -460,6 +480,11 @@ func (t *tx) UpdateInvitation(_ context.Context, inv storage.Invitation) error {
 	}
 	old.Uses, old.Revoked = inv.Uses, inv.Revoked
 	set(t, t.s.invitations, inv.ID, old)
+	if open(old) {
+		set(t, inner(t, t.s.openOf, old.Workspace), old.ID, true)
+	} else {
+		del(t, t.s.openOf[old.Workspace], old.ID)
+	}
 	return nil
 }
 

@@ -381,6 +381,15 @@ func (t *tx) Invitations(ctx context.Context, ws string) ([]storage.Invitation, 
 		`SELECT `+invitationCols+` FROM invitations WHERE workspace = $1 ORDER BY created, id`, scanInvitation, ws)
 }
 
+// PendingInvitations reads the partial index invitations_pending, which
+// holds only invitations neither revoked nor used up.
+func (t *tx) PendingInvitations(ctx context.Context, ws string, now time.Time) ([]storage.Invitation, error) {
+	return queryAll(ctx, t, "pending invitations of "+ws,
+		`SELECT `+invitationCols+` FROM invitations
+		WHERE workspace = $1 AND NOT revoked AND uses < max_uses AND expires > $2
+		ORDER BY created, id`, scanInvitation, ws, now)
+}
+
 func (t *tx) UpdateInvitation(ctx context.Context, inv storage.Invitation) error {
 	if err := t.check(); err != nil {
 		return err

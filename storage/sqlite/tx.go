@@ -325,6 +325,15 @@ func (t *tx) Invitations(ctx context.Context, ws string) ([]storage.Invitation, 
 		`SELECT `+invitationCols+` FROM invitations WHERE workspace = ? ORDER BY created, id`, scanInvitation, ws)
 }
 
+// PendingInvitations reads the partial index invitations_pending, which
+// holds only invitations neither revoked nor used up.
+func (t *tx) PendingInvitations(ctx context.Context, ws string, now time.Time) ([]storage.Invitation, error) {
+	return queryAll(ctx, t, "pending invitations of "+ws,
+		`SELECT `+invitationCols+` FROM invitations
+		WHERE workspace = ? AND revoked = 0 AND uses < max_uses AND expires > ?
+		ORDER BY created, id`, scanInvitation, ws, micros(now))
+}
+
 func (t *tx) UpdateInvitation(ctx context.Context, inv storage.Invitation) error {
 	if err := t.check(); err != nil {
 		return err

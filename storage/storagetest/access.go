@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 	"pgregory.net/rapid"
 
 	"github.com/charterhq/charter/storage"
@@ -56,7 +54,7 @@ func accessDiff(s storage.Store, id, user string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("the View to compare with: %w", err)
 	}
-	return cmp.Diff(want, got, cmpopts.EquateEmpty()), nil
+	return cmpDiff(want, got), nil
 }
 
 // checkAccess fails the test unless Access(id, user) returns what a

@@ -51,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"MemberProjects", testMemberProjects},
 		{"Invitations", testInvitations},
 		{"InvitationUpdate", testInvitationUpdate},
+		{"PendingInvitations", testPendingInvitations},
+		{"PendingInvitationsProperty", testPendingProperty},
 		{"Events", testEvents},
 		{"EventsPaging", testEventsPaging},
 		{"Pools", testPools},
@@ -132,10 +134,14 @@ func noErr(tb testing.TB, what string, err error) {
 	}
 }
 
+// cmpDiff returns how got differs from want ("" if not). Empty and nil
+// slices are equal.
+func cmpDiff(want, got any) string { return cmp.Diff(want, got, cmpopts.EquateEmpty()) }
+
 // diff fails the test if got and want differ. Empty and nil slices are equal.
 func diff(tb testing.TB, what string, got, want any) {
 	tb.Helper()
-	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+	if d := cmpDiff(want, got); d != "" {
 		tb.Errorf("%s mismatch (-want +got):\n%s", what, d)
 	}
 }
