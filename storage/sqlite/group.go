@@ -121,6 +121,9 @@ func (s *Store) update(ctx context.Context, fn func(storage.Tx) error) error {
 		err = ctx.Err()
 	}
 	kept := g.leave(ctx, err == nil)
+	if !kept && shared {
+		g.ctxs = append(g.ctxs, ctx) // it waits for the commit too
+	}
 	s.wr.release()
 	if !kept && !shared {
 		return err
@@ -130,7 +133,7 @@ func (s *Store) update(ctx context.Context, fn func(storage.Tx) error) error {
 		return g.err
 	}
 	if g.err != nil {
-		return fmt.Errorf("sqlite: this Update failed (%v) after reading writes of others that were then not committed: %w: %w", err, storage.ErrConflict, g.err)
+		return fmt.Errorf("sqlite: this Update failed (%w) after reading writes of others that were then not committed: %w: %w", err, storage.ErrConflict, g.err)
 	}
 	return err
 }
@@ -292,7 +295,7 @@ func (g *group) leave(ctx context.Context, keep bool) bool {
 			g.broken = err
 		}
 		g.kept++
-		g.ctxs = append(g.ctxs, ctx)
+		g.ctxs = append(g.ctxs, ctx) // it waits for the commit
 		return true
 	}
 	if _, err := g.tx.ExecContext(bg, "ROLLBACK TO "+savepoint); err != nil {

@@ -106,7 +106,7 @@ func start(t *testing.T, s *Store, n int, ctx context.Context, fn func(storage.T
 }
 
 // TestGroupCommit queues Updates behind one that holds the writer: they
-// share one commit, and the one that fails, the one that panics and the one
+// share a commit, and the one that fails, the one that panics and the one
 // whose context ends after its fn leave no writes, while the others' stay.
 func TestGroupCommit(t *testing.T) {
 	s := migrated(t)
@@ -137,8 +137,10 @@ func TestGroupCommit(t *testing.T) {
 	if got := exists(t, s, "a", "b", "c", "d", "e", "f"); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("workspaces = %v, want %v", got, want)
 	}
-	if n := commits(s) - before; n != 1 {
-		t.Errorf("%d commits, want 1 for all six Updates", n)
+	// e's context ended while it waits for the commit, so the group took
+	// no more: a to e, then f.
+	if n := commits(s) - before; n != 2 {
+		t.Errorf("%d commits, want 2", n)
 	}
 }
 
@@ -460,5 +462,103 @@ func TestGroupStress(t *testing.T) {
 	s.wr.mu.Unlock()
 	if busy || queue != 0 || open != nil {
 		t.Errorf("writer left busy %t, %d queued, group %v", busy, queue, open)
+	}
+}
+
+// TestGroupLimit queues more Updates than one group takes: they commit in
+// two groups.
+func TestGroupLimit(t *testing.T) {
+	s := migrated(t)
+	s.wr.maxAge = time.Hour
+	before := commits(s)
+	release := make(chan struct{})
+	a := holding(t, s, "a", release)
+	var results []<-chan error
+	for i := range maxGroup + 6 {
+		results = append(results, start(t, s, i+1, context.Background(), create(fmt.Sprint("w", i), nil)))
+	}
+	close(release)
+	for _, ch := range append(results, a) {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := commits(s) - before; n != 2 {
+		t.Errorf("%d commits for %d Updates, want 2", n, maxGroup+7)
+	}
+}
+
+// TestHandedAsCancelled hands the writer to a queued Update at the moment
+// its context ends, many times: whichever the Update sees first, the
+// writer is passed on and ends free.
+func TestHandedAsCancelled(t *testing.T) {
+	w := &writer{maxAge: maxGroupAge}
+	for range 200 {
+		if err := w.acquire(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		got := make(chan error, 1)
+		go func() { got <- w.acquire(ctx) }()
+		for queued := false; !queued; {
+			w.mu.Lock()
+			queued = len(w.queue) == 1
+			w.mu.Unlock()
+		}
+		w.mu.Lock()
+		cancel()
+		w.handOff() // both ready at once: the select picks either
+		w.mu.Unlock()
+		if err := <-got; err == nil {
+			w.release() // it took the writer: give it back
+		}
+		w.mu.Lock()
+		busy := w.busy
+		w.mu.Unlock()
+		if busy {
+			t.Fatal("the writer stayed busy after a hand-off to a cancelled Update")
+		}
+	}
+}
+
+// TestTxAfterUpdate uses a Tx after its Update returned: reads fail too.
+func TestTxAfterUpdate(t *testing.T) {
+	s := migrated(t)
+	ctx := context.Background()
+	var kept storage.Tx
+	if err := s.Update(ctx, func(tx storage.Tx) error { kept = tx; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kept.Workspace(ctx, "a"); err == nil || errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("a read after the Update ended: %v, want an error saying so", err)
+	}
+}
+
+// TestCancelledStatementSparesTheGroup cancels an Update's context while a
+// long statement of it runs in a group: the statement is not interrupted
+// (SQLite would roll back the whole shared transaction), so only that
+// Update's writes are rolled back and the one before it commits.
+func TestCancelledStatementSparesTheGroup(t *testing.T) {
+	s := migrated(t)
+	s.wr.maxAge = time.Hour
+	release := make(chan struct{})
+	a := holding(t, s, "a", release)
+	ctx, cancel := context.WithCancel(context.Background())
+	b := start(t, s, 1, ctx, func(stx storage.Tx) error {
+		time.AfterFunc(5*time.Millisecond, cancel)
+		// A write that takes well over 5 ms.
+		_, err := stx.(*tx).exec(ctx, "slow update", `UPDATE workspaces SET name = name WHERE id = 'a'
+			AND (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT count(*) FROM c) > 0`)
+		return err
+	})
+	close(release)
+	if err := <-b; !errors.Is(err, context.Canceled) {
+		t.Errorf("Update b: %v, want context.Canceled", err)
+	}
+	if err := <-a; err != nil {
+		t.Errorf("Update a, before b in its group: %v", err)
+	}
+	if !exists(t, s, "a")["a"] {
+		t.Error("a's write was lost with b's")
 	}
 }

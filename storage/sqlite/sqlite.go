@@ -293,7 +293,8 @@ func (s *Store) view(ctx context.Context, fn func(storage.Tx) error) (err error)
 }
 
 // Close closes the database. Transactions that start later return
-// storage.ErrClosed.
+// storage.ErrClosed. Close waits for the Update running, if any, so it must
+// not be called from an Update's fn (or anything the fn waits for).
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil

@@ -90,6 +90,15 @@ func testPendingInvitations(t *testing.T, s storage.Store) {
 	check("PendingInvitations(a) after a rolled-back revocation", now, link)
 	update(t, s, func(tx storage.Tx) error { return tx.DeleteWorkspace(ctx, "a") })
 	check("PendingInvitations(a) after a was deleted", now)
+	// a made again, with a revoked invitation of the ID of one that was
+	// pending when a was deleted.
+	again := inv("link", now.Add(time.Hour), 5, 0, true)
+	again.TokenHash = "tok-again"
+	update(t, s, func(tx storage.Tx) error {
+		noErr(t, "create a", tx.CreateWorkspace(ctx, workspace("a", "shared", "ann")))
+		return tx.CreateInvitation(ctx, again)
+	})
+	check("PendingInvitations(a) after a was made again", now)
 }
 
 // testPendingProperty creates invitations in random states, changes some,
