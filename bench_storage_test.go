@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // the baseline's own connection to the SQLite file
 
@@ -54,6 +55,9 @@ type baseline struct {
 	update    func(ctx context.Context) error
 	access    func(ctx context.Context, id, user string) error
 	stamp     func(ctx context.Context, id string) error
+	// spendFloor, where set, is less than any spend can do on its backend
+	// (see postgresBaseline).
+	spendFloor func(ctx context.Context, key string) error
 }
 
 // accessQuery is the query both SQL backends' Store.Access send to read a
@@ -105,6 +109,12 @@ func BenchmarkStorage(b *testing.B) {
 				b.Run("baseline-update", func(b *testing.B) {
 					parallel(b, func(int64) error { return base.update(ctx) })
 				})
+				if base.spendFloor != nil {
+					b.Run("floor-spend", func(b *testing.B) {
+						round := fmt.Sprint(rounds.Add(1))
+						parallel(b, func(i int64) error { return base.spendFloor(ctx, fmt.Sprint(round, "-", i)) })
+					})
+				}
 			}
 			s := newService(b, "credit-pool", open(b), newClock())
 			id := spendPool(b, s, 1<<40)
@@ -252,10 +262,17 @@ func postgresBaseline(b *testing.B, url string) *baseline {
 	}
 	b.Cleanup(pool.Close)
 	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench (id int PRIMARY KEY, n bigint NOT NULL);
-		INSERT INTO bench VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET n = 0`); err != nil {
+		INSERT INTO bench VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET n = 0;
+		CREATE TABLE IF NOT EXISTS bench_pool (id int PRIMARY KEY);
+		CREATE TABLE IF NOT EXISTS bench_lot (pool int, id int, remaining bigint NOT NULL CHECK (remaining >= 0), PRIMARY KEY (pool, id));
+		CREATE TABLE IF NOT EXISTS bench_journal (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, pool int NOT NULL, lot int NOT NULL, amount bigint NOT NULL, key text NOT NULL);
+		CREATE TABLE IF NOT EXISTS bench_key (pool int, key text, PRIMARY KEY (pool, key));
+		INSERT INTO bench_pool VALUES (1) ON CONFLICT DO NOTHING;
+		INSERT INTO bench_lot VALUES (1, 1, 1000000000000) ON CONFLICT (pool, id) DO UPDATE SET remaining = 1000000000000`); err != nil {
 		b.Fatal(err)
 	}
 	return &baseline{
+		spendFloor: func(ctx context.Context, key string) error { return postgresSpendFloor(ctx, pool, key) },
 		selectOne: func(ctx context.Context) error {
 			var one int
 			return pool.QueryRow(ctx, "SELECT 1").Scan(&one)
@@ -282,4 +299,48 @@ func postgresBaseline(b *testing.B, url string) *baseline {
 			return pool.QueryRow(ctx, stampQuery("$1"), id).Scan(&n)
 		},
 	}
+}
+
+// postgresSpendFloor does less than any spend can while the credit rules
+// stay in Go (DESIGN: backends do not decide): one round trip to lock the
+// pool and read its lots, so Go can decide, and one to write the burnt lot,
+// a journal row and the idempotency key, with the COMMIT. A real spend
+// also authorizes, reads the key's record and the allowance, numbers the
+// journal per pool, and may write an allowance and an event.
+func postgresSpendFloor(ctx context.Context, pool *pgxpool.Pool, key string) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	read := &pgx.Batch{}
+	read.Queue(`BEGIN`)
+	read.Queue(`SELECT id FROM bench_pool WHERE id = 1 FOR UPDATE`)
+	read.Queue(`SELECT id, remaining FROM bench_lot WHERE pool = 1 ORDER BY id`)
+	br := conn.SendBatch(ctx, read)
+	var lot, remaining int64
+	_, err = br.Exec()
+	if err == nil {
+		_, err = br.Exec()
+	}
+	if err == nil {
+		err = br.QueryRow().Scan(&lot, &remaining)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		conn.Exec(ctx, `ROLLBACK`)
+		return err
+	}
+	write := &pgx.Batch{}
+	write.Queue(`UPDATE bench_lot SET remaining = remaining - 1 WHERE pool = 1 AND id = $1`, lot)
+	write.Queue(`INSERT INTO bench_journal (pool, lot, amount, key) VALUES (1, $1, -1, $2)`, lot, key)
+	write.Queue(`INSERT INTO bench_key (pool, key) VALUES (1, $1)`, key)
+	write.Queue(`COMMIT`)
+	if err := conn.SendBatch(ctx, write).Close(); err != nil {
+		conn.Exec(ctx, `ROLLBACK`)
+		return err
+	}
+	return nil
 }
