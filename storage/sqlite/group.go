@@ -27,15 +27,16 @@ import (
 //     committed, and an error only if none of them is.
 //   - An Update whose fn failed may have read the writes of Updates before it
 //     in its group. It waits for the group too, and if the group's commit
-//     fails, it returns an error that wraps storage.ErrConflict (what it read
-//     never existed; it may be retried) instead of its fn's error.
+//     fails, its error wraps storage.ErrConflict as well as its fn's error:
+//     what it read never existed, and it may be retried.
 //   - A group that fails because one of its Updates broke the transaction
 //     fails every Update in it with storage.ErrConflict.
 //
 // A group takes no more Updates once it has run maxGroup, once it has been
 // open for maxGroupAge, or once the context of an Update waiting for its
-// commit has ended. So an Update waits past its own fn for at most one later
-// Update's fn and the commit.
+// commit has ended. So past its own fn, an Update waits for the fns of the
+// Updates that join its group within maxGroupAge (only one more once its
+// context has ended), and for the commit.
 //
 // Statements in an Update run with its context's values but not its
 // cancellation (the context's error is checked before each one instead):
