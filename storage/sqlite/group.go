@@ -79,9 +79,15 @@ type group struct {
 	err    error // the group's result, once done is closed
 }
 
-// update runs fn as an Update: it waits for the writer, joins or begins a
-// group, and runs fn in a savepoint of it.
-func (s *Store) update(ctx context.Context, fn func(storage.Tx) error) error {
+// Update runs fn in a transaction of the writer connection (begun with
+// BEGIN IMMEDIATE) and commits if fn returns nil and ctx is not done; it
+// rolls back fn's writes if fn returns an error or panics.
+//
+// Updates that queue for the writer share a transaction and its commit:
+// each runs in a savepoint, and each returns once the commit that holds its
+// writes is done, with that commit's result, even if ctx ends while it
+// waits (see the top of this file).
+func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if s.closed.Load() {
 		return storage.ErrClosed
 	}

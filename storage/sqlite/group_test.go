@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -72,6 +74,26 @@ func exists(t *testing.T, s *Store, ids ...string) map[string]bool {
 	return got
 }
 
+// wantWorkspaces fails the test unless exactly the IDs want marks true
+// exist, of those it names.
+func wantWorkspaces(t *testing.T, s *Store, want map[string]bool) {
+	t.Helper()
+	got := exists(t, s, slices.Collect(maps.Keys(want))...)
+	if !maps.Equal(got, want) {
+		t.Errorf("workspaces = %v, want %v", got, want)
+	}
+}
+
+// succeed fails the test now unless every Update on chans returns nil.
+func succeed(t *testing.T, chans ...<-chan error) {
+	t.Helper()
+	for _, ch := range chans {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // holding starts an Update that creates workspace id and holds the writer
 // until release is closed. Its result comes on the returned channel.
 func holding(t *testing.T, s *Store, id string, release <-chan struct{}) <-chan error {
@@ -134,9 +156,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("Update d: %v, want its panic", err)
 	}
 	want := map[string]bool{"a": true, "b": true, "c": false, "d": false, "e": false, "f": true}
-	if got := exists(t, s, "a", "b", "c", "d", "e", "f"); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("workspaces = %v, want %v", got, want)
-	}
+	wantWorkspaces(t, s, want)
 	// e's context ended while it waits for the commit, so the group took
 	// no more: a to e, then f.
 	if n := commits(s) - before; n != 2 {
@@ -192,15 +212,9 @@ func TestGroupCancelledInQueue(t *testing.T) {
 	}
 	queued(t, s, 1)
 	close(release)
-	for _, ch := range []<-chan error{a, c} {
-		if err := <-ch; err != nil {
-			t.Fatal(err)
-		}
-	}
+	succeed(t, a, c)
 	want := map[string]bool{"a": true, "b": false, "c": true}
-	if got := exists(t, s, "a", "b", "c"); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("workspaces = %v, want %v", got, want)
-	}
+	wantWorkspaces(t, s, want)
 }
 
 // TestGroupBroken ends the shared transaction behind the store's back in
@@ -229,9 +243,7 @@ func TestGroupBroken(t *testing.T) {
 		t.Errorf("Update c, after the broken group: %v", err)
 	}
 	want := map[string]bool{"a": false, "c": true}
-	if got := exists(t, s, "a", "c"); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("workspaces = %v, want %v", got, want)
-	}
+	wantWorkspaces(t, s, want)
 }
 
 // TestGroupStopsForAWaitingContext: once the context of an Update that
@@ -254,11 +266,7 @@ func TestGroupStopsForAWaitingContext(t *testing.T) {
 	}))
 	c := start(t, s, 2, context.Background(), create("c", nil))
 	close(release)
-	for _, ch := range []<-chan error{a, b, c} {
-		if err := <-ch; err != nil {
-			t.Fatal(err)
-		}
-	}
+	succeed(t, a, b, c)
 	if n := commits(s) - before; n != 2 {
 		t.Errorf("%d commits, want 2: a and b, then c alone", n)
 	}
@@ -350,9 +358,7 @@ func TestGroupClose(t *testing.T) {
 	}
 	s = migratedAt(t, path, -1)
 	want := map[string]bool{"a": true, "b": false}
-	if got := exists(t, s, "a", "b"); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("after reopening, workspaces = %v, want %v", got, want)
-	}
+	wantWorkspaces(t, s, want)
 }
 
 // TestGroupGoexit: an fn that ends its goroutine (t.Fatal in a callback)
@@ -371,9 +377,7 @@ func TestGroupGoexit(t *testing.T) {
 		t.Fatalf("the Update after one whose fn called Goexit: %v", err)
 	}
 	want := map[string]bool{"a": false, "b": true}
-	if got := exists(t, s, "a", "b"); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("workspaces = %v, want %v", got, want)
-	}
+	wantWorkspaces(t, s, want)
 }
 
 // TestBeginHonoursContext: while another connection holds the database's
@@ -478,11 +482,7 @@ func TestGroupLimit(t *testing.T) {
 		results = append(results, start(t, s, i+1, context.Background(), create(fmt.Sprint("w", i), nil)))
 	}
 	close(release)
-	for _, ch := range append(results, a) {
-		if err := <-ch; err != nil {
-			t.Fatal(err)
-		}
-	}
+	succeed(t, append(results, a)...)
 	if n := commits(s) - before; n != 2 {
 		t.Errorf("%d commits for %d Updates, want 2", n, maxGroup+7)
 	}

@@ -165,23 +165,6 @@ func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 	return nil
 }
 
-// Update runs fn in a transaction of the writer connection (begun with
-// BEGIN IMMEDIATE) and commits if fn returns nil and ctx is not done; it
-// rolls back fn's writes if fn returns an error or panics.
-//
-// Updates that queue for the writer share a transaction and its commit (see
-// group.go): each runs in a savepoint, and each returns once the commit that
-// holds its writes is done, with that commit's result, even if ctx ends
-// while it waits.
-func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	return s.update(ctx, fn)
-}
-
-// View runs fn in a read-only transaction that sees one snapshot.
-func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
-	return s.view(ctx, fn)
-}
-
 // Access reads a workspace and one membership on a read connection. A
 // repeated call reads only the workspace's access stamp, and reads the rest
 // again only when the stamp moved (see the 0002 migration).
@@ -254,8 +237,9 @@ const (
 	WHERE w.id = ?`
 )
 
-// view runs fn in a read-only transaction on a read connection.
-func (s *Store) view(ctx context.Context, fn func(storage.Tx) error) (err error) {
+// View runs fn in a read-only transaction on a read connection, which sees
+// one snapshot. (Update is in group.go.)
+func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) (err error) {
 	if s.closed.Load() {
 		return storage.ErrClosed
 	}
