@@ -202,9 +202,19 @@ func schemaPolicies(tb testing.TB) []string {
 }
 
 // TestSchemaAcceptsShippedPolicies: every policy of the repository that
-// loads validates against the schema, and every shipped one loads.
+// loads, and the example of the package documentation, validate against
+// the schema; every shipped one loads.
 func TestSchemaAcceptsShippedPolicies(t *testing.T) {
 	sch := compileSchema(t)
+	t.Run("doc.go", func(t *testing.T) {
+		src := string(docExample(t))
+		if _, err := Load("doc.go", []byte(src)); err != nil {
+			t.Fatalf("the example of doc.go does not load: %v", err)
+		}
+		if err := validate(t, sch, src); err != nil {
+			t.Errorf("schema rejects the example of doc.go:\n%v", err)
+		}
+	})
 	for _, file := range schemaPolicies(t) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			src, err := os.ReadFile(file)
