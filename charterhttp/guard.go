@@ -112,11 +112,7 @@ func (g *Guard) Authenticated(next http.Handler) http.Handler {
 func (g *Guard) Require(action string, next http.Handler) http.Handler {
 	g.mustAction("Require", action)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		actor, ok := g.actor(w, r)
-		if !ok {
-			return
-		}
-		id, ok := g.workspace(w, r)
+		actor, id, ok := g.actorIn(w, r)
 		if !ok {
 			return
 		}
@@ -148,11 +144,7 @@ func (g *Guard) Spend(action string, next http.Handler) http.Handler {
 		panic(fmt.Sprintf("charterhttp: Spend(%q): the action costs nothing", action))
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		actor, ok := g.actor(w, r)
-		if !ok {
-			return
-		}
-		id, ok := g.workspace(w, r)
+		actor, id, ok := g.actorIn(w, r)
 		if !ok {
 			return
 		}
@@ -184,12 +176,6 @@ func (g *Guard) Spend(action string, next http.Handler) http.Handler {
 	})
 }
 
-// spend is the one call of Service.Spend, which names the action before the
-// workspace.
-func spend(ctx context.Context, s *charter.Service, actor, action, id, key string) (charter.Receipt, error) {
-	return s.Spend(ctx, actor, id, action, key)
-}
-
 // Error answers err, an error of a Service call, as the package doc's table
 // says, and logs it to ErrorLog when it is answered 500.
 func (g *Guard) Error(w http.ResponseWriter, r *http.Request, err error) {
@@ -214,6 +200,18 @@ func (g *Guard) actor(w http.ResponseWriter, r *http.Request) (string, bool) {
 		return "", false
 	}
 	return actor, true
+}
+
+// actorIn returns the request's actor and workspace, or answers 401 or 404
+// and returns false.
+func (g *Guard) actorIn(w http.ResponseWriter, r *http.Request) (actor, id string, ok bool) {
+	if actor, ok = g.actor(w, r); !ok {
+		return "", "", false
+	}
+	if id, ok = g.workspace(w, r); !ok {
+		return "", "", false
+	}
+	return actor, id, true
 }
 
 // workspace returns the request's workspace, or answers 404 and returns
@@ -282,4 +280,10 @@ func idempotencyKey(h http.Header) (string, error) {
 		return "", errNoKey
 	}
 	return b.String(), nil
+}
+
+// spend is the one call of Service.Spend; on main before the argument order
+// of issue 16, Spend names the workspace before the action.
+func spend(ctx context.Context, s *charter.Service, actor, action, id, key string) (charter.Receipt, error) {
+	return s.Spend(ctx, actor, id, action, key)
 }

@@ -84,7 +84,7 @@ func WriteProblem(w http.ResponseWriter, p Problem) {
 // a workspace that does not exist), 402 when only credits or the allowance
 // are missing, 403 otherwise, naming the action and the reason only.
 func ProblemForDecision(d charter.Decision) Problem {
-	p := Problem{Action: d.Action, Reason: reasonCode(d.Reason)}
+	p := Problem{Action: d.Action, Reason: ReasonCode(d.Reason)}
 	switch d.Reason {
 	case policy.NotMember, policy.NoWorkspace:
 		return Problem{Status: http.StatusNotFound, Code: "not_found"}
@@ -105,8 +105,9 @@ func ProblemForDecision(d charter.Decision) Problem {
 	return p
 }
 
-// reasonCode is r's name in snake case, e.g. "role_lacks_action".
-func reasonCode(r policy.Reason) string {
+// ReasonCode is r's name in snake case, e.g. "role_lacks_action": the
+// reason of a problem, for applications that show decisions too.
+func ReasonCode(r policy.Reason) string {
 	return strings.ReplaceAll(r.String(), " ", "_")
 }
 
@@ -134,9 +135,9 @@ func ProblemFor(err error) Problem {
 		return Problem{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
 			Detail: "this Idempotency-Key was used before for a different request"}
 	case errors.Is(err, charter.ErrInsufficientCredits):
-		return Problem{Status: http.StatusPaymentRequired, Code: "insufficient_credits", Reason: reasonCode(policy.InsufficientCredits)}
+		return Problem{Status: http.StatusPaymentRequired, Code: "insufficient_credits", Reason: ReasonCode(policy.InsufficientCredits)}
 	case errors.Is(err, charter.ErrAllowanceExceeded):
-		return Problem{Status: http.StatusPaymentRequired, Code: "allowance_exceeded", Reason: reasonCode(policy.OutsideAllowance)}
+		return Problem{Status: http.StatusPaymentRequired, Code: "allowance_exceeded", Reason: ReasonCode(policy.OutsideAllowance)}
 	case errors.As(err, &limit):
 		p := Problem{Status: http.StatusConflict, Code: "limit_exceeded", Detail: "plan " + limit.Plan + " limit exceeded"}
 		for _, l := range limit.Limits {
