@@ -108,41 +108,21 @@ func (s *Service) view(ctx context.Context, fn func(tx storage.Tx) error) error 
 	return fromStorage(s.store.View(ctx, fn))
 }
 
+// updateOnce is update for operations that store an idempotency key: when a
+// concurrent request with the same key stored it first, fn runs once more and
+// finds that request's result.
+func (s *Service) updateOnce(ctx context.Context, fn func(storage.Tx) error) error {
+	err := s.store.Update(ctx, fn)
+	if errors.Is(err, storage.ErrExists) {
+		err = s.store.Update(ctx, fn)
+	}
+	return fromStorage(err)
+}
+
 // errNoWorkspace is what an actor gets for a workspace that does not exist and
 // for one they are not a member of: the same text, so nothing leaks.
 func errNoWorkspace(id string) error {
 	return fmt.Errorf("%w: workspace %q", ErrNotFound, id)
-}
-
-// loaded is a workspace snapshot with what it was loaded from, so the save can
-// write only what changed.
-type loaded struct {
-	ws      *workspace.Workspace
-	header  storage.Workspace
-	members map[string]storage.Member
-}
-
-// load reads the whole workspace (locking it in an Update) and builds the
-// domain snapshot. Members whose role the policy no longer knows get a nil
-// role, which every check denies.
-func (s *Service) load(ctx context.Context, tx storage.Tx, id string) (*loaded, error) {
-	h, err := tx.Workspace(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errNoWorkspace(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	ms, err := tx.Members(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	l := &loaded{ws: s.header(h), header: h, members: make(map[string]storage.Member, len(ms))}
-	for _, m := range ms {
-		l.members[m.User] = m
-		l.ws.Put(s.member(m))
-	}
-	return l, nil
 }
 
 // memberOf returns user's membership of w: the zero Member, whose Role is
@@ -150,75 +130,6 @@ func (s *Service) load(ctx context.Context, tx storage.Tx, id string) (*loaded, 
 func memberOf(w *workspace.Workspace, user string) workspace.Member {
 	m, _ := w.Member(user)
 	return m
-}
-
-// header converts a stored header into a workspace with no members yet:
-// load and access add them with Put, and a check that already has the
-// actor's membership reads it directly.
-func (s *Service) header(h storage.Workspace) *workspace.Workspace {
-	kind, _ := workspace.ParseKind(h.Kind) // an unknown kind stays 0 and denies
-	return &workspace.Workspace{
-		ID: h.ID, Name: h.Name, Kind: kind, Plan: s.policy.Plan(h.Plan),
-		Owner: h.Owner, BillingContact: h.BillingContact,
-		Settings: workspace.Settings{GuestsDisabled: h.GuestsDisabled},
-		Created:  h.Created, Anchor: h.Anchor, Version: h.Version,
-	}
-}
-
-func (s *Service) member(m storage.Member) workspace.Member {
-	return workspace.Member{User: m.User, Role: s.policy.Role(m.Role), Projects: m.Projects, Joined: m.Joined, SeatSince: m.SeatSince}
-}
-
-func storedHeader(w *workspace.Workspace) storage.Workspace {
-	return storage.Workspace{
-		ID: w.ID, Name: w.Name, Kind: w.Kind.String(), Plan: w.Plan.Name,
-		Owner: w.Owner, BillingContact: w.BillingContact,
-		GuestsDisabled: w.Settings.GuestsDisabled,
-		Created:        w.Created, Anchor: w.Anchor, Version: w.Version,
-	}
-}
-
-func stored(wsID string, m workspace.Member) storage.Member {
-	return storage.Member{Workspace: wsID, User: m.User, Role: m.Role.Name, Projects: m.Projects, Joined: m.Joined, SeatSince: m.SeatSince}
-}
-
-// save checks the snapshot's invariants and writes what changed: the header
-// (with a version check) and each added, changed or removed member.
-func (s *Service) save(ctx context.Context, tx storage.Tx, l *loaded) error {
-	w := l.ws
-	if err := w.Check(); err != nil {
-		return fmt.Errorf("charter: refusing to save: %w", err)
-	}
-	for u := range l.members {
-		if _, ok := w.Member(u); !ok {
-			if err := tx.DeleteMember(ctx, w.ID, u); err != nil {
-				return err
-			}
-		}
-	}
-	for u, m := range w.Members() {
-		sm := stored(w.ID, m)
-		if old, ok := l.members[u]; ok && sameMember(old, sm) {
-			continue
-		}
-		if err := tx.PutMember(ctx, sm); err != nil {
-			return err
-		}
-	}
-	w.Version = l.header.Version + 1
-	return tx.UpdateWorkspace(ctx, storedHeader(w))
-}
-
-func sameMember(a, b storage.Member) bool {
-	if a.Role != b.Role || !a.Joined.Equal(b.Joined) || !a.SeatSince.Equal(b.SeatSince) || len(a.Projects) != len(b.Projects) {
-		return false
-	}
-	for i := range a.Projects {
-		if a.Projects[i] != b.Projects[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // loadFor loads the workspace for a change (locking it) and checks that actor
@@ -231,19 +142,30 @@ func (s *Service) loadFor(ctx context.Context, tx storage.Tx, id, actor string, 
 	return l, s.authorize(l.ws, actor, op, project)
 }
 
-// authorize checks that actor may perform op in w (on project, for a
-// project-scoped action). A non-member gets errNoWorkspace, as if w did not
-// exist.
-func (s *Service) authorize(w *workspace.Workspace, actor string, op policy.Op, project string) error {
-	if _, ok := w.Member(actor); !ok {
-		return errNoWorkspace(w.ID)
+// access loads the part of a workspace one check needs: the header and the
+// actor's membership. found is false when the workspace or the membership
+// does not exist.
+func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (w *workspace.Workspace, found bool, err error) {
+	h, m, found, err := storage.ReadAccess(ctx, tx, id, actor)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, false, nil
 	}
-	a := s.policy.Operation(op)
-	if a == nil {
-		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{Reason: policy.UnknownAction}}
+	if err != nil {
+		return nil, false, err
 	}
-	if d := a.Decide(actor, w, project); !d.Allowed {
-		return &ForbiddenError{Op: op.String(), Decision: d}
+	w = s.header(h)
+	if found {
+		w.Put(s.member(m))
 	}
-	return nil
+	return w, found, nil
+}
+
+// visible loads what actor sees of the workspace: its header and actor's own
+// membership. A workspace actor is not a member of is errNoWorkspace.
+func (s *Service) visible(ctx context.Context, tx storage.Tx, actor, id string) (*workspace.Workspace, error) {
+	w, found, err := s.access(ctx, tx, actor, id)
+	if err == nil && !found {
+		err = errNoWorkspace(id)
+	}
+	return w, err
 }
