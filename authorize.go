@@ -6,10 +6,20 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/charterhq/charter/plan"
 	"github.com/charterhq/charter/policy"
+	"github.com/charterhq/charter/role"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
 )
+
+// Every call that names an action and a workspace takes them in the order
+// (actor, action, workspace): Can, CanProject, Decide and Spend alike.
+//
+// An unknown action is a denial everywhere, never an error of its own: Can
+// and CanProject report (false, nil), Decide a Decision with reason
+// policy.UnknownAction naming the action, and Spend a *ForbiddenError
+// carrying that Decision (errors.Is(err, ErrForbidden)).
 
 // Can reports whether actor may perform action in the workspace with id. It
 // reads the current state: a removal or role change is visible to the very
@@ -53,60 +63,76 @@ func (d Decision) String() string {
 // free action costs one read of the store (Store.Access: on the SQL
 // backends, one query of the workspace's access stamp when the store has
 // read this actor's access before and nothing changed since); an action with
-// a cost also reads its pool and the actor's allowance.
+// a cost also reads its pool and the actor's allowance, in one read-only
+// transaction. A non-member's denial names them (reason policy.NotMember)
+// and nothing of the workspace.
 func (s *Service) Decide(ctx context.Context, actor, action, id, project string) (Decision, error) {
 	a := s.policy.Action(action)
 	if a == nil {
-		return Decision{Decision: policy.Decision{Reason: policy.UnknownAction}}, nil
+		return Decision{Decision: unknownAction(action)}, nil
 	}
-	denied := Decision{Decision: policy.Decision{Reason: policy.NotMember, Action: a.Name}}
 	if a.Cost.Amount == 0 {
-		h, m, ok, err := s.store.Access(ctx, id, actor)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			return denied, nil
-		case err != nil:
-			return denied, fromStorage(err)
-		case !ok:
-			return denied, nil
-		}
-		w := s.header(h)
-		return Decision{Decision: a.Allows(s.policy.Role(m.Role), w, project, m.Projects)}, nil
+		return s.decide(ctx, nil, s.store.Access, actor, a, id, project)
 	}
 	var d Decision
 	err := s.view(ctx, func(tx storage.Tx) error {
-		w, found, err := s.access(ctx, tx, actor, id)
-		if err != nil || !found {
-			d = denied
-			return err
-		}
-		d.Decision = a.Decide(actor, w, project)
-		if d.Allowed {
-			return s.creditDecision(ctx, tx, w, actor, a, &d)
-		}
-		return nil
+		var err error
+		d, err = s.decide(ctx, tx, func(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
+			return storage.ReadAccess(ctx, tx, id, user)
+		}, actor, a, id, project)
+		return err
 	})
 	if err != nil {
-		return denied, err
+		return notMember(a, actor), err
 	}
 	return d, nil
 }
 
+// decide is the one path of Decide: read actor's access with read, let the
+// policy decide, and for an allowed action with a cost, let the pool and
+// allowance (read in tx) decide too.
+func (s *Service) decide(ctx context.Context, tx storage.Tx, read func(context.Context, string, string) (storage.Workspace, storage.Member, bool, error), actor string, a *policy.Action, id, project string) (Decision, error) {
+	h, m, ok, err := read(ctx, id, actor)
+	switch {
+	case errors.Is(err, storage.ErrNotFound), err == nil && !ok:
+		return notMember(a, actor), nil
+	case err != nil:
+		return notMember(a, actor), fromStorage(err)
+	}
+	w, r := s.header(h), s.policy.Role(m.Role)
+	d := Decision{Decision: a.Allows(r, w, project, m.Projects)}
+	if !d.Allowed || a.Cost.Amount == 0 {
+		return d, nil
+	}
+	return d, s.creditDecision(ctx, tx, w, r, actor, a, &d)
+}
+
+// notMember is the denial of a to actor outside the workspace: it names the
+// actor and tells nothing of the workspace, which may not exist.
+func notMember(a *policy.Action, actor string) Decision {
+	return Decision{Decision: policy.Decision{Reason: policy.NotMember, Action: a.Name, Detail: actor}}
+}
+
+// unknownAction is the denial of an action the policy does not declare.
+func unknownAction(action string) policy.Decision {
+	return policy.Decision{Reason: policy.UnknownAction, Detail: action}
+}
+
 // creditDecision denies an allowed action with a cost that the pool or the
 // actor's allowance cannot pay for, and fills in the pool's state.
-func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor string, a *policy.Action, d *Decision) error {
+func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspace.Workspace, r *role.Role, actor string, a *policy.Action, d *Decision) error {
 	now := s.clock()
 	cur := a.Cost.Currency
 	d.Currency = cur
 	if g := s.grantOf(w.Plan, cur); !g.Every.IsZero() {
 		_, d.ResetsAt = g.Every.Bounds(w.Anchor, now)
 	}
-	if m := memberOf(w, actor); !m.Role.Spends {
+	if !r.Spends {
 		d.Allowed, d.Reason = false, policy.RoleLacksAction
 		return nil
 	}
 	if c := s.policy.Currency(cur); c == nil || !c.Kinds.Has(w.Kind) {
-		d.Allowed, d.Reason = false, policy.WrongKind
+		d.Allowed, d.Reason, d.Detail = false, policy.WrongKind, w.Kind.String()
 		return nil
 	}
 	pl, ok, err := s.loadPool(ctx, tx, w, cur, now)
@@ -137,19 +163,72 @@ func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspac
 	return nil
 }
 
-// authorize checks that actor may perform op in w (on project, for a
-// project-scoped action). A non-member gets errNoWorkspace, as if w did not
-// exist.
-func (s *Service) authorize(w *workspace.Workspace, actor string, op policy.Op, project string) error {
+// authorize checks that actor may pass g in w: any member for membersOnly,
+// else what the policy decides of g's action (or of the action mapped to
+// g.op) on g.project. A non-member gets errNoWorkspace, as if w did not exist.
+// Every Service call that acts in a workspace is authorized here, free and
+// costed actions alike.
+func (s *Service) authorize(w *workspace.Workspace, actor string, g gate) error {
 	if _, ok := w.Member(actor); !ok {
 		return errNoWorkspace(w.ID)
 	}
-	a := s.policy.Operation(op)
+	a, name := g.action, g.name
 	if a == nil {
-		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{Reason: policy.UnknownAction}}
+		if g.op == membersOnly {
+			return nil
+		}
+		a, name = s.policy.Operation(g.op), g.op.String()
+		if a == nil {
+			return &ForbiddenError{Op: name, Decision: policy.Decision{Reason: policy.UnknownAction}}
+		}
 	}
-	if d := a.Decide(actor, w, project); !d.Allowed {
-		return &ForbiddenError{Op: op.String(), Decision: d}
+	if a.CanProject(actor, w, g.project) {
+		return nil
+	}
+	// Only a denial needs Decide's reason and position.
+	return &ForbiddenError{Op: name, Decision: a.Decide(actor, w, g.project)}
+}
+
+// The refusals below come from rules the policy declares outside an
+// action's permission row; each carries the position of that rule.
+
+// mayAssign checks that actor may give role r in w: actor's role assigns it
+// and it is not above actor's rank (role.MayAssign), and w's plan offers it.
+func (s *Service) mayAssign(w *workspace.Workspace, actor string, r *role.Role, op policy.Op) error {
+	a := w.Role(actor)
+	if !a.MayAssign(r) {
+		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{
+			Reason: policy.RoleLacksAction, Role: a.String(), Plan: w.Plan.Name, Action: "assign " + r.Name, Pos: s.policy.RolePos(a),
+		}}
+	}
+	if !w.Plan.Offers(r) {
+		return s.notOffered(op.String(), w.Plan, r.Name, "assign "+r.Name)
 	}
 	return nil
+}
+
+// mayManage checks that actor may change or remove a holder of other in w
+// (role.MayManage: never the owner, never a higher rank).
+func (s *Service) mayManage(w *workspace.Workspace, actor string, other *role.Role, op policy.Op) error {
+	if ar := w.Role(actor); !ar.MayManage(other) {
+		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{
+			Reason: policy.RoleLacksAction, Role: ar.String(), Plan: w.Plan.Name, Action: "manage " + other.String(), Pos: s.policy.RolePos(ar),
+		}}
+	}
+	return nil
+}
+
+// notOffered refuses role (named roleName) on plan p, at p's roles:.
+func (s *Service) notOffered(op string, p *plan.Plan, roleName, action string) error {
+	return &ForbiddenError{Op: op, Decision: policy.Decision{
+		Reason: policy.RoleNotOffered, Role: roleName, Plan: p.Name, Action: action, Pos: s.policy.PlanRolesPos(p),
+	}}
+}
+
+// guestsDisabled refuses a guest of role r while w's guests are disabled,
+// at r's guest:.
+func (s *Service) guestsDisabled(op string, w *workspace.Workspace, r *role.Role) error {
+	return &ForbiddenError{Op: op, Decision: policy.Decision{
+		Reason: policy.GuestsDisabled, Role: r.String(), Plan: w.Plan.Name, Pos: s.policy.GuestPos(r),
+	}}
 }

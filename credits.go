@@ -48,7 +48,7 @@ func (s *Service) loadPool(ctx context.Context, tx storage.Tx, w *workspace.Work
 
 // openPools creates the pools w should have and does not: one per currency
 // that exists in w's kind and that w's plan grants or that has a starting
-// grant, which a new pool receives (seed 002: a new shared workspace starts
+// grant, which a new pool receives (the coins policy: a new shared workspace starts
 // with 5 coins).
 func (s *Service) openPools(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor string, now time.Time) error {
 	for _, c := range s.policy.Currencies() {
@@ -96,7 +96,7 @@ func (s *Service) currency(w *workspace.Workspace, name, op string) (*policy.Cur
 		return nil, invalid("unknown currency %q", name)
 	}
 	if !c.Kinds.Has(w.Kind) {
-		return nil, &ForbiddenError{Op: op, Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: op + " " + name}}
+		return nil, &ForbiddenError{Op: op, Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: op + " " + name, Detail: w.Kind.String()}}
 	}
 	return c, nil
 }
@@ -121,43 +121,42 @@ type Balance struct {
 // Reading it applies a due period reset, exactly once, like a spend does.
 func (s *Service) Balance(ctx context.Context, actor, id, currency string) (Balance, error) {
 	var b Balance
-	read := func(tx storage.Tx, persist bool) error {
-		w, err := s.visible(ctx, tx, actor, id)
-		if err != nil {
-			return err
+	read := func(persist bool) func(storage.Tx, *loaded) error {
+		return func(tx storage.Tx, l *loaded) error {
+			w := l.ws
+			if _, err := s.currency(w, currency, "balance"); err != nil {
+				return err
+			}
+			now := s.clock()
+			pl, ok, err := s.loadPool(ctx, tx, w, currency, now)
+			if err != nil {
+				return err
+			}
+			b = Balance{Currency: currency}
+			if !ok {
+				return nil
+			}
+			b.Available, b.Period = pl.p.Balance(now), pl.p.CurrentPeriod()
+			if g := s.grantOf(w.Plan, currency); !g.Every.IsZero() {
+				b.PeriodStart, b.ResetsAt = g.Every.Bounds(w.Anchor, now)
+			}
+			a, err := tx.Allowance(ctx, id, currency, actor)
+			if err == nil {
+				ca := allowance(a)
+				b.HasAllowance, b.Allowance, b.AllowanceLeft = true, a.Amount, ca.Left(b.Period)
+			} else if !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+			if len(pl.entries) > 0 && !persist {
+				return errResetDue
+			}
+			return s.savePool(ctx, tx, id, pl)
 		}
-		if _, err := s.currency(w, currency, "balance"); err != nil {
-			return err
-		}
-		now := s.clock()
-		pl, ok, err := s.loadPool(ctx, tx, w, currency, now)
-		if err != nil {
-			return err
-		}
-		b = Balance{Currency: currency}
-		if !ok {
-			return nil
-		}
-		b.Available, b.Period = pl.p.Balance(now), pl.p.CurrentPeriod()
-		if g := s.grantOf(w.Plan, currency); !g.Every.IsZero() {
-			b.PeriodStart, b.ResetsAt = g.Every.Bounds(w.Anchor, now)
-		}
-		a, err := tx.Allowance(ctx, id, currency, actor)
-		if err == nil {
-			ca := allowance(a)
-			b.HasAllowance, b.Allowance, b.AllowanceLeft = true, a.Amount, ca.Left(b.Period)
-		} else if !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
-		if len(pl.entries) > 0 && !persist {
-			return errResetDue
-		}
-		return s.savePool(ctx, tx, id, pl)
 	}
-	err := s.view(ctx, func(tx storage.Tx) error { return read(tx, false) })
+	err := s.in(ctx, actor, id, gate{op: membersOnly}, read(false))
 	if errors.Is(err, errResetDue) {
 		// A period boundary passed: apply its reset for good, under the lock.
-		err = s.update(ctx, func(tx storage.Tx) error { return read(tx, true) })
+		err = s.in(ctx, actor, id, gate{op: membersOnly, write: true}, read(true))
 	}
 	return b, err
 }
@@ -165,7 +164,7 @@ func (s *Service) Balance(ctx context.Context, actor, id, currency string) (Bala
 // errResetDue tells Balance to retry in a read-write transaction.
 var errResetDue = errors.New("charter: reset due")
 
-// SetAllowance sets member's allowance of currency per period (seed 004:
+// SetAllowance sets member's allowance of currency per period (the credit-pool policy:
 // admins set per-member allowances). The member's role must spend credits.
 // What the member already spent this period still counts, also when the
 // allowance is new (a role change or removal dropped the old one).
@@ -173,11 +172,7 @@ func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency 
 	if amount < 0 {
 		return invalid("negative allowance %d", amount)
 	}
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpSetAllowance, "")
-		if err != nil {
-			return err
-		}
+	return s.in(ctx, actor, id, gate{op: policy.OpSetAllowance, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		m, ok := w.Member(member)
 		if !ok {
@@ -254,14 +249,8 @@ func (s *Service) SpendTable(ctx context.Context, actor, id, currency string) ([
 // the spend table. Balances are projections of it (see credits.Replay).
 func (s *Service) Journal(ctx context.Context, actor, id, currency string) ([]credits.Entry, error) {
 	var out []credits.Entry
-	err := s.view(ctx, func(tx storage.Tx) error {
-		w, err := s.visible(ctx, tx, actor, id)
-		if err != nil {
-			return err
-		}
-		if err := s.authorize(w, actor, policy.OpViewSpend, ""); err != nil {
-			return err
-		}
+	err := s.in(ctx, actor, id, gate{op: policy.OpViewSpend}, func(tx storage.Tx, l *loaded) error {
+		var err error
 		out, err = journal(ctx, tx, id, currency)
 		return err
 	})

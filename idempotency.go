@@ -84,27 +84,29 @@ func refundKey(key string) string {
 
 // keyed runs a keyed operation of actor on the pool of currency once per
 // key: it loads what actor sees and, in one read, the pool, actor's
-// allowance and the key's record; it replays a stored receipt or runs apply,
-// which saves the record with its moves. When a concurrent request with the
-// same key wins the race to store it, the operation runs once more and
-// finds that request's receipt.
-func (s *Service) keyed(ctx context.Context, actor, id, currency, key, fingerprint string, apply func(storage.Tx, *workspace.Workspace, *keying) (Receipt, error)) (Receipt, error) {
+// allowance and the key's record; it replays a stored receipt or, the first
+// time, authorizes g and runs apply, which saves the record with its moves.
+// (A retry is answered from the record, as first applied, without asking the
+// policy again.) When a concurrent request with the same key wins the race
+// to store it, the operation runs once more and finds that request's
+// receipt.
+func (s *Service) keyed(ctx context.Context, actor, id string, g gate, currency, key, fingerprint string, apply func(storage.Tx, *workspace.Workspace, *keying) (Receipt, error)) (Receipt, error) {
 	if err := clientKey(key); err != nil {
 		return Receipt{}, err
 	}
 	var out Receipt
-	fn := func(tx storage.Tx) error {
-		w, err := s.visible(ctx, tx, actor, id)
+	return out, s.in(ctx, actor, id, gate{op: membersOnly, write: true}, func(tx storage.Tx, l *loaded) error {
+		ledger, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: currency, Member: actor, Key: key})
 		if err != nil {
 			return err
 		}
-		l, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: currency, Member: actor, Key: key})
-		if err != nil {
-			return err
-		}
-		k := &keying{ledger: l, wsID: id, key: key, fingerprint: fingerprint}
-		out, err = k.once(func() (Receipt, error) { return apply(tx, w, k) })
+		k := &keying{ledger: ledger, wsID: id, key: key, fingerprint: fingerprint}
+		out, err = k.once(func() (Receipt, error) {
+			if err := s.authorize(l.ws, actor, g); err != nil {
+				return Receipt{}, err
+			}
+			return apply(tx, l.ws, k)
+		})
 		return err
-	}
-	return out, s.updateOnce(ctx, fn)
+	})
 }

@@ -57,7 +57,7 @@ func (s *Service) Invite(ctx context.Context, actor, id, email, roleName string)
 }
 
 // InviteGuest invites email as a guest of the workspace with a grant on
-// project only (seed 003). Guests are free of charge and see only their
+// project only (the team-guests policy). Guests are free of charge and see only their
 // projects. To give an existing guest another project, use GrantProject.
 func (s *Service) InviteGuest(ctx context.Context, actor, id, email, project string) (Invitation, error) {
 	if project == "" {
@@ -73,28 +73,21 @@ func (s *Service) invite(ctx context.Context, actor, id, email, roleName, projec
 	}
 	email = strings.ToLower(addr.Address)
 	var out Invitation
-	err = s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
-		if err != nil {
-			return err
-		}
+	op := policy.OpInvite
+	if project != "" {
+		op = policy.OpInviteGuest
+	}
+	err = s.in(ctx, actor, id, gate{op: op, project: project, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
-		op := policy.OpInvite
-		if project != "" {
-			op = policy.OpInviteGuest
-		}
-		if err := s.authorize(w, actor, op, project); err != nil {
-			return err
-		}
 		var r *role.Role
 		var projects []string
 		switch {
 		case project != "":
 			if r = s.guestRole(w.Plan); r == nil {
-				return &ForbiddenError{Op: op.String(), Decision: policy.Decision{Reason: policy.RoleNotOffered, Plan: w.Plan.Name, Action: "guest"}}
+				return s.notOffered(op.String(), w.Plan, "guest", "guest")
 			}
 			if w.Settings.GuestsDisabled {
-				return &ForbiddenError{Op: op.String(), Decision: policy.Decision{Reason: policy.GuestsDisabled, Plan: w.Plan.Name}}
+				return s.guestsDisabled(op.String(), w, r)
 			}
 			projects = []string{project}
 		case roleName == "":
@@ -109,10 +102,11 @@ func (s *Service) invite(ctx context.Context, actor, id, email, roleName, projec
 				return invalid("role %s is a guest role: use InviteGuest with a project", r.Name)
 			}
 		}
-		if err := mayAssign(w, actor, r, op); err != nil {
+		if err := s.mayAssign(w, actor, r, op); err != nil {
 			return err
 		}
 		now := s.clock()
+		var err error
 		out, err = s.createInvitation(ctx, tx, l, actor, storage.Invitation{
 			Email: email, Role: r.Name, Projects: projects, MaxUses: 1, Expires: now.Add(s.ttl),
 		}, now)
@@ -133,7 +127,7 @@ func (s *Service) guestRole(p *plan.Plan) *role.Role {
 
 // CreateLink creates a shareable invitation link usable maxUses times until
 // ttl passes (the Service's invitation TTL when zero). Joining through it gives
-// the plan's link role (seed 003: Member on Business, Admin on Starter).
+// the plan's link role (the team-guests policy: Member on Business, Admin on Starter).
 // Its remaining uses count against the plan's limits like pending
 // invitations.
 func (s *Service) CreateLink(ctx context.Context, actor, id string, maxUses int, ttl time.Duration) (Invitation, error) {
@@ -147,20 +141,17 @@ func (s *Service) CreateLink(ctx context.Context, actor, id string, maxUses int,
 		ttl = s.ttl
 	}
 	var out Invitation
-	err := s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpInvite, "")
-		if err != nil {
-			return err
-		}
+	err := s.in(ctx, actor, id, gate{op: policy.OpInvite, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		r := w.Plan.LinkRole
 		if r == nil {
-			return &ForbiddenError{Op: "link", Decision: policy.Decision{Reason: policy.PlanLacksFeature, Plan: w.Plan.Name, Action: "invitation links"}}
+			return &ForbiddenError{Op: "link", Decision: policy.Decision{Reason: policy.PlanLacksFeature, Plan: w.Plan.Name, Action: "invitation links", Pos: s.policy.PlanPos(w.Plan)}}
 		}
-		if err := mayAssign(w, actor, r, policy.OpInvite); err != nil {
+		if err := s.mayAssign(w, actor, r, policy.OpInvite); err != nil {
 			return err
 		}
 		now := s.clock()
+		var err error
 		out, err = s.createInvitation(ctx, tx, l, actor, storage.Invitation{
 			Link: true, Role: r.Name, MaxUses: maxUses, Expires: now.Add(ttl),
 		}, now)
@@ -209,14 +200,7 @@ func (s *Service) createInvitation(ctx context.Context, tx storage.Tx, l *loaded
 // Invitations lists the workspace's invitations, for those who may invite.
 func (s *Service) Invitations(ctx context.Context, actor, id string) ([]Invitation, error) {
 	var out []Invitation
-	err := s.view(ctx, func(tx storage.Tx) error {
-		w, err := s.visible(ctx, tx, actor, id)
-		if err != nil {
-			return err
-		}
-		if err := s.authorize(w, actor, policy.OpInvite, ""); err != nil {
-			return err
-		}
+	err := s.in(ctx, actor, id, gate{op: policy.OpInvite}, func(tx storage.Tx, l *loaded) error {
 		invs, err := tx.Invitations(ctx, id)
 		for _, inv := range invs {
 			out = append(out, invitation(inv))
@@ -228,11 +212,7 @@ func (s *Service) Invitations(ctx context.Context, actor, id string) ([]Invitati
 
 // Revoke revokes an invitation or link so it can no longer be used.
 func (s *Service) Revoke(ctx context.Context, actor, id, invitationID string) error {
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpInvite, "")
-		if err != nil {
-			return err
-		}
+	return s.in(ctx, actor, id, gate{op: policy.OpInvite, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		inv, err := tx.Invitation(ctx, id, invitationID)
 		if err != nil {
 			return err
@@ -306,16 +286,16 @@ func (s *Service) Accept(ctx context.Context, user, email, token string) (*works
 		w := l.ws
 		r := s.policy.Role(inv.Role)
 		if inv.Link {
-			// A link gives the plan's link role as of joining (seed 003:
+			// A link gives the plan's link role as of joining (the team-guests policy:
 			// Member on Business, Admin on Starter), whatever the plan was
 			// when the link was made.
 			r = w.Plan.LinkRole
 		}
 		if r == nil || !w.Plan.Offers(r) {
-			return &ForbiddenError{Op: "accept", Decision: policy.Decision{Reason: policy.RoleNotOffered, Role: inv.Role, Plan: w.Plan.Name}}
+			return s.notOffered("accept", w.Plan, inv.Role, "")
 		}
 		if r.Guest && w.Settings.GuestsDisabled {
-			return &ForbiddenError{Op: "accept", Decision: policy.Decision{Reason: policy.GuestsDisabled, Role: inv.Role, Plan: w.Plan.Name}}
+			return s.guestsDisabled("accept", w, r)
 		}
 		if err := s.inviterMay(w, inv, r); err != nil {
 			return err
@@ -370,7 +350,7 @@ func (s *Service) inviterMay(w *workspace.Workspace, inv storage.Invitation, r *
 	if len(inv.Projects) > 0 {
 		op, project = policy.OpInviteGuest, inv.Projects[0]
 	}
-	if s.authorize(w, inv.Inviter, op, project) != nil || mayAssign(w, inv.Inviter, r, op) != nil {
+	if s.authorize(w, inv.Inviter, gate{op: op, project: project}) != nil || s.mayAssign(w, inv.Inviter, r, op) != nil {
 		return fmt.Errorf("%w: %s may no longer invite as %s", ErrInvitationRevoked, inv.Inviter, r.Name)
 	}
 	return nil

@@ -12,23 +12,6 @@ import (
 	"github.com/charterhq/charter/workspace"
 )
 
-// mayAssign checks that actor may give role r in w: actor's role assigns it,
-// it is not above actor's rank, and w's plan offers it.
-func mayAssign(w *workspace.Workspace, actor string, r *role.Role, op policy.Op) error {
-	a := w.Role(actor)
-	if !a.MayAssign(r) {
-		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{
-			Reason: policy.RoleLacksAction, Role: a.Name, Plan: w.Plan.Name, Action: "assign " + r.Name,
-		}}
-	}
-	if !w.Plan.Offers(r) {
-		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{
-			Reason: policy.RoleNotOffered, Role: r.Name, Plan: w.Plan.Name, Action: "assign " + r.Name,
-		}}
-	}
-	return nil
-}
-
 // pending counts w's members plus what its pending invitations would add,
 // leaving out the invitation with ID except.
 func (s *Service) pending(ctx context.Context, tx storage.Tx, w *workspace.Workspace, except string) (workspace.Counts, error) {
@@ -81,18 +64,14 @@ func (s *Service) GrantProject(ctx context.Context, actor, id, user, project str
 	if project == "" {
 		return invalid("empty project")
 	}
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpInviteGuest, project)
-		if err != nil {
-			return err
-		}
+	return s.in(ctx, actor, id, gate{op: policy.OpInviteGuest, project: project, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		m, ok := w.Member(user)
 		if !ok {
 			return fmt.Errorf("%w: member %q", ErrNotFound, user)
 		}
 		if w.Settings.GuestsDisabled {
-			return &ForbiddenError{Op: policy.OpInviteGuest.String(), Decision: policy.Decision{Reason: policy.GuestsDisabled, Plan: w.Plan.Name}}
+			return s.guestsDisabled(policy.OpInviteGuest.String(), w, m.Role)
 		}
 		if m.OnProject(project) {
 			return nil
@@ -115,38 +94,27 @@ func (s *Service) GrantProject(ctx context.Context, actor, id, user, project str
 // assign, or one the plan does not offer, nor changes a member of higher rank.
 // A guest promoted to a member role loses their project grants and reaches
 // every project. A member moved to a role that does not spend credits loses
-// their allowances (seed 004).
+// their allowances (the credit-pool policy).
 func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName string) error {
 	r := s.policy.Role(roleName)
 	if r == nil {
 		return invalid("unknown role %q", roleName)
 	}
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpChangeRole, "")
-		if err != nil {
-			return err
-		}
+	return s.in(ctx, actor, id, gate{op: policy.OpChangeRole, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
-		before, ok := w.Member(user)
+		before, err := w.CheckRoleChange(actor, user, r)
 		switch {
-		case !ok:
+		case errors.Is(err, workspace.ErrNotMember):
 			return fmt.Errorf("%w: member %q", ErrNotFound, user)
-		case user == w.Owner:
-			return invalid("the owner's role changes only by ownership transfer")
-		case r.Owner:
-			return invalid("ownership moves only by transfer")
-		case user == actor:
-			return invalid("members cannot change their own role")
+		case err != nil:
+			return invalid("%v", err)
 		case before.Role == r:
 			return nil
-		case r.Guest:
-			return invalid("a member becomes a guest only by removal and a guest invitation")
 		}
-		ar := w.Role(actor)
-		if !ar.MayManage(before.Role) {
-			return &ForbiddenError{Op: policy.OpChangeRole.String(), Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: ar.Name, Plan: w.Plan.Name, Action: "manage " + before.Role.Name}}
+		if err := s.mayManage(w, actor, before.Role, policy.OpChangeRole); err != nil {
+			return err
 		}
-		if err := mayAssign(w, actor, r, policy.OpChangeRole); err != nil {
+		if err := s.mayAssign(w, actor, r, policy.OpChangeRole); err != nil {
 			return err
 		}
 		// Members plus pending invitations, before and after the change.
@@ -163,9 +131,6 @@ func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName stri
 		now := s.clock()
 		if err := w.SetRole(user, r, nil, now); err != nil {
 			return invalid("%v", err)
-		}
-		if w.BillingContact == user && !r.Admin {
-			w.BillingContact = w.Owner
 		}
 		if err := s.save(ctx, tx, l); err != nil {
 			return err
@@ -192,50 +157,38 @@ func (s *Service) Remove(ctx context.Context, actor, id, user string) error {
 	if actor == user {
 		return s.Leave(ctx, user, id)
 	}
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpRemove, "")
-		if err != nil {
+	return s.in(ctx, actor, id, gate{op: policy.OpRemove, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+		// The snapshot is discarded unless the removal is saved.
+		m, err := l.ws.Remove(user)
+		switch {
+		case errors.Is(err, workspace.ErrNotMember):
+			return fmt.Errorf("%w: member %q", ErrNotFound, user)
+		case err != nil:
+			return invalid("%v", err)
+		}
+		if err := s.mayManage(l.ws, actor, m.Role, policy.OpRemove); err != nil {
 			return err
 		}
-		w := l.ws
-		m, ok := w.Member(user)
-		switch {
-		case !ok:
-			return fmt.Errorf("%w: member %q", ErrNotFound, user)
-		case user == w.Owner:
-			return invalid("the owner cannot be removed")
-		}
-		if ar := w.Role(actor); !ar.MayManage(m.Role) {
-			return &ForbiddenError{Op: policy.OpRemove.String(), Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: ar.Name, Plan: w.Plan.Name, Action: "manage " + m.Role.String()}}
-		}
-		return s.removeMember(ctx, tx, l, actor, user, EventMemberRemoved)
+		return s.removed(ctx, tx, l, actor, m, EventMemberRemoved)
 	})
 }
 
 // Leave ends user's own membership. The owner cannot leave without first
-// transferring ownership.
+// transferring ownership (workspace.ErrOwner, as ErrInvalid).
 func (s *Service) Leave(ctx context.Context, user, id string) error {
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
+	return s.in(ctx, user, id, gate{op: membersOnly, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+		m, err := l.ws.Remove(user)
 		if err != nil {
-			return err
+			return invalid("%v", err)
 		}
-		if _, ok := l.ws.Member(user); !ok {
-			return errNoWorkspace(id)
-		}
-		if user == l.ws.Owner {
-			return invalid("the owner cannot leave: transfer ownership first")
-		}
-		return s.removeMember(ctx, tx, l, user, user, EventMemberLeft)
+		return s.removed(ctx, tx, l, user, m, EventMemberLeft)
 	})
 }
 
-func (s *Service) removeMember(ctx context.Context, tx storage.Tx, l *loaded, actor, user, typ string) error {
-	w := l.ws
-	m, err := w.Remove(user)
-	if err != nil {
-		return invalid("%v", err)
-	}
+// removed saves the removal of m from l's workspace with its event, its seat
+// credit and the end of m's allowances.
+func (s *Service) removed(ctx context.Context, tx storage.Tx, l *loaded, actor string, m workspace.Member, typ string) error {
+	w, user := l.ws, m.User
 	if err := s.save(ctx, tx, l); err != nil {
 		return err
 	}
@@ -250,15 +203,11 @@ func (s *Service) removeMember(ctx context.Context, tx storage.Tx, l *loaded, ac
 }
 
 // TransferOwnership makes the admin to the owner, atomically: the previous
-// owner takes to's admin role, and nothing else changes (seed 004). Only the
+// owner takes to's admin role, and nothing else changes (the credit-pool policy). Only the
 // current owner may transfer, where the policy allows it. A shared workspace
 // moves only to someone whose licence allows one more (ErrLimitExceeded).
 func (s *Service) TransferOwnership(ctx context.Context, actor, id, to string) error {
-	return s.updateOnce(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpTransferOwnership, "")
-		if err != nil {
-			return err
-		}
+	return s.in(ctx, actor, id, gate{op: policy.OpTransferOwnership, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		if actor != w.Owner {
 			return &ForbiddenError{Op: policy.OpTransferOwnership.String(), Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: w.Role(actor).Name, Plan: w.Plan.Name, Action: "transfer ownership (owner only)"}}

@@ -25,11 +25,7 @@ func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) er
 	if p == nil {
 		return invalid("unknown plan %q", planName)
 	}
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpChangePlan, "")
-		if err != nil {
-			return err
-		}
+	return s.in(ctx, actor, id, gate{op: policy.OpChangePlan, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		old := w.Plan
 		if old == p {
@@ -83,7 +79,7 @@ func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) er
 
 // upgradeGrants gives a workspace that moved to a plan granting more of a
 // currency per period than the period has granted so far the difference for
-// the rest of the current period (seed 000: "the Admin can upgrade the plan
+// the rest of the current period (the spaces policy: "the Admin can upgrade the plan
 // to increase the credits"), as a lot that expires when the period ends. A
 // downgrade takes nothing away; the new grant applies from the next period.
 // Moving up, down and up again within a period grants no more than the best

@@ -255,3 +255,21 @@ func journal(ctx context.Context, tx storage.Tx, id, currency string) ([]credits
 		}
 	}
 }
+
+// access loads the part of a workspace one check needs: the header and the
+// actor's membership. found is false when the workspace or the membership
+// does not exist.
+func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (w *workspace.Workspace, found bool, err error) {
+	h, m, found, err := storage.ReadAccess(ctx, tx, id, actor)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	w = s.header(h)
+	if found {
+		w.Put(s.member(m))
+	}
+	return w, found, nil
+}

@@ -11,13 +11,13 @@
 // authenticated user's ID (and verified email address, to accept an
 // invitation) and deliver invitation tokens themselves.
 //
-// Billing contact. The creator of a workspace is its billing contact (seed 000:
+// Billing contact. The creator of a workspace is its billing contact (the spaces policy:
 // the first admin's payment details are used). The contact follows an
 // ownership transfer to the new owner, and falls back to the owner when the
 // contact leaves, is removed or stops being an admin.
 //
 // Seats. Adding a member in a paid-seat role, or changing a member into one,
-// records a "seat.charged" event of the plan's seat price (seed 001: the
+// records a "seat.charged" event of the plan's seat price (the video-studio policy: the
 // owner's rate). The seat's periods are anchored at that moment; renewals are
 // the payment provider's business. Removing the seat (removal, leaving, a role
 // change to a free role, deleting the workspace) records a "seat.credited"
@@ -132,40 +132,63 @@ func memberOf(w *workspace.Workspace, user string) workspace.Member {
 	return m
 }
 
-// loadFor loads the workspace for a change (locking it) and checks that actor
-// may perform op in it.
-func (s *Service) loadFor(ctx context.Context, tx storage.Tx, id, actor string, op policy.Op, project string) (*loaded, error) {
-	l, err := s.load(ctx, tx, id)
+// membersOnly is the gate of calls open to every member of a workspace
+// (Workspace, Leave, Balance): no policy operation authorizes them.
+const membersOnly policy.Op = 0
+
+// gate is what a call needs before it acts in a workspace.
+type gate struct {
+	// op is the operation the policy must allow the actor, or membersOnly.
+	op policy.Op
+	// action, when set, is checked instead of op's action: Spend names
+	// its action itself. name is then the call's name in a refusal.
+	action *policy.Action
+	name   string
+	// project is the project of a project-scoped operation, or "".
+	project string
+	// write runs the call in a read-write transaction (run once more when
+	// a concurrent request stored the same key first: see updateOnce);
+	// otherwise in a read-only one.
+	write bool
+	// whole loads the whole workspace, every member, locked in a write;
+	// otherwise only its header and the actor's membership are read.
+	whole bool
+}
+
+// in runs fn after the preamble every call acting in one workspace shares:
+// it opens the transaction g asks for, loads workspace id as g asks, answers
+// a non-member errNoWorkspace (as if id did not exist) and authorizes g.
+// Authorization reads the loaded snapshot, inside the transaction that acts
+// on it.
+func (s *Service) in(ctx context.Context, actor, id string, g gate, fn func(tx storage.Tx, l *loaded) error) error {
+	body := func(tx storage.Tx) error {
+		l, err := s.enter(ctx, tx, actor, id, g)
+		if err != nil {
+			return err
+		}
+		return fn(tx, l)
+	}
+	if g.write {
+		return s.updateOnce(ctx, body)
+	}
+	return s.view(ctx, body)
+}
+
+// enter loads what g asks of workspace id for actor and authorizes g; see in.
+func (s *Service) enter(ctx context.Context, tx storage.Tx, actor, id string, g gate) (*loaded, error) {
+	if g.whole {
+		l, err := s.load(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		return l, s.authorize(l.ws, actor, g)
+	}
+	w, found, err := s.access(ctx, tx, actor, id)
 	if err != nil {
 		return nil, err
 	}
-	return l, s.authorize(l.ws, actor, op, project)
-}
-
-// access loads the part of a workspace one check needs: the header and the
-// actor's membership. found is false when the workspace or the membership
-// does not exist.
-func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (w *workspace.Workspace, found bool, err error) {
-	h, m, found, err := storage.ReadAccess(ctx, tx, id, actor)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, false, nil
+	if !found {
+		return nil, errNoWorkspace(id)
 	}
-	if err != nil {
-		return nil, false, err
-	}
-	w = s.header(h)
-	if found {
-		w.Put(s.member(m))
-	}
-	return w, found, nil
-}
-
-// visible loads what actor sees of the workspace: its header and actor's own
-// membership. A workspace actor is not a member of is errNoWorkspace.
-func (s *Service) visible(ctx context.Context, tx storage.Tx, actor, id string) (*workspace.Workspace, error) {
-	w, found, err := s.access(ctx, tx, actor, id)
-	if err == nil && !found {
-		err = errNoWorkspace(id)
-	}
-	return w, err
+	return &loaded{ws: w}, s.authorize(w, actor, g)
 }

@@ -50,31 +50,31 @@ type Lot struct {
 // ErrInsufficientCredits (an *credits.InsufficientError inside), past the
 // allowance ErrAllowanceExceeded. A key is 1 to 200 bytes of UTF-8 without
 // NUL; keys starting with "charter:" are charter's own (ErrInvalid). The
-// same holds for the keys of Pay, Earn, Fund and Refund.
-func (s *Service) Spend(ctx context.Context, actor, id, action, key string) (Receipt, error) {
+// same holds for the keys of Pay, Earn, Fund and Refund. An action the
+// policy does not declare is a *ForbiddenError whose Decision has reason
+// policy.UnknownAction, as Decide reports it; an action that costs nothing
+// is ErrInvalid.
+func (s *Service) Spend(ctx context.Context, actor, action, id, key string) (Receipt, error) {
 	a := s.policy.Action(action)
 	if a == nil {
-		return Receipt{}, invalid("unknown action %q", action)
+		return Receipt{}, &ForbiddenError{Op: "spend", Decision: unknownAction(action)}
 	}
 	if a.Cost.Amount <= 0 {
 		return Receipt{}, invalid("action %s costs nothing", action)
 	}
-	return s.keyed(ctx, actor, id, a.Cost.Currency, key, fingerprint("spend", actor, action), func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
-		if !a.Can(actor, w) {
-			// Only a denial needs Decide's reason and position.
-			return Receipt{}, &ForbiddenError{Op: "spend", Decision: a.Decide(actor, w, "")}
-		}
+	g := gate{action: a, name: "spend"}
+	return s.keyed(ctx, actor, id, g, a.Cost.Currency, key, fingerprint("spend", actor, action), func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
 		return s.debit(ctx, tx, w, actor, a.Cost.Currency, a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}, k)
 	})
 }
 
-// Pay spends amount of currency (seed 002: coins, in a store transaction),
+// Pay spends amount of currency (the coins policy: coins, in a store transaction),
 // where the policy lets actor manage coins. Idempotent per key like Spend.
 func (s *Service) Pay(ctx context.Context, actor, id, currency string, amount int64, key string) (Receipt, error) {
 	return s.coins(ctx, actor, id, currency, amount, key, "pay")
 }
 
-// Earn adds amount of currency the workspace earned (seed 002: coins from a
+// Earn adds amount of currency the workspace earned (the coins policy: coins from a
 // sale), where the policy lets actor manage coins. Idempotent per key.
 func (s *Service) Earn(ctx context.Context, actor, id, currency string, amount int64, key string) (Receipt, error) {
 	return s.coins(ctx, actor, id, currency, amount, key, "earn")
@@ -85,10 +85,7 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 		return Receipt{}, invalid("%s of %d: amount must be positive", op, amount)
 	}
 	fp := fingerprint(op, actor, currency, strconv.FormatInt(amount, 10))
-	return s.keyed(ctx, actor, id, currency, key, fp, func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
-		if err := s.authorize(w, actor, policy.OpManageCoins, ""); err != nil {
-			return Receipt{}, err
-		}
+	return s.keyed(ctx, actor, id, gate{op: policy.OpManageCoins}, currency, key, fp, func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
 		m := credits.Meta{Member: actor, Action: op, Key: key}
 		if op == "pay" {
 			return s.debit(ctx, tx, w, actor, currency, amount, m, k)
@@ -103,7 +100,7 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 // the currency: every path that moves credits passes one of them.
 func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, m credits.Meta, k *keying) (Receipt, error) {
 	if r := w.Role(actor); !r.Spends {
-		return Receipt{}, &ForbiddenError{Op: "spend", Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: r.Name, Plan: w.Plan.Name, Action: m.Action}}
+		return Receipt{}, &ForbiddenError{Op: "spend", Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: r.String(), Plan: w.Plan.Name, Action: m.Action, Pos: s.policy.RolePos(r)}}
 	}
 	if _, err := s.currency(w, currency, "spend"); err != nil {
 		return Receipt{}, err
@@ -182,24 +179,21 @@ func (s *Service) credit(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 }
 
 // Fund tops up the pool of currency with amount credits, expiring at expires
-// (never when zero), where the policy lets actor fund credits (seed 004:
+// (never when zero), where the policy lets actor fund credits (the credit-pool policy:
 // admins fund the credit pool). Idempotent per key.
 func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount int64, expires time.Time, key string) (Receipt, error) {
 	if amount <= 0 {
 		return Receipt{}, invalid("fund of %d: amount must be positive", amount)
 	}
 	fp := fingerprint("fund", actor, currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))
-	return s.keyed(ctx, actor, id, currency, key, fp, func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
-		if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
-			return Receipt{}, err
-		}
+	return s.keyed(ctx, actor, id, gate{op: policy.OpFundCredits}, currency, key, fp, func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
 		return s.credit(ctx, tx, w, actor, currency, amount, expires, credits.Meta{Member: actor, Action: "fund", Key: key}, EventCreditsFunded, k)
 	})
 }
 
 // Refund reverses the spend made under key, lot by lot, and gives back the
 // spender's allowance in the spend's period. Only those the policy lets fund
-// credits may refund (seed 004: editors "can't manage credits"), the spender
+// credits may refund (the credit-pool policy: editors "can't manage credits"), the spender
 // included: a member who could refund their own spends could spend without
 // end. An app that refunds a failed action on its own account acts as the
 // workspace's owner or an admin. It applies once: a repeated refund returns
@@ -212,16 +206,10 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		return Receipt{}, err
 	}
 	var out Receipt
-	err := s.updateOnce(ctx, func(tx storage.Tx) error {
-		w, err := s.visible(ctx, tx, actor, id)
-		if err != nil {
-			return err
-		}
-		// Authorize before the key is looked up, so that whether a key
-		// exists is not told to someone who may not refund.
-		if err := s.authorize(w, actor, policy.OpFundCredits, ""); err != nil {
-			return err
-		}
+	err := s.in(ctx, actor, id, gate{op: policy.OpFundCredits, write: true}, func(tx storage.Tx, l *loaded) error {
+		// The gate authorized before the key is looked up, so that
+		// whether a key exists is not told to someone who may not refund.
+		w := l.ws
 		rec, err := tx.Idempotency(ctx, id, key)
 		if errors.Is(err, storage.ErrNotFound) {
 			return fmt.Errorf("%w: spend %q", ErrNotFound, key)
@@ -236,11 +224,11 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		if spend.Refunded || spend.Action == "fund" || spend.Action == "earn" {
 			return invalid("key %q is not a spend", key)
 		}
-		l, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: spend.Currency, Member: spend.Member, Key: refundKey(key)})
+		ledger, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: spend.Currency, Member: spend.Member, Key: refundKey(key)})
 		if err != nil {
 			return err
 		}
-		k := &keying{ledger: l, wsID: id, key: refundKey(key), fingerprint: fingerprint("refund")}
+		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprint("refund")}
 		out, err = k.once(func() (Receipt, error) { return s.refund(ctx, tx, w, spend, k) })
 		return err
 	})

@@ -69,7 +69,7 @@ func (s *Service) lockPersonal(ctx context.Context, tx storage.Tx, user string) 
 // CreateWorkspace creates a shared workspace owned by actor, on the plan named
 // planName, or on the plan of actor's personal workspace when planName is "".
 // The number of shared workspaces actor may own comes from the plan of actor's
-// personal workspace (seed 002's licences); it is created if needed.
+// personal workspace (the coins policy's licences); it is created if needed.
 func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName string) (*workspace.Workspace, error) {
 	if err := checkID("actor", actor); err != nil {
 		return nil, err
@@ -164,14 +164,7 @@ func (s *Service) create(ctx context.Context, tx storage.Tx, owner, name string,
 // ErrNotFound.
 func (s *Service) Workspace(ctx context.Context, actor, id string) (*workspace.Workspace, error) {
 	var out *workspace.Workspace
-	err := s.view(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if _, ok := l.ws.Member(actor); !ok {
-			return errNoWorkspace(id)
-		}
+	err := s.in(ctx, actor, id, gate{op: membersOnly, whole: true}, func(tx storage.Tx, l *loaded) error {
 		out = l.ws
 		return nil
 	})
@@ -210,11 +203,11 @@ func (s *Service) Workspaces(ctx context.Context, user string) ([]Membership, er
 }
 
 // share turns the personal workspace of l into a shared one, where the policy
-// allows it (seed 000); it then counts against its owner's shared workspaces.
+// allows it (the spaces policy); it then counts against its owner's shared workspaces.
 func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor string, now time.Time) error {
 	w := l.ws
 	if s.policy.Sharing() != policy.SharingConvert {
-		return &ForbiddenError{Op: "invite", Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: "invite into a personal workspace"}}
+		return &ForbiddenError{Op: "invite", Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: "invite", Detail: w.Kind.String()}}
 	}
 	if err := s.checkSharedLimit(ctx, tx, w.Owner, w.Plan, 1); err != nil {
 		return err
@@ -235,15 +228,35 @@ func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor str
 	return s.openPools(ctx, tx, w, actor, now)
 }
 
-// SetGuestsDisabled turns guest access off or on (seed 003: an admin setting
+// Rename gives the workspace a new display name, where the policy lets actor
+// update its settings (the update_settings operation: "Change Workspace
+// Name/Logo", "Edit workspace settings" on the product pages). The name is 1
+// to 200 bytes of UTF-8 without NUL; renaming to the current name changes
+// nothing and records nothing. It records an EventWorkspaceRenamed with the
+// old and new names.
+func (s *Service) Rename(ctx context.Context, actor, id, name string) error {
+	if err := checkID("workspace name", name); err != nil {
+		return err
+	}
+	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+		before := l.ws.Name
+		if before == name {
+			return nil
+		}
+		l.ws.Name = name
+		if err := s.save(ctx, tx, l); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, id, actor, s.clock(), event{Type: EventWorkspaceRenamed,
+			Before: map[string]string{"name": before}, After: map[string]string{"name": name}})
+	})
+}
+
+// SetGuestsDisabled turns guest access off or on (the team-guests policy: an admin setting
 // offered on plans with the feature). Disabled guests are denied everything
 // and no guest can be added; their grants stay for when guests are enabled.
 func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disabled bool) error {
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpUpdateSettings, "")
-		if err != nil {
-			return err
-		}
+	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		before := l.ws.Settings
 		if before.GuestsDisabled == disabled {
 			return nil
@@ -257,15 +270,11 @@ func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disab
 }
 
 // DeleteWorkspace deletes the workspace with its members, invitations and
-// credit grants, where the policy allows actor to (the owner, in seeds 002 and
-// 004). Seats are credited pro rata. The events and the credit journal stay as
+// credit grants, where the policy allows actor to (the owner, in the coins and
+// credit-pool policies). Seats are credited pro rata. The events and the credit journal stay as
 // the audit trail.
 func (s *Service) DeleteWorkspace(ctx context.Context, actor, id string) error {
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpDeleteWorkspace, "")
-		if err != nil {
-			return err
-		}
+	return s.in(ctx, actor, id, gate{op: policy.OpDeleteWorkspace, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		now := s.clock()
 		for _, u := range w.Users() {

@@ -1,4 +1,4 @@
-package charter_test
+package backendtest_test
 
 import (
 	"errors"
@@ -184,19 +184,19 @@ func TestCreditPool(t *testing.T) {
 		wantErr(t, err, charter.ErrForbidden)
 		must[charter.Receipt](t)(s.Fund(ctx, "adm", id, "credits", 3, time.Time{}, "f1"))
 		// Allowances are required on this plan.
-		_, err = s.Spend(ctx, "edi", id, "create_visuals", "k1")
+		_, err = s.Spend(ctx, "edi", "create_visuals", id, "k1")
 		wantErr(t, err, charter.ErrAllowanceExceeded)
 		check(t, s.SetAllowance(ctx, "adm", id, "edi", "credits", 2))
 		wantErr(t, s.SetAllowance(ctx, "adm", id, "rev", "credits", 2), charter.ErrInvalid)
-		r1 := must[charter.Receipt](t)(s.Spend(ctx, "edi", id, "create_visuals", "k1"))
-		r1again := must[charter.Receipt](t)(s.Spend(ctx, "edi", id, "create_visuals", "k1"))
+		r1 := must[charter.Receipt](t)(s.Spend(ctx, "edi", "create_visuals", id, "k1"))
+		r1again := must[charter.Receipt](t)(s.Spend(ctx, "edi", "create_visuals", id, "k1"))
 		if r1.Amount != 1 || r1again.Time != r1.Time {
 			t.Fatalf("retry receipt %+v differs from first %+v", r1again, r1)
 		}
-		_, err = s.Spend(ctx, "adm", id, "create_visuals", "k1")
+		_, err = s.Spend(ctx, "adm", "create_visuals", id, "k1")
 		wantErr(t, err, charter.ErrIdempotencyMismatch)
-		must[charter.Receipt](t)(s.Spend(ctx, "edi", id, "create_visuals", "k2"))
-		_, err = s.Spend(ctx, "edi", id, "create_visuals", "k3")
+		must[charter.Receipt](t)(s.Spend(ctx, "edi", "create_visuals", id, "k2"))
+		_, err = s.Spend(ctx, "edi", "create_visuals", id, "k3")
 		wantErr(t, err, charter.ErrAllowanceExceeded)
 		d := must[charter.Decision](t)(s.Decide(ctx, "edi", "create_visuals", id, ""))
 		if d.Allowed || d.Reason != policy.OutsideAllowance {
@@ -214,9 +214,9 @@ func TestCreditPool(t *testing.T) {
 			t.Errorf("balance %+v, want 2 available and 1 allowance left", b)
 		}
 		check(t, s.SetAllowance(ctx, "adm", id, "adm", "credits", 100))
-		must[charter.Receipt](t)(s.Spend(ctx, "adm", id, "create_visuals", "a1"))
-		must[charter.Receipt](t)(s.Spend(ctx, "adm", id, "create_visuals", "a2"))
-		_, err = s.Spend(ctx, "adm", id, "create_visuals", "a3")
+		must[charter.Receipt](t)(s.Spend(ctx, "adm", "create_visuals", id, "a1"))
+		must[charter.Receipt](t)(s.Spend(ctx, "adm", "create_visuals", id, "a2"))
+		_, err = s.Spend(ctx, "adm", "create_visuals", id, "a3")
 		wantErr(t, err, charter.ErrInsufficientCredits)
 		d = must[charter.Decision](t)(s.Decide(ctx, "adm", "create_visuals", id, ""))
 		if d.Reason != policy.InsufficientCredits {
@@ -297,7 +297,7 @@ func TestCrossTenant(t *testing.T) {
 				"ChangePlan":  s.ChangePlan(ctx, "alice", id, "team"),
 				"Revoke":      s.Revoke(ctx, "alice", id, inv.ID),
 				"Fund":        second(s.Fund(ctx, "alice", id, "credits", 1, time.Time{}, "x")),
-				"Spend":       second(s.Spend(ctx, "alice", id, "create_visuals", "x")),
+				"Spend":       second(s.Spend(ctx, "alice", "create_visuals", id, "x")),
 				"Balance":     second(s.Balance(ctx, "alice", id, "credits")),
 				"SpendTable":  second(s.SpendTable(ctx, "alice", id, "credits")),
 				"Invitations": second(s.Invitations(ctx, "alice", id)),
