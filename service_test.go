@@ -67,4 +67,3 @@ func TestNewNeedsPolicyAndStore(t *testing.T) {
 		t.Errorf("New(nil policy) = %v, want ErrInvalid", err)
 	}
 }
-
