@@ -40,19 +40,13 @@ func (s *Service) checkLimits(ctx context.Context, tx storage.Tx, w *workspace.W
 	return limitError(w.Plan, before, c)
 }
 
-// limitError reports each limit of p that after exceeds and that grew from
-// before; a count already over a limit (after a policy change) does not block
-// changes that do not add to it.
+// limitError reports each limit of p that after may not reach from before
+// (workspace.Counts.Grown), as a *LimitError.
 func limitError(p *plan.Plan, before, after workspace.Counts) error {
 	var ls []Limit
-	check := func(name string, lim plan.Limit, b, a int) {
-		if a > b && !lim.Allows(a) {
-			ls = append(ls, Limit{Name: name, Max: int(lim), Count: a})
-		}
+	for _, e := range after.Grown(before, p.Limits) {
+		ls = append(ls, Limit{Name: e.Limit, Max: e.Max, Count: e.Count})
 	}
-	check("members", p.Limits.Members, before.Members, after.Members)
-	check("seats", p.Limits.Seats, before.Seats, after.Seats)
-	check("guests", p.Limits.Guests, before.Guests, after.Guests)
 	if len(ls) > 0 {
 		return &LimitError{Plan: p.Name, Limits: ls}
 	}

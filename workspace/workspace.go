@@ -269,6 +269,21 @@ func (c Counts) Within(l plan.Limits) error {
 	return errors.Join(errs...)
 }
 
+// Grown returns a LimitError for each limit of l that c may not reach from
+// before (plan.Limit.Admits): members, seats, guests, in that order.
+func (c Counts) Grown(before Counts, l plan.Limits) []*LimitError {
+	var out []*LimitError
+	check := func(name string, lim plan.Limit, b, a int) {
+		if !lim.Admits(b, a) {
+			out = append(out, &LimitError{Limit: name, Max: int(lim), Count: a})
+		}
+	}
+	check("members", l.Members, before.Members, c.Members)
+	check("seats", l.Seats, before.Seats, c.Seats)
+	check("guests", l.Guests, before.Guests, c.Guests)
+	return out
+}
+
 // LimitError reports a count over a plan limit.
 type LimitError struct {
 	Limit string // "members", "seats", "guests" or "shared_workspaces"
