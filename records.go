@@ -2,6 +2,7 @@ package charter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,6 +12,11 @@ import (
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
 )
+
+// This file holds every mapping between the records of package storage and
+// the domain values (workspace, credits, Invitation, Event) the Service works
+// on, and the loads and saves that diff them: nothing else in the package
+// builds or reads a storage record field by field.
 
 // loaded is a workspace snapshot with what it was loaded from, so the save can
 // write only what changed.
@@ -272,4 +278,28 @@ func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (
 		w.Put(s.member(m))
 	}
 	return w, found, nil
+}
+
+// eventOf is the Event a stored event records.
+func eventOf(e storage.Event) Event {
+	return Event{
+		Seq: e.Seq, Workspace: e.Workspace, Actor: e.Actor, Type: e.Type, Subject: e.Subject,
+		Before: raw(e.Before), After: raw(e.After), Amount: e.Amount, Currency: e.Currency, Time: e.Time,
+	}
+}
+
+func raw(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+// storedEvent is the record of e, by actor in workspace ws at now, with its
+// states already encoded as JSON.
+func storedEvent(ws, actor string, now time.Time, e event, before, after string) storage.Event {
+	return storage.Event{
+		Workspace: ws, Actor: actor, Type: e.Type, Subject: e.Subject,
+		Before: before, After: after, Amount: e.Amount, Currency: e.Currency, Time: now,
+	}
 }
