@@ -158,7 +158,7 @@ func (g *Guard) Spend(action string, next http.Handler) http.Handler {
 			return
 		}
 		ctx := r.Context()
-		rc, err := spend(ctx, g.Service, actor, action, id, key)
+		rc, err := g.Service.Spend(ctx, actor, action, id, key)
 		if err != nil {
 			p := ProblemFor(err)
 			if p.Status == http.StatusPaymentRequired {
@@ -280,10 +280,4 @@ func idempotencyKey(h http.Header) (string, error) {
 		return "", errNoKey
 	}
 	return b.String(), nil
-}
-
-// spend is the one call of Service.Spend; on main before the argument order
-// of issue 16, Spend names the workspace before the action.
-func spend(ctx context.Context, s *charter.Service, actor, action, id, key string) (charter.Receipt, error) {
-	return s.Spend(ctx, actor, id, action, key)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +53,7 @@ func (a *api) routes() *http.ServeMux {
 	mux.Handle("PUT /workspaces/{workspace}/members/{user}/allowance", auth(a.setAllowance))
 	mux.Handle("POST /workspaces/{workspace}/transfer", auth(a.transfer))
 	mux.Handle("GET /workspaces/{workspace}/balance/{currency}", auth(a.balance))
+	mux.Handle("GET /workspaces/{workspace}/permissions", auth(a.permissions))
 	// A feature of the application, guarded by the action it needs.
 	mux.Handle("GET /workspaces/{workspace}/settings", a.g.Require("edit_settings", http.HandlerFunc(a.settings)))
 	// One spend route per action with a cost: POST .../spend/create_visuals.
@@ -121,23 +123,52 @@ func (a *api) createWorkspace(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusCreated, workspaceOf(ws))
 }
 
+// Membership is one of the actor's workspaces.
+type Membership struct {
+	Workspace string `json:"workspace"`
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	Plan      string `json:"plan"`
+	Role      string `json:"role"`
+}
+
+// Memberships is a page of the actor's workspaces; Next, when not empty, is
+// the cursor of the next page.
+type Memberships struct {
+	Workspaces []Membership `json:"workspaces"`
+	Next       string       `json:"next,omitempty"`
+}
+
+// listWorkspaces lists the actor's workspaces: all of them, or with
+// ?action=, those where the action is allowed, a page at a time (?limit=,
+// ?cursor=).
 func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 	user, _ := actor(r)
-	ms, err := a.s.Workspaces(r.Context(), user)
+	q := r.URL.Query()
+	var (
+		ms   []charter.Membership
+		next string
+		err  error
+	)
+	if action := q.Get("action"); action != "" {
+		limit := 0
+		if l := q.Get("limit"); l != "" {
+			if limit, err = strconv.Atoi(l); err != nil {
+				charterhttp.WriteProblem(w, charterhttp.Problem{Status: http.StatusBadRequest, Code: "invalid", Detail: "limit: " + err.Error()})
+				return
+			}
+		}
+		ms, next, err = a.s.WorkspacesAllowing(r.Context(), user, action, q.Get("cursor"), limit)
+	} else {
+		ms, err = a.s.Workspaces(r.Context(), user)
+	}
 	if err != nil {
 		a.g.Error(w, r, err)
 		return
 	}
-	type membership struct {
-		Workspace string `json:"workspace"`
-		Name      string `json:"name"`
-		Kind      string `json:"kind"`
-		Plan      string `json:"plan"`
-		Role      string `json:"role"`
-	}
-	out := []membership{}
+	out := Memberships{Workspaces: []Membership{}, Next: next}
 	for _, m := range ms {
-		out = append(out, membership{Workspace: m.Workspace, Name: m.Name, Kind: m.Kind.String(), Plan: m.Plan, Role: m.Role})
+		out.Workspaces = append(out.Workspaces, Membership{Workspace: m.Workspace, Name: m.Name, Kind: m.Kind.String(), Plan: m.Plan, Role: m.Role})
 	}
 	reply(w, http.StatusOK, out)
 }
@@ -315,4 +346,57 @@ func (a *api) spent(w http.ResponseWriter, r *http.Request) {
 	acc, _ := charterhttp.FromContext(r.Context())
 	rc := acc.Receipt
 	reply(w, http.StatusOK, Receipt{Key: rc.Key, Action: rc.Action, Member: rc.Member, Currency: rc.Currency, Amount: rc.Amount, Time: rc.Time})
+}
+
+// Permissions is the actor's permission set as the API shows it: for each
+// action, allowed or the reason why not, and for an action with a cost
+// whether the pool and the allowance can pay. The policy's rule positions
+// stay on the server, in the decision log.
+type Permissions struct {
+	Role    string       `json:"role"`
+	Plan    string       `json:"plan"`
+	Actions []Permission `json:"actions"`
+	Purses  []Purse      `json:"purses,omitempty"`
+}
+
+// Permission is one action of Permissions.
+type Permission struct {
+	Action        string `json:"action"`
+	Allowed       bool   `json:"allowed"`
+	Reason        string `json:"reason"`
+	Cost          int64  `json:"cost,omitempty"`
+	Currency      string `json:"currency,omitempty"`
+	PoolPays      bool   `json:"pool_pays,omitempty"`
+	AllowancePays bool   `json:"allowance_pays,omitempty"`
+}
+
+// Purse is a pool an allowed action with a cost draws on.
+type Purse struct {
+	Currency      string    `json:"currency"`
+	Balance       int64     `json:"balance"`
+	ResetsAt      time.Time `json:"resets_at,omitzero"`
+	AllowanceLeft *int64    `json:"allowance_left,omitempty"`
+}
+
+func (a *api) permissions(w http.ResponseWriter, r *http.Request) {
+	user, id := actor(r)
+	ps, err := a.s.Permissions(r.Context(), user, id)
+	if err != nil {
+		a.g.Error(w, r, err)
+		return
+	}
+	out := Permissions{Role: ps.Role, Plan: ps.Plan, Actions: make([]Permission, 0, ps.Len())}
+	for p := range ps.All() {
+		out.Actions = append(out.Actions, Permission{
+			Action: p.Action, Allowed: p.Allowed, Reason: charterhttp.ReasonCode(p.Reason),
+			Cost: p.Cost, Currency: p.Currency, PoolPays: p.PoolPays, AllowancePays: p.AllowancePays,
+		})
+	}
+	for _, pu := range ps.Purses {
+		out.Purses = append(out.Purses, Purse{Currency: pu.Currency, Balance: pu.Balance, ResetsAt: pu.ResetsAt})
+		if pu.HasAllowance {
+			out.Purses[len(out.Purses)-1].AllowanceLeft = &pu.AllowanceLeft
+		}
+	}
+	reply(w, http.StatusOK, out)
 }

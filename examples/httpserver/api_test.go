@@ -7,12 +7,16 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/charterhq/charter"
 	"github.com/charterhq/charter/charterhttp"
+	"github.com/charterhq/charter/examples/internal/storeurl"
 	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage/postgres/pgtest"
 	"github.com/google/go-cmp/cmp"
@@ -103,7 +107,7 @@ func newServer(t *testing.T, url string, now func() time.Time) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := openStore(ctx, url)
+	store, err := storeurl.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,10 +273,130 @@ func testFlow(t *testing.T, c *client) {
 	}
 	c.want(c.do("POST", path+"/transfer", "olga", map[string]string{"to": "adam"}), 403, "forbidden", nil)
 
-	// Listing one's workspaces.
-	var mine []map[string]string
+	// Listing one's workspaces, and those where an action is allowed, a
+	// page at a time.
+	var mine Memberships
 	c.want(c.do("GET", "/workspaces", "eddie", nil), 200, "", &mine)
-	if len(mine) != 1 || mine[0]["workspace"] != ws.ID || mine[0]["role"] != "editor" {
-		t.Errorf("eddie's workspaces: %v", mine)
+	if len(mine.Workspaces) != 1 || mine.Workspaces[0].Workspace != ws.ID || mine.Workspaces[0].Role != "editor" || mine.Next != "" {
+		t.Errorf("eddie's workspaces: %+v", mine)
+	}
+	var second Workspace
+	c.want(c.do("POST", "/workspaces", "adam", map[string]string{"name": "Second"}), 201, "", &second)
+	var ids []string
+	cursor := ""
+	for range 4 {
+		var page Memberships
+		c.want(c.do("GET", "/workspaces?action=edit_settings&limit=1&cursor="+cursor, "adam", nil), 200, "", &page)
+		for _, m := range page.Workspaces {
+			ids = append(ids, m.Workspace)
+		}
+		if cursor = page.Next; cursor == "" {
+			break
+		}
+	}
+	// Adam is an admin of Olga's workspace, and owns the second one and
+	// his personal workspace, which creating it made: all three.
+	var all Memberships
+	c.want(c.do("GET", "/workspaces", "adam", nil), 200, "", &all)
+	var want2 []string
+	for _, m := range all.Workspaces {
+		want2 = append(want2, m.Workspace)
+	}
+	slices.Sort(want2)
+	if len(want2) != 3 || !slices.Contains(want2, ws.ID) || !slices.Contains(want2, second.ID) {
+		t.Errorf("adam's workspaces: %+v", all)
+	}
+	if diff := cmp.Diff(want2, ids); diff != "" {
+		t.Errorf("adam's workspaces allowing edit_settings (-want +got):\n%s", diff)
+	}
+	c.want(c.do("GET", "/workspaces?action=edit_settings", "rita", nil), 200, "", &mine)
+	if len(mine.Workspaces) != 0 {
+		t.Errorf("rita's workspaces allowing edit_settings: %+v", mine)
+	}
+	c.want(c.do("GET", "/workspaces?action=edit_settings&limit=x", "rita", nil), 400, "invalid", nil)
+	c.want(c.do("GET", "/workspaces?action=edit_settings&limit=5000", "rita", nil), 400, "invalid", nil)
+
+	// The permission set: one call, every action, with what the purse can
+	// pay. Eddie (editor, allowance spent) may view but not pay; rita
+	// (editor since her promotion, no allowance) may spend nothing: the
+	// pool is empty.
+	var ps Permissions
+	c.want(c.do("GET", path+"/permissions", "eddie", nil), 200, "", &ps)
+	got := map[string]Permission{}
+	for _, p := range ps.Actions {
+		got[p.Action] = p
+	}
+	if ps.Role != "editor" || len(ps.Actions) != 9 {
+		t.Errorf("eddie's permission set: %+v", ps)
+	}
+	wantPerm := map[string]Permission{
+		"view_visuals":   {Action: "view_visuals", Allowed: true, Reason: "allowed"},
+		"edit_settings":  {Action: "edit_settings", Reason: "role_lacks_action"},
+		"create_visuals": {Action: "create_visuals", Reason: "insufficient_credits", Cost: 1, Currency: "credits"},
+	}
+	for name, want := range wantPerm {
+		if diff := cmp.Diff(want, got[name]); diff != "" {
+			t.Errorf("eddie's permission on %s (-want +got):\n%s", name, diff)
+		}
+	}
+	if len(ps.Purses) != 1 || ps.Purses[0].Balance != 0 || !ps.Purses[0].ResetsAt.Equal(resets) || ps.Purses[0].AllowanceLeft == nil || *ps.Purses[0].AllowanceLeft != 0 {
+		t.Errorf("eddie's purses: %+v", ps.Purses)
+	}
+	c.want(c.do("GET", path+"/permissions", "mallory", nil), 404, "not_found", nil)
+	c.want(c.do("GET", path+"/permissions", "", nil), 401, "unauthenticated", nil)
+}
+
+// TestREADME runs the README's curl lines for this example (the sh block
+// after the "httpserver-curl" marker) against the API on a fresh SQLite
+// store, as written but for the address, and checks what they print.
+func TestREADME(t *testing.T) {
+	for _, tool := range []string{"sh", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not found: %v", tool, err)
+		}
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "<!-- httpserver-curl")
+	if ok {
+		_, block, ok = strings.Cut(block, "```sh\n")
+	}
+	if ok {
+		block, _, ok = strings.Cut(block, "```")
+	}
+	if !ok {
+		t.Fatal("README.md has no sh block after the httpserver-curl marker")
+	}
+	const addr = "API=http://localhost:8080\n"
+	if !strings.HasPrefix(block, addr) {
+		t.Fatalf("the README's block does not start with %q", addr)
+	}
+	c := newServer(t, "sqlite:"+t.TempDir()+"/charter.db", time.Now)
+	script := "set -eu\nAPI=" + c.base + "\n" + strings.TrimPrefix(block, addr)
+	out, err := exec.Command("sh", "-c", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's curl lines failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`"role":"editor"`,                          // members
+		`"action":"create_visuals","allowed":true`, // permissions
+		`"amount":1`,                               // the spend and its retry
+		`"available":9`,                            // charged once
+		`"code":"unauthenticated"`,
+		`{"type":"about:blank","title":"Not Found","status":404,"code":"not_found"}`,
+		`"code":"forbidden"`,
+		`"code":"idempotency_key_reused"`,
+		`"code":"idempotency_key_missing"`,
+		`"code":"allowance_exceeded"`,
+		`"owner":"eddie"`, // the transfer
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the README's curl lines print no %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), `"code":"internal"`) {
+		t.Errorf("the README's curl lines met a 500:\n%s", out)
 	}
 }
