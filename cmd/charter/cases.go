@@ -19,6 +19,7 @@ type testCase struct {
 	scenario
 	Allow  *bool  // required
 	Reason string // a policy.Reason's String; "" for any
+	file   string // the cases file, when not the suite holding the case
 	line   int    // the case's line and column in its file
 	col    int
 }

@@ -26,12 +26,13 @@ type world struct {
 	now   time.Time
 	ws    map[string]string             // workspace handle -> ID
 	inv   map[string]charter.Invitation // invitation handle -> invitation, with its token
+	seen  map[string]int64              // workspace handle -> Seq of the event an event step matched last
 }
 
 // newWorld returns a world on policy p whose clock reads start. Its IDs and
 // tokens come from a fixed seed, so a suite runs the same every time.
 func newWorld(p *policy.Policy, start time.Time) (*world, error) {
-	w := &world{store: memory.New(), now: start, ws: make(map[string]string), inv: make(map[string]charter.Invitation)}
+	w := &world{store: memory.New(), now: start, ws: make(map[string]string), inv: make(map[string]charter.Invitation), seen: make(map[string]int64)}
 	svc, err := charter.New(p, w.store, charter.Options{
 		Now:  func() time.Time { return w.now },
 		Rand: rand.NewChaCha8([32]byte{}),
@@ -164,13 +165,13 @@ func (w *world) do(ctx context.Context, st *step) error {
 	case "allowance":
 		return w.svc.SetAllowance(ctx, st.By, id, st.Member, st.Currency, amount)
 	case "spend":
-		if st.Times <= 1 {
+		if st.Times == nil {
 			_, err := w.svc.Spend(ctx, st.By, id, st.arg, key)
 			return err
 		}
-		for i := range st.Times {
+		for i := range *st.Times {
 			if _, err := w.svc.Spend(ctx, st.By, id, st.arg, fmt.Sprintf("%s-%d", key, i+1)); err != nil {
-				return fmt.Errorf("spend %d of %d: %w", i+1, st.Times, err)
+				return fmt.Errorf("spend %d of %d: %w", i+1, *st.Times, err)
 			}
 		}
 		return nil
@@ -195,6 +196,11 @@ func (w *world) decide(ctx context.Context, st *step) (charter.Decision, error) 
 // balance reads the balance a balance step names.
 func (w *world) balance(ctx context.Context, st *step) (charter.Balance, error) {
 	return w.svc.Balance(ctx, st.By, w.ws[st.ws], st.Currency)
+}
+
+// events returns the events of the workspace with handle, in order.
+func (w *world) events(ctx context.Context, handle string) ([]charter.Event, error) {
+	return w.svc.Events(ctx, w.ws[handle], 0, 10000)
 }
 
 // stored reads the workspace with handle from the store, with its members

@@ -27,7 +27,8 @@ A suite is a YAML mapping:
 
   policy: ../policies/spaces.yaml   # the policy, relative to the suite (required)
   start: 2026-01-01                 # the clock when each scenario starts (default 2026-01-01)
-  cases: [...]                      # role x action table cases, the fields of a cases file
+  cases: [...]                      # role x action table cases, the fields of a cases file,
+                                    # or the path of a cases file, relative to the suite
   setup: [...]                      # steps run at the start of every scenario
   scenarios:                        # each runs on a new Service over an empty memory store
     - name: members spend the shared credits
@@ -57,6 +58,9 @@ A step is a mapping with one verb, whose value is its subject, and fields:
   check: ACTION         by [in] [project] want: allowed|denied [reason]
   balance: AMOUNT       by [in] [currency] [left: ALLOWANCE-LEFT]
   workspace: HANDLE     [owner] [billing] [plan] [kind] [members: {USER: ROLE, ...}]
+  event: TYPE           [in] [subject] [amount] [times: N]
+        (the workspace recorded an event of TYPE, e.g. seat.charged, after the
+        one the previous event step matched; with times, exactly N such events)
 
 in defaults to the workspace created last; currency to the policy's only
 currency. Every step may have name (a label for messages) and want: ok (the
@@ -105,9 +109,9 @@ type step struct {
 	ws        string            // the workspace handle: in, resolved
 
 	Name, By, In, Kind, Plan, As, Role, Project, Email, Member string
-	Currency, Key, Expires, TTL, Owner, Billing                string
-	Uses, Times                                                int
-	Left                                                       *int64
+	Currency, Key, Expires, TTL, Owner, Billing, Subject       string
+	Uses                                                       int
+	Times, Left, Amount                                        *int64
 	Want, Reason, Limit, Error                                 string
 
 	keys map[string]*yaml.Node // the fields given, by name
@@ -160,12 +164,13 @@ var verbs = map[string]verb{
 	"check":       {arg: "an action", fields: []string{"by", "in", "project"}, required: []string{"by", "want"}, inWS: true},
 	"balance":     {arg: "an amount", fields: []string{"by", "in", "currency", "left"}, required: []string{"by"}, inWS: true},
 	"workspace":   {arg: "a workspace handle", fields: []string{"owner", "billing", "plan", "kind", "members"}},
+	"event":       {arg: "an event type", fields: []string{"in", "subject", "amount", "times"}, inWS: true},
 }
 
 // verbNames are the verbs in the order of the help.
 var verbNames = []string{"create", "invite", "link", "accept", "revoke", "grant", "change_role", "transfer",
 	"remove", "leave", "change_plan", "guests", "delete", "fund", "allowance", "spend", "refund", "pay", "earn",
-	"clock", "check", "balance", "workspace"}
+	"clock", "check", "balance", "workspace", "event"}
 
 // wants are the outcomes a step may expect, with the error each stands for
 // (nil for ok, allowed and denied).
@@ -308,7 +313,19 @@ func parseSuite(path string, src []byte) (*suite, error) {
 				s.start = t
 			}
 		case "cases":
-			s.cases = parseCases(v, d.errorf)
+			if v.Kind != yaml.ScalarNode {
+				s.cases = parseCases(v, d.errorf)
+				break
+			}
+			file := filepath.Join(filepath.Dir(path), v.Value)
+			cases, err := loadCases(file)
+			if err != nil {
+				d.errs = append(d.errs, err)
+			}
+			for i := range cases {
+				cases[i].file = file
+			}
+			s.cases = cases
 		case "setup":
 			setup = v
 		case "scenarios":
@@ -427,11 +444,11 @@ func (d *suiteDecoder) step(n *yaml.Node, h *handles) *step {
 	nerr := len(d.errs)
 	var verbKey *yaml.Node
 	all := slices.Concat(verbNames, commonFields, []string{"by", "in", "kind", "plan", "as", "role", "project",
-		"email", "member", "currency", "key", "expires", "ttl", "owner", "billing", "uses", "times", "left", "members"})
+		"email", "member", "currency", "key", "expires", "ttl", "owner", "billing", "subject", "uses", "times", "left", "amount", "members"})
 	strs := map[string]*string{
 		"name": &st.Name, "by": &st.By, "in": &st.In, "kind": &st.Kind, "plan": &st.Plan, "as": &st.As,
 		"role": &st.Role, "project": &st.Project, "email": &st.Email, "member": &st.Member,
-		"currency": &st.Currency, "key": &st.Key, "expires": &st.Expires, "ttl": &st.TTL, "owner": &st.Owner, "billing": &st.Billing,
+		"currency": &st.Currency, "key": &st.Key, "expires": &st.Expires, "ttl": &st.TTL, "owner": &st.Owner, "billing": &st.Billing, "subject": &st.Subject,
 		"want": &st.Want, "reason": &st.Reason, "limit": &st.Limit, "error": &st.Error,
 	}
 	st.keys = d.mapping(n, "a step", all, func(k, v *yaml.Node) bool {
@@ -459,6 +476,8 @@ func (d *suiteDecoder) step(n *yaml.Node, h *handles) *step {
 			d.decode(k, v, &st.Times)
 		case "left":
 			d.decode(k, v, &st.Left)
+		case "amount":
+			d.decode(k, v, &st.Amount)
 		case "members":
 			d.decode(k, v, &st.members)
 		default:
@@ -544,10 +563,10 @@ func (d *suiteDecoder) checkValues(st *step, verbKey *yaml.Node) {
 			d.errorf(at("role"), "a guest invitation (project) gets the plan's guest role: leave out role")
 		}
 	case "spend":
-		if st.keys["times"] != nil && (st.Times < 1 || st.Times > 10000) {
-			d.errorf(at("times"), "times: want 1 to 10000, got %d", st.Times)
+		if st.Times != nil && (*st.Times < 1 || *st.Times > 10000) {
+			d.errorf(at("times"), "times: want 1 to 10000, got %d", *st.Times)
 		}
-		if st.Times > 1 && st.Key != "" {
+		if st.Times != nil && *st.Times > 1 && st.Key != "" {
 			d.errorf(at("key"), "a repeated spend has a key per spend: leave out key")
 		}
 	case "link":
@@ -575,8 +594,8 @@ func (d *suiteDecoder) checkValues(st *step, verbKey *yaml.Node) {
 		d.errorf(at("want"), "check: want allowed or denied, got %q", st.Want)
 	case st.verb != "check" && (st.Want == "allowed" || st.Want == "denied"):
 		d.errorf(at("want"), "%s: want ok or an error (allowed and denied are for check steps)", st.verb)
-	case st.verb == "workspace" && st.Want != "ok":
-		d.errorf(at("want"), "workspace: an assertion has no outcome")
+	case (st.verb == "workspace" || st.verb == "event") && st.Want != "ok":
+		d.errorf(at("want"), "%s: an assertion has no outcome", st.verb)
 	}
 	if st.Reason != "" && st.verb != "check" && st.Want != "forbidden" {
 		d.errorf(at("reason"), "reason is for check steps and want: forbidden")
@@ -667,7 +686,11 @@ func (s *suite) validate(p *policy.Policy) error {
 	}
 	for _, c := range s.cases {
 		if _, err := c.decide(p); err != nil {
-			d.errs = append(d.errs, fmt.Errorf("%s:%d:%d: case %s: %v", s.path, c.line, c.col, c.scenario, err))
+			file := s.path
+			if c.file != "" {
+				file = c.file
+			}
+			d.errs = append(d.errs, fmt.Errorf("%s:%d:%d: case %s: %v", file, c.line, c.col, c.scenario, err))
 		}
 	}
 	steps := s.setup

@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/charterhq/charter"
 	"github.com/charterhq/charter/policy"
 )
 
@@ -144,7 +145,11 @@ func runSuiteFile(path string, verbose bool, total *tally, stdout, stderr io.Wri
 		msg, ok := c.check(p)
 		cases.add(ok)
 		if !ok || verbose {
-			fmt.Fprintf(stdout, "%s:%d:%d: %s case %s\n", path, c.line, c.col, okWord(ok), msg)
+			file := path
+			if c.file != "" {
+				file = c.file
+			}
+			fmt.Fprintf(stdout, "%s:%d:%d: %s case %s\n", file, c.line, c.col, okWord(ok), msg)
 		}
 	}
 	for _, sc := range s.scenarios {
@@ -245,6 +250,8 @@ func (w *world) step(ctx context.Context, st *step) string {
 		return ""
 	case "workspace":
 		return w.assert(ctx, st)
+	case "event":
+		return w.event(ctx, st)
 	}
 	return outcome(st, w.do(ctx, st))
 }
@@ -331,4 +338,46 @@ func formatMembers(m map[string]string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// event finds the events an event step describes among those after the
+// one the previous event step in the workspace matched.
+func (w *world) event(ctx context.Context, st *step) string {
+	es, err := w.events(ctx, st.ws)
+	if err != nil {
+		return fmt.Sprintf("events of %s: %v", st.ws, err)
+	}
+	want := st.arg
+	if st.Subject != "" {
+		want += " about " + st.Subject
+	}
+	if st.Amount != nil {
+		want += fmt.Sprintf(" of %d", *st.Amount)
+	}
+	var matched []charter.Event
+	var after []string
+	for _, e := range es {
+		if e.Seq <= w.seen[st.ws] {
+			continue
+		}
+		after = append(after, fmt.Sprintf("%s %s %d", e.Type, e.Subject, e.Amount))
+		if e.Type == st.arg && (st.Subject == "" || e.Subject == st.Subject) && (st.Amount == nil || e.Amount == *st.Amount) {
+			matched = append(matched, e)
+		}
+	}
+	got := "none"
+	if len(after) > 0 {
+		got = "[" + strings.Join(after, ", ") + "]"
+	}
+	switch {
+	case st.Times != nil && int64(len(matched)) != *st.Times:
+		return fmt.Sprintf("want %d events %s, got %d among %s", *st.Times, want, len(matched), got)
+	case st.Times == nil && len(matched) == 0:
+		return fmt.Sprintf("want event %s, got %s", want, got)
+	case st.Times == nil:
+		w.seen[st.ws] = matched[0].Seq
+	case len(matched) > 0:
+		w.seen[st.ws] = matched[len(matched)-1].Seq
+	}
+	return ""
 }
