@@ -122,7 +122,10 @@ func (w *world) do(ctx context.Context, st *step) error {
 		return err
 	case "link":
 		ttl, _ := parseDuration(st.TTL)
-		uses := max(st.Uses, 1)
+		uses := 1
+		if st.Uses != nil {
+			uses = int(*st.Uses)
+		}
 		inv, err := w.svc.CreateLink(ctx, st.By, id, uses, ttl)
 		if err == nil {
 			w.inv[st.arg] = inv

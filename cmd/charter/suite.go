@@ -53,7 +53,8 @@ A step is a mapping with one verb, whose value is its subject, and fields:
   allowance: AMOUNT     by [in] member [currency]
   spend: ACTION         by [in] [key] [times: N]            (times: N spends, each with its own key)
   refund: KEY           by [in]
-  pay: AMOUNT, earn: AMOUNT   by [in] [currency] [key]
+  pay: AMOUNT           by [in] [currency] [key]
+  earn: AMOUNT          by [in] [currency] [key]
   clock: +DURATION|DATE (advance the clock, e.g. +30d, +1h30m, or set it to 2026-03-01)
   check: ACTION         by [in] [project] want: allowed|denied [reason]
   balance: AMOUNT       by [in] [currency] [left: ALLOWANCE-LEFT]
@@ -110,8 +111,7 @@ type step struct {
 
 	Name, By, In, Kind, Plan, As, Role, Project, Email, Member string
 	Currency, Key, Expires, TTL, Owner, Billing, Subject       string
-	Uses                                                       int
-	Times, Left, Amount                                        *int64
+	Uses, Times, Left, Amount                                  *int64
 	Want, Reason, Limit, Error                                 string
 
 	keys map[string]*yaml.Node // the fields given, by name
@@ -161,7 +161,7 @@ var verbs = map[string]verb{
 	"pay":         {arg: "an amount", fields: []string{"by", "in", "currency", "key"}, required: []string{"by"}, inWS: true},
 	"earn":        {arg: "an amount", fields: []string{"by", "in", "currency", "key"}, required: []string{"by"}, inWS: true},
 	"clock":       {arg: "+DURATION or a date"},
-	"check":       {arg: "an action", fields: []string{"by", "in", "project"}, required: []string{"by", "want"}, inWS: true},
+	"check":       {arg: "an action", fields: []string{"by", "in", "project"}, required: []string{"by"}, inWS: true},
 	"balance":     {arg: "an amount", fields: []string{"by", "in", "currency", "left"}, required: []string{"by"}, inWS: true},
 	"workspace":   {arg: "a workspace handle", fields: []string{"owner", "billing", "plan", "kind", "members"}},
 	"event":       {arg: "an event type", fields: []string{"in", "subject", "amount", "times"}, inWS: true},
@@ -182,11 +182,32 @@ var limitNames = []string{"members", "seats", "guests", "shared_workspaces"}
 // suiteDecoder decodes one suite file, collecting every mistake.
 type suiteDecoder struct {
 	path string
-	errs []error
+	errs []suiteError
+}
+
+// A suiteError is a mistake with its position, for sorting.
+type suiteError struct {
+	line, col int
+	err       error
 }
 
 func (d *suiteDecoder) errorf(n *yaml.Node, format string, args ...any) {
-	d.errs = append(d.errs, fmt.Errorf("%s:%d:%d: %s", d.path, n.Line, n.Column, fmt.Sprintf(format, args...)))
+	d.errs = append(d.errs, suiteError{n.Line, n.Column, fmt.Errorf("%s:%d:%d: %s", d.path, n.Line, n.Column, fmt.Sprintf(format, args...))})
+}
+
+// err returns the mistakes found in the order of the file, joined, or nil.
+func (d *suiteDecoder) err() error {
+	slices.SortStableFunc(d.errs, func(a, b suiteError) int {
+		if a.line != b.line {
+			return a.line - b.line
+		}
+		return a.col - b.col
+	})
+	errs := make([]error, len(d.errs))
+	for i, e := range d.errs {
+		errs[i] = e.err
+	}
+	return errors.Join(errs...)
 }
 
 // mapping decodes the mapping n field by field with decode, which returns
@@ -320,7 +341,7 @@ func parseSuite(path string, src []byte) (*suite, error) {
 			file := filepath.Join(filepath.Dir(path), v.Value)
 			cases, err := loadCases(file)
 			if err != nil {
-				d.errs = append(d.errs, err)
+				d.errs = append(d.errs, suiteError{v.Line, v.Column, err})
 			}
 			for i := range cases {
 				cases[i].file = file
@@ -366,7 +387,7 @@ func parseSuite(path string, src []byte) (*suite, error) {
 		}
 	}
 	if len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
+		return nil, d.err()
 	}
 	return s, nil
 }
@@ -438,77 +459,96 @@ func (d *suiteDecoder) steps(n *yaml.Node, what string, h *handles) []*step {
 	return out
 }
 
+// stepFields are the fields of steps beyond the verbs and commonFields.
+var stepFields = []string{"by", "in", "kind", "plan", "as", "role", "project", "email", "member", "currency",
+	"key", "expires", "ttl", "owner", "billing", "subject", "uses", "times", "left", "amount", "members"}
+
 // step decodes one step and checks it against its verb and the handles.
 func (d *suiteDecoder) step(n *yaml.Node, h *handles) *step {
-	st := &step{line: n.Line, col: n.Column}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, "a step is a mapping with one verb, e.g. {check: edit, by: ann, want: allowed}")
+		return nil
+	}
+	// Find the verb first, so that the other fields are judged by it.
+	var verbKey, verbVal *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; verbs[k.Value].arg != "" && verbKey == nil {
+			verbKey, verbVal = k, n.Content[i+1]
+		}
+	}
+	if verbKey == nil {
+		hint := ""
+		for i := 0; i < len(n.Content) && hint == ""; i += 2 {
+			if !slices.Contains(stepFields, n.Content[i].Value) && !slices.Contains(commonFields, n.Content[i].Value) {
+				hint = suggest(n.Content[i].Value, verbNames)
+			}
+		}
+		d.errorf(n, "a step needs a verb%s (one of %s)", hint, strings.Join(verbNames, ", "))
+		return nil
+	}
 	nerr := len(d.errs)
-	var verbKey *yaml.Node
-	all := slices.Concat(verbNames, commonFields, []string{"by", "in", "kind", "plan", "as", "role", "project",
-		"email", "member", "currency", "key", "expires", "ttl", "owner", "billing", "subject", "uses", "times", "left", "amount", "members"})
+	st := &step{line: verbKey.Line, col: verbKey.Column, verb: verbKey.Value}
+	v := verbs[st.verb]
+	argOK := true
+	if st.verb == "workspace" || verbVal.Kind == yaml.ScalarNode {
+		argOK = d.decode(verbKey, verbVal, &st.arg)
+	} else {
+		d.errorf(verbVal, "%s: want %s, not a %s", st.verb, v.arg, nodeKind(verbVal))
+		argOK = false
+	}
 	strs := map[string]*string{
 		"name": &st.Name, "by": &st.By, "in": &st.In, "kind": &st.Kind, "plan": &st.Plan, "as": &st.As,
 		"role": &st.Role, "project": &st.Project, "email": &st.Email, "member": &st.Member,
-		"currency": &st.Currency, "key": &st.Key, "expires": &st.Expires, "ttl": &st.TTL, "owner": &st.Owner, "billing": &st.Billing, "subject": &st.Subject,
+		"currency": &st.Currency, "key": &st.Key, "expires": &st.Expires, "ttl": &st.TTL, "owner": &st.Owner,
+		"billing": &st.Billing, "subject": &st.Subject,
 		"want": &st.Want, "reason": &st.Reason, "limit": &st.Limit, "error": &st.Error,
 	}
-	st.keys = d.mapping(n, "a step", all, func(k, v *yaml.Node) bool {
-		if _, ok := verbs[k.Value]; ok {
-			if verbKey != nil {
-				d.errorf(k, "a step has one verb: %s and %s (at %d:%d)", k.Value, verbKey.Value, verbKey.Line, verbKey.Column)
-				return true
-			}
-			verbKey, st.verb = k, k.Value
-			if k.Value == "workspace" || v.Kind == yaml.ScalarNode {
-				d.decode(k, v, &st.arg)
-			} else {
-				d.errorf(v, "%s: want %s, not a %s", k.Value, verbs[k.Value].arg, nodeKind(v))
-			}
-			return true
-		}
-		if p, ok := strs[k.Value]; ok {
-			d.decode(k, v, p)
-			return true
-		}
-		switch k.Value {
-		case "uses":
-			d.decode(k, v, &st.Uses)
-		case "times":
-			d.decode(k, v, &st.Times)
-		case "left":
-			d.decode(k, v, &st.Left)
-		case "amount":
-			d.decode(k, v, &st.Amount)
-		case "members":
-			d.decode(k, v, &st.members)
-		default:
-			return false
-		}
-		return true
-	})
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	if verbKey == nil {
-		d.errorf(n, "a step needs a verb (one of %s)", strings.Join(verbNames, ", "))
-		return nil
-	}
-	st.line, st.col = verbKey.Line, verbKey.Column
-	v := verbs[st.verb]
-	for name, k := range st.keys {
-		if name == st.verb || slices.Contains(commonFields, name) || slices.Contains(v.fields, name) {
+	ints := map[string]**int64{"uses": &st.Uses, "times": &st.Times, "left": &st.Left, "amount": &st.Amount}
+	mine := slices.Concat(v.fields, commonFields)
+	st.keys = make(map[string]*yaml.Node)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if prev, dup := st.keys[k.Value]; dup {
+			d.errorf(k, "field %q repeated (first at %d:%d)", k.Value, prev.Line, prev.Column)
 			continue
 		}
-		d.errorf(k, "field %q does not apply to %s (its fields: %s)", name, st.verb, strings.Join(slices.Concat(v.fields, commonFields), ", "))
+		st.keys[k.Value] = k
+		switch {
+		case k == verbKey:
+			continue
+		case verbs[k.Value].arg != "":
+			d.errorf(k, "a step has one verb: %s and %s (at %d:%d)", verbKey.Value, k.Value, verbKey.Line, verbKey.Column)
+			continue
+		case slices.Contains(stepFields, k.Value) && !slices.Contains(mine, k.Value):
+			d.errorf(k, "field %q does not apply to %s (its fields: %s)", k.Value, st.verb, strings.Join(mine, ", "))
+			continue
+		case !slices.Contains(mine, k.Value):
+			d.errorf(k, "unknown field %q in %s%s (its fields: %s)", k.Value, st.verb, suggest(k.Value, mine), strings.Join(mine, ", "))
+			continue
+		}
+		if p, ok := strs[k.Value]; ok {
+			d.decode(k, val, p)
+			continue
+		}
+		if p, ok := ints[k.Value]; ok {
+			var n int64
+			if d.decode(k, val, &n) {
+				*p = &n
+			}
+			continue
+		}
+		d.decode(k, val, &st.members) // the only field left
 	}
 	for _, name := range v.required {
 		if st.keys[name] == nil {
 			d.errorf(verbKey, "%s needs %s", st.verb, name)
 		}
 	}
-	d.checkValues(st, verbKey)
-	if len(d.errs) > nerr {
-		return nil
+	if argOK {
+		d.checkValues(st, verbKey)
 	}
+	// Follow the handles even when the step has mistakes, so that they
+	// cause no more messages in the steps after it.
 	d.follow(st, verbKey, h)
 	if len(d.errs) > nerr {
 		return nil
@@ -569,9 +609,13 @@ func (d *suiteDecoder) checkValues(st *step, verbKey *yaml.Node) {
 		if st.Times != nil && *st.Times > 1 && st.Key != "" {
 			d.errorf(at("key"), "a repeated spend has a key per spend: leave out key")
 		}
+	case "event":
+		if st.Times != nil && *st.Times < 0 {
+			d.errorf(at("times"), "times: want 0 or more, got %d", *st.Times)
+		}
 	case "link":
-		if st.keys["uses"] != nil && st.Uses < 1 {
-			d.errorf(at("uses"), "uses: want at least 1, got %d", st.Uses)
+		if st.Uses != nil && (*st.Uses < 1 || *st.Uses > 10000) {
+			d.errorf(at("uses"), "uses: want 1 to 10000, got %d", *st.Uses)
 		}
 		if st.TTL != "" {
 			if _, err := parseDuration(st.TTL); err != nil {
@@ -584,7 +628,11 @@ func (d *suiteDecoder) checkValues(st *step, verbKey *yaml.Node) {
 			d.errorf(at("expires"), "expires: %v", err)
 		}
 	}
-	if st.Want == "" {
+	switch {
+	case st.Want == "" && st.verb == "check":
+		d.errorf(verbKey, "check needs want: allowed or denied")
+		st.Want = "denied"
+	case st.Want == "":
 		st.Want = "ok"
 	}
 	switch {
@@ -690,7 +738,7 @@ func (s *suite) validate(p *policy.Policy) error {
 			if c.file != "" {
 				file = c.file
 			}
-			d.errs = append(d.errs, fmt.Errorf("%s:%d:%d: case %s: %v", file, c.line, c.col, c.scenario, err))
+			d.errs = append(d.errs, suiteError{c.line, c.col, fmt.Errorf("%s:%d:%d: case %s: %v", file, c.line, c.col, c.scenario, err)})
 		}
 	}
 	steps := s.setup
@@ -707,7 +755,11 @@ func (s *suite) validate(p *policy.Policy) error {
 		}
 		name := func(field, what, value string, names []string) {
 			if value != "" && !slices.Contains(names, value) {
-				d.errorf(at(field), "policy %s has no %s %q%s (%ss: %s)", p.Name(), what, value, suggest(value, names), what, strings.Join(names, ", "))
+				plural := what + "s"
+				if what == "currency" {
+					plural = "currencies"
+				}
+				d.errorf(at(field), "policy %s has no %s %q%s (%s: %s)", p.Name(), what, value, suggest(value, names), plural, strings.Join(names, ", "))
 			}
 		}
 		switch st.verb {
@@ -742,7 +794,7 @@ func (s *suite) validate(p *policy.Policy) error {
 			}
 		}
 	}
-	return errors.Join(d.errs...)
+	return d.err()
 }
 
 // parseDate parses a date (2026-03-01) or an RFC 3339 time, in UTC.
@@ -804,29 +856,46 @@ func suggest(s string, names []string) string {
 			best, bestDist = n, dist
 		}
 	}
+	if best == "" {
+		// A unique name that s begins, e.g. use_ai for use_ai_features.
+		for _, n := range names {
+			if strings.HasPrefix(n, s) && len(s) >= 3 {
+				if best != "" {
+					return ""
+				}
+				best = n
+			}
+		}
+	}
 	if best == "" || best == s {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// editDistance is the optimal string alignment distance between a and b,
+// in bytes: insertions, deletions, substitutions and transpositions of
+// neighbours.
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := make([][]int, len(a)+1)
+	for i := range rows {
+		rows[i] = make([]int, len(b)+1)
+		rows[i][0] = i
+	}
+	for j := range rows[0] {
+		rows[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rows[i][j] = min(rows[i-1][j]+1, rows[i][j-1]+1, rows[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				rows[i][j] = min(rows[i][j], rows[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return rows[len(a)][len(b)]
 }

@@ -360,7 +360,11 @@ func (w *world) event(ctx context.Context, st *step) string {
 		if e.Seq <= w.seen[st.ws] {
 			continue
 		}
-		after = append(after, fmt.Sprintf("%s %s %d", e.Type, e.Subject, e.Amount))
+		desc := e.Type + " " + e.Subject
+		if e.Amount != 0 {
+			desc += fmt.Sprintf(" %d", e.Amount)
+		}
+		after = append(after, desc)
 		if e.Type == st.arg && (st.Subject == "" || e.Subject == st.Subject) && (st.Amount == nil || e.Amount == *st.Amount) {
 			matched = append(matched, e)
 		}
