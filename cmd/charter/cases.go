@@ -73,31 +73,41 @@ func (c *testCase) check(p *policy.Policy) (string, bool) {
 // reason or one that contradicts allow are errors; every one found is
 // returned, each as "charter: path:line:col: msg", joined.
 func loadCases(path string) ([]testCase, error) {
+	cases, errs := readCases(path)
+	for i, err := range errs {
+		errs[i] = fmt.Errorf("charter: %w", err)
+	}
+	return cases, errors.Join(errs...)
+}
+
+// readCases is loadCases with the errors unjoined and without the
+// "charter: " before each.
+func readCases(path string) ([]testCase, []error) {
 	src, err := readCapped(path)
 	if err != nil {
-		return nil, fmt.Errorf("charter: %w", err)
+		return nil, []error{err}
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("charter: %s: no cases", path)
+			return nil, []error{fmt.Errorf("%s: no cases", path)}
 		}
-		return nil, fmt.Errorf("charter: %s: %w", path, err)
+		return nil, []error{fmt.Errorf("%s: %w", path, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("charter: %s:%d:%d: a cases file is one YAML document", path, extra.Line, extra.Column)
+		return nil, []error{fmt.Errorf("%s:%d:%d: a cases file is one YAML document", path, extra.Line, extra.Column)}
 	}
 	var errs []error
 	cases := parseCases(doc.Content[0], func(n *yaml.Node, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("charter: %s:%d:%d: %s", path, n.Line, n.Column, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%s:%d:%d: %s", path, n.Line, n.Column, fmt.Sprintf(format, args...)))
 	})
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, errs
 	}
 	if len(cases) == 0 {
-		return nil, fmt.Errorf("charter: %s: no cases", path)
+		return nil, []error{fmt.Errorf("%s: no cases", path)}
 	}
 	return cases, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -334,14 +335,23 @@ func parseSuite(path string, src []byte) (*suite, error) {
 				s.start = t
 			}
 		case "cases":
-			if v.Kind != yaml.ScalarNode {
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
 				s.cases = parseCases(v, d.errorf)
 				break
 			}
+			if v.Value == "" {
+				d.errorf(v, "cases: want a list of cases or the path of a cases file")
+				break
+			}
 			file := filepath.Join(filepath.Dir(path), v.Value)
-			cases, err := loadCases(file)
-			if err != nil {
-				d.errs = append(d.errs, suiteError{v.Line, v.Column, err})
+			cases, errs := readCases(file)
+			for _, err := range errs {
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					d.errorf(v, "cases: %v", err)
+				} else {
+					d.errs = append(d.errs, suiteError{v.Line, v.Column, err})
+				}
 			}
 			for i := range cases {
 				cases[i].file = file
