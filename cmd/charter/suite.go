@@ -269,6 +269,11 @@ func loadSuite(path string) (*suite, *policy.Policy, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return compileSuite(path, src)
+}
+
+// compileSuite is loadSuite of the suite src, read from path.
+func compileSuite(path string, src []byte) (*suite, *policy.Policy, error) {
 	s, err := parseSuite(path, src)
 	if err != nil {
 		return nil, nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -320,4 +321,48 @@ func FuzzParseSuite(f *testing.F) {
 		}
 		_ = s.validate(p)
 	})
+}
+
+// TestDocExample runs the complete example of docs/policy-tests.md, and
+// the failure the doc shows when times: 10 becomes times: 9.
+func TestDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/policy-tests.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := strings.Cut(string(doc), "## A complete example")
+	_, after, _ = strings.Cut(after, "```yaml\n")
+	example, after, ok := strings.Cut(after, "```")
+	if !ok {
+		t.Fatal("docs/policy-tests.md: no yaml block after ## A complete example")
+	}
+	_, after, _ = strings.Cut(after, "```\n")
+	shown, _, _ := strings.Cut(after, "```")
+
+	const path = "../../docs/example.yaml" // as if the example were docs/example.yaml
+	runExample := func(src string) string {
+		t.Helper()
+		s, p, err := compileSuite(path, []byte(src))
+		if err != nil {
+			t.Fatalf("the example does not load:\n%v", err)
+		}
+		var out bytes.Buffer
+		s.runAll(p, false, &tally{}, &out)
+		return strings.ReplaceAll(out.String(), "../../", "")
+	}
+	if got, want := runExample(example), "ok docs/example.yaml: 3 scenarios, 3 cases\n"; got != want {
+		t.Errorf("the example:\n%s\nwant:\n%s", got, want)
+	}
+	broken := strings.Replace(example, "times: 10", "times: 9", 1)
+	var total tally
+	s, p, err := compileSuite(path, []byte(broken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	s.runAll(p, false, &total, &out)
+	fmt.Fprintf(&out, "%d passed, %d failed\n", total.passed, total.failed)
+	if got := strings.ReplaceAll(out.String(), "../../", ""); got != shown {
+		t.Errorf("the broken example prints:\n%s\nthe doc shows:\n%s", got, shown)
+	}
 }

@@ -140,6 +140,13 @@ func runSuiteFile(path string, verbose bool, total *tally, stdout, stderr io.Wri
 		total.failed++
 		return false
 	}
+	return s.runAll(p, verbose, total, stdout)
+}
+
+// runAll runs the suite's cases and scenarios on p, printing each failure
+// and a summary line, and reports whether everything passed.
+func (s *suite) runAll(p *policy.Policy, verbose bool, total *tally, stdout io.Writer) bool {
+	path := s.path
 	var cases, scenarios tally
 	for _, c := range s.cases {
 		msg, ok := c.check(p)
