@@ -40,7 +40,7 @@
 // remove, fund, set allowance, spend, advance the clock, check, ...), each
 // with its expected outcome. A failing step is printed as
 //
-//	testdata/suites/spaces.yaml:42:7: step "member uses pro": want allowed, got denied: plan free lacks feature pro_features required by use_pro_features (testdata/policies/spaces.yaml:75:14)
+//	testdata/suites/spaces.yaml:42:7: step "member uses pro": want allowed, got denied: plan free lacks feature pro_features required by use_pro_features (testdata/policies/spaces.yaml:77:14)
 //
 // The format is in "charter help test" and docs/policy-tests.md. The older
 // form, a policy and a cases file (a YAML list of role x action cases, the

@@ -28,8 +28,9 @@ A suite is a YAML mapping:
 
   policy: ../policies/spaces.yaml   # the policy, relative to the suite (required)
   start: 2026-01-01                 # the clock when each scenario starts (default 2026-01-01)
-  cases: [...]                      # role x action table cases, the fields of a cases file,
-                                    # or the path of a cases file, relative to the suite
+  cases: [...]                      # role x action cases, {role, action, [plan], [kind], [project],
+                                    # [granted], [guests_disabled], allow, [reason]}, decided by
+                                    # the policy alone; or the path of a cases file
   setup: [...]                      # steps run at the start of every scenario
   scenarios:                        # each runs on a new Service over an empty memory store
     - name: members spend the shared credits
@@ -141,6 +142,7 @@ type verb struct {
 // commonFields are taken by every step.
 var commonFields = []string{"name", "want", "reason", "limit", "error"}
 
+// verbs are the verbs of steps, by name.
 var verbs = map[string]verb{
 	"create":      {arg: "a workspace handle", fields: []string{"by", "kind", "plan"}, required: []string{"by"}},
 	"invite":      {arg: "an email address", fields: []string{"by", "in", "role", "project", "as"}, required: []string{"by"}, inWS: true},
@@ -173,11 +175,12 @@ var verbNames = []string{"create", "invite", "link", "accept", "revoke", "grant"
 	"remove", "leave", "change_plan", "guests", "delete", "fund", "allowance", "spend", "refund", "pay", "earn",
 	"clock", "check", "balance", "workspace", "event"}
 
-// wants are the outcomes a step may expect, with the error each stands for
-// (nil for ok, allowed and denied).
+// wantNames are the outcomes a step may expect: ok, allowed and denied, and
+// the errors of wantErrors.
 var wantNames = []string{"ok", "allowed", "denied", "forbidden", "not_found", "conflict", "limit_exceeded",
 	"invalid", "expired", "used", "revoked", "insufficient_credits", "allowance_exceeded", "idempotency_mismatch"}
 
+// limitNames are the limits a limit error may name.
 var limitNames = []string{"members", "seats", "guests", "shared_workspaces"}
 
 // suiteDecoder decodes one suite file, collecting every mistake.

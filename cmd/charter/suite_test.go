@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,12 +30,23 @@ func TestShippedSuites(t *testing.T) {
 		t.Fatal(err)
 	}
 	tested := make(map[string]int) // policy file -> scenarios
+	used := make(map[string]bool)  // verbs
 	for _, file := range suites {
 		s, _, err := loadSuite(file)
 		if err != nil {
 			t.Fatalf("loadSuite(%s): %v", file, err)
 		}
 		tested[filepath.Clean(s.policyPath)] += len(s.scenarios)
+		for _, sc := range s.scenarios {
+			for _, st := range slices.Concat(s.setup, sc.steps) {
+				used[st.verb] = true
+			}
+		}
+	}
+	for _, v := range verbNames {
+		if !used[v] {
+			t.Errorf("no shipped suite uses verb %s", v)
+		}
 	}
 	policies, err := filepath.Glob("../../testdata/policies/*.yaml")
 	if err != nil || len(policies) == 0 {
