@@ -306,7 +306,7 @@ func parseSuite(path string, src []byte) (*suite, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty suite", path)
 		}
-		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, yamlError(path, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -408,6 +408,20 @@ func parseSuite(path string, src []byte) (*suite, error) {
 		return nil, d.err()
 	}
 	return s, nil
+}
+
+// yamlError returns a YAML syntax error as "path:line: msg", the line
+// being yaml.v3's (it gives no column).
+func yamlError(path string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, text, ok := strings.Cut(rest, ": "); ok {
+			if _, err := strconv.Atoi(n); err == nil {
+				return fmt.Errorf("%s:%s: %s", path, n, text)
+			}
+		}
+	}
+	return fmt.Errorf("%s: %s", path, msg)
 }
 
 // handles are the workspaces and invitations created so far in a

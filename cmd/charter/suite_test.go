@@ -153,8 +153,13 @@ func TestSuiteSmallMistakes(t *testing.T) {
 		{"a list", "- 1\n", "s.yaml:1:1: a suite is a mapping (fields: policy, start, cases, setup, scenarios)"},
 		{"no policy", "scenarios: []\n", "s.yaml:1:1: a suite needs policy: the policy file, relative to the suite"},
 		{"nothing to run", pol, "s.yaml:1:1: a suite needs scenarios or cases"},
-		{"syntax", pol + "scenarios: [\n", "s.yaml: line 2: did not find expected node content"},
-		{"tab", pol + "scenarios:\n\t- name: x\n", "s.yaml: line 3: found character that cannot start any token"},
+		{"syntax", pol + "scenarios: [\n", "s.yaml:2: did not find expected node content"},
+		{"duplicate key", pol + "policy: x.yaml\ncases: []\n", `s.yaml:2:1: field "policy" repeated (first at 1:1)`},
+		{"unclosed quote", pol + "cases: \"abc\n", "s.yaml:2: found unexpected end of stream"},
+		// yaml.v3 gives the line of the list the bad line breaks, not of
+		// the bad line (4).
+		{"bad indentation", pol + "scenarios:\n  - name: x\n   steps: []\n", "s.yaml:2: did not find expected '-' indicator"},
+		{"tab", pol + "scenarios:\n\t- name: x\n", "s.yaml:3: found character that cannot start any token"},
 		{"bad start", pol + "start: soon\ncases: []\n", `s.yaml:2:8: start: want a date such as 2026-03-01 or 2026-03-01T09:00:00Z, got "soon"`},
 		{"step not a mapping", pol + "scenarios:\n  - name: x\n    steps: [check]\n", "s.yaml:4:13: a step is a mapping with one verb, e.g. {check: edit, by: ann, want: allowed}"},
 		{"no workspace yet", pol + "scenarios:\n  - name: x\n    steps:\n      - check: edit\n        by: a\n        want: allowed\n",
@@ -214,6 +219,9 @@ func TestTestArguments(t *testing.T) {
 		{"an empty directory", []string{empty}, exitFailure, "", empty + ": no *.yaml suites in the directory"},
 		{"a missing file", []string{"testdata/no-such.yaml"}, exitFailure, "", "charter test: stat testdata/no-such.yaml: no such file or directory"},
 		{"a good and a bad suite", []string{"../../testdata/suites/coins.yaml", "testdata/suites/failing.yaml"}, exitFailure, "25 passed, 10 failed\n", ""},
+		{"run", []string{"-run", "Enterprise|coins", "../../testdata/suites/coins.yaml"}, exitOK, "ok ../../testdata/suites/coins.yaml: 2 scenarios, 0 cases\n2 passed, 0 failed\n", ""},
+		{"run nothing", []string{"-run", "^$", "../../testdata/suites/coins.yaml"}, exitOK, "ok ../../testdata/suites/coins.yaml: 0 scenarios, 0 cases\n", ""},
+		{"run a bad regexp", []string{"-run", "(", "../../testdata/suites/coins.yaml"}, exitUsage, "", "invalid value \"(\" for flag -run"},
 		{"verbose", []string{"-v", "../../testdata/suites/coins.yaml"}, exitOK,
 			`../../testdata/suites/coins.yaml:34:5: ok scenario "a Free licence has a personal workspace only" (4 steps)` + "\n", ""},
 	}
@@ -359,7 +367,7 @@ func TestDocExample(t *testing.T) {
 			t.Fatalf("the example does not load:\n%v", err)
 		}
 		var out bytes.Buffer
-		s.runAll(p, false, &tally{}, &out)
+		s.runAll(p, runOptions{}, &tally{}, &out)
 		return strings.ReplaceAll(out.String(), "../../", "")
 	}
 	if got, want := runExample(example), "ok docs/example.yaml: 3 scenarios, 3 cases\n"; got != want {
@@ -372,7 +380,7 @@ func TestDocExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	s.runAll(p, false, &total, &out)
+	s.runAll(p, runOptions{}, &total, &out)
 	fmt.Fprintf(&out, "%d passed, %d failed\n", total.passed, total.failed)
 	if got := strings.ReplaceAll(out.String(), "../../", ""); got != shown {
 		t.Errorf("the broken example prints:\n%s\nthe doc shows:\n%s", got, shown)

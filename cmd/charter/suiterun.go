@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +22,13 @@ import (
 )
 
 func testFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
-	verbose := fs.Bool("v", false, "print passing scenarios and cases too")
+	var opts runOptions
+	fs.BoolVar(&opts.verbose, "v", false, "print passing scenarios and cases too")
+	fs.Func("run", "run only the scenarios whose names match `REGEXP`, and no cases", func(expr string) error {
+		re, err := regexp.Compile(expr)
+		opts.match = re
+		return err
+	})
 	usage := fs.Usage
 	fs.Usage = func() {
 		usage()
@@ -29,7 +36,7 @@ func testFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 	}
 	return func(args []string, stdout, stderr io.Writer) int {
 		if len(args) == 2 && isCasesFile(args[1]) {
-			return runCasesFile(args[0], args[1], *verbose, stdout, stderr)
+			return runCasesFile(args[0], args[1], opts.verbose, stdout, stderr)
 		}
 		files, err := suiteFiles(args)
 		if err != nil {
@@ -39,7 +46,7 @@ func testFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 		var t tally
 		status := exitOK
 		for _, file := range files {
-			if !runSuiteFile(file, *verbose, &t, stdout, stderr) {
+			if !runSuiteFile(file, opts, &t, stdout, stderr) {
 				status = exitFailure
 			}
 		}
@@ -132,7 +139,7 @@ func (t *tally) add(ok bool) {
 
 // runSuiteFile loads and runs the suite at path, printing each failure
 // and a summary line, and reports whether everything passed.
-func runSuiteFile(path string, verbose bool, total *tally, stdout, stderr io.Writer) bool {
+func runSuiteFile(path string, opts runOptions, total *tally, stdout, stderr io.Writer) bool {
 	s, p, err := loadSuite(path)
 	if err != nil {
 		printErrors(stderr, err)
@@ -140,15 +147,24 @@ func runSuiteFile(path string, verbose bool, total *tally, stdout, stderr io.Wri
 		total.failed++
 		return false
 	}
-	return s.runAll(p, verbose, total, stdout)
+	return s.runAll(p, opts, total, stdout)
+}
+
+// runOptions are the flags of charter test.
+type runOptions struct {
+	verbose bool           // print what passes too
+	match   *regexp.Regexp // run only the scenarios it matches, and no cases; nil for all
 }
 
 // runAll runs the suite's cases and scenarios on p, printing each failure
 // and a summary line, and reports whether everything passed.
-func (s *suite) runAll(p *policy.Policy, verbose bool, total *tally, stdout io.Writer) bool {
-	path := s.path
+func (s *suite) runAll(p *policy.Policy, opts runOptions, total *tally, stdout io.Writer) bool {
+	path, verbose := s.path, opts.verbose
 	var cases, scenarios tally
 	for _, c := range s.cases {
+		if opts.match != nil {
+			break
+		}
 		msg, ok := c.check(p)
 		cases.add(ok)
 		if !ok || verbose {
@@ -160,6 +176,9 @@ func (s *suite) runAll(p *policy.Policy, verbose bool, total *tally, stdout io.W
 		}
 	}
 	for _, sc := range s.scenarios {
+		if opts.match != nil && !opts.match.MatchString(sc.name) {
+			continue
+		}
 		n, msg := s.run(p, sc)
 		ok := msg == ""
 		scenarios.add(ok)
@@ -171,13 +190,13 @@ func (s *suite) runAll(p *policy.Policy, verbose bool, total *tally, stdout io.W
 	}
 	total.passed += scenarios.passed + cases.passed
 	total.failed += scenarios.failed + cases.failed
-	failed := scenarios.failed + cases.failed
-	if failed == 0 {
-		fmt.Fprintf(stdout, "ok %s: %s, %s\n", path, count(len(s.scenarios), "scenario"), count(len(s.cases), "case"))
+	nsc, ncase := scenarios.passed+scenarios.failed, cases.passed+cases.failed
+	if scenarios.failed+cases.failed == 0 {
+		fmt.Fprintf(stdout, "ok %s: %s, %s\n", path, count(nsc, "scenario"), count(ncase, "case"))
 		return true
 	}
 	fmt.Fprintf(stdout, "FAIL %s: %d of %s and %d of %s failed\n", path,
-		scenarios.failed, count(len(s.scenarios), "scenario"), cases.failed, count(len(s.cases), "case"))
+		scenarios.failed, count(nsc, "scenario"), cases.failed, count(ncase, "case"))
 	return false
 }
 
