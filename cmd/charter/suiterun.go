@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -263,10 +264,13 @@ func (w *world) step(ctx context.Context, st *step) string {
 		return ""
 	case "balance":
 		b, err := w.balance(ctx, st)
+		want, _ := strconv.ParseInt(st.arg, 10, 64) // checked when decoded
 		switch {
+		case st.Want != "ok":
+			return outcome(st, err)
 		case err != nil:
 			return fmt.Sprintf("want balance %s, got %s: %v", st.arg, errKind(err), err)
-		case fmt.Sprint(b.Available) != st.arg:
+		case b.Available != want:
 			return fmt.Sprintf("want balance %s, got %d %s", st.arg, b.Available, b.Currency)
 		case st.Left != nil && !b.HasAllowance:
 			return fmt.Sprintf("want allowance left %d, got no allowance", *st.Left)
