@@ -36,7 +36,14 @@ A suite is a YAML mapping:
     - name: members spend the shared credits
       steps: [...]
 
-A step is a mapping with one verb, whose value is its subject, and fields:
+A step is a mapping with one verb, whose value is its subject, and fields,
+e.g.
+
+  - spend: use_ai_features
+    by: bob
+    want: insufficient_credits
+
+The verbs:
 
   create: HANDLE        by [kind: personal|shared] [plan]   (shared: CreateWorkspace, personal: EnsurePersonal)
   invite: EMAIL         by [in] [role | project] [as: HANDLE]  (project: a guest invitation)
