@@ -16,7 +16,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/charterhq/charter/plan"
-	"github.com/charterhq/charter/policy/internal/fastyaml"
 	"github.com/charterhq/charter/workspace"
 )
 
@@ -115,11 +114,6 @@ func (l *loader) parse() (root *yaml.Node) {
 			root = nil
 		}
 	}()
-	// Most policies are in the plain subset fastyaml parses, several
-	// times faster than yaml.v3 and to the same nodes.
-	if root, ok := fastyaml.Parse(l.src); ok {
-		return root
-	}
 	var doc yaml.Node
 	if root := single(l.src, &doc); root != nil {
 		l.rejectAnchors(&doc)
