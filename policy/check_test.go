@@ -233,7 +233,7 @@ func TestLoadFile(t *testing.T) {
 	}
 	_, err = LoadFile(path, MaxSize(len(base)))
 	var e *Error
-	if !errors.As(err, &e) || e.Msg != "policy is larger than the limit of "+strconv.Itoa(len(base))+" bytes" {
+	if !errors.As(err, &e) || e.Msg != "policy is larger than the size limit of "+strconv.Itoa(len(base))+" bytes, which it passes here" || e.Pos.Line != 43 || e.Pos.Col != 1 {
 		t.Errorf("LoadFile(big) = %v", err)
 	}
 	if _, err := LoadFile(path, MaxSize(0)); err != nil {

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -67,12 +66,21 @@ func newOptions(opts []Option) options {
 // Load compiles the policy in src, read from file; file is used only in
 // positions. The policy must be one YAML document of the grammar given in
 // the package documentation. On any mistake Load returns a nil *Policy and
-// an ErrorList holding every mistake found, sorted by position.
-func Load(file string, src []byte, opts ...Option) (*Policy, error) {
+// an ErrorList holding the mistakes found, sorted by position; it stops
+// after MaxErrors of them.
+func Load(file string, src []byte, opts ...Option) (p *Policy, err error) {
 	o := newOptions(opts)
 	l := &loader{file: file, src: src}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(bailout); !ok {
+				panic(r)
+			}
+			p, err = nil, l.errs.sort()
+		}
+	}()
 	if len(src) > o.maxSize {
-		l.errorAt(l.start(), "policy is larger than the limit of %d bytes", o.maxSize)
+		l.errorAt(l.offsetPos(o.maxSize), "policy is larger than the size limit of %d bytes, which it passes here", o.maxSize)
 		return nil, l.errs
 	}
 	if root := l.parse(); root != nil {
@@ -89,13 +97,30 @@ type loader struct {
 	file string
 	src  []byte
 	errs ErrorList
+	// misspelt holds the fields, as context NUL field, that an unknown
+	// key was reported as a misspelling of ("did you mean"), so that the
+	// field is not reported missing as well: one mistake, one message.
+	misspelt map[string]bool
+	// rejected holds the names whose declaration was reported, so that a
+	// use of them is not reported again as unknown.
+	rejected map[string]bool
 }
+
+// bailout is the panic that stops a Load after MaxErrors errors; Load
+// recovers it.
+type bailout struct{}
 
 func (l *loader) start() Pos { return Pos{File: l.file, Line: 1, Col: 1} }
 
 func (l *loader) pos(n *yaml.Node) Pos { return Pos{File: l.file, Line: n.Line, Col: n.Column} }
 
+// errorAt records an error at p. The error after MaxErrors becomes "too
+// many errors", and the Load stops.
 func (l *loader) errorAt(p Pos, format string, args ...any) {
+	if len(l.errs) == MaxErrors {
+		l.errs = append(l.errs, &Error{Pos: p, Msg: tooMany})
+		panic(bailout{})
+	}
 	l.errs = append(l.errs, &Error{Pos: p, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -110,6 +135,9 @@ func (l *loader) parse() (root *yaml.Node) {
 		// yaml.v3 reports errors by panicking and recovering; anything
 		// that escapes is a parser bug, which must not crash the caller.
 		if r := recover(); r != nil {
+			if _, ok := r.(bailout); ok {
+				panic(r)
+			}
 			l.errorAt(l.start(), "yaml parser failed: %v", r)
 			root = nil
 		}
@@ -119,30 +147,7 @@ func (l *loader) parse() (root *yaml.Node) {
 		l.rejectAnchors(&doc)
 		return root
 	}
-	doc = yaml.Node{}
-	dec := yaml.NewDecoder(bytes.NewReader(l.src))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			l.errorAt(l.start(), "empty policy")
-		} else {
-			l.syntaxError(err)
-		}
-		return nil
-	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		l.syntaxError(err)
-	default:
-		l.errorf(&next, "a second YAML document is not allowed")
-	}
-	l.rejectAnchors(&doc)
-	if len(doc.Content) != 1 {
-		l.errorAt(l.start(), "empty policy")
-		return nil
-	}
-	return doc.Content[0]
+	return l.parseDocs()
 }
 
 // single is the fast path of parse, for the common policy: one document
@@ -207,32 +212,6 @@ var (
 	lineRE   = regexp.MustCompile(`^line (\d+): `)
 	anchorRE = regexp.MustCompile(`anchor '([^']*)'`)
 )
-
-// syntaxError reports an error of the YAML parser. yaml.v3 gives a line
-// but no column; the column is then 1.
-func (l *loader) syntaxError(err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	p := l.start()
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
-		p.Line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-	} else if m := anchorRE.FindStringSubmatch(msg); m != nil {
-		// "unknown anchor 'a' referenced", "anchor 'a' value contains
-		// itself": point at the first use.
-		sigil := "*"
-		if strings.Contains(msg, "contains itself") {
-			sigil = "&"
-		}
-		if i := indicator(l.src, sigil+m[1]); i >= 0 {
-			p = l.offsetPos(i)
-		}
-	}
-	if strings.Contains(msg, "anchor") {
-		l.errorAt(p, "anchors and aliases are not allowed (%s)", msg)
-		return
-	}
-	l.errorAt(p, "yaml syntax error: %s", msg)
-}
 
 // indicator returns the offset of the first use of an anchor or alias tok
 // ("&a" or "*a") in src, or -1: an occurrence that starts a token (after a
@@ -305,9 +284,27 @@ func describe(n *yaml.Node) string {
 		if n.ShortTag() == "!!null" {
 			return "null"
 		}
-		return strconv.Quote(n.Value)
+		return quoteInput(n.Value)
 	}
 	return "nothing"
+}
+
+// maxQuote is the most bytes of a string from the input that an error
+// message quotes.
+const maxQuote = 64
+
+// quoteInput quotes s, a string from the input, for an error message: cut
+// to maxQuote bytes, at a character boundary, and "..." after the quote
+// when cut.
+func quoteInput(s string) string {
+	if len(s) <= maxQuote {
+		return strconv.Quote(s)
+	}
+	cut := maxQuote
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "..."
 }
 
 // label prefixes field with its context for messages: `role "x": rank`.
@@ -349,7 +346,7 @@ func (l *loader) mapping(n *yaml.Node, what string) ([]entry, bool) {
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			l.errorf(k, "duplicate key %q (first at %s)", k.Value, l.pos(first))
+			l.errorf(k, "duplicate key %s (first at %s)", quoteInput(k.Value), l.pos(first))
 			continue
 		}
 		seen[k.Value] = k
@@ -366,25 +363,33 @@ func (l *loader) fields(n *yaml.Node, ctx, what string, known ...string) (map[st
 		return nil, false
 	}
 	f := make(map[string]entry, len(entries))
+	var unknown []entry
 	for _, e := range entries {
-		found := false
-		for _, k := range known {
-			if k == e.key {
-				found = true
-				break
+		if slices.Contains(known, e.key) {
+			f[e.key] = e
+		} else {
+			unknown = append(unknown, e)
+		}
+	}
+	for _, e := range unknown {
+		// A misspelt field is one mistake: it is not also missing.
+		hint := didYouMean(e.key, known)
+		if near := nearest(e.key, known); near != "" {
+			if _, has := f[near]; !has {
+				l.misspell(ctx, near)
 			}
 		}
-		if !found {
-			if ctx == "" {
-				l.errorf(e.k, "unknown field %q", e.key)
-			} else {
-				l.errorf(e.k, "%s: unknown field %q", ctx, e.key)
-			}
-			continue
-		}
-		f[e.key] = e
+		l.errorf(e.k, "%s%s", label(ctx, "unknown field "+quoteInput(e.key)), hint)
 	}
 	return f, true
+}
+
+// misspell records that field of ctx was written wrongly, and reported.
+func (l *loader) misspell(ctx, field string) {
+	if l.misspelt == nil {
+		l.misspelt = make(map[string]bool)
+	}
+	l.misspelt[ctx+"\x00"+field] = true
 }
 
 func (l *loader) str(n *yaml.Node, what string) (string, bool) {
@@ -599,12 +604,15 @@ func (l *loader) required(f map[string]entry, at *yaml.Node, ctx string, keys ..
 	ok := true
 	for _, k := range keys {
 		if _, has := f[k]; !has {
+			ok = false
+			if l.misspelt[ctx+"\x00"+k] {
+				continue // reported as an unknown field
+			}
 			if ctx == "" {
 				l.errorf(at, "missing required field %q", k)
 			} else {
 				l.errorf(at, "%s: missing required field %q", ctx, k)
 			}
-			ok = false
 		}
 	}
 	return ok
