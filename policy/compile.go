@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"fmt"
+
 	"github.com/charterhq/charter/plan"
 	"github.com/charterhq/charter/role"
 )
@@ -9,6 +11,7 @@ import (
 // the Policy. Errors are collected in l; the result is meaningful only when
 // there are none.
 func (l *loader) compile(rp *rawPolicy) *Policy {
+	l.raw = rp
 	p := &Policy{
 		name:          rp.name,
 		file:          l.file,
@@ -77,7 +80,9 @@ func (l *loader) compileRoles(p *Policy, rp *rawPolicy) {
 			l.errorAt(ownerRaw.pos, "owner role %q must be admin", p.owner.Name)
 		}
 		for i, r := range p.roles {
-			if r != p.owner && r.Rank >= p.owner.Rank && !rp.roles[i].rankPos.IsZero() {
+			// A role whose rank is missing or wrong was reported as such:
+			// rank rules are checked only between valid ranks.
+			if r != p.owner && r.Rank >= p.owner.Rank && !rp.roles[i].rankPos.IsZero() && !ownerRaw.rankPos.IsZero() {
 				l.errorAt(rp.roles[i].rankPos, "role %q: rank %d must be below the owner role %q's rank %d (declared at %s)",
 					r.Name, r.Rank, p.owner.Name, p.owner.Rank, ownerRaw.pos)
 			}
@@ -88,9 +93,11 @@ func (l *loader) compileRoles(p *Policy, rp *rawPolicy) {
 			t := p.roleIndex[a.name]
 			switch {
 			case t == nil:
-				l.errorAt(a.pos, "role %q: assigns unknown role %q", r.Name, a.name)
+				l.unknown(a, "role", "role %q: assigns unknown role %q", r.Name, a.name)
 			case t.Owner:
 				l.errorAt(a.pos, "role %q: cannot assign the owner role %q; ownership moves only by transfer", r.Name, t.Name)
+			case rp.roles[i].rankPos.IsZero() || rp.roles[t.Index].rankPos.IsZero():
+				r.Assigns = r.Assigns.With(t) // a rank is missing or wrong, and reported
 			case t.Rank > r.Rank:
 				l.errorAt(a.pos, "role %q (rank %d) cannot assign role %q of higher rank %d (declared at %s)",
 					r.Name, r.Rank, t.Name, t.Rank, p.roleMeta[t.Index].pos)
@@ -112,14 +119,14 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 			if bit, ok := p.featureIndex[ra.feature.name]; ok {
 				a.Feature, a.featureName, a.featurePos = 1<<uint(bit), ra.feature.name, ra.feature.pos
 			} else {
-				l.errorAt(ra.feature.pos, "action %q: unknown feature %q", a.Name, ra.feature.name)
+				l.unknown(ra.feature, "feature", "action %q: unknown feature %q", a.Name, ra.feature.name)
 			}
 		}
 		if ra.cost.name != "" {
 			c := p.currencyIndex[ra.cost.name]
 			switch {
 			case c == nil:
-				l.errorAt(ra.cost.pos, "action %q: cost in unknown currency %q", a.Name, ra.cost.name)
+				l.unknown(ra.cost, "currency", "action %q: cost in unknown currency %q", a.Name, ra.cost.name)
 			case a.Kinds&^c.Kinds != 0:
 				l.errorAt(ra.cost.pos, "action %q applies in %s workspaces, where its cost currency %q does not exist (currency declared at %s)",
 					a.Name, (a.Kinds &^ c.Kinds).String(), c.Name, currencyPos[c.Name])
@@ -133,7 +140,7 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 	for _, perm := range rp.permissions {
 		a := p.actionIndex[perm.action.name]
 		if a == nil {
-			l.errorAt(perm.action.pos, "permissions: unknown action %q", perm.action.name)
+			l.unknown(perm.action, "action", "permissions: unknown action %q", perm.action.name)
 			continue
 		}
 		a.permPos, a.hasPerm = perm.action.pos, true
@@ -141,7 +148,7 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 			r := p.roleIndex[rr.name]
 			switch {
 			case r == nil:
-				l.errorAt(rr.pos, "permissions: %q: unknown role %q", a.Name, rr.name)
+				l.unknown(rr, "role", "permissions: %q: unknown role %q", a.Name, rr.name)
 			case a.Billing && !r.Admin:
 				l.errorAt(rr.pos, "billing action %q granted to non-admin role %q (role declared at %s)",
 					a.Name, r.Name, p.roleMeta[r.Index].pos)
@@ -163,7 +170,7 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 	for _, o := range rp.operations {
 		a := p.actionIndex[o.action.name]
 		if a == nil {
-			l.errorAt(o.action.pos, "operation %q: unknown action %q", o.op, o.action.name)
+			l.unknown(o.action, "action", "operation %q: unknown action %q", o.op, o.action.name)
 			continue
 		}
 		p.ops[o.op] = a
@@ -195,7 +202,7 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 			if bit, ok := p.featureIndex[f.name]; ok {
 				pl.Features |= 1 << uint(bit)
 			} else {
-				l.errorAt(f.pos, "%s: unknown feature %q", ctx, f.name)
+				l.unknown(f, "feature", "%s: unknown feature %q", ctx, f.name)
 			}
 		}
 		if rpl.rolesSet {
@@ -203,7 +210,7 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 				if r := p.roleIndex[rr.name]; r != nil {
 					pl.Roles = pl.Roles.With(r)
 				} else {
-					l.errorAt(rr.pos, "%s: unknown role %q", ctx, rr.name)
+					l.unknown(rr, "role", "%s: unknown role %q", ctx, rr.name)
 				}
 			}
 			if p.owner != nil && !pl.Roles.Has(p.owner) {
@@ -216,7 +223,7 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 		pl.LinkRole = l.planRole(p, pl, ctx, "link_role", rpl.link, rpl.rolesPos)
 		for _, g := range rpl.credits {
 			if p.currencyIndex[g.currency.name] == nil {
-				l.errorAt(g.currency.pos, "%s: credits in unknown currency %q", ctx, g.currency.name)
+				l.unknown(g.currency, "currency", "%s: credits in unknown currency %q", ctx, g.currency.name)
 				continue
 			}
 			if first, ok := schedules[g.currency.name]; !ok {
@@ -256,7 +263,7 @@ func (l *loader) planRole(p *Policy, pl *plan.Plan, ctx, field string, rr ref, r
 	r := p.roleIndex[rr.name]
 	switch {
 	case r == nil:
-		l.errorAt(rr.pos, "%s: %s: unknown role %q", ctx, field, rr.name)
+		l.unknown(rr, "role", "%s: %s: unknown role %q", ctx, field, rr.name)
 	case r.Owner:
 		l.errorAt(rr.pos, "%s: %s cannot be the owner role %q", ctx, field, r.Name)
 	case !pl.Offers(r):
@@ -265,4 +272,40 @@ func (l *loader) planRole(p *Policy, pl *plan.Plan, ctx, field string, rr ref, r
 		return r
 	}
 	return nil
+}
+
+// unknown reports the use of a name that is not declared as a kind ("role",
+// "action", "feature" or "currency"), with the declared name nearest to it
+// ("did you mean"); a name whose declaration was reported is not reported
+// again where it is used.
+func (l *loader) unknown(r ref, kind, format string, args ...any) {
+	if l.rejected[kind+"\x00"+r.name] {
+		return
+	}
+	l.errorAt(r.pos, "%s%s", fmt.Sprintf(format, args...), didYouMean(r.name, l.declaredNames(kind)))
+}
+
+// declaredNames returns the names declared as kind, in the file's order.
+func (l *loader) declaredNames(kind string) []string {
+	rp := l.raw
+	var names []string
+	switch kind {
+	case "role":
+		for _, r := range rp.roles {
+			names = append(names, r.name)
+		}
+	case "action":
+		for _, a := range rp.actions {
+			names = append(names, a.name)
+		}
+	case "feature":
+		for _, f := range rp.features {
+			names = append(names, f.name)
+		}
+	case "currency":
+		for _, c := range rp.currencies {
+			names = append(names, c.name)
+		}
+	}
+	return names
 }

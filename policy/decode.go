@@ -117,6 +117,9 @@ func (l *loader) decode(root *yaml.Node) *rawPolicy {
 		rp.features = l.names(e.v, "features")
 		if len(rp.features) > plan.MaxFeatures {
 			l.errorAt(rp.features[plan.MaxFeatures].pos, "more than %d features", plan.MaxFeatures)
+			for _, f := range rp.features[plan.MaxFeatures:] {
+				l.reject("feature", f.name)
+			}
 			rp.features = rp.features[:plan.MaxFeatures]
 		}
 	}
@@ -196,6 +199,9 @@ func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 	for i, e := range entries {
 		if i == 64 {
 			l.errorf(e.k, "more than %d roles", 64)
+			for _, e := range entries[i:] {
+				l.reject("role", e.key)
+			}
 			return
 		}
 		r, ok := l.declared(e, "role")
@@ -206,6 +212,7 @@ func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 		ctx := "role " + quote(r.name)
 		f, ok := l.fields(e.v, ctx, "", "description", "owner", "admin", "guest", "seat", "spends", "rank", "assigns")
 		if !ok {
+			l.reject("role", r.name)
 			continue
 		}
 		l.required(f, e.k, ctx, "rank")
@@ -228,8 +235,9 @@ func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 			rr.spends = l.boolean(x.v, label(ctx, "spends"))
 		}
 		if x, ok := f["rank"]; ok {
-			rank, _ := l.integer(x.v, label(ctx, "rank"), 0, math.MaxInt32)
-			rr.rank, rr.rankPos = int(rank), l.pos(x.v)
+			if rank, ok := l.integer(x.v, label(ctx, "rank"), 0, math.MaxInt32); ok {
+				rr.rank, rr.rankPos = int(rank), l.pos(x.v)
+			}
 		}
 		if x, ok := f["assigns"]; ok {
 			rr.assigns = l.names(x.v, label(ctx, "assigns"))
@@ -316,7 +324,7 @@ func (l *loader) decodeOperations(rp *rawPolicy, n *yaml.Node) {
 	for _, e := range entries {
 		op, ok := ParseOp(e.key)
 		if !ok {
-			l.errorf(e.k, "unknown operation %q", e.key)
+			l.errorf(e.k, "unknown operation %s%s", quoteInput(e.key), didYouMean(e.key, opNames[1:]))
 			continue
 		}
 		if a, ok := l.name(e.v, "operation "+quote(e.key)); ok {

@@ -53,7 +53,8 @@ func FuzzLoad(f *testing.F) {
 }
 
 // FuzzSingleDocument checks the fast path of parse: where single takes
-// an input, a Decoder reads the same first document, and no second one.
+// an input, a Decoder reads the same first document, and no second one;
+// where single reports a syntax error, the Decoder reports the same.
 func FuzzSingleDocument(f *testing.F) {
 	for _, s := range []string{
 		"a: 1\n", "a: 1\n---\nb: 2\n", "a: 1\r---\rb: 2\r", "a: 1\n...\nb: 2\n",
@@ -69,16 +70,31 @@ func FuzzSingleDocument(f *testing.F) {
 		}
 		var u yaml.Node
 		var root *yaml.Node
+		var serr error
 		func() {
 			defer func() { _ = recover() }() // the Decoder path reports panics
-			root = single(src, &u)
+			root, serr = single(src, &u)
 		}()
+		dec := yaml.NewDecoder(bytes.NewReader(src))
+		var d yaml.Node
+		err := func() (err error) {
+			defer func() {
+				if recover() != nil {
+					err = errors.New("panic")
+				}
+			}()
+			return dec.Decode(&d)
+		}()
+		if serr != nil {
+			if err == nil || err.Error() != serr.Error() {
+				t.Fatalf("single fails with %v, the Decoder with %v", serr, err)
+			}
+			return
+		}
 		if root == nil {
 			return
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(src))
-		var d yaml.Node
-		if err := dec.Decode(&d); err != nil {
+		if err != nil {
 			t.Fatalf("single took the input, the Decoder fails: %v", err)
 		}
 		if !reflect.DeepEqual(u, d) {

@@ -101,9 +101,20 @@ type loader struct {
 	// key was reported as a misspelling of ("did you mean"), so that the
 	// field is not reported missing as well: one mistake, one message.
 	misspelt map[string]bool
-	// rejected holds the names whose declaration was reported, so that a
-	// use of them is not reported again as unknown.
+	// rejected holds the names, as kind NUL name, whose declaration was
+	// reported, so that a use of them is not reported again as unknown;
+	// and, as NUL name, the invalid names already reported.
 	rejected map[string]bool
+	// raw is the policy being compiled, for "did you mean".
+	raw *rawPolicy
+}
+
+// reject records that the declaration of name as kind was reported.
+func (l *loader) reject(kind, name string) {
+	if l.rejected == nil {
+		l.rejected = make(map[string]bool)
+	}
+	l.rejected[kind+"\x00"+name] = true
 }
 
 // bailout is the panic that stops a Load after MaxErrors errors; Load
@@ -143,7 +154,12 @@ func (l *loader) parse() (root *yaml.Node) {
 		}
 	}()
 	var doc yaml.Node
-	if root := single(l.src, &doc); root != nil {
+	root, err := single(l.src, &doc)
+	switch {
+	case err != nil:
+		l.syntaxError(err)
+		return nil
+	case root != nil:
 		l.rejectAnchors(&doc)
 		return root
 	}
@@ -157,16 +173,24 @@ func (l *loader) parse() (root *yaml.Node) {
 // first document without looking further. Such a root ends only where a
 // document marker or the input does, so nothing is left unread; for any
 // other input, single returns nil and parse takes the Decoder's slower,
-// exact path. FuzzSingleDocument holds the two paths to the same answer.
-func single(src []byte, doc *yaml.Node) *yaml.Node {
-	if hasDocumentMarker(src) || yaml.Unmarshal(src, doc) != nil || len(doc.Content) != 1 {
-		return nil
+// exact path. Without a document marker there is one document, so a syntax
+// error single returns is the Decoder's too. FuzzSingleDocument holds the
+// two paths to the same answer.
+func single(src []byte, doc *yaml.Node) (*yaml.Node, error) {
+	if hasDocumentMarker(src) {
+		return nil, nil
+	}
+	if err := yaml.Unmarshal(src, doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) != 1 {
+		return nil, nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 || root.Column != 1 {
-		return nil
+		return nil, nil
 	}
-	return root
+	return root, nil
 }
 
 // hasDocumentMarker reports whether "---", "..." or a directive's "%"
@@ -256,18 +280,22 @@ func (l *loader) rejectAnchors(n *yaml.Node) {
 	if !bytes.ContainsAny(l.src, "&*") {
 		return // an anchor needs a '&' and an alias a '*': there are none
 	}
+	// Depth first, in the file's order, so that the first MaxErrors
+	// reported are the first in the file.
 	stack := []*yaml.Node{n}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if n.Kind == yaml.AliasNode {
-			l.errorf(n, "anchors and aliases are not allowed (found alias %q)", "*"+n.Value)
+			l.errorf(n, "anchors and aliases are not allowed (found alias %s)", quoteInput("*"+n.Value))
 			continue
 		}
 		if n.Anchor != "" {
-			l.errorf(n, "anchors and aliases are not allowed (found anchor %q)", "&"+n.Anchor)
+			l.errorf(n, "anchors and aliases are not allowed (found anchor %s)", quoteInput("&"+n.Anchor))
 		}
-		stack = append(stack, n.Content...)
+		for i := len(n.Content) - 1; i >= 0; i-- {
+			stack = append(stack, n.Content[i])
+		}
 	}
 }
 
@@ -473,7 +501,10 @@ func (l *loader) name(n *yaml.Node, what string) (ref, bool) {
 		return ref{}, false
 	}
 	if !validName(s) {
-		l.errorf(n, "%s: invalid name %q: want a letter, then letters, digits, '_', '-' or '.'", what, s)
+		if !l.rejected["\x00"+s] { // one message for one invalid name
+			l.reject("", s)
+			l.errorf(n, "%s: invalid name %q: want a letter, then letters, digits, '_', '-' or '.'", what, s)
+		}
 		return ref{}, false
 	}
 	return ref{s, l.pos(n)}, true
@@ -497,7 +528,7 @@ func (l *loader) names(n *yaml.Node, what string) []ref {
 		l.errorf(n, "%s must be a sequence, got %s", what, describe(n))
 		return nil
 	}
-	refs := make([]ref, 0, len(n.Content))
+	refs := make([]ref, 0, min(len(n.Content), 64))
 	// Up to 64 names (any valid list of roles or features), a 256-bit
 	// filter of the names' hashes: only a name whose bit is set already
 	// may be a duplicate, and only then are the earlier names scanned.
@@ -506,7 +537,7 @@ func (l *loader) names(n *yaml.Node, what string) []ref {
 	var filter [4]uint64
 	var seen map[string]int
 	if len(n.Content) > 64 {
-		seen = make(map[string]int, len(n.Content))
+		seen = make(map[string]int)
 	}
 	for _, c := range n.Content {
 		r, ok := l.name(c, what)

@@ -153,6 +153,20 @@ func (l *loader) lineStartOff(off int) int {
 	return bytes.LastIndexByte(l.src[:off], '\n') + 1
 }
 
+// lineOffset returns the offset of the start of line n (from 1) of src,
+// or of its last line.
+func (l *loader) lineOffset(n int) int {
+	off := 0
+	for ; n > 1; n-- {
+		i := bytes.IndexByte(l.src[off:], '\n')
+		if i < 0 {
+			break
+		}
+		off += i + 1
+	}
+	return off
+}
+
 // syntaxError reports an error of the YAML parser at its position.
 func (l *loader) syntaxError(err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
@@ -210,6 +224,14 @@ func (l *loader) syntaxError(err error) {
 			l.errorAt(l.offsetPos(o), "flow %s is not closed (did not find expected ',' or '%c')", kind, closer(l.src[o]))
 			return
 		}
+	case strings.HasPrefix(msg, "could not find expected ':'") && line > 0:
+		// A key yaml.v3 gave up on: it starts the line yaml.v3 names,
+		// and is longer than 1024 characters or runs past the line.
+		at = l.lineOffset(line)
+		for at < len(l.src) && l.src[at] == ' ' {
+			at++
+		}
+		msg += " (a key is on one line, and at most 1024 characters)"
 	case strings.HasPrefix(msg, "did not find expected key"),
 		strings.HasPrefix(msg, "did not find expected '-' indicator"),
 		strings.HasPrefix(msg, "did not find expected node content"):
