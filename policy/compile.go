@@ -276,10 +276,11 @@ func (l *loader) planRole(p *Policy, pl *plan.Plan, ctx, field string, rr ref, r
 
 // unknown reports the use of a name that is not declared as a kind ("role",
 // "action", "feature" or "currency"), with the declared name nearest to it
-// ("did you mean"); a name whose declaration was reported is not reported
-// again where it is used.
+// ("did you mean"); a name whose declaration was reported, or any name of
+// a section that was reported missing or wrong ("*"), is not reported again
+// where it is used.
 func (l *loader) unknown(r ref, kind, format string, args ...any) {
-	if l.rejected[kind+"\x00"+r.name] {
+	if l.rejected[kind+"\x00"+r.name] || l.rejected[kind+"\x00*"] {
 		return
 	}
 	l.errorAt(r.pos, "%s%s", fmt.Sprintf(format, args...), didYouMean(r.name, l.declaredNames(kind)))

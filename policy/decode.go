@@ -96,6 +96,13 @@ func (l *loader) decode(root *yaml.Node) *rawPolicy {
 		return rp
 	}
 	l.required(f, root, "", "policy", "roles", "actions", "plans", "permissions")
+	// Names of a section that is missing, misspelt or not a mapping are
+	// not reported unknown where they are used: one mistake, one message.
+	for section, kind := range map[string]string{"roles": "role", "actions": "action", "features": "feature", "currencies": "currency"} {
+		if _, ok := f[section]; !ok && (l.misspelt["\x00"+section] || section == "roles" || section == "actions") {
+			l.reject(kind, "*")
+		}
+	}
 	if e, ok := f["policy"]; ok {
 		if r, ok := l.name(e.v, "policy"); ok {
 			rp.name = r.name
@@ -109,11 +116,14 @@ func (l *loader) decode(root *yaml.Node) *rawPolicy {
 			case "convert":
 				rp.sharing = SharingConvert
 			default:
-				l.errorf(e.v, "sharing must be \"deny\" or \"convert\", got %q", s)
+				l.errorf(e.v, "sharing must be \"deny\" or \"convert\", got %s", quoteInput(s))
 			}
 		}
 	}
 	if e, ok := f["features"]; ok {
+		if e.v.Kind != yaml.SequenceNode {
+			l.reject("feature", "*")
+		}
 		rp.features = l.names(e.v, "features")
 		if len(rp.features) > plan.MaxFeatures {
 			l.errorAt(rp.features[plan.MaxFeatures].pos, "more than %d features", plan.MaxFeatures)
@@ -162,7 +172,10 @@ func (l *loader) declared(e entry, what string) (ref, bool) {
 }
 
 func (l *loader) decodeCurrencies(rp *rawPolicy, n *yaml.Node) {
-	entries, _ := l.mapping(n, "currencies")
+	entries, ok := l.mapping(n, "currencies")
+	if !ok {
+		l.reject("currency", "*")
+	}
 	for _, e := range entries {
 		r, ok := l.declared(e, "currency")
 		if !ok {
@@ -191,10 +204,16 @@ func (l *loader) decodeCurrencies(rp *rawPolicy, n *yaml.Node) {
 func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 	entries, ok := l.mapping(n, "roles")
 	if !ok {
+		l.reject("role", "*")
 		return
 	}
 	if len(entries) == 0 && len(n.Content) == 0 {
 		l.errorf(n, "roles must declare at least one role")
+	}
+	// Names first: an invalid name is reported where it is declared, not
+	// where an earlier role assigns it.
+	for _, e := range entries[:min(len(entries), 64)] {
+		l.declared(e, "role")
 	}
 	for i, e := range entries {
 		if i == 64 {
@@ -249,6 +268,7 @@ func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
 	entries, ok := l.mapping(n, "actions")
 	if !ok {
+		l.reject("action", "*")
 		return
 	}
 	if len(entries) == 0 && len(n.Content) == 0 {
@@ -274,7 +294,7 @@ func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
 					case "project":
 						a.scope = ScopeProject
 					default:
-						l.errorf(x.v, "%s: scope must be \"workspace\" or \"project\", got %q", ctx, s)
+						l.errorf(x.v, "%s: scope must be \"workspace\" or \"project\", got %s", ctx, quoteInput(s))
 					}
 				}
 			}
@@ -449,7 +469,7 @@ func (l *loader) decodeCredits(p *rawPlan, ctx string, n *yaml.Node) {
 				case "required":
 					g.RequireAllowance = true
 				default:
-					l.errorf(x.v, "%s: allowances must be \"optional\" or \"required\", got %q", gctx, s)
+					l.errorf(x.v, "%s: allowances must be \"optional\" or \"required\", got %s", gctx, quoteInput(s))
 					ok = false
 				}
 			}
@@ -476,7 +496,7 @@ func (l *loader) decodeSeatPrice(p *rawPlan, ctx string, n *yaml.Node) {
 	if x, has := f["currency"]; has {
 		s, sok := l.str(x.v, label(sctx, "currency"))
 		if sok && !isoCurrency(s) {
-			l.errorf(x.v, "%s: currency must be an ISO 4217 code like \"USD\", got %q", sctx, s)
+			l.errorf(x.v, "%s: currency must be an ISO 4217 code like \"USD\", got %s", sctx, quoteInput(s))
 			sok = false
 		}
 		price.Currency = s

@@ -583,7 +583,7 @@ func (l *loader) kinds(n *yaml.Node, what string) (KindSet, bool) {
 		}
 		k, err := workspace.ParseKind(s)
 		if err != nil {
-			l.errorf(c, "%s: unknown workspace kind %q (want personal or shared)", what, s)
+			l.errorf(c, "%s: unknown workspace kind %s (want personal or shared)", what, quoteInput(s))
 			ok = false
 			continue
 		}
@@ -607,7 +607,7 @@ func (l *loader) period(n *yaml.Node, what string) (plan.Period, bool) {
 	}
 	p, err := plan.ParsePeriod(s)
 	if err != nil {
-		l.errorf(n, "%s: invalid period %q: want \"[N] day|week|month|year[s]\", N from 1 to 1000", what, s)
+		l.errorf(n, "%s: invalid period %s: want \"[N] day|week|month|year[s]\", N from 1 to 1000", what, quoteInput(s))
 		return plan.Period{}, false
 	}
 	return p, true

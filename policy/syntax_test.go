@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -41,5 +42,105 @@ func TestSyntaxErrorPositions(t *testing.T) {
 				t.Errorf("Load:\n%s\nwant:\n%s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestOneMessagePerMistake: a mistake is reported once, where it is made,
+// and not again where what it spoiled is used.
+func TestOneMessagePerMistake(t *testing.T) {
+	e := func(oldNew ...string) string { return edit(t, base, oldNew...) }
+	for _, tt := range []struct {
+		name, src, want string
+	}{
+		{
+			"missing rank",
+			e("  member:\n    rank: 50\n", "  member:\n    assigns: [guest]\n"),
+			`x.yaml:16:3: role "member": missing required field "rank"`,
+		},
+		{
+			"rank of the wrong type",
+			e("  member:\n    rank: 50\n", "  member:\n    rank: fifty\n    assigns: [guest]\n"),
+			`x.yaml:17:11: role "member": rank must be an integer, got "fifty"`,
+		},
+		{
+			"owner's rank missing",
+			e("    rank: 100\n", ""),
+			`x.yaml:7:3: role "owner": missing required field "rank"`,
+		},
+		{
+			"misspelt required field",
+			e("    rank: 50\n", "    rnak: 50\n"),
+			`x.yaml:17:5: role "member": unknown field "rnak"; did you mean "rank"?`,
+		},
+		{
+			"invalid role name used elsewhere",
+			e("  guest:\n", "  1x:\n    rank: 5\n  guest:\n", "    roles: [owner, member, guest]\n", "    roles: [owner, member, guest, 1x]\n", "  edit: [owner, admin, member]\n", "  edit: [owner, admin, member, 1x]\n", "    assigns: [member]\n", "    assigns: [member, 1x]\n"),
+			`x.yaml:18:3: role name: invalid name "1x": want a letter, then letters, digits, '_', '-' or '.'`,
+		},
+		{
+			"role that is not a mapping, used elsewhere",
+			e("  member:\n    rank: 50\n", "  member: 50\n"),
+			`x.yaml:16:11: role "member" must be a mapping, got "50"`,
+		},
+		{
+			"misspelt section",
+			e("roles:\n", "rolse:\n"),
+			`x.yaml:6:1: unknown field "rolse"; did you mean "roles"?`,
+		},
+		{
+			"misspelt optional section",
+			e("policy: t\nfeatures: [pro]\n", "policy: t\nfeaturs: [pro]\n"),
+			`x.yaml:2:1: unknown field "featurs"; did you mean "features"?`,
+		},
+		{
+			"roles not a mapping",
+			e("roles:\n", "roles: []\nxroles:\n"),
+			"x.yaml:6:8: roles must be a mapping, got a sequence\n" + `x.yaml:7:1: unknown field "xroles"; did you mean "roles"?`,
+		},
+		{
+			"unknown operation",
+			e("  change_plan: pay\n", "  change_pln: pay\n"),
+			`x.yaml:31:3: unknown operation "change_pln"; did you mean "change_plan"?`,
+		},
+		{
+			"unknown feature",
+			e("    feature: pro\n", "    feature: pr0\n"),
+			`x.yaml:26:14: action "generate": unknown feature "pr0"; did you mean "pro"?`,
+		},
+		{
+			"unknown action",
+			e("  pay: [owner]\n", "  pya: [owner]\n"),
+			`x.yaml:42:3: permissions: unknown action "pya"; did you mean "pay"?`,
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load("x.yaml", []byte(tt.src))
+			list, ok := err.(ErrorList)
+			if !ok {
+				t.Fatalf("Load = %v, want an ErrorList", err)
+			}
+			if got := list.Text(); got != tt.want {
+				t.Errorf("Load:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestTooManyErrors: Load stops after MaxErrors, and says so last, at the
+// position of the mistake it stopped at.
+func TestTooManyErrors(t *testing.T) {
+	src := "policy: t\nfeatures: [" + strings.Repeat("1, ", 1000) + "1]\nroles: {o: {owner: true, admin: true, rank: 1}}\nactions: {a: {}}\nplans: {p: {}}\npermissions: {}\n"
+	_, err := Load("x.yaml", []byte(src))
+	list, ok := err.(ErrorList)
+	if !ok || len(list) != MaxErrors+1 {
+		t.Fatalf("Load = %v, want %d errors", err, MaxErrors+1)
+	}
+	for i, e := range list[:MaxErrors] {
+		if want := (Pos{File: "x.yaml", Line: 2, Col: 12 + 3*i}); e.Pos != want || e.Msg != `features must be a string, got "1"` {
+			t.Errorf("error %d = %v, want at %v", i, e, want)
+		}
+	}
+	if got, want := list[MaxErrors].Text(), "x.yaml:2:"+strconv.Itoa(12+3*MaxErrors)+": too many errors"; got != want {
+		t.Errorf("last error = %s, want %s", got, want)
 	}
 }
