@@ -264,12 +264,26 @@ func indicator(src []byte, tok string) int {
 	}
 }
 
-// offsetPos returns the position of byte offset off in the source, its
-// column counted in characters as yaml.v3 counts them.
+// offsetPos returns the position of byte offset off in the source, counted
+// as yaml.v3 counts: a line ends at "\r\n", "\n", "\r", NEL, LS or PS,
+// and a column is a character.
 func (l *loader) offsetPos(off int) Pos {
-	before := l.src[:off]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
+	line, col := 1, 1
+	for i := 0; i < off; {
+		r, size := utf8.DecodeRune(l.src[i:])
+		switch r {
+		case '\r':
+			if i+1 < off && l.src[i+1] == '\n' {
+				size++
+			}
+			fallthrough
+		case '\n', '\u0085', '\u2028', '\u2029':
+			line, col = line+1, 1
+		default:
+			col++
+		}
+		i += size
+	}
 	return Pos{File: l.file, Line: line, Col: col}
 }
 
