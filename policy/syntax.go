@@ -149,8 +149,11 @@ func top(stack []int) int {
 }
 
 // lineStartOff returns the offset of the start of the line holding off.
+// (Here and in lineOffset, a line ends at "\n", "\r\n" or "\r", not at
+// the rare NEL, LS and PS: a position is then on the right line or one
+// before it, never outside the input.)
 func (l *loader) lineStartOff(off int) int {
-	return bytes.LastIndexByte(l.src[:off], '\n') + 1
+	return bytes.LastIndexAny(l.src[:off], "\r\n") + 1
 }
 
 // lineOffset returns the offset of the start of line n (from 1) of src,
@@ -158,11 +161,14 @@ func (l *loader) lineStartOff(off int) int {
 func (l *loader) lineOffset(n int) int {
 	off := 0
 	for ; n > 1; n-- {
-		i := bytes.IndexByte(l.src[off:], '\n')
+		i := bytes.IndexAny(l.src[off:], "\r\n")
 		if i < 0 {
 			break
 		}
 		off += i + 1
+		if l.src[off-1] == '\r' && off < len(l.src) && l.src[off] == '\n' {
+			off++
+		}
 	}
 	return off
 }

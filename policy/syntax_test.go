@@ -7,7 +7,8 @@ import (
 )
 
 // TestSyntaxErrorPositions: every kind of YAML mistake is reported once,
-// at the line and column of the mistake, in the form editors parse.
+// at the line and column of the mistake, in the form editors parse, with
+// any of the line ends YAML knows.
 func TestSyntaxErrorPositions(t *testing.T) {
 	e := func(oldNew ...string) string { return edit(t, base, oldNew...) }
 	for _, tt := range []struct {
@@ -32,16 +33,18 @@ func TestSyntaxErrorPositions(t *testing.T) {
 		{"flow nested too deep", "policy: t\nroles: " + strings.Repeat("[", 20000) + "\n", "x.yaml:2:10008: yaml syntax error: exceeded max depth of 10000"},
 		{"block nested too deep", "policy: t\nroles:\n" + strings.Repeat("- ", 20000) + "\n", "x.yaml:3:20001: yaml syntax error: exceeded max depth of 10000"},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load("x.yaml", []byte(tt.src))
-			list, ok := err.(ErrorList)
-			if !ok {
-				t.Fatalf("Load = %v, want an ErrorList", err)
-			}
-			if got := list.Text(); got != tt.want {
-				t.Errorf("Load:\n%s\nwant:\n%s", got, tt.want)
-			}
-		})
+		for _, nl := range []string{"\n", "\r\n", "\r"} {
+			t.Run(tt.name+" "+strconv.Quote(nl), func(t *testing.T) {
+				_, err := Load("x.yaml", []byte(strings.ReplaceAll(tt.src, "\n", nl)))
+				list, ok := err.(ErrorList)
+				if !ok {
+					t.Fatalf("Load = %v, want an ErrorList", err)
+				}
+				if got := list.Text(); got != tt.want {
+					t.Errorf("Load:\n%s\nwant:\n%s", got, tt.want)
+				}
+			})
+		}
 	}
 }
 
