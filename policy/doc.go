@@ -6,8 +6,9 @@
 //
 // # The policy file
 //
-// A policy file is one YAML document: a mapping with the sections below, in
-// any order. Unknown fields, duplicate keys, values of the wrong type, a
+// A policy file is one YAML document, in UTF-8 without control characters
+// other than tab and line ends: a mapping with the sections below, in any
+// order. Unknown fields, duplicate keys, values of the wrong type, a
 // second document, anchors and aliases (& and *), and input over the size
 // cap (1 MiB unless MaxSize says otherwise) are errors. Names of the policy,
 // roles, actions, plans, features and currencies start with a letter and

@@ -83,6 +83,11 @@ func Load(file string, src []byte, opts ...Option) (p *Policy, err error) {
 		l.errorAt(l.offsetPos(o.maxSize), "policy is larger than the size limit of %d bytes, which it passes here", o.maxSize)
 		return nil, l.errs
 	}
+	if !utf8.Valid(src) {
+		// yaml.v3 would read UTF-16 too; a policy is UTF-8.
+		l.textError()
+		return nil, l.errs
+	}
 	if root := l.parse(); root != nil {
 		p := l.compile(l.decode(root))
 		if len(l.errs) == 0 {

@@ -48,6 +48,13 @@ func (l *loader) textError() bool {
 	return false
 }
 
+// readerError reports whether msg is one of the errors of yaml.v3's
+// reader, which checks the characters of the input before it scans them.
+func readerError(msg string) bool {
+	return strings.Contains(msg, "UTF-8") || strings.Contains(msg, "control characters") ||
+		strings.Contains(msg, "Unicode character")
+}
+
 // yamlPrintable reports whether yaml.v3's reader accepts r.
 func yamlPrintable(r rune) bool {
 	return r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0x7e || r == 0x85 ||
@@ -195,7 +202,7 @@ func (l *loader) syntaxError(err error) {
 		l.errorAt(p, "anchors and aliases are not allowed (%s)", msg)
 		return
 	}
-	if line == 0 && l.textError() {
+	if line == 0 && readerError(msg) && l.textError() {
 		return // the reader's errors carry no line
 	}
 	end := l.failedAt()
@@ -213,7 +220,7 @@ func (l *loader) syntaxError(err error) {
 		}
 		l.errorAt(l.offsetPos(at), "tab character in indentation: indent with spaces")
 		return
-	case strings.Contains(msg, "cannot start any token") && l.src[at] == '\t':
+	case strings.Contains(msg, "cannot start any token") && at < len(l.src) && l.src[at] == '\t':
 		l.errorAt(l.offsetPos(at), "tab character in indentation: indent with spaces")
 		return
 	case strings.Contains(msg, "found unexpected end of stream"):

@@ -29,6 +29,7 @@ func TestSyntaxErrorPositions(t *testing.T) {
 		{"wrong type", e("    rank: 50\n", "    rank: [50]\n"), `x.yaml:17:11: role "member": rank must be an integer, got a sequence`},
 		{"NUL byte", e("    rank: 50\n", "    ra\x00nk: 50\n"), "x.yaml:17:7: NUL byte: a policy is text"},
 		{"invalid UTF-8", e("    rank: 50\n", "    rank: 5\xff0\n"), "x.yaml:17:12: invalid UTF-8 (byte 0xff)"},
+		{"UTF-16", "\xff\xfep\x00o\x00", "x.yaml:1:1: invalid UTF-8 (byte 0xff)"},
 		{"control character", e("  member:\n", "  mé\x1bmber:\n"), "x.yaml:16:5: control character U+001B is not allowed"},
 		{"flow nested too deep", "policy: t\nroles: " + strings.Repeat("[", 20000) + "\n", "x.yaml:2:10008: yaml syntax error: exceeded max depth of 10000"},
 		{"block nested too deep", "policy: t\nroles:\n" + strings.Repeat("- ", 20000) + "\n", "x.yaml:3:20001: yaml syntax error: exceeded max depth of 10000"},
