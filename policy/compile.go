@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/charterhq/charter/plan"
 	"github.com/charterhq/charter/role"
@@ -73,10 +74,10 @@ func (l *loader) compileRoles(p *Policy, rp *rawPolicy) {
 		p.owner, ownerRaw = r, rr
 	}
 	switch {
-	case p.owner == nil && len(rp.roles) > 0:
+	case p.owner == nil && len(rp.roles) > 0 && !slices.ContainsFunc(rp.roles, func(r rawRole) bool { return r.suspect }):
 		l.errorAt(rp.rolesPos, "no role has owner: true; exactly one role must be the owner")
 	case p.owner != nil:
-		if !p.owner.Admin {
+		if !p.owner.Admin && !ownerRaw.suspect {
 			l.errorAt(ownerRaw.pos, "owner role %q must be admin", p.owner.Name)
 		}
 		for i, r := range p.roles {
@@ -127,7 +128,7 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 			switch {
 			case c == nil:
 				l.unknown(ra.cost, "currency", "action %q: cost in unknown currency %q", a.Name, ra.cost.name)
-			case a.Kinds&^c.Kinds != 0:
+			case a.Kinds&^c.Kinds != 0 && !ra.suspect:
 				l.errorAt(ra.cost.pos, "action %q applies in %s workspaces, where its cost currency %q does not exist (currency declared at %s)",
 					a.Name, (a.Kinds &^ c.Kinds).String(), c.Name, currencyPos[c.Name])
 			default:
@@ -149,6 +150,9 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 			switch {
 			case r == nil:
 				l.unknown(rr, "role", "permissions: %q: unknown role %q", a.Name, rr.name)
+			case rp.actions[a.Index].suspect || rp.roles[r.Index].suspect:
+				// A rule between the two would judge a declaration whose
+				// mistake is reported already.
 			case a.Billing && !r.Admin:
 				l.errorAt(rr.pos, "billing action %q granted to non-admin role %q (role declared at %s)",
 					a.Name, r.Name, p.roleMeta[r.Index].pos)
@@ -213,14 +217,14 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 					l.unknown(rr, "role", "%s: unknown role %q", ctx, rr.name)
 				}
 			}
-			if p.owner != nil && !pl.Roles.Has(p.owner) {
+			if p.owner != nil && !pl.Roles.Has(p.owner) && !rpl.suspect {
 				l.errorAt(rpl.rolesPos, "%s: roles must include the owner role %q", ctx, p.owner.Name)
 			}
 		} else {
 			pl.Roles = all
 		}
-		pl.InviteRole = l.planRole(p, pl, ctx, "invite_role", rpl.invite, rpl.rolesPos)
-		pl.LinkRole = l.planRole(p, pl, ctx, "link_role", rpl.link, rpl.rolesPos)
+		pl.InviteRole = l.planRole(p, pl, ctx, "invite_role", rpl.invite, rpl.rolesPos, rpl.suspect)
+		pl.LinkRole = l.planRole(p, pl, ctx, "link_role", rpl.link, rpl.rolesPos, rpl.suspect)
 		for _, g := range rpl.credits {
 			if p.currencyIndex[g.currency.name] == nil {
 				l.unknown(g.currency, "currency", "%s: credits in unknown currency %q", ctx, g.currency.name)
@@ -256,7 +260,7 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 }
 
 // planRole resolves a plan's invite_role or link_role.
-func (l *loader) planRole(p *Policy, pl *plan.Plan, ctx, field string, rr ref, rolesPos Pos) *role.Role {
+func (l *loader) planRole(p *Policy, pl *plan.Plan, ctx, field string, rr ref, rolesPos Pos, suspect bool) *role.Role {
 	if rr.name == "" {
 		return nil
 	}
@@ -266,7 +270,7 @@ func (l *loader) planRole(p *Policy, pl *plan.Plan, ctx, field string, rr ref, r
 		l.unknown(rr, "role", "%s: %s: unknown role %q", ctx, field, rr.name)
 	case r.Owner:
 		l.errorAt(rr.pos, "%s: %s cannot be the owner role %q", ctx, field, r.Name)
-	case !pl.Offers(r):
+	case !pl.Offers(r) && !suspect:
 		l.errorAt(rr.pos, "%s: %s %q is not offered by the plan (roles at %s)", ctx, field, r.Name, rolesPos)
 	default:
 		return r

@@ -35,8 +35,14 @@ type rawCurrency struct {
 	initial  int64
 }
 
+// suspect, in a declaration, means a field of its body was reported
+// unknown or of a wrong value: the rules between declarations are not
+// checked against it, since what it was meant to say is unknown (one
+// mistake, one message).
+
 type rawRole struct {
 	ref
+	suspect                           bool
 	desc                              string
 	owner, admin, guest, seat, spends bool
 	ownerPos, guestPos, rankPos       Pos
@@ -46,6 +52,7 @@ type rawRole struct {
 
 type rawAction struct {
 	ref
+	suspect    bool
 	desc       string
 	scope      Scope
 	feature    ref // name "" when none
@@ -63,6 +70,7 @@ type rawOp struct {
 
 type rawPlan struct {
 	ref
+	suspect      bool
 	desc         string
 	def          bool
 	defPos       Pos
@@ -229,6 +237,7 @@ func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 		}
 		rr := rawRole{ref: r, guestPos: r.pos}
 		ctx := "role " + quote(r.name)
+		l.unsure = false
 		f, ok := l.fields(e.v, ctx, "", "description", "owner", "admin", "guest", "seat", "spends", "rank", "assigns")
 		if !ok {
 			l.reject("role", r.name)
@@ -261,6 +270,7 @@ func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 		if x, ok := f["assigns"]; ok {
 			rr.assigns = l.names(x.v, label(ctx, "assigns"))
 		}
+		rr.suspect = l.unsure
 		rp.roles = append(rp.roles, rr)
 	}
 }
@@ -281,6 +291,7 @@ func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
 		}
 		a := rawAction{ref: r, kinds: AllKinds, kindsPos: r.pos}
 		ctx := "action " + quote(r.name)
+		l.unsure = false
 		f, ok := l.body(e.v, ctx, "", "description", "scope", "feature", "kinds", "billing", "cost")
 		if ok {
 			if x, ok := f["description"]; ok {
@@ -294,6 +305,7 @@ func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
 					case "project":
 						a.scope = ScopeProject
 					default:
+						l.unsure = true
 						l.errorf(x.v, "%s: scope must be \"workspace\" or \"project\", got %s", ctx, quoteInput(s))
 					}
 				}
@@ -314,6 +326,7 @@ func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
 				l.decodeCost(&a, ctx, x.v)
 			}
 		}
+		a.suspect = l.unsure
 		rp.actions = append(rp.actions, a)
 	}
 }
@@ -369,6 +382,7 @@ func (l *loader) decodePlans(rp *rawPolicy, n *yaml.Node) {
 		unl := plan.Unlimited
 		p := rawPlan{ref: r, rolesPos: r.pos, limits: plan.Limits{Members: unl, Seats: unl, Guests: unl, SharedWorkspaces: unl}}
 		ctx := "plan " + quote(r.name)
+		l.unsure = false
 		f, ok := l.body(e.v, ctx, "", "description", "default", "features", "roles",
 			"invite_role", "link_role", "limits", "credits", "seat_price")
 		if ok {
@@ -400,6 +414,7 @@ func (l *loader) decodePlans(rp *rawPolicy, n *yaml.Node) {
 				l.decodeSeatPrice(&p, ctx, x.v)
 			}
 		}
+		p.suspect = l.unsure
 		rp.plans = append(rp.plans, p)
 	}
 }

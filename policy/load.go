@@ -110,6 +110,9 @@ type loader struct {
 	// reported, so that a use of them is not reported again as unknown;
 	// and, as NUL name, the invalid names already reported.
 	rejected map[string]bool
+	// unsure is set when a field is reported unknown or its value wrong;
+	// decode reads it per declaration (see rawRole.suspect).
+	unsure bool
 	// raw is the policy being compiled, for "did you mean".
 	raw *rawPolicy
 }
@@ -378,6 +381,7 @@ func (l *loader) mapping(n *yaml.Node, what string) ([]entry, bool) {
 		return nil, false // reported by rejectAnchors
 	}
 	if n.Kind != yaml.MappingNode {
+		l.unsure = true
 		l.errorf(n, "%s must be a mapping, got %s", what, describe(n))
 		return nil, false
 	}
@@ -418,6 +422,7 @@ func (l *loader) fields(n *yaml.Node, ctx, what string, known ...string) (map[st
 			unknown = append(unknown, e)
 		}
 	}
+	l.unsure = l.unsure || len(unknown) > 0
 	for _, e := range unknown {
 		// A misspelt field is one mistake: it is not also missing.
 		hint := didYouMean(e.key, known)
@@ -444,6 +449,7 @@ func (l *loader) str(n *yaml.Node, what string) (string, bool) {
 		return "", false
 	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		l.unsure = true
 		l.errorf(n, "%s must be a string, got %s", what, describe(n))
 		return "", false
 	}
@@ -456,6 +462,7 @@ func (l *loader) boolean(n *yaml.Node, what string) bool {
 	}
 	var b bool
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
+		l.unsure = true
 		l.errorf(n, "%s must be true or false, got %s", what, describe(n))
 		return false
 	}
@@ -469,10 +476,12 @@ func (l *loader) integer(n *yaml.Node, what string, lo, hi int64) (int64, bool) 
 	}
 	var v int64
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&v) != nil {
+		l.unsure = true
 		l.errorf(n, "%s must be an integer, got %s", what, describe(n))
 		return 0, false
 	}
 	if v < lo || v > hi {
+		l.unsure = true
 		if v < lo && (hi == math.MaxInt32 || hi == math.MaxInt64) {
 			l.errorf(n, "%s must be at least %d, got %s", what, lo, describe(n))
 		} else {
@@ -544,6 +553,7 @@ func (l *loader) names(n *yaml.Node, what string) []ref {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
+		l.unsure = true
 		l.errorf(n, "%s must be a sequence, got %s", what, describe(n))
 		return nil
 	}
@@ -602,6 +612,7 @@ func (l *loader) kinds(n *yaml.Node, what string) (KindSet, bool) {
 		}
 		k, err := workspace.ParseKind(s)
 		if err != nil {
+			l.unsure = true
 			l.errorf(c, "%s: unknown workspace kind %s (want personal or shared)", what, quoteInput(s))
 			ok = false
 			continue

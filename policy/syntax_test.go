@@ -102,6 +102,41 @@ func TestOneMessagePerMistake(t *testing.T) {
 			"x.yaml:6:8: roles must be a mapping, got a sequence\n" + `x.yaml:7:1: unknown field "xroles"; did you mean "roles"?`,
 		},
 		{
+			"misspelt owner",
+			e("    owner: true\n", "    ownr: true\n"),
+			`x.yaml:8:5: role "owner": unknown field "ownr"; did you mean "owner"?`,
+		},
+		{
+			"misspelt admin",
+			e("    owner: true\n    admin: true\n", "    owner: true\n    admn: true\n"),
+			`x.yaml:9:5: role "owner": unknown field "admn"; did you mean "admin"?`,
+		},
+		{
+			"admin of the wrong type",
+			e("    owner: true\n    admin: true\n", "    owner: true\n    admin: yes\n"),
+			`x.yaml:9:12: role "owner": admin must be true or false, got "yes"`,
+		},
+		{
+			"misspelt scope",
+			e("  view:\n    scope: project\n", "  view:\n    scpe: project\n"),
+			`x.yaml:23:5: action "view": unknown field "scpe"; did you mean "scope"?`,
+		},
+		{
+			"scope of a wrong value",
+			e("  view:\n    scope: project\n", "  view:\n    scope: projects\n"),
+			`x.yaml:23:12: action "view": scope must be "workspace" or "project", got "projects"`,
+		},
+		{
+			"misspelt guest",
+			e("  guest:\n    guest: true\n", "  guest:\n    gust: true\n"),
+			`x.yaml:19:5: role "guest": unknown field "gust"; did you mean "guest"?`,
+		},
+		{
+			"misspelt plan roles",
+			e("    roles: [owner, member, guest]\n", "    role: [owner, member, guest]\n"),
+			`x.yaml:34:5: plan "free": unknown field "role"; did you mean "roles"?`,
+		},
+		{
 			"unknown operation",
 			e("  change_plan: pay\n", "  change_pln: pay\n"),
 			`x.yaml:31:3: unknown operation "change_pln"; did you mean "change_plan"?`,
