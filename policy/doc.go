@@ -95,8 +95,10 @@
 // the indentation, a line indented wrongly, a quote or bracket not closed, a
 // NUL or a byte that is not UTF-8), sorted. It stops after MaxErrors mistakes,
 // the last entry then saying "too many errors". A mistake gives one message:
-// a misspelt field is not also reported missing, and a declaration reported
-// wrong is not reported again where it is used. An unknown field, role,
+// a misspelt field is not also reported missing, a declaration reported
+// wrong is not reported again where it is used, and one with a field
+// reported unknown or wrong is not judged by the rules between
+// declarations (owner, admin, guest, billing, cost). An unknown field, role,
 // action, feature, currency or operation comes with the nearest declared
 // name, "did you mean". A rule broken by two declarations names both. An
 // *Error's Error method has the package prefix; its Text method is the line
