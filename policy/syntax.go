@@ -110,10 +110,12 @@ func (l *loader) back(off, n int) int {
 
 // flow scans src for the flow collections and quoted scalars that are not
 // closed: it returns the offset of the innermost '[' or '{' still open at
-// the end, and of a quote that runs to the end, each -1 if none. It knows
-// only what it needs to: comments, quotes and brackets that start a token.
-func flow(src []byte) (open, quote int) {
+// the end, of a quote that runs to the end, and of the first ']' or '}'
+// that closes nothing, each -1 if none. It knows only what it needs to:
+// comments, quotes and brackets that start a token.
+func flow(src []byte) (open, quote, stray int) {
 	var stack []int
+	stray = -1
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		tokenStart := i == 0 || strings.IndexByte(" \t\r\n[{,:", src[i-1]) >= 0
@@ -136,16 +138,18 @@ func flow(src []byte) (open, quote int) {
 				}
 			}
 			if j >= len(src) {
-				return top(stack), i
+				return top(stack), i, stray
 			}
 			i = j
 		case (c == '[' || c == '{') && tokenStart:
 			stack = append(stack, i)
 		case (c == ']' || c == '}') && len(stack) > 0:
 			stack = stack[:len(stack)-1]
+		case (c == ']' || c == '}') && stray < 0:
+			stray = i
 		}
 	}
-	return top(stack), -1
+	return top(stack), -1, stray
 }
 
 func top(stack []int) int {
@@ -223,13 +227,27 @@ func (l *loader) syntaxError(err error) {
 	case strings.Contains(msg, "cannot start any token") && at < len(l.src) && l.src[at] == '\t':
 		l.errorAt(l.offsetPos(at), "tab character in indentation: indent with spaces")
 		return
+	case strings.Contains(msg, "cannot start any token"):
+		// The character is no blank.
+		for at < end && l.src[at] == ' ' {
+			at++
+		}
+	case strings.Contains(msg, "did not find expected alphabetic or numeric character"):
+		// An anchor, alias or tag without a name: point at its indicator.
+		if i := bytes.LastIndexAny(l.src[:end], "&*!"); i >= 0 {
+			at = i
+		}
+	case strings.Contains(msg, "unknown escape character"):
+		if i := bytes.LastIndexByte(l.src[:end], '\\'); i >= 0 {
+			at = i
+		}
 	case strings.Contains(msg, "found unexpected end of stream"):
-		if _, q := flow(l.src); q >= 0 {
+		if _, q, _ := flow(l.src); q >= 0 {
 			l.errorAt(l.offsetPos(q), "quoted string is not closed")
 			return
 		}
 	case strings.Contains(msg, "did not find expected ',' or"):
-		if o, _ := flow(l.src); o >= 0 {
+		if o, _, _ := flow(l.src); o >= 0 {
 			kind := "sequence"
 			if l.src[o] == '{' {
 				kind = "mapping"
@@ -248,6 +266,10 @@ func (l *loader) syntaxError(err error) {
 	case strings.HasPrefix(msg, "did not find expected key"),
 		strings.HasPrefix(msg, "did not find expected '-' indicator"),
 		strings.HasPrefix(msg, "did not find expected node content"):
+		if _, _, stray := flow(l.src); stray >= 0 && stray < end {
+			l.errorAt(l.offsetPos(stray), "'%c' closes nothing", l.src[stray])
+			return
+		}
 		// The token the parser did not expect begins a line that is
 		// indented wrongly: point at its first character.
 		if at > 0 && at == end && l.src[at-1] == '\n' {
