@@ -134,7 +134,7 @@ func (l *loader) decode(root *yaml.Node) *rawPolicy {
 		}
 		rp.features = l.names(e.v, "features")
 		if len(rp.features) > plan.MaxFeatures {
-			l.errorAt(rp.features[plan.MaxFeatures].pos, "more than %d features", plan.MaxFeatures)
+			l.errorAt(l.at(rp.features[plan.MaxFeatures]), "more than %d features", plan.MaxFeatures)
 			for _, f := range rp.features[plan.MaxFeatures:] {
 				l.reject("feature", f.name)
 			}
@@ -235,7 +235,7 @@ func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 		if !ok {
 			continue
 		}
-		rr := rawRole{ref: r, guestPos: r.pos}
+		rr := rawRole{ref: r, guestPos: l.at(r)}
 		ctx := "role " + quote(r.name)
 		l.unsure = false
 		f, ok := l.fields(e.v, ctx, "", "description", "owner", "admin", "guest", "seat", "spends", "rank", "assigns")
@@ -289,7 +289,7 @@ func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
 		if !ok {
 			continue
 		}
-		a := rawAction{ref: r, kinds: AllKinds, kindsPos: r.pos}
+		a := rawAction{ref: r, kinds: AllKinds, kindsPos: l.at(r)}
 		ctx := "action " + quote(r.name)
 		l.unsure = false
 		f, ok := l.body(e.v, ctx, "", "description", "scope", "feature", "kinds", "billing", "cost")
@@ -380,7 +380,7 @@ func (l *loader) decodePlans(rp *rawPolicy, n *yaml.Node) {
 			continue
 		}
 		unl := plan.Unlimited
-		p := rawPlan{ref: r, rolesPos: r.pos, limits: plan.Limits{Members: unl, Seats: unl, Guests: unl, SharedWorkspaces: unl}}
+		p := rawPlan{ref: r, rolesPos: l.at(r), limits: plan.Limits{Members: unl, Seats: unl, Guests: unl, SharedWorkspaces: unl}}
 		ctx := "plan " + quote(r.name)
 		l.unsure = false
 		f, ok := l.body(e.v, ctx, "", "description", "default", "features", "roles",

@@ -513,11 +513,16 @@ func validName(s string) bool {
 	return true
 }
 
-// ref is a name with the position it was written at.
+// ref is a name with the line and column it was written at (see
+// loader.at): 24 bytes, as a policy holds one for every cell of its
+// permission table.
 type ref struct {
-	name string
-	pos  Pos
+	name      string
+	line, col int32
 }
+
+// at returns the position of r.
+func (l *loader) at(r ref) Pos { return Pos{File: l.file, Line: int(r.line), Col: int(r.col)} }
 
 func (l *loader) name(n *yaml.Node, what string) (ref, bool) {
 	s, ok := l.str(n, what)
@@ -535,7 +540,7 @@ func (l *loader) name(n *yaml.Node, what string) (ref, bool) {
 		}
 		return ref{}, false
 	}
-	return ref{s, l.pos(n)}, true
+	return ref{s, int32(n.Line), int32(n.Column)}, true
 }
 
 // fnv8 hashes s to 8 bits (FNV-1a, folded).
@@ -584,7 +589,7 @@ func (l *loader) names(n *yaml.Node, what string) []ref {
 			filter[h>>6] |= 1 << (h & 63)
 		}
 		if first >= 0 {
-			l.errorf(c, "%s: %q listed twice (first at %s)", what, r.name, refs[first].pos)
+			l.errorf(c, "%s: %q listed twice (first at %s)", what, r.name, l.at(refs[first]))
 			continue
 		}
 		if seen != nil {
