@@ -36,7 +36,7 @@ type rawCurrency struct {
 }
 
 // suspect, in a declaration, means a field of its body was reported
-// unknown or of a wrong value: the rules between declarations are not
+// misspelt or of a wrong value: the rules between declarations are not
 // checked against it, since what it was meant to say is unknown (one
 // mistake, one message).
 

@@ -97,7 +97,7 @@
 // the last entry then saying "too many errors". A mistake gives one message:
 // a misspelt field is not also reported missing, a declaration reported
 // wrong is not reported again where it is used, and one with a field
-// reported unknown or wrong is not judged by the rules between
+// reported misspelt or wrong is not judged by the rules between
 // declarations (owner, admin, guest, billing, cost). An unknown field, role,
 // action, feature, currency or operation comes with the nearest declared
 // name, "did you mean". A rule broken by two declarations names both. An

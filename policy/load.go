@@ -110,8 +110,9 @@ type loader struct {
 	// reported, so that a use of them is not reported again as unknown;
 	// and, as NUL name, the invalid names already reported.
 	rejected map[string]bool
-	// unsure is set when a field is reported unknown or its value wrong;
-	// decode reads it per declaration (see rawRole.suspect).
+	// unsure is set when a field is reported misspelt (an unknown key
+	// near a known field that is absent) or its value wrong; decode reads
+	// it per declaration (see rawRole.suspect).
 	unsure bool
 	// raw is the policy being compiled, for "did you mean".
 	raw *rawPolicy
@@ -422,13 +423,13 @@ func (l *loader) fields(n *yaml.Node, ctx, what string, known ...string) (map[st
 			unknown = append(unknown, e)
 		}
 	}
-	l.unsure = l.unsure || len(unknown) > 0
 	for _, e := range unknown {
 		// A misspelt field is one mistake: it is not also missing.
 		hint := didYouMean(e.key, known)
 		if near := nearest(e.key, known); near != "" {
 			if _, has := f[near]; !has {
 				l.misspell(ctx, near)
+				l.unsure = true
 			}
 		}
 		l.errorf(e.k, "%s%s", label(ctx, "unknown field "+quoteInput(e.key)), hint)

@@ -141,6 +141,12 @@ func TestOneMessagePerMistake(t *testing.T) {
 			`x.yaml:34:5: plan "free": unknown field "role"; did you mean "roles"?`,
 		},
 		{
+			"an unknown field unlike any other is a mistake of its own",
+			e("  pay: [owner]\n", "  pay: [owner, member]\n", "    rank: 50\n", "    rank: 50\n    colour: red\n"),
+			`x.yaml:18:5: role "member": unknown field "colour"` + "\n" +
+				`x.yaml:43:16: billing action "pay" granted to non-admin role "member" (role declared at x.yaml:16:3)`,
+		},
+		{
 			"unknown operation",
 			e("  change_plan: pay\n", "  change_pln: pay\n"),
 			`x.yaml:31:3: unknown operation "change_pln"; did you mean "change_plan"?`,
