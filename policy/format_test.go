@@ -23,7 +23,7 @@ func TestFormat(t *testing.T) {
 		},
 		{
 			name: "comments everywhere",
-			src: "# head of file\n\n# head of policy\npolicy: p # name\nroles: # the roles\n  # before a\n  a:\n    rank: 1\n    # foot of a\n# foot of roles\n",
+			src:  "# head of file\n\n# head of policy\npolicy: p # name\nroles: # the roles\n  # before a\n  a:\n    rank: 1\n    # foot of a\n# foot of roles\n",
 			want: "# head of file\n\n# head of policy\npolicy: p # name\nroles: # the roles\n  # before a\n  a:\n    rank: 1\n    # foot of a\n# foot of roles\n",
 		},
 		{
