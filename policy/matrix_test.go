@@ -100,7 +100,7 @@ func TestTable(t *testing.T) {
 	}
 
 	vs := loadSeed(t, "video-studio").Table()
-	if got := find(vs, "generate_video").Cost; got == nil || *got != (policy.Cost{Currency: "credits", Amount: 1}) {
+	if got := find(vs, "generate_video").Cost; got == nil || *got != (policy.TableCost{Currency: "credits", Amount: 1}) {
 		t.Errorf("video-studio generate_video cost = %v, want 1 credits", got)
 	}
 	if got := find(vs, "view_results").Cost; got != nil {

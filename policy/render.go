@@ -56,7 +56,7 @@ type TableAction struct {
 	Scope       string      `json:"scope"`             // "workspace" or "project"
 	Kinds       []string    `json:"kinds"`             // the workspace kinds where it applies
 	Billing     bool        `json:"billing,omitempty"` // a billing action: admin roles only
-	Cost        *Cost       `json:"cost,omitempty"`    // what one use spends; nil when free
+	Cost        *TableCost  `json:"cost,omitempty"`    // what one use spends; nil when free
 	Feature     string      `json:"feature,omitempty"` // the plan feature it needs
 	Plans       []string    `json:"plans"`             // the plans that have Feature; every plan when none is needed
 	Cells       []TableCell `json:"roles"`             // one per role, in Roles order
@@ -68,6 +68,12 @@ func (a TableAction) Title() string {
 		return a.Description
 	}
 	return a.Name
+}
+
+// TableCost is what one use of an action spends.
+type TableCost struct {
+	Currency string `json:"currency"`
+	Amount   int64  `json:"amount"`
 }
 
 // TableCell is one role's entry in a row of a Table.
@@ -115,8 +121,7 @@ func (p *Policy) Table() Table {
 			ta.Kinds = append(ta.Kinds, k.String())
 		}
 		if !a.Cost.IsZero() {
-			c := a.Cost
-			ta.Cost = &c
+			ta.Cost = &TableCost{Currency: a.Cost.Currency, Amount: a.Cost.Amount}
 		}
 		for _, pl := range p.plans {
 			if pl.Features&a.Feature == a.Feature {
