@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -61,7 +60,7 @@ func (c *testCase) run(p *policy.Policy) (string, bool) {
 // reason or one that contradicts allow are errors; every one found is returned, each as "path:line:col:
 // msg", joined.
 func loadCases(path string) ([]testCase, error) {
-	src, err := os.ReadFile(path)
+	src, err := readCapped(path, maxCasesSize)
 	if err != nil {
 		return nil, fmt.Errorf("charter: %w", err)
 	}
