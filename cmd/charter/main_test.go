@@ -33,7 +33,7 @@ func TestRun(t *testing.T) {
 			stdout: []string{"ok " + creditPool + " (credit-pool: 4 roles, 13 actions, 1 plan)\n", "ok " + teamGuests + " (team-guests: 4 roles, 13 actions, 2 plans)\n", "checked 2 files: 2 ok\n"},
 		},
 		{
-			name:  "check bad policy",
+			name:   "check bad policy",
 			args:   []string{"check", badPolicy},
 			code:   exitFailure,
 			stdout: []string{"checked 1 file: 0 ok, 1 with errors (3 errors)\n"},
@@ -237,7 +237,7 @@ charter: testdata/malformed-cases.yaml:8:3: case needs allow
 		},
 		{
 			name: "everything after -- is a file", args: []string{"check", "--", "-role"},
-			code: exitFailure,
+			code:   exitFailure,
 			stderr: []string{"-role: no such file or directory\n"},
 		},
 	}
