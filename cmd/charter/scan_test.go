@@ -1,5 +1,0 @@
-package main
-
-import "fmt"
-
-var fmtSscanf = fmt.Sscanf
