@@ -184,7 +184,9 @@ func mangle(t *rapid.T, text string) (string, []string) {
 		case 0:
 			b.WriteString("\n")
 		case 1:
-			b.WriteString(indent + comment() + "\n")
+			// A comment line may sit at any indentation.
+			at := rapid.IntRange(0, len(indent)).Draw(t, "commentIndent")
+			b.WriteString(strings.Repeat(" ", at) + comment() + "\n")
 		case 2:
 			b.WriteString("\n" + indent + comment() + "\n" + indent + comment() + "\n")
 		}
