@@ -3,6 +3,7 @@ package policy_test
 import (
 	"fmt"
 	"log"
+	"strings"
 
 	"github.com/charterhq/charter/policy"
 )
@@ -52,10 +53,13 @@ permissions:
 		log.Fatal(err)
 	}
 	t := p.Table()
+	fmt.Println(strings.Join(t.Header(), " | "))
 	for _, a := range t.Actions {
-		fmt.Println(t.Row(a))
+		fmt.Println(strings.Join(t.Row(a), " | "))
 	}
 	// Output:
-	// [view ✅ ✅ granted projects only ]
-	// [render ✅  2 credits]
+	// Action | owner | guest | Cost | Scope
+	// view | ✅ | ✅ granted projects only |  | project
+	// render | ✅ |  | 2 credits |
+
 }

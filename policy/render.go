@@ -140,33 +140,50 @@ func (p *Policy) Table() Table {
 	return t
 }
 
-// Columns reports which optional columns t's renderings show: those some
-// action needs.
-func (t Table) Columns() (cost, billing, feature, kinds bool) {
+// Columns are the optional columns of a Table's renderings: each shown
+// only when some action needs it.
+type Columns struct {
+	Cost    bool // some action costs credits
+	Billing bool // some action is a billing action
+	Scope   bool // some action is project-scoped
+	Feature bool // some action needs a plan feature: the Feature and Plans columns
+	Kinds   bool // some action is limited to one workspace kind
+}
+
+// Columns returns the optional columns t's renderings show.
+func (t Table) Columns() Columns {
+	var c Columns
 	for _, a := range t.Actions {
-		cost = cost || a.Cost != nil
-		billing = billing || a.Billing
-		feature = feature || a.Feature != ""
-		kinds = kinds || len(a.Kinds) != 2
+		c.Cost = c.Cost || a.Cost != nil
+		c.Billing = c.Billing || a.Billing
+		c.Scope = c.Scope || a.Scope != ScopeWorkspace.String()
+		c.Feature = c.Feature || a.Feature != ""
+		c.Kinds = c.Kinds || len(a.Kinds) != 2
 	}
-	return cost, billing, feature, kinds
+	return c
 }
 
 // Header returns the column titles of t's renderings: "Action", the role
 // names, then, each only when some action needs it, "Cost", "Billing",
-// "Feature", "Plans" and "Workspaces".
+// "Scope", "Feature" and "Plans", and "Workspaces".
 func (t Table) Header() []string {
 	h := []string{"Action"}
 	for _, r := range t.Roles {
 		h = append(h, r.Name)
 	}
-	cost, billing, feature, kinds := t.Columns()
-	for _, c := range []struct {
-		show bool
-		name []string
-	}{{cost, []string{"Cost"}}, {billing, []string{"Billing"}}, {feature, []string{"Feature", "Plans"}}, {kinds, []string{"Workspaces"}}} {
-		if c.show {
-			h = append(h, c.name...)
+	c := t.Columns()
+	for _, col := range []struct {
+		show  bool
+		names []string
+	}{
+		{c.Cost, []string{"Cost"}},
+		{c.Billing, []string{"Billing"}},
+		{c.Scope, []string{"Scope"}},
+		{c.Feature, []string{"Feature", "Plans"}},
+		{c.Kinds, []string{"Workspaces"}},
+	} {
+		if col.show {
+			h = append(h, col.names...)
 		}
 	}
 	return h
@@ -174,8 +191,9 @@ func (t Table) Header() []string {
 
 // Row returns the cells of a's row in t's renderings, under Header: the
 // action's title, then per role "✅" (with the cell's limit after it, if
-// any) or "", then the optional columns' texts: "1 credits", "yes", the
-// feature, the plans that have it ("none" when no plan does), the kinds.
+// any) or "", then the optional columns' texts: "1 credits", "yes",
+// "project", the feature and the plans that have it ("none" when no plan
+// does), the kinds. A cell is "" where the action has nothing to show.
 func (t Table) Row(a TableAction) []string {
 	row := []string{a.Title()}
 	for _, c := range a.Cells {
@@ -188,22 +206,25 @@ func (t Table) Row(a TableAction) []string {
 			row = append(row, "✅")
 		}
 	}
-	cost, billing, feature, kinds := t.Columns()
-	if cost {
+	c := t.Columns()
+	if c.Cost {
 		s := ""
 		if a.Cost != nil {
 			s = strconv.FormatInt(a.Cost.Amount, 10) + " " + a.Cost.Currency
 		}
 		row = append(row, s)
 	}
-	if billing {
+	if c.Billing {
+		row = append(row, yes(a.Billing))
+	}
+	if c.Scope {
 		s := ""
-		if a.Billing {
-			s = "yes"
+		if a.Scope != ScopeWorkspace.String() {
+			s = a.Scope
 		}
 		row = append(row, s)
 	}
-	if feature {
+	if c.Feature {
 		plans := ""
 		if a.Feature != "" {
 			// Gated on a feature no plan has: available nowhere, which
@@ -215,7 +236,7 @@ func (t Table) Row(a TableAction) []string {
 		}
 		row = append(row, a.Feature, plans)
 	}
-	if kinds {
+	if c.Kinds {
 		s := ""
 		if len(a.Kinds) != 2 {
 			s = strings.Join(a.Kinds, ", ")
@@ -223,6 +244,13 @@ func (t Table) Row(a TableAction) []string {
 		row = append(row, s)
 	}
 	return row
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return ""
 }
 
 // Matrix renders the role x action table as Markdown: the Header row, a
