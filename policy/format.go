@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -14,15 +15,18 @@ import (
 // dash, one blank line at most between entries and none after a key that
 // opens a block, no trailing blanks, no "---" marker. Everything the author
 // chose is kept: every comment, the order of every section, key and list,
-// and each value's style (flow or block list, quotes, literal text). The
-// formatted text is a fixed point: Format of it returns it unchanged.
+// and each value's style (flow or block list, quotes, literal text). A
+// comment the YAML parser cannot tie to the entry it was written next to
+// (a comment at column 1 inside an indented block, say) moves to the
+// nearest place it can be tied to. The formatted text is a fixed point:
+// Format of it returns it unchanged.
 //
 // Format works on the YAML, not on the policy: a file with mistakes in the
 // policy formats as well as a good one, and means exactly what it meant
 // before. Format refuses, returning an ErrorList, a file that is not one
 // YAML document or is larger than DefaultMaxSize, and returns an error
-// rather than text that would lose a comment or change a value (a comment
-// between a complex key's "?" and its ":", for example).
+// rather than text that would lose a comment, change a value, or not be a
+// fixed point.
 func Format(file string, src []byte) ([]byte, error) {
 	l := &loader{file: file, src: src}
 	if len(src) > DefaultMaxSize {
@@ -43,8 +47,50 @@ func Format(file string, src []byte) ([]byte, error) {
 		return nil, l.errs
 	}
 	if n := bytes.Count(src, []byte("#")); n > hashes(doc) {
-		l.errorAt(l.start(), "cannot format: the YAML parser does not keep every comment of this file (%d of %d '#' found)", hashes(doc), n)
-		return nil, l.errs
+		// The parser drops some comments indented unlike the lines
+		// around them; indented as the line after them, it keeps them.
+		fixed, ok := reindentComments(src, doc)
+		var again *yaml.Node
+		if ok {
+			again, err = parseDocument(fixed)
+			ok = err == nil && sameDocument(doc, again) && bytes.Count(fixed, []byte("#")) <= hashes(again)
+		}
+		if !ok {
+			l.errorAt(l.start(), "cannot format: the YAML parser does not keep every comment of this file (%d of %d '#' found)", hashes(doc), n)
+			return nil, l.errs
+		}
+		src, doc = fixed, again
+	}
+	// A pass can tie a comment to another node than the one it was
+	// read with, which the next pass lays out differently; a few passes
+	// settle every layout seen so far.
+	const passes = 4
+	out := src
+	for range passes {
+		next, err := formatPass(out, doc)
+		if err != nil {
+			l.errorAt(l.start(), "cannot format: %v", err)
+			return nil, l.errs
+		}
+		if bytes.Equal(next, out) {
+			return out, nil
+		}
+		out = next
+		if doc, err = parseDocument(out); err != nil {
+			l.errorAt(l.start(), "cannot format: %v", err)
+			return nil, l.errs
+		}
+	}
+	l.errorAt(l.start(), "cannot format: the layout of the comments does not settle after %d passes", passes)
+	return nil, l.errs
+}
+
+// formatPass lays out src, parsed as doc, once, and checks that the text it
+// writes holds the same data and the same comments.
+func formatPass(src []byte, doc *yaml.Node) ([]byte, error) {
+	orig, err := parseDocument(src) // doc, before keepLineComments moves comments
+	if err != nil {
+		return nil, err
 	}
 	keepLineComments(doc)
 	walk(doc, func(n *yaml.Node) {
@@ -54,21 +100,48 @@ func Format(file string, src []byte) ([]byte, error) {
 	})
 	out, err := encode(doc)
 	if err != nil {
-		l.errorAt(l.start(), "cannot format: %v", err)
-		return nil, l.errs
+		return nil, err
 	}
 	got, err := parseDocument(out)
-	if err == nil && !sameDocument(doc, got) {
-		err = errors.New("the formatted text would mean something else")
+	switch {
+	case err != nil:
+		return nil, err
+	case !sameDocument(orig, got):
+		return nil, errors.New("the formatted text would mean something else")
+	case comments(orig) != comments(got):
+		return nil, errors.New("the formatted text would lose a comment")
 	}
-	if err == nil && comments(doc) != comments(got) {
-		err = errors.New("the formatted text would lose a comment")
+	return blankLines(src, orig, out, got), nil
+}
+
+// reindentComments returns src with every line that holds only a comment
+// indented as the next line that holds something else, or not at all when
+// none does. It reports false, and returns nothing, when src, parsed as
+// doc, has a literal or folded block scalar or a scalar holding '#', where
+// such a line could be text rather than a comment.
+func reindentComments(src []byte, doc *yaml.Node) ([]byte, bool) {
+	ok := true
+	walk(doc, func(n *yaml.Node) {
+		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 || strings.Contains(n.Value, "#") {
+			ok = false
+		}
+	})
+	if !ok {
+		return nil, false
 	}
-	if err != nil {
-		l.errorAt(l.start(), "cannot format: %v", err)
-		return nil, l.errs
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	indent := []byte(nil) // the indentation of the next line that is not a comment
+	for i := len(lines) - 1; i >= 0; i-- {
+		body := bytes.TrimLeft(lines[i], " \t")
+		switch {
+		case len(bytes.TrimSpace(body)) == 0:
+		case body[0] == '#':
+			lines[i] = append(append([]byte(nil), indent...), body...)
+		default:
+			indent = lines[i][:len(lines[i])-len(body)]
+		}
 	}
-	return blankLines(src, doc, out, got), nil
+	return bytes.Join(lines, nil), true
 }
 
 // parseDocument parses src as at most one YAML document; an empty src gives
@@ -122,21 +195,22 @@ func hashes(doc *yaml.Node) int {
 	return n
 }
 
-// comments returns the text of every comment of the tree of doc, one line
-// each, in tree order.
+// comments returns the text of every comment line of the tree of doc,
+// sorted: the encoder may attach a comment to a neighbouring node (the foot
+// of one entry becoming the head of the next) but must not lose one.
 func comments(doc *yaml.Node) string {
-	var b strings.Builder
+	var lines []string
 	walk(doc, func(x *yaml.Node) {
 		for _, c := range []string{x.HeadComment, x.LineComment, x.FootComment} {
 			for line := range strings.Lines(c) {
 				if line = strings.TrimSpace(line); line != "" {
-					b.WriteString(line)
-					b.WriteByte('\n')
+					lines = append(lines, line)
 				}
 			}
 		}
 	})
-	return b.String()
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }
 
 // trimLines removes the blanks at the end of every line of s.

@@ -37,6 +37,11 @@ func TestFormat(t *testing.T) {
 			want: "features: [a, b] # the features\nname: x # n\n",
 		},
 		{
+			name: "comments the parser would drop, indented as the next line",
+			src:  "a:\n  b: 1\n\n  # x\n# y\n  # z\n # w\n  c: [d]\n",
+			want: "a:\n  b: 1\n\n  # x\n  # y\n  # z\n  # w\n  c: [d]\n",
+		},
+		{
 			name: "complex key",
 			src:  "? a # on the key\n: 1\n",
 			want: "a: 1 # on the key\n",
@@ -92,6 +97,7 @@ func TestFormatRefuses(t *testing.T) {
 		{"comments only", "# nothing\n", "p.yaml:1:1: empty policy"},
 		{"two documents", "a: 1\n---\nb: 2\n", "a second YAML document is not allowed"},
 		{"syntax error", "a: 1\nb: [\n", "p.yaml:"},
+		{"comment the parser drops, next to a block scalar", "d: |\n  x\na:\n  b: 1\n\n  # x\n# y\n  # z\n # w\n  c: [d]\n", "does not keep every comment of this file (3 of 4 '#' found)"},
 		{"too large", "a: " + strings.Repeat("x", DefaultMaxSize) + "\n", "larger than the limit of 1048576 bytes"},
 	}
 	for _, tt := range tests {
@@ -211,6 +217,32 @@ func TestFormatProperties(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		g := genPolicy(t)
 		src, added := mangle(t, g.render(t))
+		checkFormat(t, src, added)
+	})
+}
+
+// TestFormatSeedProperties is TestFormatProperties on the shipped policies,
+// comments and all, in mangled layouts.
+func TestFormatSeedProperties(t *testing.T) {
+	files, err := filepath.Glob("../testdata/policies/*.yaml")
+	if err != nil || len(files) < 5 {
+		t.Fatalf("seed policies: %v, %d files", err, len(files))
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		file := rapid.SampledFrom(files).Draw(t, "file")
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, added := mangle(t, string(text))
+		checkFormat(t, src, added)
+	})
+}
+
+// checkFormat checks Format on src, a policy holding the comments added:
+// it keeps each of them once, is a fixed point, and keeps the policy.
+func checkFormat(t *rapid.T, src string, added []string) {
+	{
 		want, err := Load("g.yaml", []byte(src))
 		if err != nil {
 			t.Fatalf("generated policy does not load: %v\n%s", err, src)
@@ -235,7 +267,7 @@ func TestFormatProperties(t *testing.T) {
 		if !bytes.Equal(p.YAML(), want.YAML()) || p.Matrix() != want.Matrix() {
 			t.Fatalf("formatting changed the policy:\n%s\nformatted:\n%s", src, got)
 		}
-	})
+	}
 }
 
 // FuzzFormat: whatever Format accepts, it formats to a fixed point that

@@ -36,8 +36,9 @@
 //
 // Matrix prints the policy's role x action table: a row per action, a
 // column per role, and, where the policy uses them, the action's cost,
-// whether it is a billing action, the plan feature it needs and the plans
-// that have it, and the workspace kinds it is limited to. A guest role's
+// whether it is a billing action, whether it is project-scoped, the plan
+// feature it needs and the plans that have it, and the workspace kinds it
+// is limited to. A guest role's
 // cell on a project-scoped action says "granted projects only". -format
 // chooses Markdown (md, the default), a standalone HTML page (html), CSV
 // (csv: a header record, then one record per action) or JSON (json: the
@@ -331,9 +332,9 @@ func count(n int, noun string) string {
 
 const matrixDoc = `Matrix prints the policy's role x action table: a row per action, a column
 per role, and, where the policy uses them, columns for the action's cost,
-whether it is a billing action, the plan feature it needs and the plans
-that have it ("none" when no plan does), and the workspace kinds it is
-limited to. A guest role's cell on a project-scoped action reads "granted
+whether it is a billing action, whether it is project-scoped, the plan
+feature it needs and the plans that have it ("none" when no plan does),
+and the workspace kinds it is limited to. A guest role's cell on a project-scoped action reads "granted
 projects only". The formats:
 
   md    a Markdown table (the default)
