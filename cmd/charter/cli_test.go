@@ -329,12 +329,12 @@ func TestSizeCaps(t *testing.T) {
 		}
 	}
 	code, _, stderr := runCmd(t, "fmt", big)
-	if want := big + ": file too large: more than the limit of 1048576 bytes\n"; code != exitFailure || stderr != want {
+	if want := big + ": file is larger than the limit of 1048576 bytes\n"; code != exitFailure || stderr != want {
 		t.Errorf("fmt of a policy over the cap = %d, %q; want %q", code, stderr, want)
 	}
-	cases := writeFile(t, dir, "cases.yaml", "- {role: admin, action: own_data, allow: true}\n#"+strings.Repeat("x", maxCasesSize)+"\n")
+	cases := writeFile(t, dir, "cases.yaml", "- {role: admin, action: own_data, allow: true}\n#"+strings.Repeat("x", maxSuiteSize)+"\n")
 	code, _, stderr = runCmd(t, "test", teamGuests, cases)
-	if want := "charter: " + cases + ": file too large: more than the limit of 4194304 bytes\n"; code != exitFailure || stderr != want {
+	if want := cases + ": file is larger than the limit of 4194304 bytes\n"; code != exitFailure || !strings.Contains(stderr, want) {
 		t.Errorf("test with a cases file over the cap = %d, %q; want %q", code, stderr, want)
 	}
 	// At the cap exactly, the file is read.

@@ -13,17 +13,13 @@ import (
 	"github.com/charterhq/charter/policy"
 )
 
-// Size caps on what charter reads: a larger file is an error before any
-// parsing, so a mistaken or hostile argument costs at most this much memory.
-const (
-	// maxPolicySize is the cap on a policy file, policy.Load's own.
-	maxPolicySize = policy.DefaultMaxSize
-	// maxCasesSize is the cap on a cases or suite file of charter test.
-	maxCasesSize = 4 << 20
-)
+// maxPolicySize is the cap on a policy file, policy.Load's own; a larger
+// file is an error before any parsing, so a mistaken or hostile argument
+// costs at most this much memory. maxSuiteSize caps suite and cases files.
+const maxPolicySize = policy.DefaultMaxSize
 
 // errTooLarge is the error of readCapped for a file over its cap.
-var errTooLarge = errors.New("file too large")
+var errTooLarge = errors.New("file is larger than the limit")
 
 // readCapped reads the file at path, failing with an error wrapping
 // errTooLarge, without reading further, when it holds more than max bytes.
@@ -39,7 +35,7 @@ func readCapped(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(src)) > max {
-		return nil, fmt.Errorf("%s: %w: more than the limit of %d bytes", path, errTooLarge, max)
+		return nil, fmt.Errorf("%s: %w of %d bytes", path, errTooLarge, max)
 	}
 	return src, nil
 }

@@ -7,6 +7,7 @@
 //	charter matrix [-format md|html|csv|json] FILE
 //	charter explain FILE -role ROLE -action ACTION [-plan PLAN] [-kind personal|shared]
 //	                [-project NAME] [-granted P1,P2,...] [-guests-disabled]
+//	charter test [-v] SUITE|DIR...
 //	charter test [-v] FILE CASES.yaml
 //	charter schema
 //	charter help [COMMAND]
@@ -57,26 +58,30 @@
 // user. A role the plan does not offer is put into the workspace anyway, as
 // a plan downgrade would leave it, so that explain shows the denial.
 //
-// Test runs the expectations of a cases file against a policy. A cases file
-// is a YAML list of cases, one mapping each; the fields are those of
-// explain, plus the expected outcome and, optionally, the expected reason
-// (the short name of a policy.Reason, e.g. "role lacks action"):
+// Test runs test suites: YAML files that name a policy and hold scenarios,
+// steps run against a real charter.Service on the memory store with a
+// clock the suite controls (create, invite, accept, change role, transfer,
+// remove, fund, set allowance, spend, advance the clock, check, ...), each
+// with its expected outcome. A failing step is printed as
+//
+//	testdata/suites/spaces.yaml:42:7: step "member uses pro": want allowed, got denied: plan free lacks feature pro_features required by use_pro_features (testdata/policies/spaces.yaml:77:14)
+//
+// The format is in "charter help test" and docs/policy-tests.md. The older
+// form, a policy and a cases file (a YAML list of role x action cases, the
+// fields of explain plus allow and, optionally, reason), still works:
 //
 //	# studio-cases.yaml
 //	- {role: editor, action: generate_video, plan: pro, allow: true}
-//	- {role: guest, action: view_project, project: roadmap, granted: [roadmap], allow: true}
 //	- {role: member, action: use_pro_features, plan: free, kind: shared, allow: false, reason: plan lacks feature}
-//	- {role: guest, action: view_project, granted: [a], guests_disabled: true, allow: false}
 //
-// Unknown or repeated fields are errors. Test prints each failing case with
-// its line and the decision, then "N passed, M failed"; -v prints passing
-// cases too.
+// Test prints each failing step or case, then "N passed, M failed"; -v
+// prints passing ones too.
 //
 // Schema prints the JSON Schema (draft 2020-12) of the policy file, the one
 // policy.Schema returns.
 //
 // Every file charter reads has a size cap, checked before parsing: a
-// policy file 1 MiB (policy.DefaultMaxSize), a cases file 4 MiB.
+// policy file 1 MiB (policy.DefaultMaxSize), a suite or cases file 4 MiB.
 //
 // The exit status is 0 on success, 1 when a policy does not load or its
 // formatting differs (fmt -d), a check is denied or a case fails, and 2 on a
@@ -112,6 +117,7 @@ const usage = `usage:
   charter matrix [-format md|html|csv|json] FILE
   charter explain FILE -role ROLE -action ACTION [-plan PLAN] [-kind personal|shared]
                   [-project NAME] [-granted P1,P2,...] [-guests-disabled]
+  charter test [-v] SUITE|DIR...
   charter test [-v] FILE CASES.yaml
   charter schema
   charter help [COMMAND]
@@ -121,7 +127,7 @@ commands:
   fmt      lay policies out in the standard form, keeping every comment
   matrix   print the role x action table as Markdown, HTML, CSV or JSON
   explain  decide one action for one role and say why
-  test     check a file of expected decisions against a policy
+  test     run policy test suites on the real Service
   schema   print the JSON Schema of the policy file
   help     print this, or the documentation of one command
 
@@ -146,7 +152,7 @@ func commands() map[string]command {
 		"fmt":     {usage: "fmt [-w] [-l] [-d] FILE|DIR...", doc: fmtDoc, min: 1, max: -1, flags: fmtFlags},
 		"matrix":  {usage: "matrix [-format md|html|csv|json] FILE", doc: matrixDoc, min: 1, max: 1, flags: matrixFlags},
 		"explain": {usage: "explain FILE -role ROLE -action ACTION [flags]", doc: explainDoc, min: 1, max: 1, flags: explainFlags},
-		"test":    {usage: "test [-v] FILE CASES.yaml", doc: testDoc, min: 2, max: 2, flags: testFlags},
+		"test":    {usage: "test [-v] SUITE|DIR... | test [-v] FILE CASES.yaml", doc: testDoc + suiteHelp, min: 1, max: -1, flags: testFlags},
 		"schema":  {usage: "schema", doc: schemaDoc, min: 0, max: 0, flags: schemaFlags},
 	}
 }
@@ -468,19 +474,14 @@ plan downgrade would leave it, so that explain shows the denial. The exit
 status is 0 when allowed, 1 when denied.
 `
 
-const testDoc = `Test runs the expectations of a cases file (at most 4 MiB) against a
-policy. A cases file is a YAML list of cases, one mapping each, with the
-fields role, action, plan, kind, project, granted and guests_disabled (as
-the flags of explain), allow (the expected outcome, required) and reason
-(optional: the short name of a policy.Reason, e.g. "role lacks action"):
-
-  - {role: editor, action: generate_video, plan: pro, allow: true}
-  - {role: guest, action: view_project, project: roadmap, granted: [roadmap], allow: true}
-  - {role: member, action: use_pro_features, plan: free, allow: false, reason: plan lacks feature}
-
-Unknown or repeated fields are errors. Test prints each failing case with
-its line and the decision, then "N passed, M failed"; -v prints passing
-cases too. The exit status is 1 when a case fails.
+const testDoc = `Test runs policy test suites: each SUITE, and each *.yaml and *.yml file
+under each DIR, names a policy and runs its scenarios, steps on the real
+Service over a memory store, and its cases, decisions of the policy alone.
+With a policy FILE and a CASES.yaml list, it checks those cases against
+the policy. Suite and cases files are capped at 4 MiB. Test prints each
+failing step or case with its file:line, then "N passed, M failed"; the
+exit status is 1 when one fails. The format, in full (also in
+docs/policy-tests.md):
 `
 
 func explainFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
@@ -513,38 +514,6 @@ func explainFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 		}
 		fmt.Fprintln(stdout, d)
 		if !d.Allowed {
-			return exitFailure
-		}
-		return exitOK
-	}
-}
-
-func testFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
-	verbose := fs.Bool("v", false, "print passing cases too")
-	return func(files []string, stdout, stderr io.Writer) int {
-		p, ok := load(files[0], stderr)
-		if !ok {
-			return exitFailure
-		}
-		cases, err := loadCases(files[1])
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return exitFailure
-		}
-		passed, failed := 0, 0
-		for _, c := range cases {
-			msg, ok := c.run(p)
-			if ok {
-				passed++
-			} else {
-				failed++
-			}
-			if !ok || *verbose {
-				fmt.Fprintf(stdout, "%s:%d: %s\n", files[1], c.line, msg)
-			}
-		}
-		fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
-		if failed > 0 {
 			return exitFailure
 		}
 		return exitOK
