@@ -465,3 +465,23 @@ func TestHelpDocumentsEverything(t *testing.T) {
 		})
 	}
 }
+
+// TestFmtWriteThroughSymlink: fmt -w of a symbolic link rewrites the file
+// it points to and leaves the link a link.
+func TestFmtWriteThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := writeFile(t, dir, "real/p.yaml", "policy:    x\n")
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip(err)
+	}
+	if code, _, stderr := runCmd(t, "fmt", "-w", link); code != exitOK {
+		t.Fatalf("fmt -w LINK = %d, %s", code, stderr)
+	}
+	if src, _ := os.ReadFile(target); string(src) != "policy: x\n" {
+		t.Errorf("fmt -w LINK left the target %q", src)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("fmt -w LINK replaced the link: %v, %v", fi.Mode(), err)
+	}
+}
