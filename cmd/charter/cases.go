@@ -38,7 +38,7 @@ var caseFields = []string{"role", "action", "plan", "kind", "project", "granted"
 // run decides c under p and reports whether the decision is the expected
 // one, with a line saying what happened.
 func (c *testCase) run(p *policy.Policy) (string, bool) {
-	d, err := c.decide(p)
+	d, err := c.Decide(p)
 	if err != nil {
 		return fmt.Sprintf("FAIL %s: %v", c.scenario, err), false
 	}

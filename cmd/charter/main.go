@@ -8,6 +8,7 @@
 //	                [-project NAME] [-granted P1,P2,...] [-guests-disabled]
 //	charter test [-v] FILE CASES.yaml
 //	charter fmt FILE
+//	charter playground [-addr ADDRESS] [FILE]
 //	charter help [COMMAND]
 //
 // Check loads each policy file and prints
@@ -51,6 +52,9 @@
 // Fmt prints the policy in canonical form: every section in the order of
 // the grammar, defaults left out.
 //
+// Playground serves a page on 127.0.0.1:7878 (see -addr) to edit FILE,
+// or a shipped policy, with its errors, matrix and decisions shown live.
+//
 // The exit status is 0 on success, 1 when a policy does not load, a check is
 // denied or a case fails, and 2 on a usage error.
 package main
@@ -84,6 +88,7 @@ const usage = `usage:
                   [-project NAME] [-granted P1,P2,...] [-guests-disabled]
   charter test [-v] FILE CASES.yaml
   charter fmt FILE
+  charter playground [-addr ADDRESS] [FILE]
   charter help [COMMAND]
 
 commands:
@@ -92,6 +97,8 @@ commands:
   explain  decide one action for one role and say why
   test     check a file of expected decisions against a policy
   fmt      print the policy in canonical form
+  playground
+           serve a local page to edit a policy and see its decisions live
 `
 
 // command is one subcommand: its flags, positional arguments and body.
@@ -111,6 +118,9 @@ func commands() map[string]command {
 		"explain": {usage: "explain FILE -role ROLE -action ACTION [flags]", min: 1, max: 1, flags: explainFlags},
 		"test":    {usage: "test [-v] FILE CASES.yaml", min: 2, max: 2, flags: testFlags},
 		"fmt":     {usage: "fmt FILE", min: 1, max: 1, flags: fmtFlags},
+
+		// The page server, in playground.go.
+		"playground": {usage: "playground [-addr ADDRESS] [FILE]", min: 0, max: 1, flags: playgroundFlags},
 	}
 }
 
@@ -314,7 +324,7 @@ func explainFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 		if !ok {
 			return exitFailure
 		}
-		d, err := s.decide(p)
+		d, err := s.Decide(p)
 		if err != nil {
 			fmt.Fprintf(stderr, "charter explain: %v\n", err)
 			return exitUsage
