@@ -13,6 +13,7 @@
     seq: 0,        // the latest check sent; older replies are dropped
     errors: [],    // the last check's errors
     matrix: null,  // the last matrix drawn
+    policyName: '', // the name of the last policy that loaded
     timer: 0,
   };
 
@@ -116,6 +117,7 @@
     if (reply.policy) {
       const p = reply.policy;
       status('ok', `ok ${p.name}: ${p.roles.length} roles, ${p.actions.length} actions, ${p.plans.length} plans`);
+      state.policyName = p.name;
       $('policyname').textContent = p.name;
       showMatrix(reply.matrix);
       fillPanel(p);
@@ -124,6 +126,7 @@
       const n = reply.errors.length;
       status('bad', `${n} ${n === 1 ? 'error' : 'errors'}`);
       $('matrix').classList.add('stale');
+      if (state.matrix) $('policyname').textContent = state.policyName + ' (as it last loaded)';
     }
   }
 
@@ -334,7 +337,8 @@
     }
     if (s.file) {
       const base = s.file.split(/[\\/]/).pop();
-      $('filename').textContent = s.file;
+      $('filename').textContent = base;
+      $('filename').title = s.file;
       open(base, s.source);
     } else if (s.examples.length > 0) {
       await example(s.examples.includes('team-guests') ? 'team-guests' : s.examples[0]);
