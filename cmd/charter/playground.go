@@ -34,10 +34,10 @@ func playgroundFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int 
 		if file != "" {
 			what = file
 		}
-		fmt.Fprintf(stdout, "charter playground: editing %s at http://%s/ (Ctrl+C stops)\n", what, ln.Addr())
-
+		// Ctrl+C shuts the server down, letting a save in progress finish.
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
+		fmt.Fprintf(stdout, "charter playground: editing %s at http://%s/ (Ctrl+C stops)\n", what, ln.Addr())
 		srv := &http.Server{Handler: playground.New(file), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			<-ctx.Done()
