@@ -11,6 +11,7 @@
     canSave: false,
     dirty: false,
     seq: 0,        // the latest check sent; older replies are dropped
+    decideSeq: 0,  // the same for decisions
     errors: [],    // the last check's errors
     matrix: null,  // the last matrix drawn
     policyName: '', // the name of the last policy that loaded
@@ -204,6 +205,7 @@
   }
 
   async function decide() {
+    const seq = ++state.decideSeq;
     const granted = $('granted').value.split(',').map((s) => s.trim()).filter(Boolean);
     const req = {
       name: state.name, source: src.value,
@@ -217,6 +219,7 @@
     } catch (err) {
       reply = { error: err.message };
     }
+    if (seq !== state.decideSeq) return; // a later request was sent
     const res = $('result');
     res.hidden = false;
     const v = $('verdict');
@@ -319,7 +322,7 @@
   $('save').addEventListener('click', save);
   $('download').addEventListener('click', download);
   window.addEventListener('beforeunload', (e) => {
-    if (state.dirty && state.canSave) e.preventDefault();
+    if (state.dirty) e.preventDefault(); // unsaved or not downloaded
   });
 
   (async function start() {
