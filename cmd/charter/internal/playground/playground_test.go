@@ -27,9 +27,17 @@ func shipped(tb testing.TB, name string) string {
 	return string(src)
 }
 
+// fataler is what the request helpers need of a test: a *testing.T or a
+// *rapid.T.
+type fataler interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // do sends a request to h as a same-origin page would and returns the
 // status and the body decoded into a map.
-func do(tb testing.TB, h http.Handler, method, target string, body any) (int, map[string]any) {
+func do(tb fataler, h http.Handler, method, target string, body any) (int, map[string]any) {
 	tb.Helper()
 	rec := send(tb, h, method, target, body, nil)
 	var reply map[string]any
@@ -41,7 +49,7 @@ func do(tb testing.TB, h http.Handler, method, target string, body any) (int, ma
 
 // send sends a request with body encoded as JSON (a string as it is) and
 // the given headers over those of a same-origin fetch.
-func send(tb testing.TB, h http.Handler, method, target string, body any, header map[string]string) *httptest.ResponseRecorder {
+func send(tb fataler, h http.Handler, method, target string, body any, header map[string]string) *httptest.ResponseRecorder {
 	tb.Helper()
 	var text string
 	switch b := body.(type) {
@@ -77,7 +85,7 @@ func send(tb testing.TB, h http.Handler, method, target string, body any, header
 }
 
 // reencode turns v, decoded into a map, into a T.
-func reencode[T any](tb testing.TB, v any) T {
+func reencode[T any](tb fataler, v any) T {
 	tb.Helper()
 	j, err := json.Marshal(v)
 	if err != nil {
