@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/charterhq/charter/cmd/charter/internal/playground"
@@ -34,8 +35,9 @@ func playgroundFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int 
 		if file != "" {
 			what = file
 		}
-		// Ctrl+C shuts the server down, letting a save in progress finish.
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		// Ctrl+C or a kill shuts the server down, letting a save in
+		// progress finish.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		fmt.Fprintf(stdout, "charter playground: editing %s at http://%s/ (Ctrl+C stops)\n", what, ln.Addr())
 		srv := &http.Server{Handler: playground.New(file), ReadHeaderTimeout: 10 * time.Second}
