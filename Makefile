@@ -1,17 +1,22 @@
 # charter's developer commands. `make test` is the one CI runs: every test,
 # with the race detector, against a real PostgreSQL that it starts itself
-# (see scripts/with-postgres.sh) unless CHARTER_POSTGRES_URL names one.
+# (see scripts/with-postgres.sh) unless CHARTER_POSTGRES_URL names one, and
+# with the Chromium the playground's browser test needs, installed when
+# missing (see scripts/with-chromium.sh).
 
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 30s
+# Minimizing each new input of several KiB (the shipped policies are seeds)
+# takes minutes, during which a target runs nothing new: cap it.
+FUZZMIN     ?= 2s
 BENCHTIME   ?= 1s
 BENCHCOUNT  ?= 1
 
 .PHONY: test bench lint fuzz
 
 test:
-	bash scripts/with-postgres.sh $(GO) test -race -timeout 45m ./...
+	bash scripts/with-chromium.sh bash scripts/with-postgres.sh $(GO) test -race -timeout 45m ./...
 
 # Benchmarks, each next to the baseline it is judged against.
 bench:
@@ -25,7 +30,9 @@ lint:
 
 # Every fuzz target, FUZZTIME each.
 fuzz:
-	$(GO) test ./policy -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./policy -run '^$$' -fuzz '^FuzzSingleDocument$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./policy/internal/fastyaml -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./plan -run '^$$' -fuzz '^FuzzParsePeriod$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./policy -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test ./policy -run '^$$' -fuzz '^FuzzSingleDocument$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test ./policy -run '^$$' -fuzz '^FuzzFormat$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test ./plan -run '^$$' -fuzz '^FuzzParsePeriod$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test ./cmd/charter -run '^$$' -fuzz '^FuzzParseSuite$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test ./cmd/charter/internal/playground -run '^$$' -fuzz '^FuzzMarkdownCells$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
