@@ -82,10 +82,20 @@ func FromContext(ctx context.Context) (*Access, bool) {
 	return a, ok
 }
 
-// with returns r carrying a: one allocation for the context node, one for
-// the request copy.
+// carrier is a request copy and the context it carries, allocated
+// together.
+type carrier struct {
+	ctx accessCtx
+	req http.Request
+}
+
+// with returns r carrying a: r.WithContext's copy, in one allocation with
+// the context node (WithContext is inlined, so its own copy stays on the
+// stack).
 func with(r *http.Request, a Access) *http.Request {
-	return r.WithContext(&accessCtx{Context: r.Context(), a: a})
+	c := &carrier{ctx: accessCtx{Context: r.Context(), a: a}}
+	c.req = *r.WithContext(&c.ctx)
+	return &c.req
 }
 
 // Authenticated lets a request through to next when Guard.Actor finds its
