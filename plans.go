@@ -21,6 +21,9 @@ import (
 // re-priced: each seat is credited pro rata at the old price and charged at
 // the new one when the price changes.
 func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) error {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("plan", planName)); err != nil {
+		return err
+	}
 	p := s.policy.Plan(planName)
 	if p == nil {
 		return invalid("unknown plan %q", planName)

@@ -84,8 +84,13 @@ func New(p *policy.Policy, store storage.Store, opts Options) (*Service, error) 
 	return s, nil
 }
 
-// Policy returns the Service's policy.
-func (s *Service) Policy() *policy.Policy { return s.policy }
+// Policy returns the Service's policy: nil for a Service not made by New.
+func (s *Service) Policy() *policy.Policy {
+	if s == nil {
+		return nil
+	}
+	return s.policy
+}
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
