@@ -148,10 +148,3 @@ func (r *refusal) Error() string {
 }
 
 func (r *refusal) Unwrap() []error { return []error{r.sentinel, r.cause} }
-
-// checkID checks a caller-given identifier by the gate's rules (see
-// validate.go): 1 to MaxIDBytes bytes of UTF-8 without control characters.
-func checkID(what, id string) error {
-	a := isID(what, id)
-	return a.check()
-}

@@ -48,8 +48,8 @@ type Lot struct {
 // a retry with the same key returns the first receipt; the same key with a
 // different request is ErrIdempotencyMismatch. Out of credits is
 // ErrInsufficientCredits (an *credits.InsufficientError inside), past the
-// allowance ErrAllowanceExceeded. A key is 1 to 200 bytes of UTF-8 without
-// NUL; keys starting with "charter:" are charter's own (ErrInvalid). The
+// allowance ErrAllowanceExceeded. A key is 1 to MaxKeyBytes bytes of UTF-8
+// without control characters (see InputError); keys starting with "charter:" are charter's own (ErrInvalid). The
 // same holds for the keys of Pay, Earn, Fund and Refund. An action the
 // policy does not declare is a *ForbiddenError whose Decision has reason
 // policy.UnknownAction, as Decide reports it; an action that costs nothing

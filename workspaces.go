@@ -237,7 +237,7 @@ func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor str
 // Rename gives the workspace a new display name, where the policy lets actor
 // update its settings (the update_settings operation: "Change Workspace
 // Name/Logo", "Edit workspace settings" on the product pages). The name is 1
-// to 200 bytes of UTF-8 without NUL; renaming to the current name changes
+// to MaxNameBytes bytes of UTF-8 without control characters; renaming to the current name changes
 // nothing and records nothing. It records an EventWorkspaceRenamed with the
 // old and new names.
 func (s *Service) Rename(ctx context.Context, actor, id, name string) error {
