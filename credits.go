@@ -93,7 +93,7 @@ func (s *Service) openPools(ctx context.Context, tx storage.Tx, w *workspace.Wor
 func (s *Service) currency(w *workspace.Workspace, name, op string) (*policy.Currency, error) {
 	c := s.policy.Currency(name)
 	if c == nil {
-		return nil, invalid("unknown currency %q", name)
+		return nil, invalid("unknown currency %q", short(name))
 	}
 	if !c.Kinds.Has(w.Kind) {
 		return nil, &ForbiddenError{Op: op, Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: op + " " + name, Detail: w.Kind.String()}}
@@ -179,7 +179,7 @@ func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency 
 		w := l.ws
 		m, ok := w.Member(member)
 		if !ok {
-			return fmt.Errorf("%w: member %q", ErrNotFound, member)
+			return fmt.Errorf("%w: member %q", ErrNotFound, short(member))
 		}
 		if !m.Role.Spends {
 			return invalid("role %s does not spend credits, so it has no allowance", m.Role.Name)

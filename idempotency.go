@@ -31,10 +31,10 @@ func (k *keying) once(apply func() (Receipt, error)) (r Receipt, err error) {
 	case rec == nil:
 		return apply()
 	case rec.Fingerprint != k.fingerprint:
-		return Receipt{}, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, k.key)
+		return Receipt{}, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, short(k.key))
 	}
 	if err := json.Unmarshal([]byte(rec.Result), &r); err != nil {
-		return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", k.key, err)
+		return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", short(k.key), err)
 	}
 	return r, nil
 }

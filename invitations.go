@@ -96,7 +96,7 @@ func (s *Service) invite(ctx context.Context, actor, id, email, roleName, projec
 			}
 		default:
 			if r = s.policy.Role(roleName); r == nil {
-				return invalid("unknown role %q", roleName)
+				return invalid("unknown role %q", short(roleName))
 			}
 			if r.Guest {
 				return invalid("role %s is a guest role: use InviteGuest with a project", r.Name)

@@ -26,7 +26,7 @@ func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) er
 	}
 	p := s.policy.Plan(planName)
 	if p == nil {
-		return invalid("unknown plan %q", planName)
+		return invalid("unknown plan %q", short(planName))
 	}
 	return s.in(ctx, actor, id, gate{op: policy.OpChangePlan, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws

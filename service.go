@@ -127,7 +127,7 @@ func (s *Service) updateOnce(ctx context.Context, fn func(storage.Tx) error) err
 // errNoWorkspace is what an actor gets for a workspace that does not exist and
 // for one they are not a member of: the same text, so nothing leaks.
 func errNoWorkspace(id string) error {
-	return fmt.Errorf("%w: workspace %q", ErrNotFound, id)
+	return fmt.Errorf("%w: workspace %q", ErrNotFound, short(id))
 }
 
 // memberOf returns user's membership of w: the zero Member, whose Role is

@@ -218,17 +218,17 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		w := l.ws
 		rec, err := tx.Idempotency(ctx, id, key)
 		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("%w: spend %q", ErrNotFound, key)
+			return fmt.Errorf("%w: spend %q", ErrNotFound, short(key))
 		}
 		if err != nil {
 			return err
 		}
 		var spend Receipt
 		if err := json.Unmarshal([]byte(rec.Result), &spend); err != nil {
-			return fmt.Errorf("charter: stored receipt of key %q: %w", key, err)
+			return fmt.Errorf("charter: stored receipt of key %q: %w", short(key), err)
 		}
 		if spend.Refunded || spend.Action == "fund" || spend.Action == "earn" {
-			return invalid("key %q is not a spend", key)
+			return invalid("key %q is not a spend", short(key))
 		}
 		ledger, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: spend.Currency, Member: spend.Member, Key: refundKey(key)})
 		if err != nil {

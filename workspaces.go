@@ -86,7 +86,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName str
 		p := licence
 		if planName != "" {
 			if p = s.policy.Plan(planName); p == nil {
-				return invalid("unknown plan %q", planName)
+				return invalid("unknown plan %q", short(planName))
 			}
 		}
 		if err := s.checkSharedLimit(ctx, tx, actor, licence, 1); err != nil {
