@@ -1,7 +1,9 @@
 package charter_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +189,24 @@ func FuzzGate(f *testing.F) {
 			t.Fatalf("Invite(%q): %v quotes too much", v, err)
 		}
 	})
+}
+
+// The gate refuses input no user can have with an *InputError, on every
+// backend, before any store: here an actor with a NUL.
+func ExampleInputError() {
+	p, err := policy.LoadFile("testdata/policies/team-guests.yaml")
+	if err != nil {
+		panic(err)
+	}
+	s, err := charter.New(p, memory.New(), charter.Options{})
+	if err != nil {
+		panic(err)
+	}
+	allowed, err := s.Can(context.Background(), "ana\x00", "view", "ws1")
+	var ie *charter.InputError
+	fmt.Println(allowed, errors.As(err, &ie), errors.Is(err, charter.ErrInvalid), ie.Field)
+	fmt.Println(err)
+	// Output:
+	// false true true actor
+	// charter: invalid request: actor contains a control character: "ana\x00"
 }
