@@ -3,6 +3,7 @@ package backendtest_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -321,4 +322,22 @@ func TestGateAmounts(t *testing.T) {
 	}
 	must[charter.Receipt](t)(s.Fund(ctx, "ana", id, "credits", charter.MaxAmount, time.Time{}, "max"))
 	check(t, s.SetAllowance(ctx, "ana", id, "ben", "credits", 0))
+}
+
+// TestGateCallsListsEveryMethod keeps gateCalls complete: every exported
+// Service method that takes a context must be in it, so that a new method
+// is tested against nil contexts and hostile text too.
+func TestGateCallsListsEveryMethod(t *testing.T) {
+	listed := map[string]bool{}
+	for _, c := range gateCalls {
+		listed[c.name] = true
+	}
+	ctxType := reflect.TypeFor[context.Context]()
+	st := reflect.TypeFor[*charter.Service]()
+	for i := range st.NumMethod() {
+		m := st.Method(i)
+		if m.Type.NumIn() > 1 && m.Type.In(1) == ctxType && !listed[m.Name] {
+			t.Errorf("Service.%s takes a context but is not in gateCalls", m.Name)
+		}
+	}
 }
