@@ -16,7 +16,7 @@ import (
 // policy's default plan if user has none. It is idempotent, also under
 // concurrent calls: every call returns the same workspace.
 func (s *Service) EnsurePersonal(ctx context.Context, user string) (*workspace.Workspace, error) {
-	if err := checkID("user", user); err != nil {
+	if err := s.check(ctx, isID("user", user)); err != nil {
 		return nil, err
 	}
 	var out *workspace.Workspace
@@ -71,7 +71,7 @@ func (s *Service) lockPersonal(ctx context.Context, tx storage.Tx, user string) 
 // The number of shared workspaces actor may own comes from the plan of actor's
 // personal workspace (the coins policy's licences); it is created if needed.
 func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName string) (*workspace.Workspace, error) {
-	if err := checkID("actor", actor); err != nil {
+	if err := s.check(ctx, isID("actor", actor), isName("workspace name", name), isPolicyName("plan", planName).orEmpty()); err != nil {
 		return nil, err
 	}
 	var out *workspace.Workspace
@@ -86,7 +86,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName str
 		p := licence
 		if planName != "" {
 			if p = s.policy.Plan(planName); p == nil {
-				return invalid("unknown plan %q", planName)
+				return invalid("unknown plan %q", short(planName))
 			}
 		}
 		if err := s.checkSharedLimit(ctx, tx, actor, licence, 1); err != nil {
@@ -163,6 +163,9 @@ func (s *Service) create(ctx context.Context, tx storage.Tx, owner, name string,
 // Anyone else, and anyone asking for a workspace that does not exist, gets
 // ErrNotFound.
 func (s *Service) Workspace(ctx context.Context, actor, id string) (*workspace.Workspace, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
+		return nil, err
+	}
 	var out *workspace.Workspace
 	err := s.in(ctx, actor, id, gate{op: membersOnly, whole: true}, func(tx storage.Tx, l *loaded) error {
 		out = l.ws
@@ -183,6 +186,9 @@ type Membership struct {
 
 // Workspaces lists the workspaces user is a member of, by ID.
 func (s *Service) Workspaces(ctx context.Context, user string) ([]Membership, error) {
+	if err := s.check(ctx, isID("user", user)); err != nil {
+		return nil, err
+	}
 	var out []Membership
 	err := s.view(ctx, func(tx storage.Tx) error {
 		ws, err := tx.WorkspacesOf(ctx, user)
@@ -231,11 +237,11 @@ func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor str
 // Rename gives the workspace a new display name, where the policy lets actor
 // update its settings (the update_settings operation: "Change Workspace
 // Name/Logo", "Edit workspace settings" on the product pages). The name is 1
-// to 200 bytes of UTF-8 without NUL; renaming to the current name changes
+// to MaxNameBytes bytes of UTF-8 without control characters; renaming to the current name changes
 // nothing and records nothing. It records an EventWorkspaceRenamed with the
 // old and new names.
 func (s *Service) Rename(ctx context.Context, actor, id, name string) error {
-	if err := checkID("workspace name", name); err != nil {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isName("workspace name", name)); err != nil {
 		return err
 	}
 	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
@@ -256,6 +262,9 @@ func (s *Service) Rename(ctx context.Context, actor, id, name string) error {
 // offered on plans with the feature). Disabled guests are denied everything
 // and no guest can be added; their grants stay for when guests are enabled.
 func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disabled bool) error {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
+		return err
+	}
 	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		before := l.ws.Settings
 		if before.GuestsDisabled == disabled {
@@ -274,6 +283,9 @@ func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disab
 // credit-pool policies). Seats are credited pro rata. The events and the credit journal stay as
 // the audit trail.
 func (s *Service) DeleteWorkspace(ctx context.Context, actor, id string) error {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
+		return err
+	}
 	return s.in(ctx, actor, id, gate{op: policy.OpDeleteWorkspace, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		now := s.clock()
