@@ -33,7 +33,7 @@ type faultOp struct {
 var faultUsers = []string{"own", "adm", "edi", "new", "lnk", "zed", "ana", "mia", "gus"}
 
 // faultKeys are every idempotency key the operations use.
-var faultKeys = []string{"fund", "s0", "s1", "r1", "f1"}
+var faultKeys = []string{"fund", "s0", "s1", "r1", "f1", "e1", "p1"}
 
 func poolSetup(tb testing.TB, s *charter.Service, e *faultEnv) { e.id = spendPool(tb, s, 100) }
 
@@ -42,6 +42,14 @@ func teamSetup(plan string) func(tb testing.TB, s *charter.Service, e *faultEnv)
 		e.id = must[*workspaceT](tb)(s.CreateWorkspace(ctx, "ana", "Team", plan)).ID
 		join(tb, s, "ana", e.id, "mia", "admin")
 	}
+}
+
+// shopSetup makes a shared workspace of the coins policy (seed 002), which
+// starts with 5 coins.
+func shopSetup(tb testing.TB, s *charter.Service, e *faultEnv) {
+	personal := must[*workspaceT](tb)(s.EnsurePersonal(ctx, "ana"))
+	check(tb, s.ChangePlan(ctx, "ana", personal.ID, "business"))
+	e.id = must[*workspaceT](tb)(s.CreateWorkspace(ctx, "ana", "Shop", "")).ID
 }
 
 func then(a, b func(testing.TB, *charter.Service, *faultEnv)) func(testing.TB, *charter.Service, *faultEnv) {
@@ -80,6 +88,14 @@ func faultOps() []faultOp {
 			must[charter.Receipt](tb)(s.Spend(ctx, "edi", "create_visuals", e.id, "r1"))
 		}), func(s *charter.Service, e *faultEnv) (bool, error) {
 			_, err := s.Refund(ctx, "own", e.id, "r1")
+			return noAllow(err)
+		}},
+		{"Earn", "coins", shopSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
+			_, err := s.Earn(ctx, "ana", e.id, "coins", 7, "e1")
+			return noAllow(err)
+		}},
+		{"Pay", "coins", shopSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
+			_, err := s.Pay(ctx, "ana", e.id, "coins", 1, "p1")
 			return noAllow(err)
 		}},
 		{"SetAllowance", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
