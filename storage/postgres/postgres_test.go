@@ -11,6 +11,7 @@ import (
 
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/internal/migration"
+	"github.com/charterhq/charter/storage/internal/sqlrec"
 	"github.com/charterhq/charter/storage/postgres/pgtest"
 	"github.com/charterhq/charter/storage/storagetest"
 )
@@ -106,7 +107,7 @@ func TestTerminateBackend(t *testing.T) {
 			return err
 		}
 		var pid uint32
-		if err := stx.(*tx).scalar(ctx, "backend pid", `SELECT pg_backend_pid()`, nil, &pid); err != nil {
+		if _, err := stx.(*tx).QueryRow(ctx, "backend pid", `SELECT pg_backend_pid()`, nil, func(r sqlrec.Scanner) error { return r.Scan(&pid) }); err != nil {
 			return err
 		}
 		var ok bool
@@ -216,7 +217,7 @@ func TestRetryGivesUp(t *testing.T) {
 	n := 0
 	err := s.Update(context.Background(), func(stx storage.Tx) error {
 		n++
-		_, err := stx.(*tx).exec(context.Background(), "inject",
+		_, err := stx.(*tx).Exec(context.Background(), "inject",
 			`DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = 'serialization_failure'; END $$`)
 		return err
 	})

@@ -547,7 +547,7 @@ func TestCancelledStatementSparesTheGroup(t *testing.T) {
 	b := start(t, s, 1, ctx, func(stx storage.Tx) error {
 		time.AfterFunc(5*time.Millisecond, cancel)
 		// A write that takes well over 5 ms.
-		_, err := stx.(*tx).exec(ctx, "slow update", `UPDATE workspaces SET name = name WHERE id = 'a'
+		_, err := stx.(*tx).Exec(ctx, "slow update", `UPDATE workspaces SET name = name WHERE id = 'a'
 			AND (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT count(*) FROM c) > 0`)
 		return err
 	})

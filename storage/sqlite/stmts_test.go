@@ -15,7 +15,7 @@ import (
 func TestStatementsPreparedOnce(t *testing.T) {
 	ctx := context.Background()
 	s := migrated(t)
-	const q = `SELECT ` + workspaceCols + ` FROM workspaces WHERE id = ?`
+	q := s.d.Q.Workspace
 	if s.ws.get(q) != nil || s.rs.get(q) != nil {
 		t.Fatal("a statement is prepared before any transaction")
 	}
