@@ -19,7 +19,9 @@
 // Store.Access keeps what it read, keyed by the workspace's access stamp,
 // which triggers move with every change to the workspace or its members: a
 // repeated check reads only the stamp, and never answers from a state the
-// stamp no longer names. Replacing the database file with an older copy
+// stamp no longer names. A stamp written by hand takes a new one, and the
+// counter stamps come from only moves forward (see the 0004 migration), so
+// no stamp is given twice. Replacing the database file with an older copy
 // under a running store can bring back a stamp: open the store anew after
 // restoring a backup.
 //
