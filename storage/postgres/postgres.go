@@ -63,6 +63,7 @@ type Store struct {
 	closed atomic.Bool
 	access *accesscache.Cache
 	d      *dialect
+	src    accesscache.Source // what access reads through
 }
 
 // Open connects to the database at url, a PostgreSQL URL or keyword/value
@@ -81,7 +82,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool, access: accesscache.New(), d: newDialect()}, nil
+	s := &Store{pool: pool, access: accesscache.New(), d: newDialect()}
+	s.src = s.accessSource()
+	return s, nil
 }
 
 // Migrate applies the embedded migrations the database lacks, in order, in
@@ -266,15 +269,27 @@ func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace,
 	if s.closed.Load() {
 		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
 	}
-	return s.access.Access(ctx, s.accessSource(), id, user)
+	return s.access.Access(ctx, s.src, id, user)
 }
 
-// accessSource is the store as Access's cache reads it: one query
-// outside any transaction.
-func (s *Store) accessSource() sqlrec.Source[time.Time, []string] {
-	return sqlrec.Source[time.Time, []string]{D: s.d, Row: func(ctx context.Context, query string, args ...any) (sqlrec.Scanner, error) {
+// accessSource is the store as Access's cache reads it: one query outside
+// any transaction.
+type accessSource struct {
+	sqlrec.Source[time.Time, []string]
+	pool *pgxpool.Pool
+}
+
+func (s *Store) accessSource() accesscache.Source {
+	return accessSource{pool: s.pool, Source: sqlrec.Source[time.Time, []string]{D: s.d, Row: func(ctx context.Context, query string, args ...any) (sqlrec.Scanner, error) {
 		return s.pool.QueryRow(ctx, query, args...), nil
-	}}
+	}}}
+}
+
+// Stamp reads the access stamp of the workspace with id.
+func (a accessSource) Stamp(ctx context.Context, id string) (int64, error) {
+	var n int64
+	err := a.Err(id, a.pool.QueryRow(ctx, a.D.Q.Stamp, id).Scan(&n))
+	return n, err
 }
 
 // Close closes the connection pool. Transactions that start later return

@@ -69,6 +69,7 @@ type Store struct {
 	wr     *writer
 	access *accesscache.Cache
 	d      *dialect
+	src    accesscache.Source // what access reads through
 }
 
 // Open opens the database file at path, creating it if it does not exist.
@@ -99,7 +100,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{w: w, r: r, ws: newStmts(w), rs: newStmts(r), wr: &writer{db: w, maxAge: maxGroupAge}, access: accesscache.New(), d: newDialect()}, nil
+	s := &Store{w: w, r: r, ws: newStmts(w), rs: newStmts(r), wr: &writer{db: w, maxAge: maxGroupAge}, access: accesscache.New(), d: newDialect()}
+	s.src = s.accessSource()
+	return s, nil
 }
 
 // Migrate applies the embedded migrations the database lacks, in order, in
@@ -176,19 +179,35 @@ func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace,
 	if s.closed.Load() {
 		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
 	}
-	return s.access.Access(ctx, s.accessSource(), id, user)
+	return s.access.Access(ctx, s.src, id, user)
 }
 
 // accessSource is the store as Access's cache reads it: through the read
 // connections' prepared statements.
-func (s *Store) accessSource() sqlrec.Source[int64, sql.NullString] {
-	return sqlrec.Source[int64, sql.NullString]{D: s.d, Row: func(ctx context.Context, query string, args ...any) (sqlrec.Scanner, error) {
+type accessSource struct {
+	sqlrec.Source[int64, sql.NullString]
+	s *Store
+}
+
+func (s *Store) accessSource() accesscache.Source {
+	return accessSource{s: s, Source: sqlrec.Source[int64, sql.NullString]{D: s.d, Row: func(ctx context.Context, query string, args ...any) (sqlrec.Scanner, error) {
 		stmt, err := s.rs.prepare(ctx, query)
 		if err != nil {
 			return nil, err
 		}
 		return stmt.QueryRowContext(ctx, args...), nil
-	}}
+	}}}
+}
+
+// Stamp reads the access stamp of the workspace with id.
+func (a accessSource) Stamp(ctx context.Context, id string) (int64, error) {
+	stmt, err := a.s.rs.prepare(ctx, a.D.Q.Stamp)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = a.Err(id, stmt.QueryRowContext(ctx, id).Scan(&n))
+	return n, err
 }
 
 // View runs fn in a read-only transaction on a read connection, which sees

@@ -8,37 +8,31 @@ import (
 	"github.com/charterhq/charter/storage/internal/accesscache"
 )
 
-// Source is the accesscache.Source of a backend's Store.Access: Row runs
-// one query outside any transaction (one statement sees one consistent
-// state) and returns its row.
+// Source is the part a backend's Store.Access reads through that both
+// backends share: Read, and the errors of a read. The backend embeds it and
+// adds Stamp, a query on the hot path that it runs as directly as its driver
+// allows, to make an accesscache.Source.
 type Source[T, L any] struct {
-	D   *Dialect[T, L]
+	D *Dialect[T, L]
+	// Row runs query with args outside any transaction (one statement sees
+	// one consistent state) and returns its row.
 	Row func(ctx context.Context, query string, args ...any) (Scanner, error)
-}
-
-// Stamp reads the access stamp of the workspace with id.
-func (s Source[T, L]) Stamp(ctx context.Context, id string) (int64, error) {
-	var n int64
-	err := s.scan(ctx, id, s.D.Q.Stamp, []any{id}, func(r Scanner) error { return r.Scan(&n) })
-	return n, err
 }
 
 // Read reads the workspace, user's membership and the stamp they were read
 // at, in one query.
 func (s Source[T, L]) Read(ctx context.Context, id, user string) (accesscache.Entry, error) {
 	var e accesscache.Entry
-	err := s.scan(ctx, id, s.D.Q.Access, []any{user, id}, func(r Scanner) (err error) {
+	r, err := s.Row(ctx, s.D.Q.Access, user, id)
+	if err == nil {
 		e, err = s.D.ScanAccess(r, id)
-		return err
-	})
-	return e, err
+	}
+	return e, s.Err(id, err)
 }
 
-func (s Source[T, L]) scan(ctx context.Context, id, query string, args []any, scan func(Scanner) error) error {
-	r, err := s.Row(ctx, query, args...)
-	if err == nil {
-		err = scan(r)
-	}
+// Err is the error of a read of workspace id that failed with err: no row
+// is storage.ErrNotFound. A nil err is nil.
+func (s Source[T, L]) Err(id string, err error) error {
 	if errors.Is(err, s.D.NoRows) {
 		return s.D.NotFound("workspace " + id)
 	}

@@ -136,11 +136,11 @@ func (r *Records[T, L]) PutMember(ctx context.Context, m storage.Member) error {
 	if err := r.C.Writable(); err != nil {
 		return err
 	}
-	args, err := r.D.MemberArgs(m)
+	args, err := r.D.MemberArgs(m, m.Workspace)
 	if err != nil {
 		return fmt.Errorf("%s: put member: %w", r.D.Name, err)
 	}
-	n, err := r.C.Exec(ctx, "put member "+m.User+" of "+m.Workspace, r.D.Q.PutMember, append(args, m.Workspace)...)
+	n, err := r.C.Exec(ctx, "put member "+m.User+" of "+m.Workspace, r.D.Q.PutMember, args...)
 	if err == nil && n == 0 {
 		err = r.D.NotFound("workspace " + m.Workspace)
 	}
@@ -159,11 +159,11 @@ func (r *Records[T, L]) CreateInvitation(ctx context.Context, inv storage.Invita
 	if err := r.C.Writable(); err != nil {
 		return err
 	}
-	args, err := r.D.InvitationArgs(inv)
+	args, err := r.D.InvitationArgs(inv, inv.Workspace)
 	if err != nil {
 		return fmt.Errorf("%s: create invitation: %w", r.D.Name, err)
 	}
-	n, err := r.C.Exec(ctx, "create invitation "+inv.ID, r.D.Q.CreateInvitation, append(args, inv.Workspace)...)
+	n, err := r.C.Exec(ctx, "create invitation "+inv.ID, r.D.Q.CreateInvitation, args...)
 	if err != nil || n == 1 {
 		return err
 	}
@@ -273,7 +273,7 @@ func (r *Records[T, L]) PutGrant(ctx context.Context, g storage.Grant) error {
 	if g.Remaining < 0 || g.Remaining > g.Amount {
 		return fmt.Errorf("%s: grant %s remaining %d outside [0, %d]", r.D.Name, g.ID, g.Remaining, g.Amount)
 	}
-	n, err := r.C.Exec(ctx, "put grant "+g.ID, r.D.Q.PutGrant, append(r.D.GrantArgs(g), g.Workspace, g.Currency)...)
+	n, err := r.C.Exec(ctx, "put grant "+g.ID, r.D.Q.PutGrant, r.D.GrantArgs(g, g.Workspace, g.Currency)...)
 	if err == nil && n == 0 {
 		err = r.D.NotFound("pool " + g.Currency + " of " + g.Workspace)
 	}
@@ -300,7 +300,7 @@ func (r *Records[T, L]) PutAllowance(ctx context.Context, a storage.Allowance) e
 	if err := r.C.Writable(); err != nil {
 		return err
 	}
-	n, err := r.C.Exec(ctx, "put allowance of "+a.Member, r.D.Q.PutAllowance, append(r.D.AllowanceArgs(a), a.Workspace)...)
+	n, err := r.C.Exec(ctx, "put allowance of "+a.Member, r.D.Q.PutAllowance, r.D.AllowanceArgs(a, a.Workspace)...)
 	if err == nil && n == 0 {
 		err = r.D.NotFound("workspace " + a.Workspace)
 	}
@@ -335,7 +335,7 @@ func (r *Records[T, L]) PutIdempotency(ctx context.Context, rec storage.Idempote
 	if err := r.C.Writable(); err != nil {
 		return err
 	}
-	n, err := r.C.Exec(ctx, "put idempotency key "+rec.Key, r.D.Q.PutIdempotency, append(r.D.IdempotencyArgs(rec), rec.Workspace)...)
+	n, err := r.C.Exec(ctx, "put idempotency key "+rec.Key, r.D.Q.PutIdempotency, r.D.IdempotencyArgs(rec, rec.Workspace)...)
 	if err != nil || n == 1 {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 
 // The scanners read a row of the matching column list (WorkspaceCols for
 // ScanWorkspace, and so on); the Args functions give the arguments that
-// write the columns in the same order.
+// write the columns in the same order, followed by extra, in one slice.
 
 // ScanWorkspace scans a row of WorkspaceCols.
 func (d *Dialect[T, L]) ScanWorkspace(s Scanner) (storage.Workspace, error) {
@@ -38,12 +38,12 @@ func (d *Dialect[T, L]) ScanMember(s Scanner) (storage.Member, error) {
 }
 
 // MemberArgs writes MemberCols.
-func (d *Dialect[T, L]) MemberArgs(m storage.Member) ([]any, error) {
+func (d *Dialect[T, L]) MemberArgs(m storage.Member, extra ...any) ([]any, error) {
 	p, err := d.List(m.Projects)
 	if err != nil {
 		return nil, err
 	}
-	return []any{m.Workspace, m.User, m.Role, p, d.Time(m.Joined), d.Time(m.SeatSince)}, nil
+	return append(append(make([]any, 0, 6+len(extra)), m.Workspace, m.User, m.Role, p, d.Time(m.Joined), d.Time(m.SeatSince)), extra...), nil
 }
 
 // ScanInvitation scans a row of InvitationCols.
@@ -62,13 +62,13 @@ func (d *Dialect[T, L]) ScanInvitation(s Scanner) (storage.Invitation, error) {
 }
 
 // InvitationArgs writes InvitationCols.
-func (d *Dialect[T, L]) InvitationArgs(inv storage.Invitation) ([]any, error) {
+func (d *Dialect[T, L]) InvitationArgs(inv storage.Invitation, extra ...any) ([]any, error) {
 	p, err := d.List(inv.Projects)
 	if err != nil {
 		return nil, err
 	}
-	return []any{inv.ID, inv.Workspace, inv.Link, inv.Email, inv.Role, p, inv.Inviter, inv.TokenHash,
-		d.Time(inv.Created), d.Time(inv.Expires), inv.MaxUses, inv.Uses, inv.Revoked}, nil
+	return append(append(make([]any, 0, 13+len(extra)), inv.ID, inv.Workspace, inv.Link, inv.Email, inv.Role, p, inv.Inviter, inv.TokenHash,
+		d.Time(inv.Created), d.Time(inv.Expires), inv.MaxUses, inv.Uses, inv.Revoked), extra...), nil
 }
 
 // ScanEvent scans a row of EventCols.
@@ -102,8 +102,9 @@ func (d *Dialect[T, L]) ScanGrant(s Scanner) (storage.Grant, error) {
 }
 
 // GrantArgs writes GrantCols.
-func (d *Dialect[T, L]) GrantArgs(g storage.Grant) []any {
-	return []any{g.Workspace, g.Currency, g.ID, g.Source, g.Amount, g.Remaining, g.Priority, d.Time(g.Expires), d.Time(g.Created)}
+func (d *Dialect[T, L]) GrantArgs(g storage.Grant, extra ...any) []any {
+	return append(append(make([]any, 0, 9+len(extra)),
+		g.Workspace, g.Currency, g.ID, g.Source, g.Amount, g.Remaining, g.Priority, d.Time(g.Expires), d.Time(g.Created)), extra...)
 }
 
 // ScanAllowance scans a row of AllowanceCols.
@@ -114,8 +115,8 @@ func (d *Dialect[T, L]) ScanAllowance(s Scanner) (storage.Allowance, error) {
 }
 
 // AllowanceArgs writes AllowanceCols.
-func (d *Dialect[T, L]) AllowanceArgs(a storage.Allowance) []any {
-	return []any{a.Workspace, a.Currency, a.Member, a.Amount, a.Period, a.Spent}
+func (d *Dialect[T, L]) AllowanceArgs(a storage.Allowance, extra ...any) []any {
+	return append(append(make([]any, 0, 6+len(extra)), a.Workspace, a.Currency, a.Member, a.Amount, a.Period, a.Spent), extra...)
 }
 
 // ScanEntry scans a row of EntryCols.
@@ -137,8 +138,8 @@ func (d *Dialect[T, L]) ScanIdempotency(s Scanner) (storage.Idempotency, error) 
 }
 
 // IdempotencyArgs writes IdempotencyCols.
-func (d *Dialect[T, L]) IdempotencyArgs(r storage.Idempotency) []any {
-	return []any{r.Workspace, r.Key, r.Fingerprint, r.Result, d.Time(r.Created)}
+func (d *Dialect[T, L]) IdempotencyArgs(r storage.Idempotency, extra ...any) []any {
+	return append(append(make([]any, 0, 5+len(extra)), r.Workspace, r.Key, r.Fingerprint, r.Result, d.Time(r.Created)), extra...)
 }
 
 // ScanAccess scans the row of Statements.Access, read for workspace id:
