@@ -156,11 +156,10 @@ func memberOf(w *workspace.Workspace, user string) workspace.Member {
 // load and access add them with Put, and a check that already has the
 // actor's membership reads it directly.
 func (s *Service) header(h storage.Workspace) *workspace.Workspace {
-	kind, _ := workspace.ParseKind(h.Kind) // an unknown kind stays 0 and denies
 	return &workspace.Workspace{
-		ID: h.ID, Name: h.Name, Kind: kind, Plan: s.policy.Plan(h.Plan),
+		ID: h.ID, Name: h.Name, Kind: h.Kind, Plan: s.policy.Plan(h.Plan),
 		Owner: h.Owner, BillingContact: h.BillingContact,
-		Settings: workspace.Settings{GuestsDisabled: h.GuestsDisabled},
+		Settings: h.Settings,
 		Created:  h.Created, Anchor: h.Anchor, Version: h.Version,
 	}
 }
@@ -171,10 +170,9 @@ func (s *Service) member(m storage.Member) workspace.Member {
 
 func storedHeader(w *workspace.Workspace) storage.Workspace {
 	return storage.Workspace{
-		ID: w.ID, Name: w.Name, Kind: w.Kind.String(), Plan: w.Plan.Name,
-		Owner: w.Owner, BillingContact: w.BillingContact,
-		GuestsDisabled: w.Settings.GuestsDisabled,
-		Created:        w.Created, Anchor: w.Anchor, Version: w.Version,
+		ID: w.ID, Name: w.Name, Kind: w.Kind, Plan: w.Plan.Name,
+		Owner: w.Owner, BillingContact: w.BillingContact, Settings: w.Settings,
+		Created: w.Created, Anchor: w.Anchor, Version: w.Version,
 	}
 }
 

@@ -24,7 +24,7 @@ import (
 type pool struct {
 	p       credits.Pool
 	header  storage.Pool
-	grants  map[string]storage.Grant
+	grants  map[string]credits.Grant
 	entries []credits.Entry // written since the load
 }
 
@@ -67,18 +67,10 @@ func (s *Service) poolOf(w *workspace.Workspace, currency string, l storage.Ledg
 	if l.Pool == nil {
 		return nil, nil
 	}
-	pl := &pool{header: *l.Pool, grants: make(map[string]storage.Grant, len(l.Grants))}
-	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period}
+	pl := &pool{header: *l.Pool, grants: make(map[string]credits.Grant, len(l.Grants))}
+	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period, Grants: l.Grants}
 	for _, g := range l.Grants {
 		pl.grants[g.ID] = g
-		src, err := credits.ParseSource(g.Source)
-		if err != nil {
-			return nil, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
-		}
-		pl.p.Grants = append(pl.p.Grants, credits.Grant{
-			ID: g.ID, Source: src, Amount: g.Amount, Remaining: g.Remaining,
-			Priority: g.Priority, Expires: g.Expires, Created: g.Created,
-		})
 	}
 	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
 	es, err := credits.Reset(&pl.p, s.grantOf(w.Plan, currency), w.Anchor, now)
@@ -101,19 +93,14 @@ func (s *Service) savePool(ctx context.Context, tx storage.Tx, wsID string, pl *
 func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl *pool, allow *credits.Allowance, rec *storage.Idempotency) error {
 	c := storage.LedgerChange{Workspace: wsID, Currency: pl.p.Currency, Record: rec}
 	if allow != nil {
-		c.Allowance = &storage.Allowance{Workspace: wsID, Currency: pl.p.Currency, Member: allow.Member,
-			Amount: allow.Amount, Period: allow.Period, Spent: allow.Spent}
+		c.Allowance = allow
 	}
 	if len(pl.entries) > 0 {
 		live := make(map[string]bool, len(pl.p.Grants))
 		for _, g := range pl.p.Grants {
 			live[g.ID] = true
-			sg := storage.Grant{
-				Workspace: wsID, Currency: pl.p.Currency, ID: g.ID, Source: g.Source.String(),
-				Amount: g.Amount, Remaining: g.Remaining, Priority: g.Priority, Expires: g.Expires, Created: g.Created,
-			}
-			if old, ok := pl.grants[g.ID]; !ok || old != sg {
-				c.Put = append(c.Put, sg)
+			if old, ok := pl.grants[g.ID]; !ok || old != g {
+				c.Put = append(c.Put, g)
 			}
 		}
 		for id := range pl.grants {
@@ -128,13 +115,7 @@ func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl
 			h.Started, h.Period, h.Version = pl.p.Started, pl.p.Period, h.Version+1
 			c.Pool = &h
 		}
-		c.Entries = make([]storage.Entry, len(pl.entries))
-		for i, e := range pl.entries {
-			c.Entries[i] = storage.Entry{
-				Workspace: wsID, Currency: e.Currency, Kind: e.Kind.String(), Grant: e.Grant, Amount: e.Amount,
-				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: e.Time, Expires: e.Expires,
-			}
-		}
+		c.Entries = pl.entries
 	}
 	if err := storage.SaveLedger(ctx, tx, c); err != nil {
 		return err
@@ -251,8 +232,7 @@ func (s *Service) Balance(ctx context.Context, actor, id, currency string) (Bala
 		}
 		a, err := tx.Allowance(ctx, id, currency, actor)
 		if err == nil {
-			ca := allowance(a)
-			b.HasAllowance, b.Allowance, b.AllowanceLeft = true, a.Amount, ca.Left(b.Period)
+			b.HasAllowance, b.Allowance, b.AllowanceLeft = true, a.Amount, a.Left(b.Period)
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
@@ -277,12 +257,8 @@ func allowanceOf(l storage.Ledger) *credits.Allowance {
 	if l.Allowance == nil {
 		return nil
 	}
-	a := allowance(*l.Allowance)
+	a := *l.Allowance
 	return &a
-}
-
-func allowance(a storage.Allowance) credits.Allowance {
-	return credits.Allowance{Member: a.Member, Amount: a.Amount, Period: a.Period, Spent: a.Spent}
 }
 
 // Receipt is the result of a spend, earning or top-up, as first applied; a
@@ -712,13 +688,13 @@ func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency 
 			if err != nil {
 				return err
 			}
-			a = storage.Allowance{Workspace: id, Currency: currency, Member: member, Period: period, Spent: spent}
+			a = credits.Allowance{Member: member, Period: period, Spent: spent}
 		case err != nil:
 			return err
 		}
 		before := a.Amount
 		a.Amount = amount
-		if err := tx.PutAllowance(ctx, a); err != nil {
+		if err := tx.PutAllowance(ctx, id, currency, a); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, id, actor, now, event{Type: EventAllowanceSet, Subject: member, Currency: currency,
@@ -791,12 +767,7 @@ func journal(ctx context.Context, tx storage.Tx, id, currency string) ([]credits
 			return nil, err
 		}
 		for _, e := range es {
-			k, err := credits.ParseKind(e.Kind)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, credits.Entry{Kind: k, Currency: e.Currency, Grant: e.Grant, Amount: e.Amount,
-				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: e.Time, Expires: e.Expires})
+			out = append(out, e.Entry)
 			after = e.Seq
 		}
 		if len(es) < 1000 {
@@ -866,8 +837,7 @@ func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspac
 	sa, err := tx.Allowance(ctx, w.ID, cur, actor)
 	switch {
 	case err == nil:
-		ca := allowance(sa)
-		if ca.Left(pl.p.CurrentPeriod()) < a.Cost.Amount {
+		if sa.Left(pl.p.CurrentPeriod()) < a.Cost.Amount {
 			d.Allowed, d.Reason = false, policy.OutsideAllowance
 		}
 	case errors.Is(err, storage.ErrNotFound):

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/internal/sqlrec"
 )
@@ -83,7 +84,7 @@ func (t *tx) Ledger(ctx context.Context, q storage.LedgerQuery) (storage.Ledger,
 			return err
 		}
 		if err := each(rows, func(s sqlrec.Scanner) error {
-			g, err := t.D.ScanGrant(s)
+			g, err := t.D.ScanLot(s)
 			l.Grants = append(l.Grants, g)
 			return err
 		}); err != nil {
@@ -121,10 +122,10 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		b.Queue(`INSERT INTO idempotency (`+sqlrec.IdempotencyCols+`) VALUES ($1, $2, $3, $4, $5)`, t.D.IdempotencyArgs(*r)...)
 	}
 	for _, g := range c.Put {
-		b.Queue(`INSERT INTO grants (`+sqlrec.GrantCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		b.Queue(`INSERT INTO grants (`+sqlrec.PoolKey+sqlrec.LotCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (workspace, currency, id) DO UPDATE SET source = excluded.source, amount = excluded.amount,
 				remaining = excluded.remaining, priority = excluded.priority, expires = excluded.expires, created = excluded.created`,
-			t.D.GrantArgs(g)...)
+			t.D.LotArgs(c.Workspace, c.Currency, g)...)
 	}
 	for _, id := range c.Delete {
 		b.Queue(`DELETE FROM grants WHERE workspace = $1 AND currency = $2 AND id = $3`, c.Workspace, c.Currency, id)
@@ -137,9 +138,9 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		queueEntries(b, c.Workspace, c.Currency, c.Entries)
 	}
 	if a := c.Allowance; a != nil {
-		b.Queue(`INSERT INTO allowances (`+sqlrec.AllowanceCols+`) VALUES ($1, $2, $3, $4, $5, $6)
+		b.Queue(`INSERT INTO allowances (`+sqlrec.PoolKey+sqlrec.AllowanceCols+`) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (workspace, currency, member) DO UPDATE SET amount = excluded.amount, period = excluded.period, spent = excluded.spent`,
-			t.D.AllowanceArgs(*a)...)
+			t.D.AllowanceArgs(c.Workspace, c.Currency, *a)...)
 	}
 	if b.Len() == 0 {
 		return nil
@@ -209,7 +210,7 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 // queueEntries queues one statement that reserves len(es) numbers of the
 // pool's journal sequence (locking its row, as AppendEntries does) and
 // inserts the entries with them.
-func queueEntries(b *pgx.Batch, ws, currency string, es []storage.Entry) {
+func queueEntries(b *pgx.Batch, ws, currency string, es []credits.Entry) {
 	n := len(es)
 	var (
 		kinds, grants, members, actions, keys = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -217,7 +218,7 @@ func queueEntries(b *pgx.Batch, ws, currency string, es []storage.Entry) {
 		at, expires                           = make([]time.Time, n), make([]time.Time, n)
 	)
 	for i, e := range es {
-		kinds[i], grants[i], members[i], actions[i], keys[i] = e.Kind, e.Grant, e.Member, e.Action, e.Key
+		kinds[i], grants[i], members[i], actions[i], keys[i] = e.Kind.String(), e.Grant, e.Member, e.Action, e.Key
 		amounts[i], periods[i], at[i], expires[i] = e.Amount, e.Period, e.Time, e.Expires
 	}
 	b.Queue(`WITH s AS (

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/internal/sqlrec"
 )
@@ -214,26 +215,24 @@ func (t *tx) AppendEvent(ctx context.Context, e storage.Event) (int64, error) {
 // reserves their numbers in journal_seq, whose row lock (taken after the
 // pool's, before the event sequence's) serializes appends to one pool; the
 // statements go in one batch.
-func (t *tx) AppendEntries(ctx context.Context, es []storage.Entry) error {
+func (t *tx) AppendEntries(ctx context.Context, ws string, es []credits.Entry) error {
 	if err := t.Writable(); err != nil {
 		return err
 	}
-	type key struct{ ws, currency string }
-	byPool := map[key][]storage.Entry{}
-	var order []key
+	byPool := map[string][]credits.Entry{}
+	var order []string
 	for _, e := range es {
-		k := key{e.Workspace, e.Currency}
-		if byPool[k] == nil {
-			order = append(order, k)
+		if byPool[e.Currency] == nil {
+			order = append(order, e.Currency)
 		}
-		byPool[k] = append(byPool[k], e)
+		byPool[e.Currency] = append(byPool[e.Currency], e)
 	}
 	if len(order) == 0 {
 		return nil
 	}
 	b := &pgx.Batch{}
-	for _, k := range order {
-		queueEntries(b, k.ws, k.currency, byPool[k])
+	for _, currency := range order {
+		queueEntries(b, ws, currency, byPool[currency])
 	}
 	return t.batch(ctx, "append entries", b, func(pgx.BatchResults) error { return nil })
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
 )
 
 var errBoom = errors.New("boom")
@@ -43,7 +44,7 @@ func commits(s *Store) int {
 // end (nil: succeeds).
 func create(id string, end func() error) func(storage.Tx) error {
 	return func(tx storage.Tx) error {
-		w := storage.Workspace{ID: id, Name: id, Kind: "shared", Plan: "team", Owner: "ann", Version: 1}
+		w := storage.Workspace{ID: id, Name: id, Kind: workspace.Shared, Plan: "team", Owner: "ann", Version: 1}
 		if err := tx.CreateWorkspace(context.Background(), w); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/internal/sqlrec"
 )
@@ -168,19 +169,18 @@ func (t *tx) AppendEvent(ctx context.Context, e storage.Event) (int64, error) {
 
 // AppendEntries inserts each entry with the next number of its pool's
 // journal.
-func (t *tx) AppendEntries(ctx context.Context, es []storage.Entry) error {
+func (t *tx) AppendEntries(ctx context.Context, ws string, es []credits.Entry) error {
 	if err := t.Writable(); err != nil {
 		return err
 	}
 	for _, e := range es {
 		// Writers hold the database lock, so the next number is safe to
 		// compute from the journal itself.
-		if _, err := t.Exec(ctx, "append entry", `INSERT INTO journal
-			(workspace, currency, seq, kind, grant_id, amount, member, action_name, idem_key, period, at, expires)
-			SELECT ?, ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		if _, err := t.Exec(ctx, "append entry", `INSERT INTO journal (workspace, `+sqlrec.EntryCols+`)
+			SELECT ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 			FROM journal WHERE workspace = ? AND currency = ?`,
-			e.Workspace, e.Currency, e.Kind, e.Grant, e.Amount, e.Member, e.Action, e.Key, e.Period, e.Time.UnixMicro(), e.Expires.UnixMicro(),
-			e.Workspace, e.Currency); err != nil {
+			ws, e.Currency, e.Kind.String(), e.Grant, e.Amount, e.Member, e.Action, e.Key, e.Period, e.Time.UnixMicro(), e.Expires.UnixMicro(),
+			ws, e.Currency); err != nil {
 			return err
 		}
 	}

@@ -96,7 +96,7 @@ func testAccessFollowsWrites(t *testing.T, s storage.Store) {
 	update(t, s, func(tx storage.Tx) error {
 		w, err := tx.Workspace(ctx, "a")
 		noErr(t, "Workspace(a)", err)
-		w.Plan, w.GuestsDisabled, w.Version = "business", true, w.Version+1
+		w.Plan, w.Settings.GuestsDisabled, w.Version = "business", true, w.Version+1
 		return tx.UpdateWorkspace(ctx, w)
 	})
 	check("plan changed")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 )
 
@@ -73,8 +74,8 @@ func (r *Records[T, L]) UpdateWorkspace(ctx context.Context, w storage.Workspace
 	}
 	d := r.D
 	n, err := r.C.Exec(ctx, "update workspace "+w.ID, d.Q.UpdateWorkspace,
-		w.Name, w.Kind, w.Plan, w.Owner, w.BillingContact, w.GuestsDisabled, d.Time(w.Created), d.Time(w.Anchor), w.Version,
-		w.ID, w.Version-1, w.Kind, w.Owner, w.ID)
+		w.Name, w.Kind.String(), w.Plan, w.Owner, w.BillingContact, w.Settings.GuestsDisabled, d.Time(w.Created), d.Time(w.Anchor), w.Version,
+		w.ID, w.Version-1, w.Kind.String(), w.Owner, w.ID)
 	if err != nil || n == 1 {
 		return err
 	}
@@ -261,21 +262,21 @@ func (r *Records[T, L]) Pools(ctx context.Context, ws string) ([]storage.Pool, e
 }
 
 // Grants reads a pool's lots.
-func (r *Records[T, L]) Grants(ctx context.Context, ws, currency string) ([]storage.Grant, error) {
-	return All(ctx, r.C, "grants", r.D.Q.Grants, r.D.ScanGrant, ws, currency)
+func (r *Records[T, L]) Grants(ctx context.Context, ws, currency string) ([]credits.Grant, error) {
+	return All(ctx, r.C, "grants", r.D.Q.Grants, r.D.ScanLot, ws, currency)
 }
 
 // PutGrant inserts or replaces a lot.
-func (r *Records[T, L]) PutGrant(ctx context.Context, g storage.Grant) error {
+func (r *Records[T, L]) PutGrant(ctx context.Context, ws, currency string, g credits.Grant) error {
 	if err := r.C.Writable(); err != nil {
 		return err
 	}
 	if g.Remaining < 0 || g.Remaining > g.Amount {
 		return fmt.Errorf("%s: grant %s remaining %d outside [0, %d]", r.D.Name, g.ID, g.Remaining, g.Amount)
 	}
-	n, err := r.C.Exec(ctx, "put grant "+g.ID, r.D.Q.PutGrant, r.D.GrantArgs(g, g.Workspace, g.Currency)...)
+	n, err := r.C.Exec(ctx, "put grant "+g.ID, r.D.Q.PutGrant, r.D.LotArgs(ws, currency, g, ws, currency)...)
 	if err == nil && n == 0 {
-		err = r.D.NotFound("pool " + g.Currency + " of " + g.Workspace)
+		err = r.D.NotFound("pool " + currency + " of " + ws)
 	}
 	return err
 }
@@ -286,23 +287,23 @@ func (r *Records[T, L]) DeleteGrant(ctx context.Context, ws, currency, id string
 }
 
 // Allowance reads a member's allowance.
-func (r *Records[T, L]) Allowance(ctx context.Context, ws, currency, member string) (storage.Allowance, error) {
+func (r *Records[T, L]) Allowance(ctx context.Context, ws, currency, member string) (credits.Allowance, error) {
 	return One(ctx, r.C, r.D.NotFound, "allowance of "+member, r.D.Q.Allowance, r.D.ScanAllowance, ws, currency, member)
 }
 
 // Allowances reads a pool's allowances.
-func (r *Records[T, L]) Allowances(ctx context.Context, ws, currency string) ([]storage.Allowance, error) {
+func (r *Records[T, L]) Allowances(ctx context.Context, ws, currency string) ([]credits.Allowance, error) {
 	return All(ctx, r.C, "allowances", r.D.Q.Allowances, r.D.ScanAllowance, ws, currency)
 }
 
 // PutAllowance inserts or replaces an allowance.
-func (r *Records[T, L]) PutAllowance(ctx context.Context, a storage.Allowance) error {
+func (r *Records[T, L]) PutAllowance(ctx context.Context, ws, currency string, a credits.Allowance) error {
 	if err := r.C.Writable(); err != nil {
 		return err
 	}
-	n, err := r.C.Exec(ctx, "put allowance of "+a.Member, r.D.Q.PutAllowance, r.D.AllowanceArgs(a, a.Workspace)...)
+	n, err := r.C.Exec(ctx, "put allowance of "+a.Member, r.D.Q.PutAllowance, r.D.AllowanceArgs(ws, currency, a, ws)...)
 	if err == nil && n == 0 {
-		err = r.D.NotFound("workspace " + a.Workspace)
+		err = r.D.NotFound("workspace " + ws)
 	}
 	return err
 }

@@ -1,8 +1,12 @@
 package sqlrec
 
 import (
+	"fmt"
+
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/internal/accesscache"
+	"github.com/charterhq/charter/workspace"
 )
 
 // The scanners read a row of the matching column list (WorkspaceCols for
@@ -12,15 +16,23 @@ import (
 // ScanWorkspace scans a row of WorkspaceCols.
 func (d *Dialect[T, L]) ScanWorkspace(s Scanner) (storage.Workspace, error) {
 	var w storage.Workspace
+	var kind string
 	var created, anchor T
-	err := s.Scan(&w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled, &created, &anchor, &w.Version)
-	w.Created, w.Anchor = d.ReadTime(created), d.ReadTime(anchor)
+	err := s.Scan(&w.ID, &w.Name, &kind, &w.Plan, &w.Owner, &w.BillingContact, &w.Settings.GuestsDisabled, &created, &anchor, &w.Version)
+	w.Kind, w.Created, w.Anchor = readKind(kind), d.ReadTime(created), d.ReadTime(anchor)
 	return w, err
+}
+
+// readKind reads a workspace's stored kind: an unknown one is 0, which
+// denies.
+func readKind(s string) workspace.Kind {
+	k, _ := workspace.ParseKind(s)
+	return k
 }
 
 // WorkspaceArgs writes WorkspaceCols but version.
 func (d *Dialect[T, L]) WorkspaceArgs(w storage.Workspace) []any {
-	return []any{w.ID, w.Name, w.Kind, w.Plan, w.Owner, w.BillingContact, w.GuestsDisabled, d.Time(w.Created), d.Time(w.Anchor)}
+	return []any{w.ID, w.Name, w.Kind.String(), w.Plan, w.Owner, w.BillingContact, w.Settings.GuestsDisabled, d.Time(w.Created), d.Time(w.Anchor)}
 }
 
 // ScanMember scans a row of MemberCols.
@@ -92,39 +104,54 @@ func (d *Dialect[T, L]) ScanPool(s Scanner) (storage.Pool, error) {
 	return p, err
 }
 
-// ScanGrant scans a row of GrantCols.
-func (d *Dialect[T, L]) ScanGrant(s Scanner) (storage.Grant, error) {
-	var g storage.Grant
+// ScanLot scans a row of LotCols.
+func (d *Dialect[T, L]) ScanLot(s Scanner) (credits.Grant, error) {
+	var g credits.Grant
+	var source string
 	var expires, created T
-	err := s.Scan(&g.Workspace, &g.Currency, &g.ID, &g.Source, &g.Amount, &g.Remaining, &g.Priority, &expires, &created)
+	if err := s.Scan(&g.ID, &source, &g.Amount, &g.Remaining, &g.Priority, &expires, &created); err != nil {
+		return g, err
+	}
 	g.Expires, g.Created = d.ReadTime(expires), d.ReadTime(created)
+	var err error
+	if g.Source, err = credits.ParseSource(source); err != nil {
+		err = fmt.Errorf("%s: stored lot %s: %w", d.Name, g.ID, err)
+	}
 	return g, err
 }
 
-// GrantArgs writes GrantCols.
-func (d *Dialect[T, L]) GrantArgs(g storage.Grant, extra ...any) []any {
+// LotArgs writes PoolKey and LotCols: g in the pool of currency in ws.
+func (d *Dialect[T, L]) LotArgs(ws, currency string, g credits.Grant, extra ...any) []any {
 	return append(append(make([]any, 0, 9+len(extra)),
-		g.Workspace, g.Currency, g.ID, g.Source, g.Amount, g.Remaining, g.Priority, d.Time(g.Expires), d.Time(g.Created)), extra...)
+		ws, currency, g.ID, g.Source.String(), g.Amount, g.Remaining, g.Priority, d.Time(g.Expires), d.Time(g.Created)), extra...)
 }
 
 // ScanAllowance scans a row of AllowanceCols.
-func (d *Dialect[T, L]) ScanAllowance(s Scanner) (storage.Allowance, error) {
-	var a storage.Allowance
-	err := s.Scan(&a.Workspace, &a.Currency, &a.Member, &a.Amount, &a.Period, &a.Spent)
+func (d *Dialect[T, L]) ScanAllowance(s Scanner) (credits.Allowance, error) {
+	var a credits.Allowance
+	err := s.Scan(&a.Member, &a.Amount, &a.Period, &a.Spent)
 	return a, err
 }
 
-// AllowanceArgs writes AllowanceCols.
-func (d *Dialect[T, L]) AllowanceArgs(a storage.Allowance, extra ...any) []any {
-	return append(append(make([]any, 0, 6+len(extra)), a.Workspace, a.Currency, a.Member, a.Amount, a.Period, a.Spent), extra...)
+// AllowanceArgs writes PoolKey and AllowanceCols: a in the pool of currency
+// in ws.
+func (d *Dialect[T, L]) AllowanceArgs(ws, currency string, a credits.Allowance, extra ...any) []any {
+	return append(append(make([]any, 0, 6+len(extra)), ws, currency, a.Member, a.Amount, a.Period, a.Spent), extra...)
 }
 
 // ScanEntry scans a row of EntryCols.
 func (d *Dialect[T, L]) ScanEntry(s Scanner) (storage.Entry, error) {
 	var e storage.Entry
+	var kind string
 	var at, expires T
-	err := s.Scan(&e.Seq, &e.Workspace, &e.Currency, &e.Kind, &e.Grant, &e.Amount, &e.Member, &e.Action, &e.Key, &e.Period, &at, &expires)
+	if err := s.Scan(&e.Seq, &e.Currency, &kind, &e.Grant, &e.Amount, &e.Member, &e.Action, &e.Key, &e.Period, &at, &expires); err != nil {
+		return e, err
+	}
 	e.Time, e.Expires = d.ReadTime(at), d.ReadTime(expires)
+	var err error
+	if e.Kind, err = credits.ParseKind(kind); err != nil {
+		err = fmt.Errorf("%s: stored journal entry %d: %w", d.Name, e.Seq, err)
+	}
 	return e, err
 }
 
@@ -154,13 +181,14 @@ func (d *Dialect[T, L]) ScanAccess(s Scanner, id string) (accesscache.Entry, err
 		mUser, mRole *string
 		mp           L
 		joined, seat *T
+		kind         string
 	)
-	err := s.Scan(&e.Stamp, &w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled,
+	err := s.Scan(&e.Stamp, &w.ID, &w.Name, &kind, &w.Plan, &w.Owner, &w.BillingContact, &w.Settings.GuestsDisabled,
 		&created, &anchor, &w.Version, &mUser, &mRole, &mp, &joined, &seat)
 	if err != nil {
 		return e, err
 	}
-	w.Created, w.Anchor = d.ReadTime(created), d.ReadTime(anchor)
+	w.Kind, w.Created, w.Anchor = readKind(kind), d.ReadTime(created), d.ReadTime(anchor)
 	if mUser == nil {
 		return e, nil
 	}

@@ -8,10 +8,15 @@ const (
 	InvitationCols  = `id, workspace, is_link, email, role, projects, inviter, token_hash, created, expires, max_uses, uses, revoked`
 	EventCols       = `seq, workspace, actor, event_type, subject, before_json, after_json, amount, currency, at`
 	PoolCols        = `workspace, currency, started, period, version`
-	GrantCols       = `workspace, currency, id, source, amount, remaining, priority, expires, created`
-	AllowanceCols   = `workspace, currency, member, amount, period, spent`
-	EntryCols       = `seq, workspace, currency, kind, grant_id, amount, member, action_name, idem_key, period, at, expires`
 	IdempotencyCols = `workspace, idem_key, fingerprint, result, created`
+
+	// A lot, an allowance and an entry are read without the pool they
+	// belong to (LotCols, AllowanceCols, EntryCols), and written with it
+	// (the columns of PoolKey first).
+	PoolKey       = `workspace, currency, `
+	LotCols       = `id, source, amount, remaining, priority, expires, created`
+	AllowanceCols = `member, amount, period, spent`
+	EntryCols     = `seq, currency, kind, grant_id, amount, member, action_name, idem_key, period, at, expires`
 )
 
 // Statements are the statements both backends run, in one dialect. Each
@@ -45,7 +50,7 @@ type Statements struct {
 	CreatePool       string // workspace, currency, started, period, workspace
 	UpdatePool       string // started, period, version, workspace, currency, version - 1
 	Grants           string // workspace, currency
-	PutGrant         string // GrantArgs, workspace, currency
+	PutGrant         string // LotArgs, workspace, currency
 	DeleteGrant      string // workspace, currency, id
 	Allowance        string // workspace, currency, member
 	Allowances       string // workspace, currency
@@ -116,14 +121,14 @@ func statements(bind func(string) string) Statements {
 		SELECT ?, ?, ?, ?, 1 WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?)
 		ON CONFLICT DO NOTHING`,
 		UpdatePool: `UPDATE pools SET started = ?, period = ?, version = ? WHERE workspace = ? AND currency = ? AND version = ?`,
-		Grants:     `SELECT ` + GrantCols + ` FROM grants WHERE workspace = ? AND currency = ? ORDER BY id`,
-		PutGrant: `INSERT INTO grants (` + GrantCols + `)
+		Grants:     `SELECT ` + LotCols + ` FROM grants WHERE workspace = ? AND currency = ? ORDER BY id`,
+		PutGrant: `INSERT INTO grants (` + PoolKey + LotCols + `)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (SELECT 1 FROM pools WHERE workspace = ? AND currency = ?)` + upsertGrant,
 		DeleteGrant: `DELETE FROM grants WHERE workspace = ? AND currency = ? AND id = ?`,
 		Allowance:   `SELECT ` + AllowanceCols + ` FROM allowances WHERE workspace = ? AND currency = ? AND member = ?`,
 		Allowances:  `SELECT ` + AllowanceCols + ` FROM allowances WHERE workspace = ? AND currency = ? ORDER BY member`,
-		PutAllowance: `INSERT INTO allowances (` + AllowanceCols + `)
+		PutAllowance: `INSERT INTO allowances (` + PoolKey + AllowanceCols + `)
 		SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?)
 		ON CONFLICT (workspace, currency, member) DO UPDATE SET amount = excluded.amount, period = excluded.period, spent = excluded.spent`,
 		DeleteAllowance: `DELETE FROM allowances WHERE workspace = ? AND currency = ? AND member = ?`,
