@@ -41,10 +41,10 @@ func (t *tx) Access(ctx context.Context, id, user string) (storage.Workspace, st
 		m *storage.Member
 	)
 	err := t.batch(ctx, "access "+id, b, func(br pgx.BatchResults) (err error) {
-		if w, err = sqlrec.Optional(t.D, br.QueryRow(), t.D.ScanWorkspace); err != nil {
+		if w, err = sqlrec.Optional(t.D, br.QueryRow(), (*dialect).ScanWorkspace); err != nil {
 			return err
 		}
-		m, err = sqlrec.Optional(t.D, br.QueryRow(), t.D.ScanMember)
+		m, err = sqlrec.Optional(t.D, br.QueryRow(), (*dialect).ScanMember)
 		return err
 	})
 	switch {
@@ -76,27 +76,27 @@ func (t *tx) Ledger(ctx context.Context, q storage.LedgerQuery) (storage.Ledger,
 	}
 	var l storage.Ledger
 	err := t.batch(ctx, "ledger "+q.Currency+" of "+q.Workspace, b, func(br pgx.BatchResults) (err error) {
-		if l.Pool, err = sqlrec.Optional(t.D, br.QueryRow(), t.D.ScanPool); err != nil {
+		if l.Pool, err = sqlrec.Optional(t.D, br.QueryRow(), (*dialect).ScanPool); err != nil {
 			return err
 		}
 		rows, err := br.Query()
 		if err != nil {
 			return err
 		}
-		if err := each(rows, func(s sqlrec.Scanner) error {
+		if err := each(rows, sqlrec.ScanFunc(func(s sqlrec.Scanner) error {
 			g, err := t.D.ScanLot(s)
 			l.Grants = append(l.Grants, g)
 			return err
-		}); err != nil {
+		})); err != nil {
 			return err
 		}
 		if q.Member != "" {
-			if l.Allowance, err = sqlrec.Optional(t.D, br.QueryRow(), t.D.ScanAllowance); err != nil {
+			if l.Allowance, err = sqlrec.Optional(t.D, br.QueryRow(), (*dialect).ScanAllowance); err != nil {
 				return err
 			}
 		}
 		if q.Key != "" {
-			l.Record, err = sqlrec.Optional(t.D, br.QueryRow(), t.D.ScanIdempotency)
+			l.Record, err = sqlrec.Optional(t.D, br.QueryRow(), (*dialect).ScanIdempotency)
 		}
 		return err
 	})

@@ -109,7 +109,7 @@ func TestTerminateBackend(t *testing.T) {
 			return err
 		}
 		var pid uint32
-		if _, err := stx.(*tx).QueryRow(ctx, "backend pid", `SELECT pg_backend_pid()`, nil, func(r sqlrec.Scanner) error { return r.Scan(&pid) }); err != nil {
+		if _, err := stx.(*tx).QueryRow(ctx, "backend pid", `SELECT pg_backend_pid()`, nil, sqlrec.ScanFunc(func(r sqlrec.Scanner) error { return r.Scan(&pid) })); err != nil {
 			return err
 		}
 		var ok bool

@@ -160,9 +160,9 @@ func (t *tx) Exec(ctx context.Context, op, query string, args ...any) (int64, er
 }
 
 // QueryRow runs query and scans its first row, if any.
-func (t *tx) QueryRow(ctx context.Context, op, query string, args []any, scan func(sqlrec.Scanner) error) (found bool, err error) {
+func (t *tx) QueryRow(ctx context.Context, op, query string, args []any, dst sqlrec.RowScanner) (found bool, err error) {
 	err = t.batch(ctx, op, one(query, args...), func(br pgx.BatchResults) error {
-		err := scan(br.QueryRow())
+		err := dst.ScanRow(br.QueryRow())
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -173,21 +173,21 @@ func (t *tx) QueryRow(ctx context.Context, op, query string, args []any, scan fu
 }
 
 // Query runs query and scans each row.
-func (t *tx) Query(ctx context.Context, op, query string, args []any, scan func(sqlrec.Scanner) error) error {
+func (t *tx) Query(ctx context.Context, op, query string, args []any, dst sqlrec.RowScanner) error {
 	return t.batch(ctx, op, one(query, args...), func(br pgx.BatchResults) error {
 		rows, err := br.Query()
 		if err != nil {
 			return err
 		}
-		return each(rows, scan)
+		return each(rows, dst)
 	})
 }
 
 // each scans the rows of one result.
-func each(rows pgx.Rows, scan func(sqlrec.Scanner) error) error {
+func each(rows pgx.Rows, dst sqlrec.RowScanner) error {
 	defer rows.Close()
 	for rows.Next() {
-		if err := scan(rows); err != nil {
+		if err := dst.ScanRow(rows); err != nil {
 			return err
 		}
 	}
@@ -207,7 +207,7 @@ func (t *tx) AppendEvent(ctx context.Context, e storage.Event) (int64, error) {
 		INSERT INTO events (`+sqlrec.EventCols+`)
 		SELECT s.n, $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM s
 		RETURNING seq`,
-		t.D.EventArgs(e), func(s sqlrec.Scanner) error { return s.Scan(&seq) })
+		t.D.EventArgs(e), sqlrec.ScanFunc(func(s sqlrec.Scanner) error { return s.Scan(&seq) }))
 	return seq, err
 }
 

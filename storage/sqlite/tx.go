@@ -81,12 +81,12 @@ func (t *tx) Exec(ctx context.Context, op, query string, args ...any) (int64, er
 }
 
 // QueryRow runs query and scans its first row, if any.
-func (t *tx) QueryRow(ctx context.Context, op, query string, args []any, scan func(sqlrec.Scanner) error) (bool, error) {
+func (t *tx) QueryRow(ctx context.Context, op, query string, args []any, dst sqlrec.RowScanner) (bool, error) {
 	st, ctx, err := t.stmt(ctx, query)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	err = scan(st.QueryRowContext(ctx, args...))
+	err = dst.ScanRow(st.QueryRowContext(ctx, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -97,7 +97,7 @@ func (t *tx) QueryRow(ctx context.Context, op, query string, args []any, scan fu
 }
 
 // Query runs query and scans each row.
-func (t *tx) Query(ctx context.Context, op, query string, args []any, scan func(sqlrec.Scanner) error) error {
+func (t *tx) Query(ctx context.Context, op, query string, args []any, dst sqlrec.RowScanner) error {
 	st, ctx, err := t.stmt(ctx, query)
 	if err != nil {
 		return fmt.Errorf("sqlite: %s: %w", op, err)
@@ -108,7 +108,7 @@ func (t *tx) Query(ctx context.Context, op, query string, args []any, scan func(
 	}
 	defer rows.Close()
 	for rows.Next() {
-		if err := scan(rows); err != nil {
+		if err := dst.ScanRow(rows); err != nil {
 			return fmt.Errorf("sqlite: %s: %w", op, err)
 		}
 	}
@@ -156,7 +156,7 @@ func (t *tx) AppendEvent(ctx context.Context, e storage.Event) (int64, error) {
 	}
 	var seq int64
 	if _, err := t.QueryRow(ctx, "append event", `UPDATE event_seq SET n = n + 1 WHERE id = 1 RETURNING n`, nil,
-		func(s sqlrec.Scanner) error { return s.Scan(&seq) }); err != nil {
+		sqlrec.ScanFunc(func(s sqlrec.Scanner) error { return s.Scan(&seq) })); err != nil {
 		return 0, err
 	}
 	_, err := t.Exec(ctx, "append event", `INSERT INTO events (`+sqlrec.EventCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -29,7 +29,7 @@ func (r *Records[T, L]) pick(plain, locked string) string {
 // count runs a query of one count.
 func (r *Records[T, L]) count(ctx context.Context, op, query string, args ...any) (int, error) {
 	var n int
-	_, err := r.C.QueryRow(ctx, op, query, args, func(s Scanner) error { return s.Scan(&n) })
+	_, err := r.C.QueryRow(ctx, op, query, args, ScanFunc(func(s Scanner) error { return s.Scan(&n) }))
 	return n, err
 }
 
@@ -37,12 +37,12 @@ func (r *Records[T, L]) count(ctx context.Context, op, query string, args ...any
 
 // Workspace reads a workspace, locking it in an Update.
 func (r *Records[T, L]) Workspace(ctx context.Context, id string) (storage.Workspace, error) {
-	return One(ctx, r.C, r.D.NotFound, "workspace "+id, r.pick(r.D.Q.Workspace, r.D.Q.WorkspaceLocked), r.D.ScanWorkspace, id)
+	return one(ctx, r.C, r.D, "workspace "+id, r.pick(r.D.Q.Workspace, r.D.Q.WorkspaceLocked), (*Dialect[T, L]).ScanWorkspace, id)
 }
 
 // PersonalWorkspace reads user's personal workspace.
 func (r *Records[T, L]) PersonalWorkspace(ctx context.Context, user string) (storage.Workspace, error) {
-	return One(ctx, r.C, r.D.NotFound, "personal workspace of "+user, r.D.Q.PersonalWorkspace, r.D.ScanWorkspace, user)
+	return one(ctx, r.C, r.D, "personal workspace of "+user, r.D.Q.PersonalWorkspace, (*Dialect[T, L]).ScanWorkspace, user)
 }
 
 // OwnedShared counts the shared workspaces user owns.
@@ -52,7 +52,7 @@ func (r *Records[T, L]) OwnedShared(ctx context.Context, user string) (int, erro
 
 // WorkspacesOf reads the workspaces user is a member of.
 func (r *Records[T, L]) WorkspacesOf(ctx context.Context, user string) ([]storage.Workspace, error) {
-	return All(ctx, r.C, "workspaces of "+user, r.D.Q.WorkspacesOf, r.D.ScanWorkspace, user)
+	return all(ctx, r.C, r.D, "workspaces of "+user, r.D.Q.WorkspacesOf, (*Dialect[T, L]).ScanWorkspace, user)
 }
 
 // CreateWorkspace inserts w at version 1.
@@ -124,12 +124,12 @@ func (r *Records[T, L]) workspaceMissing(ctx context.Context, ws, what string) e
 
 // Member reads a membership.
 func (r *Records[T, L]) Member(ctx context.Context, ws, user string) (storage.Member, error) {
-	return One(ctx, r.C, r.D.NotFound, "member "+user+" of "+ws, r.D.Q.Member, r.D.ScanMember, ws, user)
+	return one(ctx, r.C, r.D, "member "+user+" of "+ws, r.D.Q.Member, (*Dialect[T, L]).ScanMember, ws, user)
 }
 
 // Members reads a workspace's members.
 func (r *Records[T, L]) Members(ctx context.Context, ws string) ([]storage.Member, error) {
-	return All(ctx, r.C, "members of "+ws, r.D.Q.Members, r.D.ScanMember, ws)
+	return all(ctx, r.C, r.D, "members of "+ws, r.D.Q.Members, (*Dialect[T, L]).ScanMember, ws)
 }
 
 // PutMember inserts or replaces a membership.
@@ -173,23 +173,23 @@ func (r *Records[T, L]) CreateInvitation(ctx context.Context, inv storage.Invita
 
 // Invitation reads an invitation by ID.
 func (r *Records[T, L]) Invitation(ctx context.Context, ws, id string) (storage.Invitation, error) {
-	return One(ctx, r.C, r.D.NotFound, "invitation "+id, r.D.Q.Invitation, r.D.ScanInvitation, ws, id)
+	return one(ctx, r.C, r.D, "invitation "+id, r.D.Q.Invitation, (*Dialect[T, L]).ScanInvitation, ws, id)
 }
 
 // InvitationByToken reads an invitation by its token's hash.
 func (r *Records[T, L]) InvitationByToken(ctx context.Context, hash string) (storage.Invitation, error) {
-	return One(ctx, r.C, r.D.NotFound, "invitation", r.D.Q.InvitationByToken, r.D.ScanInvitation, hash)
+	return one(ctx, r.C, r.D, "invitation", r.D.Q.InvitationByToken, (*Dialect[T, L]).ScanInvitation, hash)
 }
 
 // Invitations reads a workspace's invitations.
 func (r *Records[T, L]) Invitations(ctx context.Context, ws string) ([]storage.Invitation, error) {
-	return All(ctx, r.C, "invitations of "+ws, r.D.Q.Invitations, r.D.ScanInvitation, ws)
+	return all(ctx, r.C, r.D, "invitations of "+ws, r.D.Q.Invitations, (*Dialect[T, L]).ScanInvitation, ws)
 }
 
 // PendingInvitations reads a workspace's invitations that can still be
 // accepted at now.
 func (r *Records[T, L]) PendingInvitations(ctx context.Context, ws string, now time.Time) ([]storage.Invitation, error) {
-	return All(ctx, r.C, "pending invitations of "+ws, r.D.Q.PendingInvitations, r.D.ScanInvitation, ws, r.D.Time(now))
+	return all(ctx, r.C, r.D, "pending invitations of "+ws, r.D.Q.PendingInvitations, (*Dialect[T, L]).ScanInvitation, ws, r.D.Time(now))
 }
 
 // UpdateInvitation saves an invitation's uses and revocation.
@@ -210,16 +210,16 @@ func (r *Records[T, L]) Events(ctx context.Context, ws string, after int64, limi
 		return nil, nil
 	}
 	if ws == "" {
-		return All(ctx, r.C, "events", r.D.Q.Events, r.D.ScanEvent, after, limit)
+		return all(ctx, r.C, r.D, "events", r.D.Q.Events, (*Dialect[T, L]).ScanEvent, after, limit)
 	}
-	return All(ctx, r.C, "events of "+ws, r.D.Q.EventsOf, r.D.ScanEvent, ws, after, limit)
+	return all(ctx, r.C, r.D, "events of "+ws, r.D.Q.EventsOf, (*Dialect[T, L]).ScanEvent, ws, after, limit)
 }
 
 // Credits.
 
 // Pool reads a pool's header, locking it in an Update.
 func (r *Records[T, L]) Pool(ctx context.Context, ws, currency string) (storage.Pool, error) {
-	return One(ctx, r.C, r.D.NotFound, "pool "+currency+" of "+ws, r.pick(r.D.Q.Pool, r.D.Q.PoolLocked), r.D.ScanPool, ws, currency)
+	return one(ctx, r.C, r.D, "pool "+currency+" of "+ws, r.pick(r.D.Q.Pool, r.D.Q.PoolLocked), (*Dialect[T, L]).ScanPool, ws, currency)
 }
 
 // CreatePool inserts p at version 1.
@@ -258,12 +258,12 @@ func (r *Records[T, L]) StalePool(ctx context.Context, p storage.Pool) error {
 
 // Pools reads a workspace's pools.
 func (r *Records[T, L]) Pools(ctx context.Context, ws string) ([]storage.Pool, error) {
-	return All(ctx, r.C, "pools of "+ws, r.D.Q.Pools, r.D.ScanPool, ws)
+	return all(ctx, r.C, r.D, "pools of "+ws, r.D.Q.Pools, (*Dialect[T, L]).ScanPool, ws)
 }
 
 // Grants reads a pool's lots.
 func (r *Records[T, L]) Grants(ctx context.Context, ws, currency string) ([]credits.Grant, error) {
-	return All(ctx, r.C, "grants", r.D.Q.Grants, r.D.ScanLot, ws, currency)
+	return all(ctx, r.C, r.D, "grants", r.D.Q.Grants, (*Dialect[T, L]).ScanLot, ws, currency)
 }
 
 // PutGrant inserts or replaces a lot.
@@ -288,12 +288,12 @@ func (r *Records[T, L]) DeleteGrant(ctx context.Context, ws, currency, id string
 
 // Allowance reads a member's allowance.
 func (r *Records[T, L]) Allowance(ctx context.Context, ws, currency, member string) (credits.Allowance, error) {
-	return One(ctx, r.C, r.D.NotFound, "allowance of "+member, r.D.Q.Allowance, r.D.ScanAllowance, ws, currency, member)
+	return one(ctx, r.C, r.D, "allowance of "+member, r.D.Q.Allowance, (*Dialect[T, L]).ScanAllowance, ws, currency, member)
 }
 
 // Allowances reads a pool's allowances.
 func (r *Records[T, L]) Allowances(ctx context.Context, ws, currency string) ([]credits.Allowance, error) {
-	return All(ctx, r.C, "allowances", r.D.Q.Allowances, r.D.ScanAllowance, ws, currency)
+	return all(ctx, r.C, r.D, "allowances", r.D.Q.Allowances, (*Dialect[T, L]).ScanAllowance, ws, currency)
 }
 
 // PutAllowance inserts or replaces an allowance.
@@ -323,12 +323,12 @@ func (r *Records[T, L]) Entries(ctx context.Context, ws, currency string, after 
 	if limit <= 0 {
 		return nil, nil
 	}
-	return All(ctx, r.C, "entries", r.D.Q.Entries, r.D.ScanEntry, ws, currency, after, limit)
+	return all(ctx, r.C, r.D, "entries", r.D.Q.Entries, (*Dialect[T, L]).ScanEntry, ws, currency, after, limit)
 }
 
 // Idempotency reads the record of a key.
 func (r *Records[T, L]) Idempotency(ctx context.Context, ws, key string) (storage.Idempotency, error) {
-	return One(ctx, r.C, r.D.NotFound, "idempotency key "+key, r.D.Q.Idempotency, r.D.ScanIdempotency, ws, key)
+	return one(ctx, r.C, r.D, "idempotency key "+key, r.D.Q.Idempotency, (*Dialect[T, L]).ScanIdempotency, ws, key)
 }
 
 // PutIdempotency inserts the record of a key.

@@ -44,15 +44,24 @@ type Scanner interface{ Scan(dest ...any) error }
 type Conn interface {
 	// Exec runs a statement and returns how many rows it changed.
 	Exec(ctx context.Context, op, query string, args ...any) (int64, error)
-	// QueryRow runs query and calls scan on its first row. found is false,
+	// QueryRow runs query and has dst scan its first row. found is false,
 	// and the error nil, when there is no row.
-	QueryRow(ctx context.Context, op, query string, args []any, scan func(Scanner) error) (found bool, err error)
-	// Query runs query and calls scan on each row, in order.
-	Query(ctx context.Context, op, query string, args []any, scan func(Scanner) error) error
+	QueryRow(ctx context.Context, op, query string, args []any, dst RowScanner) (found bool, err error)
+	// Query runs query and has dst scan each row, in order.
+	Query(ctx context.Context, op, query string, args []any, dst RowScanner) error
 	// Writable returns nil in an Update, and an error in a View or after
 	// the transaction ended.
 	Writable() error
 }
+
+// RowScanner scans rows where a Conn has them.
+type RowScanner interface{ ScanRow(Scanner) error }
+
+// ScanFunc is a RowScanner of one function.
+type ScanFunc func(Scanner) error
+
+// ScanRow calls f.
+func (f ScanFunc) ScanRow(s Scanner) error { return f(s) }
 
 // Dialect is what a backend's driver and SQL do differently. T is the Go
 // type a time column scans into, L the type a list of projects scans into.
@@ -123,9 +132,10 @@ func (d *Dialect[T, L]) Exists(what string) error {
 	return fmt.Errorf("%s: %s %w", d.Name, what, storage.ErrExists)
 }
 
-// Optional scans a row that may be missing: v is nil then.
-func Optional[T, L, R any](d *Dialect[T, L], s Scanner, scan func(Scanner) (R, error)) (v *R, err error) {
-	x, err := scan(s)
+// Optional scans a row that may be missing with d's scanner scan (a method
+// expression, such as (*Dialect[T, L]).ScanPool): v is nil then.
+func Optional[T, L, R any](d *Dialect[T, L], s Scanner, scan func(*Dialect[T, L], Scanner) (R, error)) (v *R, err error) {
+	x, err := scan(d, s)
 	if errors.Is(err, d.NoRows) {
 		return nil, nil
 	}
@@ -135,32 +145,46 @@ func Optional[T, L, R any](d *Dialect[T, L], s Scanner, scan func(Scanner) (R, e
 	return &x, nil
 }
 
-// One runs query on c and scans its one row; no row is ErrNotFound, named
-// by what.
-func One[R any](ctx context.Context, c Conn, notFound func(string) error, what, query string, scan func(Scanner) (R, error), args ...any) (R, error) {
-	var v R
-	found, err := c.QueryRow(ctx, what, query, args, func(s Scanner) (err error) {
-		v, err = scan(s)
-		return err
-	})
-	if err == nil && !found {
-		err = notFound(what)
-	}
-	return v, err
+// rows scans rows with d's scanner scan: the first into one, every one
+// into all.
+type rows[T, L, R any] struct {
+	d    *Dialect[T, L]
+	scan func(*Dialect[T, L], Scanner) (R, error)
+	one  R
+	all  []R
+	many bool
 }
 
-// All runs query on c and scans every row.
-func All[R any](ctx context.Context, c Conn, op, query string, scan func(Scanner) (R, error), args ...any) ([]R, error) {
-	var out []R
-	err := c.Query(ctx, op, query, args, func(s Scanner) error {
-		v, err := scan(s)
-		if err == nil {
-			out = append(out, v)
-		}
-		return err
-	})
+// ScanRow scans one row.
+func (r *rows[T, L, R]) ScanRow(s Scanner) error {
+	v, err := r.scan(r.d, s)
 	if err != nil {
+		return err
+	}
+	if r.many {
+		r.all = append(r.all, v)
+	} else {
+		r.one = v
+	}
+	return nil
+}
+
+// one runs query on c and scans its one row; no row is ErrNotFound, named
+// by what.
+func one[T, L, R any](ctx context.Context, c Conn, d *Dialect[T, L], what, query string, scan func(*Dialect[T, L], Scanner) (R, error), args ...any) (R, error) {
+	r := &rows[T, L, R]{d: d, scan: scan}
+	found, err := c.QueryRow(ctx, what, query, args, r)
+	if err == nil && !found {
+		err = d.NotFound(what)
+	}
+	return r.one, err
+}
+
+// all runs query on c and scans every row.
+func all[T, L, R any](ctx context.Context, c Conn, d *Dialect[T, L], op, query string, scan func(*Dialect[T, L], Scanner) (R, error), args ...any) ([]R, error) {
+	r := &rows[T, L, R]{d: d, scan: scan, many: true}
+	if err := c.Query(ctx, op, query, args, r); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return r.all, nil
 }
