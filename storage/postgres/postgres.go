@@ -36,7 +36,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -124,15 +123,11 @@ func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 		if err != nil {
 			return fmt.Errorf("postgres: migrate: %w", translate(err))
 		}
-		for _, v := range applied {
-			if !migration.Has(files, v) {
-				return fmt.Errorf("postgres: migrate: database has migration %d, unknown to this program", v)
-			}
+		todo, err := migration.Pending(files, applied, "postgres")
+		if err != nil {
+			return err
 		}
-		for _, f := range files {
-			if slices.Contains(applied, f.Version) {
-				continue
-			}
+		for _, f := range todo {
 			// Without arguments, Exec uses the simple protocol, which runs
 			// a script of several statements.
 			if _, err := tx.Exec(ctx, f.Body); err != nil {

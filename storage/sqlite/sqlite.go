@@ -134,7 +134,7 @@ func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 	) STRICT`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", translate(err))
 	}
-	applied := map[int64]bool{}
+	var applied []int64
 	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", translate(err))
@@ -145,19 +145,16 @@ func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 			rows.Close()
 			return fmt.Errorf("sqlite: migrate: %w", err)
 		}
-		if !migration.Has(files, v) {
-			rows.Close()
-			return fmt.Errorf("sqlite: migrate: database has migration %d, unknown to this program", v)
-		}
-		applied[v] = true
+		applied = append(applied, v)
 	}
 	if err := rows.Close(); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", translate(err))
 	}
-	for _, f := range files {
-		if applied[f.Version] {
-			continue
-		}
+	todo, err := migration.Pending(files, applied, "sqlite")
+	if err != nil {
+		return err
+	}
+	for _, f := range todo {
 		if _, err := tx.ExecContext(ctx, f.Body); err != nil {
 			return fmt.Errorf("sqlite: migrate: %s: %w", f.Name, translate(err))
 		}
