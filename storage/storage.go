@@ -22,6 +22,14 @@
 // LedgerTx (PostgreSQL: one round trip each), and through the Tx methods
 // otherwise.
 //
+// Types. Storage reads and writes the domain types where it can build them
+// without the policy: a pool's lots, allowances and journal entries are
+// credits.Grant, credits.Allowance and credits.Entry, and a workspace's kind
+// and settings are workspace.Kind and workspace.Settings. Workspace and
+// Member stay records because the domain values hold a compiled plan and
+// role, which only the policy resolves from the names stored; the other
+// records have no domain type (each type's doc says why).
+//
 // Values. Times come back in UTC at microsecond precision; an empty list of
 // projects comes back nil. Writes that name a workspace (or, for grants, a
 // pool) that does not exist return ErrNotFound.
