@@ -13,9 +13,12 @@ import (
 	"github.com/charterhq/charter/workspace"
 )
 
-// This file holds every mapping between the records of package storage and
-// the domain values (workspace, credits, Invitation, Event) the Service works
-// on, and the loads and saves that diff them: nothing else in the package
+// This file holds the loads and saves that diff what storage holds against
+// the domain values the Service works on, and every mapping left between
+// storage records and domain values: workspace headers and members (storage
+// keeps their plan and role by name, which only the policy resolves),
+// invitations and events. Lots, allowances and journal entries need none:
+// storage reads and writes the credits types. Nothing else in the package
 // builds or reads a storage record field by field.
 
 // loaded is a workspace snapshot with what it was loaded from, so the save can
