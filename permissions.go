@@ -314,8 +314,7 @@ func (s *Service) readPurse(ctx context.Context, tx storage.Tx, w *workspace.Wor
 		pu.balance, period = pl.p.Balance(now), pl.p.CurrentPeriod()
 	}
 	if l.Allowance != nil {
-		ca := allowance(*l.Allowance)
-		pu.hasAllowance, pu.allowanceLeft = true, ca.Left(period)
+		pu.hasAllowance, pu.allowanceLeft = true, l.Allowance.Left(period)
 	}
 	return pu, nil
 }
@@ -415,6 +414,5 @@ func (s *Service) WorkspacesAllowing(ctx context.Context, actor, action, cursor 
 
 // membership is h as user's Membership, m being user's membership of it.
 func membership(h storage.Workspace, m storage.Member, user string) Membership {
-	kind, _ := workspace.ParseKind(h.Kind)
-	return Membership{Workspace: h.ID, Name: h.Name, Kind: kind, Plan: h.Plan, Role: m.Role, Owner: h.Owner == user}
+	return Membership{Workspace: h.ID, Name: h.Name, Kind: h.Kind, Plan: h.Plan, Role: m.Role, Owner: h.Owner == user}
 }

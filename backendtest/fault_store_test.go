@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 )
 
@@ -206,29 +207,29 @@ func (t *faultTx) UpdatePool(ctx context.Context, p storage.Pool) error {
 func (t *faultTx) Pools(ctx context.Context, ws string) ([]storage.Pool, error) {
 	return call1(t, func() ([]storage.Pool, error) { return t.tx.Pools(ctx, ws) })
 }
-func (t *faultTx) Grants(ctx context.Context, ws, cur string) ([]storage.Grant, error) {
-	return call1(t, func() ([]storage.Grant, error) { return t.tx.Grants(ctx, ws, cur) })
+func (t *faultTx) Grants(ctx context.Context, ws, cur string) ([]credits.Grant, error) {
+	return call1(t, func() ([]credits.Grant, error) { return t.tx.Grants(ctx, ws, cur) })
 }
-func (t *faultTx) PutGrant(ctx context.Context, g storage.Grant) error {
-	return call0(t, func() error { return t.tx.PutGrant(ctx, g) })
+func (t *faultTx) PutGrant(ctx context.Context, ws, cur string, g credits.Grant) error {
+	return call0(t, func() error { return t.tx.PutGrant(ctx, ws, cur, g) })
 }
 func (t *faultTx) DeleteGrant(ctx context.Context, ws, cur, id string) error {
 	return call0(t, func() error { return t.tx.DeleteGrant(ctx, ws, cur, id) })
 }
-func (t *faultTx) Allowance(ctx context.Context, ws, cur, m string) (storage.Allowance, error) {
-	return call1(t, func() (storage.Allowance, error) { return t.tx.Allowance(ctx, ws, cur, m) })
+func (t *faultTx) Allowance(ctx context.Context, ws, cur, m string) (credits.Allowance, error) {
+	return call1(t, func() (credits.Allowance, error) { return t.tx.Allowance(ctx, ws, cur, m) })
 }
-func (t *faultTx) Allowances(ctx context.Context, ws, cur string) ([]storage.Allowance, error) {
-	return call1(t, func() ([]storage.Allowance, error) { return t.tx.Allowances(ctx, ws, cur) })
+func (t *faultTx) Allowances(ctx context.Context, ws, cur string) ([]credits.Allowance, error) {
+	return call1(t, func() ([]credits.Allowance, error) { return t.tx.Allowances(ctx, ws, cur) })
 }
-func (t *faultTx) PutAllowance(ctx context.Context, a storage.Allowance) error {
-	return call0(t, func() error { return t.tx.PutAllowance(ctx, a) })
+func (t *faultTx) PutAllowance(ctx context.Context, ws, cur string, a credits.Allowance) error {
+	return call0(t, func() error { return t.tx.PutAllowance(ctx, ws, cur, a) })
 }
 func (t *faultTx) DeleteAllowance(ctx context.Context, ws, cur, m string) error {
 	return call0(t, func() error { return t.tx.DeleteAllowance(ctx, ws, cur, m) })
 }
-func (t *faultTx) AppendEntries(ctx context.Context, es []storage.Entry) error {
-	return call0(t, func() error { return t.tx.AppendEntries(ctx, es) })
+func (t *faultTx) AppendEntries(ctx context.Context, ws string, es []credits.Entry) error {
+	return call0(t, func() error { return t.tx.AppendEntries(ctx, ws, es) })
 }
 func (t *faultTx) Entries(ctx context.Context, ws, cur string, after int64, limit int) ([]storage.Entry, error) {
 	return call1(t, func() ([]storage.Entry, error) { return t.tx.Entries(ctx, ws, cur, after, limit) })

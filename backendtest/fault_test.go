@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/charterhq/charter"
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 )
 
@@ -260,8 +261,8 @@ type storeDump struct {
 	Members     map[string][]storage.Member
 	Invitations map[string][]storage.Invitation
 	Pools       map[string][]storage.Pool
-	Grants      map[string][]storage.Grant
-	Allowances  map[string][]storage.Allowance
+	Grants      map[string][]credits.Grant
+	Allowances  map[string][]credits.Allowance
 	Entries     map[string][]storage.Entry
 	Keys        map[string]storage.Idempotency
 	Events      []storage.Event
@@ -272,8 +273,8 @@ func dumpStore(tb testing.TB, st storage.Store, ids ...string) storeDump {
 	d := storeDump{
 		Personal: map[string]storage.Workspace{}, Workspaces: map[string]storage.Workspace{},
 		Members: map[string][]storage.Member{}, Invitations: map[string][]storage.Invitation{},
-		Pools: map[string][]storage.Pool{}, Grants: map[string][]storage.Grant{},
-		Allowances: map[string][]storage.Allowance{}, Entries: map[string][]storage.Entry{},
+		Pools: map[string][]storage.Pool{}, Grants: map[string][]credits.Grant{},
+		Allowances: map[string][]credits.Allowance{}, Entries: map[string][]storage.Entry{},
 		Keys: map[string]storage.Idempotency{},
 	}
 	err := st.View(ctx, func(tx storage.Tx) error {
