@@ -82,15 +82,19 @@ func (s scenario) workspace(p *policy.Policy) (*workspace.Workspace, error) {
 		return nil, fmt.Errorf("role %s is not a guest role: it reaches every project, none is granted", r.Name)
 	}
 
-	owner := otherUser
-	if r.Owner {
-		owner = actor
+	creatorRole := p.CreatorRole(kind)
+	if r.Owner && r != creatorRole {
+		return nil, fmt.Errorf("role %s is the owner role, which exists only in personal workspaces (ownership: %s)", r.Name, p.Ownership())
 	}
-	ws, err := workspace.New("explain", kind, pl, owner, p.OwnerRole(), epoch)
+	creator := otherUser
+	if r == creatorRole {
+		creator = actor
+	}
+	ws, err := workspace.New("explain", kind, pl, creator, creatorRole, epoch)
 	if err != nil {
 		return nil, err
 	}
-	if !r.Owner {
+	if r != creatorRole {
 		err := ws.Add(actor, r, s.Granted, epoch)
 		if errors.Is(err, workspace.ErrNotOffered) {
 			// Not something Add does, but a workspace whose plan changed
