@@ -384,6 +384,13 @@ func (w *Workspace) Add(user string, r *role.Role, projects []string, now time.T
 		m.SeatSince = m.Joined
 	}
 	w.set(m)
+	if r.Admin && !w.Owned() {
+		// The first admin, unless the contact joined earlier (or at the
+		// same moment with a smaller user ID).
+		if c, ok := w.members[w.BillingContact]; !ok || m.Joined.Before(c.Joined) || (m.Joined.Equal(c.Joined) && user < c.User) {
+			w.BillingContact = user
+		}
+	}
 	return nil
 }
 

@@ -19,7 +19,7 @@ import (
 // The users of a scenario's workspace.
 const (
 	actor     = "you"
-	otherUser = "owner" // the owner when the actor does not hold the owner role
+	otherUser = "owner" // the creator when the actor does not hold the creator role
 )
 
 // epoch is the time a scenario's workspace is created and joined; decisions
@@ -86,8 +86,10 @@ func (s Scenario) workspace(p *policy.Policy) (*workspace.Workspace, error) {
 	}
 
 	creatorRole := p.CreatorRole(kind)
-	if r.Owner && r != creatorRole {
-		return nil, fmt.Errorf("role %s is the owner role, which exists only in personal workspaces (ownership: %s)", r.Name, p.Ownership())
+	if r.Owner {
+		// Under ownership: personal, a shared workspace with an owner is
+		// a personal one that was shared.
+		creatorRole = r
 	}
 	creator := otherUser
 	if r == creatorRole {
