@@ -2,8 +2,10 @@ package backendtest_test
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -205,5 +207,86 @@ func TestOwnerlessRules(t *testing.T) {
 				t.Errorf("membership %+v says owner, in a policy without one", m)
 			}
 		}
+	})
+}
+
+// TestOwnerlessSeatsPlansAndCredits follows the seeds' flows in workspaces
+// without an owner, on every backend: seats charged and credited as admins
+// come and go (seed 001 in a newly created workspace, the creating Admin's
+// seat included), a downgrade
+// blocked by members then allowed (seed 003), a personal Space converted by
+// an invitation and its shared AI credits spent to zero, then upgraded
+// (seed 000).
+func TestOwnerlessSeatsPlansAndCredits(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
+		c := newClock()
+		// Seed 001 outside the original workspace: the creator is an Admin,
+		// "All added admins and editors are subject to an additional charge".
+		vs := newService(t, "video-studio", open(t), c)
+		studio := must[*workspaceT](t)(vs.CreateWorkspace(ctx, "olga", "New", "")).ID
+		join(t, vs, "olga", studio, "ada", "admin")
+		join(t, vs, "olga", studio, "ed", "editor")
+		// The creator leaves: ada, the other Admin, remains and pays; the
+		// creator's seat is credited like anyone's.
+		c.Add(24 * time.Hour)
+		check(t, vs.Leave(ctx, "olga", studio))
+		var charged, credited []string
+		for _, e := range must[[]charter.Event](t)(vs.Events(ctx, studio, 0, 100)) {
+			switch e.Type {
+			case charter.EventSeatCharged:
+				charged = append(charged, e.Subject)
+			case charter.EventSeatCredited:
+				credited = append(credited, e.Subject)
+			}
+		}
+		if !slices.Equal(charged, []string{"olga", "ada", "ed"}) || !slices.Equal(credited, []string{"olga"}) {
+			t.Errorf("seats charged %v, credited %v; want olga, ada, ed charged and olga credited", charged, credited)
+		}
+		if ws := must[*workspaceT](t)(vs.Workspace(ctx, "ada", studio)); ws.BillingContact != "ada" || ws.Owned() {
+			t.Errorf("billing %q, owned %v; want ada, no owner", ws.BillingContact, ws.Owned())
+		}
+
+		s := newService(t, "team-guests", open(t), c)
+		id := must[*workspaceT](t)(s.CreateWorkspace(ctx, "olivia", "Team", "business")).ID
+		join(t, s, "olivia", id, "bob", "admin")
+		join(t, s, "olivia", id, "mia", "member")
+		check(t, s.Leave(ctx, "olivia", id))
+		// "The Member role is only available on the Business plan": the
+		// downgrade waits until mia is no longer a member.
+		var de *charter.DowngradeError
+		if err := s.ChangePlan(ctx, "bob", id, "starter"); !errors.As(err, &de) {
+			t.Fatalf("downgrade with a member: %v, want a DowngradeError", err)
+		}
+		check(t, s.ChangeRole(ctx, "bob", id, "mia", "admin"))
+		check(t, s.ChangePlan(ctx, "bob", id, "starter"))
+		// Now mia may go, bob remains; then bob is the last admin.
+		check(t, s.Remove(ctx, "bob", id, "mia"))
+		if err := s.Leave(ctx, "bob", id); !errors.Is(err, workspace.ErrLastAdmin) {
+			t.Fatalf("the last admin leaving: %v, want ErrLastAdmin", err)
+		}
+
+		sp := newService(t, "spaces", open(t), c)
+		personal := must[*workspaceT](t)(sp.EnsurePersonal(ctx, "ana")).ID
+		join(t, sp, "ana", personal, "ben", "member")
+		ws := must[*workspaceT](t)(sp.Workspace(ctx, "ana", personal))
+		if ws.Kind != workspace.Shared || ws.Owner != "" || ws.BillingContact != "ana" {
+			t.Fatalf("converted Space: kind %v, Owner %q, billing %q; want shared, none, ana", ws.Kind, ws.Owner, ws.BillingContact)
+		}
+		// ana gets a new private Space; the shared one is no longer hers.
+		if again := must[*workspaceT](t)(sp.EnsurePersonal(ctx, "ana")); again.ID == personal || again.Owner != "ana" {
+			t.Fatalf("personal Space after sharing: %s (Owner %q), want a new one of ana's", again.ID, again.Owner)
+		}
+		for i := range 10 {
+			must[charter.Receipt](t)(sp.Spend(ctx, "ben", "use_ai_features", personal, fmt.Sprintf("k%d", i)))
+		}
+		if _, err := sp.Spend(ctx, "ana", "use_ai_features", personal, "k10"); !errors.Is(err, charter.ErrInsufficientCredits) {
+			t.Fatalf("spending past the pool: %v, want ErrInsufficientCredits", err)
+		}
+		check(t, sp.ChangePlan(ctx, "ana", personal, "pro"))
+		// "The Admin can upgrade the plan to increase the credits".
+		if b := must[charter.Balance](t)(sp.Balance(ctx, "ben", personal, "ai_credits")); b.Available <= 0 {
+			t.Errorf("after the upgrade: %d ai_credits, want more", b.Available)
+		}
+		must[charter.Receipt](t)(sp.Spend(ctx, "ben", "use_ai_features", personal, "k11"))
 	})
 }
