@@ -242,6 +242,11 @@ policy: bad.yaml:36:12: plan "free": roles must include the creator role "admin"
 policy: bad.yaml:33:23: operation transfer_ownership mapped to "edit", but the owner exists only in personal workspaces (ownership at bad.yaml:2:12): a personal workspace is not handed over`,
 		},
 		{
+			name: "shared workspaces limited without an owner to count them",
+			src:  e("policy: t\n", "policy: t\nownership: personal\ncreator_role: admin\n", "    invite_role: member\n", "    invite_role: member\n    limits: {shared_workspaces: 2}\n", "    roles: [owner, member, guest]\n", "    roles: [owner, admin, member, guest]\n"),
+			want: "policy: bad.yaml:35:3: plan \"free\": limits shared_workspaces to 2, but a created workspace has no owner to count it against (ownership: personal): use 0 or unlimited",
+		},
+		{
 			name: "ownership misspelt value",
 			src:  e("policy: t\n", "policy: t\nownership: shared\n"),
 			want: "policy: bad.yaml:2:12: ownership must be \"every\" or \"personal\", got \"shared\"",

@@ -280,6 +280,13 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 		} else {
 			pl.Roles = all
 		}
+		if n := rpl.limits.SharedWorkspaces; p.ownership != OwnerEvery && n != plan.Unlimited && n > 0 {
+			// Shared workspaces count against their owner's licence; one
+			// without an owner counts against nobody, so only "none" (0)
+			// or unlimited can be kept.
+			l.errorAt(l.at(rpl.ref), "%s: limits shared_workspaces to %d, but a created workspace has no owner to count it against (ownership: %s): use 0 or unlimited",
+				ctx, n, p.ownership)
+		}
 		pl.InviteRole = l.planRole(p, pl, ctx, "invite_role", rpl.invite, rpl.rolesPos, rpl.suspect)
 		pl.LinkRole = l.planRole(p, pl, ctx, "link_role", rpl.link, rpl.rolesPos, rpl.suspect)
 		for _, g := range rpl.credits {

@@ -84,7 +84,8 @@
 //	      seats: ...                  members in seat roles
 //	      guests: ...
 //	      shared_workspaces: ...      shared workspaces a user whose personal workspace
-//	                                  is on this plan may own
+//	                                  is on this plan may own; 0 or unlimited unless
+//	                                  ownership is every (else nobody owns them)
 //	    credits:                      optional: one periodic grant per currency
 //	      <currency>:
 //	        amount: <int >= 0>        required
@@ -129,8 +130,9 @@
 // Load rejects the contradictions, naming both sides: ownership or a
 // transfer_ownership operation without an owner role (or transfer with
 // ownership: personal), a creator_role that is the owner role or not an admin
-// role, a creator_role where the owner exists in every workspace, and none
-// where it is needed.
+// role, a creator_role where the owner exists in every workspace, none where
+// it is needed, and a finite shared_workspaces limit other than 0 where
+// created workspaces have no owner to count them against.
 //
 // # Errors
 //
