@@ -53,6 +53,13 @@ func limitError(p *plan.Plan, before, after workspace.Counts) error {
 	return nil
 }
 
+// breaksRule reports a membership rule of package workspace that a call would
+// break, as ErrInvalid that also matches the rule's own error
+// (workspace.ErrOwner, workspace.ErrLastAdmin, ...).
+func breaksRule(err error) error {
+	return fmt.Errorf("%w: %w", ErrInvalid, err)
+}
+
 // GrantProject gives an existing guest access to one more project.
 func (s *Service) GrantProject(ctx context.Context, actor, id, user, project string) error {
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("user", user), isProject(project)); err != nil {
@@ -104,7 +111,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName stri
 		case errors.Is(err, workspace.ErrNotMember):
 			return fmt.Errorf("%w: member %q", ErrNotFound, user)
 		case err != nil:
-			return invalid("%v", err)
+			return breaksRule(err)
 		case before.Role == r:
 			return nil
 		}
@@ -127,7 +134,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName stri
 		}
 		now := s.clock()
 		if err := w.SetRole(user, r, nil, now); err != nil {
-			return invalid("%v", err)
+			return breaksRule(err)
 		}
 		if err := s.save(ctx, tx, l); err != nil {
 			return err
@@ -148,8 +155,8 @@ func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName stri
 }
 
 // Remove removes user from the workspace; for a guest, from all their
-// projects at once. The owner cannot be removed, nor a member of higher rank
-// than the actor. Removing oneself is leaving.
+// projects at once. The owner cannot be removed, nor the last admin of a
+// workspace without an owner, nor a member of higher rank than the actor. Removing oneself is leaving.
 func (s *Service) Remove(ctx context.Context, actor, id, user string) error {
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("user", user)); err != nil {
 		return err
@@ -164,7 +171,7 @@ func (s *Service) Remove(ctx context.Context, actor, id, user string) error {
 		case errors.Is(err, workspace.ErrNotMember):
 			return fmt.Errorf("%w: member %q", ErrNotFound, user)
 		case err != nil:
-			return invalid("%v", err)
+			return breaksRule(err)
 		}
 		if err := s.mayManage(l.ws, actor, m.Role, policy.OpRemove); err != nil {
 			return err
@@ -174,7 +181,9 @@ func (s *Service) Remove(ctx context.Context, actor, id, user string) error {
 }
 
 // Leave ends user's own membership. The owner cannot leave without first
-// transferring ownership (workspace.ErrOwner, as ErrInvalid).
+// transferring ownership (workspace.ErrOwner, as ErrInvalid); in a workspace
+// without an owner, the last admin cannot leave (workspace.ErrLastAdmin, as
+// ErrInvalid).
 func (s *Service) Leave(ctx context.Context, user, id string) error {
 	if err := s.check(ctx, isID("user", user), isID("workspace", id)); err != nil {
 		return err
@@ -182,7 +191,7 @@ func (s *Service) Leave(ctx context.Context, user, id string) error {
 	return s.in(ctx, user, id, gate{op: membersOnly, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		m, err := l.ws.Remove(user)
 		if err != nil {
-			return invalid("%v", err)
+			return breaksRule(err)
 		}
 		return s.removed(ctx, tx, l, user, m, EventMemberLeft)
 	})

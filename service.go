@@ -11,10 +11,20 @@
 // authenticated user's ID (and verified email address, to accept an
 // invitation) and deliver invitation tokens themselves.
 //
-// Billing contact. The creator of a workspace is its billing contact (the spaces policy:
-// the first admin's payment details are used). The contact follows an
-// ownership transfer to the new owner, and falls back to the owner when the
-// contact leaves, is removed or stops being an admin.
+// Owners and admins. Where a workspace has an owner (its policy's owner role
+// exists there), it has exactly one, who is not removed or demoted, does not
+// leave, and hands ownership on only by transfer to an admin. A workspace
+// without one (the spaces and team-guests policies; video-studio outside a
+// user's personal workspace) keeps at least one admin: its creator starts as
+// the policy's creator role, and the last admin cannot leave, be removed or be
+// demoted (workspace.ErrLastAdmin, as ErrInvalid).
+//
+// Billing contact. With an owner, the creator of a workspace is its billing
+// contact; the contact follows an ownership transfer to the new owner, and
+// falls back to the owner when the contact leaves, is removed or stops being
+// an admin. Without one, it is the first admin, the earliest to join who is
+// still an admin (the spaces policy: the first admin's payment details are
+// used), and moves to the next when that one leaves or is demoted.
 //
 // Seats. Adding a member in a paid-seat role, or changing a member into one,
 // records a "seat.charged" event of the plan's seat price (the video-studio policy: the

@@ -125,13 +125,16 @@ func (s *Service) checkSharedLimit(ctx context.Context, tx storage.Tx, owner str
 	return nil
 }
 
+// create makes a workspace whose creator, owner, holds the policy's creator
+// role for kind: the owner role where the owner exists, else an admin role,
+// the workspace then having no owner (workspace.ErrLastAdmin).
 func (s *Service) create(ctx context.Context, tx storage.Tx, owner, name string, kind workspace.Kind, p *plan.Plan) (*workspace.Workspace, error) {
 	id, err := s.newID("ws_")
 	if err != nil {
 		return nil, err
 	}
 	now := s.clock()
-	w, err := workspace.New(id, kind, p, owner, s.policy.OwnerRole(), now)
+	w, err := workspace.New(id, kind, p, owner, s.policy.CreatorRole(kind), now)
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
@@ -181,7 +184,8 @@ type Membership struct {
 	Kind      workspace.Kind
 	Plan      string
 	Role      string
-	Owner     bool
+	// Owner reports whether user owns the workspace: holds the owner role.
+	Owner bool
 }
 
 // Workspaces lists the workspaces user is a member of, by ID.
@@ -200,11 +204,17 @@ func (s *Service) Workspaces(ctx context.Context, user string) ([]Membership, er
 			if err != nil {
 				return err
 			}
-			out = append(out, Membership{Workspace: h.ID, Name: h.Name, Kind: h.Kind, Plan: h.Plan, Role: m.Role, Owner: h.Owner == user})
+			out = append(out, Membership{Workspace: h.ID, Name: h.Name, Kind: h.Kind, Plan: h.Plan, Role: m.Role, Owner: h.Owner == user && s.owns(m.Role)})
 		}
 		return nil
 	})
 	return out, err
+}
+
+// owns reports whether roleName is the policy's owner role.
+func (s *Service) owns(roleName string) bool {
+	r := s.policy.Role(roleName)
+	return r != nil && r.Owner
 }
 
 // share turns the personal workspace of l into a shared one, where the policy
@@ -218,6 +228,11 @@ func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor str
 		return err
 	}
 	w.Kind = workspace.Shared
+	if !w.Owned() {
+		// The workspace was its user's personal one, not theirs to own: a
+		// shared workspace without an owner keeps admins instead.
+		w.Owner = ""
+	}
 	if err := s.save(ctx, tx, l); err != nil {
 		return err
 	}

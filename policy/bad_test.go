@@ -206,7 +206,50 @@ policy: bad.yaml:38:34: plan "pro": limits: seats must be an integer >= 0 or "un
 		{
 			name: "no owner",
 			src:  e("    owner: true\n", ""),
-			want: "policy: bad.yaml:7:3: no role has owner: true; exactly one role must be the owner",
+			want: "policy: bad.yaml:7:3: no role has owner: true, so creator_role must name the admin role the creator of a workspace starts with",
+		},
+		{
+			name: "no owner: creator role not offered, transfer mapped, ownership said",
+			src:  e("policy: t\n", "policy: t\ncreator_role: admin\nownership: every\n", "    owner: true\n", "", "  change_plan: pay\n", "  change_plan: pay\n  transfer_ownership: edit\n"),
+			want: `policy: bad.yaml:3:12: ownership: every, but no role has owner: true (roles at bad.yaml:9:3); a policy without an owner role has no ownership
+policy: bad.yaml:33:23: operation transfer_ownership mapped to "edit", but no role has owner: true (roles at bad.yaml:9:3): there is no owner to transfer
+policy: bad.yaml:36:12: plan "free": roles must include the creator role "admin" (creator_role at bad.yaml:2:15)`,
+		},
+		{
+			name: "creator role not admin, owner, unknown",
+			src:  e("policy: t\n", "policy: t\nownership: personal\ncreator_role: member\n"),
+			want: "policy: bad.yaml:3:15: creator_role \"member\" is not an admin role (role declared at bad.yaml:18:3): a workspace without an owner keeps at least one admin, its creator first",
+		},
+		{
+			name: "creator role is the owner role",
+			src:  e("policy: t\n", "policy: t\nownership: personal\ncreator_role: owner\n"),
+			want: "policy: bad.yaml:3:15: creator_role cannot be the owner role \"owner\" (declared at bad.yaml:9:3): the creator of a workspace without an owner holds another admin role",
+		},
+		{
+			name: "creator role unknown",
+			src:  e("policy: t\n", "policy: t\nownership: personal\ncreator_role: admn\n"),
+			want: "policy: bad.yaml:3:15: creator_role: unknown role \"admn\"; did you mean \"admin\"?",
+		},
+		{
+			name: "creator role where the owner is in every workspace",
+			src:  e("policy: t\n", "policy: t\ncreator_role: admin\n"),
+			want: "policy: bad.yaml:2:15: creator_role \"admin\", but the owner role \"owner\" exists in every workspace (at bad.yaml:8:3), so every creator is its owner; say ownership: personal",
+		},
+		{
+			name: "ownership personal without a creator role, with transfer",
+			src:  e("policy: t\n", "policy: t\nownership: personal\n", "  change_plan: pay\n", "  change_plan: pay\n  transfer_ownership: edit\n"),
+			want: `policy: bad.yaml:2:12: ownership: personal, so creator_role must name the admin role the creator of any other workspace starts with (owner role "owner" declared at bad.yaml:8:3)
+policy: bad.yaml:33:23: operation transfer_ownership mapped to "edit", but the owner exists only in personal workspaces (ownership at bad.yaml:2:12): a personal workspace is not handed over`,
+		},
+		{
+			name: "shared workspaces limited without an owner to count them",
+			src:  e("policy: t\n", "policy: t\nownership: personal\ncreator_role: admin\n", "    invite_role: member\n", "    invite_role: member\n    limits: {shared_workspaces: 2}\n", "    roles: [owner, member, guest]\n", "    roles: [owner, admin, member, guest]\n"),
+			want: "policy: bad.yaml:35:3: plan \"free\": limits shared_workspaces to 2, but a created workspace has no owner to count it against (ownership: personal): use 0 or unlimited",
+		},
+		{
+			name: "ownership misspelt value",
+			src:  e("policy: t\n", "policy: t\nownership: shared\n"),
+			want: "policy: bad.yaml:2:12: ownership must be \"every\" or \"personal\", got \"shared\"",
 		},
 		{
 			name: "two owners",

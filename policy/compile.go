@@ -35,6 +35,7 @@ func (l *loader) compile(rp *rawPolicy) *Policy {
 		currencyPos[c.Name] = l.at(rc.ref)
 	}
 	l.compileRoles(p, rp)
+	l.compileOwnership(p, rp)
 	l.compileActions(p, rp, currencyPos)
 	l.compilePlans(p, rp)
 	roles := new([64]*role.Role)
@@ -73,10 +74,7 @@ func (l *loader) compileRoles(p *Policy, rp *rawPolicy) {
 		}
 		p.owner, ownerRaw = r, rr
 	}
-	switch {
-	case p.owner == nil && len(rp.roles) > 0 && !slices.ContainsFunc(rp.roles, func(r rawRole) bool { return r.suspect }):
-		l.errorAt(rp.rolesPos, "no role has owner: true; exactly one role must be the owner")
-	case p.owner != nil:
+	if p.owner != nil {
 		if !p.owner.Admin && !ownerRaw.suspect {
 			l.errorAt(l.at(ownerRaw.ref), "owner role %q must be admin", p.owner.Name)
 		}
@@ -106,6 +104,52 @@ func (l *loader) compileRoles(p *Policy, rp *rawPolicy) {
 				r.Assigns = r.Assigns.With(t)
 			}
 		}
+	}
+}
+
+// compileOwnership resolves ownership and creator_role against the owner
+// role, and reports their contradictions, each naming both sides.
+func (l *loader) compileOwnership(p *Policy, rp *rawPolicy) {
+	suspect := slices.ContainsFunc(rp.roles, func(r rawRole) bool { return r.suspect })
+	p.ownership = rp.ownership
+	if p.owner == nil {
+		p.ownership = OwnerNone
+		if !rp.ownerPos.IsZero() && !suspect {
+			l.errorAt(rp.ownerPos, "ownership: %s, but no role has owner: true (roles at %s); a policy without an owner role has no ownership",
+				rp.ownership, rp.rolesPos)
+		}
+	}
+	if rp.creator.name == "" {
+		if p.ownership != OwnerEvery && len(rp.roles) > 0 && !suspect {
+			if p.owner == nil {
+				l.errorAt(rp.rolesPos, "no role has owner: true, so creator_role must name the admin role the creator of a workspace starts with")
+			} else {
+				l.errorAt(rp.ownerPos, "ownership: personal, so creator_role must name the admin role the creator of any other workspace starts with (owner role %q declared at %s)",
+					p.owner.Name, p.roleMeta[p.owner.Index].pos)
+			}
+		}
+		return
+	}
+	r := p.roleIndex[rp.creator.name]
+	switch {
+	case r == nil:
+		l.unknown(rp.creator, "role", "creator_role: unknown role %q", rp.creator.name)
+	case rp.roles[r.Index].suspect:
+	case r.Owner:
+		l.errorAt(l.at(rp.creator), "creator_role cannot be the owner role %q (declared at %s): the creator of a workspace without an owner holds another admin role",
+			r.Name, p.roleMeta[r.Index].pos)
+	case !r.Admin:
+		l.errorAt(l.at(rp.creator), "creator_role %q is not an admin role (role declared at %s): a workspace without an owner keeps at least one admin, its creator first",
+			r.Name, p.roleMeta[r.Index].pos)
+	case p.ownership == OwnerEvery:
+		at := p.roleMeta[p.owner.Index].pos
+		if !rp.ownerPos.IsZero() {
+			at = rp.ownerPos
+		}
+		l.errorAt(l.at(rp.creator), "creator_role %q, but the owner role %q exists in every workspace (at %s), so every creator is its owner; say ownership: personal",
+			r.Name, p.owner.Name, at)
+	default:
+		p.creator = r
 	}
 }
 
@@ -177,6 +221,16 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 			l.unknown(o.action, "action", "operation %q: unknown action %q", o.op, o.action.name)
 			continue
 		}
+		if o.op == OpTransferOwnership && p.ownership != OwnerEvery && !slices.ContainsFunc(rp.roles, func(r rawRole) bool { return r.suspect }) {
+			if p.owner == nil {
+				l.errorAt(l.at(o.action), "operation transfer_ownership mapped to %q, but no role has owner: true (roles at %s): there is no owner to transfer",
+					a.Name, rp.rolesPos)
+			} else {
+				l.errorAt(l.at(o.action), "operation transfer_ownership mapped to %q, but the owner exists only in personal workspaces (ownership at %s): a personal workspace is not handed over",
+					a.Name, rp.ownerPos)
+			}
+			continue
+		}
 		p.ops[o.op] = a
 	}
 }
@@ -220,8 +274,18 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 			if p.owner != nil && !pl.Roles.Has(p.owner) && !rpl.suspect {
 				l.errorAt(rpl.rolesPos, "%s: roles must include the owner role %q", ctx, p.owner.Name)
 			}
+			if p.creator != nil && !pl.Roles.Has(p.creator) && !rpl.suspect {
+				l.errorAt(rpl.rolesPos, "%s: roles must include the creator role %q (creator_role at %s)", ctx, p.creator.Name, l.at(rp.creator))
+			}
 		} else {
 			pl.Roles = all
+		}
+		if n := rpl.limits.SharedWorkspaces; p.ownership != OwnerEvery && n != plan.Unlimited && n > 0 {
+			// Shared workspaces count against their owner's licence; one
+			// without an owner counts against nobody, so only "none" (0)
+			// or unlimited can be kept.
+			l.errorAt(l.at(rpl.ref), "%s: limits shared_workspaces to %d, but a created workspace has no owner to count it against (ownership: %s): use 0 or unlimited",
+				ctx, n, p.ownership)
 		}
 		pl.InviteRole = l.planRole(p, pl, ctx, "invite_role", rpl.invite, rpl.rolesPos, rpl.suspect)
 		pl.LinkRole = l.planRole(p, pl, ctx, "link_role", rpl.link, rpl.rolesPos, rpl.suspect)

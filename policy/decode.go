@@ -15,6 +15,9 @@ type rawPolicy struct {
 	root        Pos
 	name        string
 	sharing     Sharing
+	ownership   Ownership
+	ownerPos    Pos // the ownership: value; zero when absent
+	creator     ref // creator_role; name "" when absent
 	features    []ref
 	currencies  []rawCurrency
 	roles       []rawRole
@@ -98,7 +101,7 @@ type rawPerm struct {
 
 func (l *loader) decode(root *yaml.Node) *rawPolicy {
 	rp := &rawPolicy{root: l.pos(root)}
-	f, ok := l.fields(root, "", "policy", "policy", "sharing", "features", "currencies",
+	f, ok := l.fields(root, "", "policy", "policy", "sharing", "ownership", "creator_role", "features", "currencies",
 		"roles", "actions", "operations", "plans", "permissions")
 	if !ok {
 		return rp
@@ -127,6 +130,21 @@ func (l *loader) decode(root *yaml.Node) *rawPolicy {
 				l.errorf(e.v, "sharing must be \"deny\" or \"convert\", got %s", quoteInput(s))
 			}
 		}
+	}
+	if e, ok := f["ownership"]; ok {
+		if s, ok := l.str(e.v, "ownership"); ok {
+			switch s {
+			case "every":
+				rp.ownership, rp.ownerPos = OwnerEvery, l.pos(e.v)
+			case "personal":
+				rp.ownership, rp.ownerPos = OwnerPersonal, l.pos(e.v)
+			default:
+				l.errorf(e.v, "ownership must be \"every\" or \"personal\", got %s", quoteInput(s))
+			}
+		}
+	}
+	if e, ok := f["creator_role"]; ok {
+		rp.creator, _ = l.name(e.v, "creator_role")
 	}
 	if e, ok := f["features"]; ok {
 		if e.v.Kind != yaml.SequenceNode {

@@ -22,6 +22,13 @@
 //	sharing: deny | convert           optional, default deny: what inviting someone
 //	                                  into a personal workspace does (convert: it
 //	                                  becomes a shared workspace)
+//	ownership: every | personal       optional, default every, only with an owner role:
+//	                                  where the owner exists (personal: only in each
+//	                                  user's personal, original workspace)
+//	creator_role: <role>              the admin role, not the owner role, the creator
+//	                                  of a workspace without an owner starts with;
+//	                                  required when no role is the owner or ownership
+//	                                  is personal, an error otherwise
 //	features: [<feature>, ...]        optional, at most 64: every plan feature used
 //	currencies:                       optional: every currency used
 //	  <currency>:
@@ -32,7 +39,7 @@
 //	roles:                            required, 1 to 64, in display order
 //	  <role>:
 //	    description: <text>           optional
-//	    owner: <bool>                 exactly one role is the owner role
+//	    owner: <bool>                 at most one role is the owner role
 //	    admin: <bool>                 billing actions go only to admin roles; the
 //	                                  owner role is admin
 //	    guest: <bool>                 acts only on projects granted to the member;
@@ -58,7 +65,8 @@
 //	                                  transfer_ownership, delete_workspace,
 //	                                  change_plan, update_settings, fund_credits,
 //	                                  set_allowance, view_spend, manage_coins.
-//	                                  An unmapped operation is denied to everyone.
+//	                                  An unmapped operation is denied to everyone;
+//	                                  transfer_ownership needs ownership: every.
 //	plans:                            required, at least one, in display order
 //	  <plan>:
 //	    description: <text>           optional
@@ -66,6 +74,7 @@
 //	                                  workspaces (else the first plan)
 //	    features: [<feature>, ...]    optional, default none
 //	    roles: [<role>, ...]          optional, default all; includes the owner role
+//	                                  and the creator role
 //	    invite_role: <role>           optional: what an email invitation gives when the
 //	                                  inviter names no role; offered, not the owner
 //	    link_role: <role>             optional: what a shareable link gives; no links
@@ -75,7 +84,8 @@
 //	      seats: ...                  members in seat roles
 //	      guests: ...
 //	      shared_workspaces: ...      shared workspaces a user whose personal workspace
-//	                                  is on this plan may own
+//	                                  is on this plan may own; 0 or unlimited unless
+//	                                  ownership is every (else nobody owns them)
 //	    credits:                      optional: one periodic grant per currency
 //	      <currency>:
 //	        amount: <int >= 0>        required
@@ -87,6 +97,42 @@
 //	permissions:                      required: one row per action
 //	  <action>: [<role>, ...]         the roles granted the action; an action without
 //	                                  a row is granted to nobody
+//
+// # Owners and admins
+//
+// Where a workspace has an owner (the creator of every workspace, or, with
+// ownership: personal, of a personal one), it has exactly one: the owner is
+// not removed, demoted and does not leave, and ownership moves only by
+// transfer to an admin. A workspace without an owner (a policy with no owner
+// role, or a workspace other than a personal one under ownership: personal)
+// keeps at least one admin instead: its creator starts as creator_role; any
+// admin may leave, be demoted or removed while another admin remains, the last
+// one not (workspace.ErrLastAdmin); the billing contact is the first admin,
+// the earliest still an admin, and moves to the next when that one leaves or
+// is demoted. A team product without an owner:
+//
+//	policy: teams
+//	creator_role: admin           # no role is the owner: every workspace keeps an admin
+//	roles:
+//	  admin: {admin: true, seat: true, rank: 50, assigns: [admin, member]}
+//	  member: {seat: true, rank: 20}
+//
+// and a studio whose owner exists only in each user's original workspace:
+//
+//	policy: studio
+//	ownership: personal           # elsewhere the creator starts as creator_role
+//	creator_role: admin
+//	roles:
+//	  owner: {owner: true, admin: true, rank: 100, assigns: [admin, editor]}
+//	  admin: {admin: true, seat: true, rank: 50, assigns: [admin, editor]}
+//	  editor: {seat: true, rank: 20}
+//
+// Load rejects the contradictions, naming both sides: ownership or a
+// transfer_ownership operation without an owner role (or transfer with
+// ownership: personal), a creator_role that is the owner role or not an admin
+// role, a creator_role where the owner exists in every workspace, none where
+// it is needed, and a finite shared_workspaces limit other than 0 where
+// created workspaces have no owner to count them against.
 //
 // # Errors
 //

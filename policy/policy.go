@@ -16,16 +16,21 @@ type Policy struct {
 	// roles and plans come first: the check reads them on every call.
 
 	// roles[i].Index == i for every i; 1 <= len(roles) <= role.Max.
-	// Exactly one role is Owner; it is Admin and has the strictly highest
+	// At most one role is Owner; it is Admin and has the strictly highest
 	// Rank. No role is both Guest and (Owner or Admin). Assigns never holds
 	// the owner role nor a role of higher Rank than its holder's.
 	// A *role.Role belongs to this policy iff roles[r.Index] == r.
 	roles     []*role.Role
 	roleMeta  []roleMeta // parallel to roles
 	roleIndex map[string]*role.Role
-	owner     *role.Role // == the single Owner role of roles
+	owner     *role.Role // == the single Owner role of roles; nil when none
+	// creator is the admin role, not the owner role, that the creator of a
+	// workspace without an owner holds; nil when ownership is OwnerEvery.
+	creator   *role.Role
+	ownership Ownership // OwnerNone iff owner == nil
 
-	// plans[i].Index == i; len(plans) >= 1. Every plan offers owner;
+	// plans[i].Index == i; len(plans) >= 1. Every plan offers owner and
+	// creator, when set;
 	// InviteRole and LinkRole, when set, are offered and not the owner role.
 	// Features only holds bits below len(features). A *plan.Plan belongs to
 	// this policy iff plans[p.Index] == p.
@@ -87,6 +92,30 @@ func (s Sharing) String() string {
 		return "convert"
 	}
 	return "Sharing(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Ownership says in which workspaces the policy's owner role exists.
+type Ownership uint8
+
+// The ownership modes.
+const (
+	OwnerEvery    Ownership = iota // the creator of every workspace owns it (the default)
+	OwnerPersonal                  // the owner exists only in a user's personal workspace
+	OwnerNone                      // the policy has no owner role
+)
+
+// String returns "every", "personal" or "none"; the first two are the YAML
+// spelling, the third is what a policy without an owner role has.
+func (o Ownership) String() string {
+	switch o {
+	case OwnerEvery:
+		return "every"
+	case OwnerPersonal:
+		return "personal"
+	case OwnerNone:
+		return "none"
+	}
+	return "Ownership(" + strconv.Itoa(int(o)) + ")"
 }
 
 // Scope says where an action applies.
@@ -308,8 +337,25 @@ func (p *Policy) RoleDescription(name string) string {
 	return ""
 }
 
-// OwnerRole returns the policy's single owner role.
+// OwnerRole returns the policy's single owner role, or nil when the policy
+// has none (Ownership is OwnerNone).
 func (p *Policy) OwnerRole() *role.Role { return p.owner }
+
+// Ownership says in which workspaces the owner role exists.
+func (p *Policy) Ownership() Ownership { return p.ownership }
+
+// CreatorRole returns the role the creator of a new workspace of kind
+// starts with: the owner role where the owner exists in such a workspace,
+// else the policy's creator_role, an admin role. Workspaces whose creator
+// holds a role that is not the owner role have no owner and keep at least
+// one admin instead (workspace.ErrLastAdmin).
+func (p *Policy) CreatorRole(kind workspace.Kind) *role.Role {
+	switch {
+	case p.ownership == OwnerEvery, p.ownership == OwnerPersonal && kind == workspace.Personal:
+		return p.owner
+	}
+	return p.creator
+}
 
 // Plans returns the plans in declaration order. The caller must not modify
 // the slice.

@@ -608,7 +608,8 @@ type policyDesc struct {
 	Currencies          []*Currency
 	Roles               []*role.Role
 	RoleDescs           []string
-	Owner               string
+	Owner, Ownership    string
+	Creator             [2]string
 	Plans               []*plan.Plan
 	PlanDescs           []string
 	Default             string
@@ -620,9 +621,17 @@ func describePolicy(p *Policy) policyDesc {
 	d := policyDesc{
 		Name: p.Name(), Sharing: p.Sharing().String(), File: p.File(),
 		Features: p.Features(), Currencies: p.Currencies(),
-		Roles: p.Roles(), Owner: p.OwnerRole().Name,
+		Roles: p.Roles(), Ownership: p.Ownership().String(),
 		Plans: p.Plans(), Default: p.DefaultPlan().Name,
 		Actions: p.Actions(), Ops: map[string]string{},
+	}
+	if o := p.OwnerRole(); o != nil {
+		d.Owner = o.Name
+	}
+	for i, k := range []workspace.Kind{workspace.Personal, workspace.Shared} {
+		if r := p.CreatorRole(k); r != nil {
+			d.Creator[i] = r.Name
+		}
 	}
 	for _, r := range p.Roles() {
 		d.RoleDescs = append(d.RoleDescs, p.RoleDescription(r.Name))
@@ -698,11 +707,14 @@ func checkInvariants(t interface{ Fatalf(string, ...any) }, p *Policy) {
 			}
 		}
 	}
-	if owners != 1 || len(p.roles) < 1 || len(p.roles) > role.Max {
-		t.Fatalf("%d owners, %d roles", owners, len(p.roles))
+	if owners > 1 || (owners == 1) != (p.ownership != OwnerNone) || len(p.roles) < 1 || len(p.roles) > role.Max {
+		t.Fatalf("%d owners (ownership %v), %d roles", owners, p.ownership, len(p.roles))
+	}
+	if c := p.creator; (c == nil) != (p.ownership == OwnerEvery) || c != nil && (!c.Admin || c.Owner || c.Guest) {
+		t.Fatalf("ownership %v, creator role %v", p.ownership, c)
 	}
 	for i, pl := range p.plans {
-		if pl.Index != i || !pl.Offers(p.owner) || pl.Features>>uint(len(p.features)) != 0 {
+		if pl.Index != i || (p.owner != nil && !pl.Offers(p.owner)) || (p.creator != nil && !pl.Offers(p.creator)) || pl.Features>>uint(len(p.features)) != 0 {
 			t.Fatalf("plan %s breaks an invariant", pl.Name)
 		}
 		for _, r := range []*role.Role{pl.InviteRole, pl.LinkRole} {

@@ -297,6 +297,12 @@ func (p *Policy) YAML() []byte {
 	if p.sharing != SharingDeny {
 		add(root, "sharing", str(p.sharing.String()))
 	}
+	if p.ownership == OwnerPersonal {
+		add(root, "ownership", str(p.ownership.String()))
+	}
+	if p.creator != nil {
+		add(root, "creator_role", str(p.creator.Name))
+	}
 	if len(p.features) > 0 {
 		add(root, "features", strSeq(p.features))
 	}

@@ -50,7 +50,13 @@ func newSeedWorkspace(tb testing.TB, p *policy.Policy, id string, kind workspace
 	if pl == nil {
 		tb.Fatalf("%s: no plan %q", p.Name(), planName)
 	}
-	ws, err := workspace.New(id, kind, pl, owner, p.OwnerRole(), seedTime)
+	r := p.CreatorRole(kind)
+	if p.Ownership() == policy.OwnerPersonal {
+		// The tables show the Owner: the workspace is the owner's original
+		// one (shared by inviting into it, where kind is shared).
+		r = p.OwnerRole()
+	}
+	ws, err := workspace.New(id, kind, pl, owner, r, seedTime)
 	if err != nil {
 		tb.Fatalf("workspace.New(%s, %s): %v", id, planName, err)
 	}
@@ -172,26 +178,26 @@ func roleNames(p *policy.Policy) []string {
 
 // TestSeedSpacesTable checks the page's bullet lists: "In a shared Space, team
 // members can: ..." and "Admins are responsible for: ...", with the Space's
-// creator ("The person who created the Space is an Admin") as the owner, and
-// the Pro features on a Pro Space.
+// creator ("The person who created the Space is an Admin") an Admin, and the
+// Pro features on a Pro Space.
 func TestSeedSpacesTable(t *testing.T) {
 	p := loadSeed(t, "spaces")
-	ws := newSeedWorkspace(t, p, "space-b", workspace.Shared, "pro", "owner",
-		seedMember{"admin", "admin"}, seedMember{"member", "member"})
+	ws := newSeedWorkspace(t, p, "space-b", workspace.Shared, "pro", "admin",
+		seedMember{"member", "member"})
 	checkSeedTable(t, p, ws, seedTable{
-		columns: []string{"Owner", "Admin", "Member"},
+		columns: []string{"Admin", "Member"},
 		rows: []seedRow{
-			{"Design together", []string{"✅", "✅", "✅"}},
-			{"Add comments and useful feedback", []string{"✅", "✅", "✅"}},
-			{"Make reusable assets", []string{"✅", "✅", "✅"}},
-			{"Use free features", []string{"✅", "✅", "✅"}},
-			{"Use Pro features", []string{"✅", "✅", "✅"}},
-			{"Use AI features", []string{"✅", "✅", "✅"}},
-			{"Invite people to join the Space", []string{"✅", "✅", ""}},
-			{"Remove people from the Space", []string{"✅", "✅", ""}},
-			{"Make other users Admins", []string{"✅", "✅", ""}},
-			{"Upgrade the Space", []string{"✅", "✅", ""}},
-			{"Manage payments", []string{"✅", "✅", ""}},
+			{"Design together", []string{"✅", "✅"}},
+			{"Add comments and useful feedback", []string{"✅", "✅"}},
+			{"Make reusable assets", []string{"✅", "✅"}},
+			{"Use free features", []string{"✅", "✅"}},
+			{"Use Pro features", []string{"✅", "✅"}},
+			{"Use AI features", []string{"✅", "✅"}},
+			{"Invite people to join the Space", []string{"✅", ""}},
+			{"Remove people from the Space", []string{"✅", ""}},
+			{"Make other users Admins", []string{"✅", ""}},
+			{"Upgrade the Space", []string{"✅", ""}},
+			{"Manage payments", []string{"✅", ""}},
 		},
 		complete: true,
 	})
@@ -266,9 +272,15 @@ func TestSeedSpacesProse(t *testing.T) {
 	if got := p.DefaultPlan().Name; got != "free" {
 		t.Errorf("DefaultPlan() = %s, want free", got)
 	}
-	// "The person who created the Space is an Admin for that Space".
-	if o := p.OwnerRole(); !o.Admin {
-		t.Errorf("owner role %s is not an admin", o.Name)
+	// "Each Space has at least one Admin. The person who created the Space is
+	// an Admin for that Space": no owner, the creator an Admin in both kinds.
+	if o := p.OwnerRole(); o != nil || p.Ownership() != policy.OwnerNone {
+		t.Errorf("OwnerRole() = %v, Ownership() = %v; want none", o, p.Ownership())
+	}
+	for _, k := range []workspace.Kind{workspace.Personal, workspace.Shared} {
+		if r := p.CreatorRole(k); r != p.Role("admin") {
+			t.Errorf("CreatorRole(%v) = %v, want admin", k, r)
+		}
 	}
 	// "There is no extra cost to you if people join your Space."
 	for _, r := range p.Roles() {
@@ -391,6 +403,12 @@ func TestSeedVideoStudioOwner(t *testing.T) {
 	owner := p.OwnerRole()
 	if owner.Name != "owner" {
 		t.Fatalf("OwnerRole() = %s, want owner", owner.Name)
+	}
+	// "Owner is only assigned to you in your original, default workspace":
+	// the creator of a personal workspace owns it, of any other is an Admin.
+	if p.Ownership() != policy.OwnerPersonal || p.CreatorRole(workspace.Personal) != owner || p.CreatorRole(workspace.Shared) != p.Role("admin") {
+		t.Errorf("Ownership() = %v, creators %v (personal), %v (shared); want personal, owner, admin",
+			p.Ownership(), p.CreatorRole(workspace.Personal), p.CreatorRole(workspace.Shared))
 	}
 	for _, r := range p.Roles() {
 		if r.MayAssign(owner) {
@@ -606,22 +624,19 @@ func TestSeedTeamGuestsTable(t *testing.T) {
 	})
 }
 
-// TestSeedTeamGuestsOwner checks the owner slot: the page has no Owner, so the
-// creator ("A person who creates a team workspace is automatically set as
-// admin") holds the owner role with exactly the rights of admin.
+// TestSeedTeamGuestsOwner checks "A team workspace may have multiple admins.
+// A person who creates a team workspace is automatically set as admin": no
+// owner role, nothing to transfer, and the creator an admin.
 func TestSeedTeamGuestsOwner(t *testing.T) {
 	p := loadSeed(t, "team-guests")
-	owner, admin := p.OwnerRole(), p.Role("admin")
-	if !owner.Admin {
-		t.Errorf("owner role is not admin")
+	if o := p.OwnerRole(); o != nil || p.Ownership() != policy.OwnerNone {
+		t.Errorf("OwnerRole() = %v, Ownership() = %v; want none", o, p.Ownership())
 	}
-	for _, a := range p.Actions() {
-		if got, want := a.Allowed.Has(owner), a.Allowed.Has(admin); got != want {
-			t.Errorf("%s: owner allowed %t, admin allowed %t: want the same", a.Name, got, want)
-		}
+	if r := p.CreatorRole(workspace.Shared); r != p.Role("admin") {
+		t.Errorf("CreatorRole(shared) = %v, want admin", r)
 	}
-	if owner.Seat != admin.Seat || owner.Spends != admin.Spends {
-		t.Errorf("owner seat/spends %t/%t, admin %t/%t", owner.Seat, owner.Spends, admin.Seat, admin.Spends)
+	if a := p.Operation(policy.OpTransferOwnership); a != nil {
+		t.Errorf("transfer_ownership mapped to %s; the page has no owner", a.Name)
 	}
 }
 

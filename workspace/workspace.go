@@ -2,8 +2,12 @@
 // members with their roles, guests with their project grants, settings and
 // version, and the mutations that keep its invariants:
 //
-//   - exactly one owner, who is a member holding the policy's owner role, and
-//     no other member holds that role;
+//   - where the workspace has an owner (the policy has an owner role, and it
+//     exists in this workspace): exactly one owner, who is a member holding
+//     the owner role, and no other member holds that role;
+//   - where it has none: no member holds an owner role, and at least one
+//     member is an admin (ErrLastAdmin); the billing contact is the first
+//     admin, the earliest to join who is still an admin (then by user ID);
 //   - every member's role is offered by the workspace's plan;
 //   - only guests hold project grants, and a guest holds at least one;
 //   - ownership moves only by transfer to an admin, and the previous owner
@@ -102,11 +106,16 @@ type Workspace struct {
 	Kind Kind
 	// Plan is the workspace's own plan.
 	Plan *plan.Plan
-	// Owner is the user ID of the single owner.
+	// Owner is the user who owns the workspace: the holder of the owner role
+	// where the workspace has an owner (Owned); in a personal workspace
+	// without one, the user whose personal workspace it is (an admin); empty
+	// in a shared workspace without an owner.
 	Owner string
-	// BillingContact is the user whose payment details pay for the plan: the
-	// creator, until ownership is transferred (the new owner becomes it) or
-	// the contact leaves the admins (the owner becomes it).
+	// BillingContact is the user whose payment details pay for the plan.
+	// With an owner: the creator, until ownership is transferred (the new
+	// owner becomes it) or the contact leaves the admins (the owner becomes
+	// it). Without one: the first admin (FirstAdmin), kept so by every
+	// mutation.
 	BillingContact string
 	// members maps user ID to membership, guests included; roles maps
 	// the same users to their roles alone. roles is what every check
@@ -142,27 +151,89 @@ var (
 	ErrGuestsClosed = errors.New("workspace: guests are disabled")
 	ErrOwnRole      = errors.New("workspace: members cannot change their own role")
 	ErrToGuest      = errors.New("workspace: a member becomes a guest only by removal and a guest invitation")
+	// ErrLastAdmin protects the invariant of a workspace without an owner:
+	// at least one admin.
+	ErrLastAdmin = errors.New("workspace: a workspace without an owner keeps at least one admin: the last admin cannot leave, be removed or be demoted")
 )
 
-// New returns a workspace with one member, the owner, holding ownerRole.
-func New(id string, kind Kind, p *plan.Plan, owner string, ownerRole *role.Role, now time.Time) (*Workspace, error) {
-	if id == "" || owner == "" || p == nil || ownerRole == nil || !ownerRole.Owner || (kind != Personal && kind != Shared) {
-		return nil, fmt.Errorf("%w: new workspace needs an id, a kind, a plan, an owner and the owner role", ErrInvalid)
+// New returns a workspace with one member, its creator, holding r: the
+// owner role, which makes the creator the owner, or another admin role, which
+// makes the workspace one without an owner (whose Owner is the creator in a
+// personal workspace, empty in a shared one).
+func New(id string, kind Kind, p *plan.Plan, creator string, r *role.Role, now time.Time) (*Workspace, error) {
+	if id == "" || creator == "" || p == nil || r == nil || !r.Admin || r.Guest || (kind != Personal && kind != Shared) {
+		return nil, fmt.Errorf("%w: new workspace needs an id, a kind, a plan, a creator and an admin role", ErrInvalid)
 	}
-	if !p.Offers(ownerRole) {
-		return nil, fmt.Errorf("%w: plan %s does not offer %s", ErrNotOffered, p.Name, ownerRole.Name)
+	if !p.Offers(r) {
+		return nil, fmt.Errorf("%w: plan %s does not offer %s", ErrNotOffered, p.Name, r.Name)
 	}
 	now = now.UTC()
-	m := Member{User: owner, Role: ownerRole, Joined: now}
-	if ownerRole.Seat {
+	m := Member{User: creator, Role: r, Joined: now}
+	if r.Seat {
 		m.SeatSince = now
 	}
 	w := &Workspace{
-		ID: id, Kind: kind, Plan: p, Owner: owner, BillingContact: owner,
+		ID: id, Kind: kind, Plan: p, BillingContact: creator,
 		Created: now, Anchor: now,
+	}
+	if r.Owner || kind == Personal {
+		w.Owner = creator
 	}
 	w.set(m)
 	return w, nil
+}
+
+// Owned reports whether the workspace has an owner: Owner is a member
+// holding the owner role. A workspace without one keeps at least one admin
+// instead.
+func (w *Workspace) Owned() bool {
+	r := w.roles[w.Owner]
+	return r != nil && r.Owner
+}
+
+// FirstAdmin returns the earliest member to join who holds an admin role
+// (guests never do), ties broken by user ID; "" when there is none. It is
+// the billing contact of a workspace without an owner.
+func (w *Workspace) FirstAdmin() string {
+	first, at := "", time.Time{}
+	for u, m := range w.members {
+		if m.Role == nil || !m.Role.Admin || m.Role.Guest {
+			continue
+		}
+		if first == "" || m.Joined.Before(at) || (m.Joined.Equal(at) && u < first) {
+			first, at = u, m.Joined
+		}
+	}
+	return first
+}
+
+// admins returns the number of members holding an admin role.
+func (w *Workspace) admins() int {
+	n := 0
+	for _, r := range w.roles {
+		if r != nil && r.Admin && !r.Guest {
+			n++
+		}
+	}
+	return n
+}
+
+// lastAdmin reports whether taking user's admin role away (demoting or
+// removing them) would leave a workspace without an owner with no admin.
+func (w *Workspace) lastAdmin(user string, next *role.Role) bool {
+	r := w.roles[user]
+	if w.Owned() || r == nil || !r.Admin || r.Guest || (next != nil && next.Admin && !next.Guest) {
+		return false
+	}
+	return w.admins() <= 1
+}
+
+// rebill keeps the billing contact of a workspace without an owner on the
+// first admin.
+func (w *Workspace) rebill() {
+	if !w.Owned() {
+		w.BillingContact = w.FirstAdmin()
+	}
 }
 
 // Member returns the membership of user.
@@ -313,6 +384,13 @@ func (w *Workspace) Add(user string, r *role.Role, projects []string, now time.T
 		m.SeatSince = m.Joined
 	}
 	w.set(m)
+	if r.Admin && !w.Owned() {
+		// The first admin, unless the contact joined earlier (or at the
+		// same moment with a smaller user ID).
+		if c, ok := w.members[w.BillingContact]; !ok || m.Joined.Before(c.Joined) || (m.Joined.Equal(c.Joined) && user < c.User) {
+			w.BillingContact = user
+		}
+	}
 	return nil
 }
 
@@ -346,8 +424,9 @@ func normalize(projects []string) []string {
 // (ErrNotMember), not the owner (ErrOwner: the owner's role changes only by
 // transfer), r is not the owner role (ErrOwnerRole), by is not user
 // (ErrOwnRole: nobody changes their own role, so admins cannot demote
-// themselves), and, unless user already holds r, r is not a guest role
-// (ErrToGuest). Who may assign r and manage user is the policy's business
+// themselves), unless user already holds r, r is not a guest role
+// (ErrToGuest), and, without an owner, user is not the last admin being
+// demoted (ErrLastAdmin). Who may assign r and manage user is the policy's business
 // (role.MayAssign, role.MayManage).
 func (w *Workspace) CheckRoleChange(by, user string, r *role.Role) (Member, error) {
 	m, ok := w.members[user]
@@ -366,6 +445,8 @@ func (w *Workspace) CheckRoleChange(by, user string, r *role.Role) (Member, erro
 		return m, nil
 	case r.Guest:
 		return m, ErrToGuest
+	case w.lastAdmin(user, r):
+		return m, ErrLastAdmin
 	}
 	return m, nil
 }
@@ -373,7 +454,9 @@ func (w *Workspace) CheckRoleChange(by, user string, r *role.Role) (Member, erro
 // SetRole changes user's role to r. A guest promoted to another role loses
 // their project grants (they now reach every project); a member made a guest
 // needs projects. A billing contact whose new role is not an admin role
-// hands billing back to the owner.
+// hands billing back to the owner; without an owner, the billing contact is
+// the first admin after the change, and the last admin is not demoted
+// (ErrLastAdmin).
 func (w *Workspace) SetRole(user string, r *role.Role, projects []string, now time.Time) error {
 	m, ok := w.members[user]
 	if !ok {
@@ -388,10 +471,15 @@ func (w *Workspace) SetRole(user string, r *role.Role, projects []string, now ti
 	if err := w.checkRole(r, projects); err != nil {
 		return err
 	}
+	if w.lastAdmin(user, r) {
+		return ErrLastAdmin
+	}
 	m.SeatSince = seatSince(m, r, now)
 	m.Role, m.Projects = r, normalize(projects)
 	w.set(m)
-	if w.BillingContact == user && !r.Admin {
+	if !w.Owned() {
+		w.rebill()
+	} else if w.BillingContact == user && !r.Admin {
 		w.BillingContact = w.Owner
 	}
 	return nil
@@ -425,17 +513,30 @@ func (w *Workspace) Grant(user string, projects ...string) error {
 	return nil
 }
 
-// Remove ends user's membership. The owner cannot be removed.
+// Remove ends user's membership. The owner cannot be removed; without an
+// owner, the last admin cannot (ErrLastAdmin), and the billing contact moves
+// to the next first admin. The user whose personal workspace it is stays
+// its Owner only while a member.
 func (w *Workspace) Remove(user string) (Member, error) {
 	m, ok := w.members[user]
 	if !ok {
 		return Member{}, fmt.Errorf("%w: %s", ErrNotMember, user)
 	}
-	if user == w.Owner {
+	owned := w.Owned()
+	switch {
+	case owned && user == w.Owner:
 		return Member{}, ErrOwner
+	case w.lastAdmin(user, nil):
+		return Member{}, ErrLastAdmin
 	}
 	w.remove(user)
-	if w.BillingContact == user {
+	switch {
+	case !owned:
+		if user == w.Owner {
+			w.Owner = ""
+		}
+		w.rebill()
+	case w.BillingContact == user:
 		w.BillingContact = w.Owner
 	}
 	return m, nil
@@ -449,6 +550,8 @@ func (w *Workspace) Transfer(to string, now time.Time) error {
 	switch {
 	case !ok:
 		return fmt.Errorf("%w: %s", ErrNotMember, to)
+	case !w.Owned():
+		return fmt.Errorf("%w: the workspace has no owner to transfer", ErrInvalid)
 	case to == w.Owner:
 		return fmt.Errorf("%w: %s already owns the workspace", ErrInvalid, to)
 	case m.Role == nil || !m.Role.Admin || m.Role.Guest:
@@ -466,9 +569,18 @@ func (w *Workspace) Transfer(to string, now time.Time) error {
 // Check verifies the invariants and returns every violation.
 func (w *Workspace) Check() error {
 	var errs []error
-	owner, ok := w.members[w.Owner]
-	if !ok || owner.Role == nil || !owner.Role.Owner {
+	owned := w.Owned()
+	switch {
+	case owned:
+	case w.admins() == 0:
+		errs = append(errs, fmt.Errorf("no owner and no admin: %w", ErrLastAdmin))
+	case w.Owner != "" && w.Kind != Personal:
 		errs = append(errs, fmt.Errorf("owner %q is not a member holding the owner role", w.Owner))
+	case w.BillingContact != w.FirstAdmin():
+		errs = append(errs, fmt.Errorf("billing contact %q is not the first admin %q", w.BillingContact, w.FirstAdmin()))
+	}
+	if w.Owner != "" && !owned && w.roles[w.Owner] == nil && w.Kind == Personal {
+		errs = append(errs, fmt.Errorf("owner %q of the personal workspace is not a member", w.Owner))
 	}
 	if _, ok := w.members[w.BillingContact]; !ok {
 		errs = append(errs, fmt.Errorf("billing contact %q is not a member", w.BillingContact))
@@ -482,7 +594,7 @@ func (w *Workspace) Check() error {
 			errs = append(errs, fmt.Errorf("member %q recorded as %q", u, m.User))
 		case m.Role == nil:
 			errs = append(errs, fmt.Errorf("member %q has no role", u))
-		case m.Role.Owner && u != w.Owner:
+		case m.Role.Owner && (u != w.Owner || !owned):
 			errs = append(errs, fmt.Errorf("member %q holds the owner role but does not own the workspace", u))
 		case !w.Plan.Offers(m.Role):
 			errs = append(errs, fmt.Errorf("member %q holds %s, which plan %s does not offer", u, m.Role.Name, w.Plan))

@@ -83,7 +83,7 @@ func TestCheckDirectory(t *testing.T) {
 	if code != exitFailure {
 		t.Errorf("check DIR = %d, want %d", code, exitFailure)
 	}
-	wantOut := "ok " + filepath.Join(dir, "a/z.yml") + " (spaces: 3 roles, 11 actions, 2 plans)\n" +
+	wantOut := "ok " + filepath.Join(dir, "a/z.yml") + " (spaces: 2 roles, 11 actions, 2 plans)\n" +
 		"ok " + filepath.Join(dir, "b.yaml") + " (coins: 3 roles, 7 actions, 4 plans)\n" +
 		"checked 3 files: 2 ok, 1 with errors (1 error)\n"
 	if stdout != wantOut {

@@ -72,14 +72,14 @@ func TestSuiteFailures(t *testing.T) {
 		t.Errorf("stderr:\n%s\nwant none", &stderr)
 	}
 	const policy = "../../testdata/policies/spaces.yaml"
-	want := `testdata/suites/failing.yaml:5:5: FAIL case member invite_people: want allowed, got denied: member may not invite_people (` + policy + `:153:3)
-testdata/suites/failing.yaml:20:9: step "member uses pro": want allowed, got denied: plan free lacks feature pro_features required by use_pro_features (` + policy + `:77:14)
-testdata/suites/failing.yaml:28:9: step "invite carol@example.com by bob": want ok, got forbidden: charter: invite forbidden: denied: member may not invite_people (` + policy + `:153:3)
+	want := `testdata/suites/failing.yaml:5:5: FAIL case member invite_people: want allowed, got denied: member may not invite_people (` + policy + `:148:3)
+testdata/suites/failing.yaml:20:9: step "member uses pro": want allowed, got denied: plan free lacks feature pro_features required by use_pro_features (` + policy + `:72:14)
+testdata/suites/failing.yaml:28:9: step "invite carol@example.com by bob": want ok, got forbidden: charter: invite forbidden: denied: member may not invite_people (` + policy + `:148:3)
 testdata/suites/failing.yaml:33:9: step "remove bob by olivia": want forbidden, got ok
-testdata/suites/failing.yaml:38:9: step "remove olivia by bob": want invalid, got forbidden: charter: remove forbidden: denied: member may not remove_people (` + policy + `:154:3)
-testdata/suites/failing.yaml:43:9: step "change_plan pro by bob": want forbidden (plan lacks feature), got forbidden: charter: change_plan forbidden: denied: member may not upgrade_space (` + policy + `:156:3)
+testdata/suites/failing.yaml:38:9: step "remove olivia by bob": want invalid, got forbidden: charter: remove forbidden: denied: member may not remove_people (` + policy + `:149:3)
+testdata/suites/failing.yaml:43:9: step "change_plan pro by bob": want forbidden (plan lacks feature), got forbidden: charter: change_plan forbidden: denied: member may not upgrade_space (` + policy + `:151:3)
 testdata/suites/failing.yaml:52:9: step "balance 9 by bob": want balance 9, got 8 ai_credits
-testdata/suites/failing.yaml:56:9: step "workspace team": want owner bob, got olivia; want members {olivia: owner}, got {bob: member, olivia: owner}
+testdata/suites/failing.yaml:56:9: step "workspace team": want billing contact bob, got olivia; want members {olivia: admin}, got {bob: member, olivia: admin}
 testdata/suites/failing.yaml:61:9: step "event member.removed": want event member.removed, got [workspace.created olivia, invitation.created inv_ID, member.added bob]
 testdata/suites/failing.yaml:64:9: step "clock 2025-12-31": the clock would go back from 2026-01-01T00:00:00Z to 2025-12-31T00:00:00Z
 FAIL testdata/suites/failing.yaml: 9 of 10 scenarios and 1 of 2 cases failed
@@ -120,10 +120,10 @@ testdata/suites/malformed.yaml:55:9: delete: no workspace "nowhere" is created b
 		{"testdata/suites/unknown-names.yaml", `testdata/suites/unknown-names.yaml:4:5: case member fly: policy spaces has no action "fly" (actions: design_together, add_comments, make_reusable_assets, use_free_features, use_pro_features, use_ai_features, invite_people, remove_people, make_admins, upgrade_space, manage_payments)
 testdata/suites/unknown-names.yaml:9:9: policy spaces has no plan "premium" (plans: free, pro)
 testdata/suites/unknown-names.yaml:11:9: policy spaces has no action "use_ai" (did you mean "use_ai_features"?) (actions: design_together, add_comments, make_reusable_assets, use_free_features, use_pro_features, use_ai_features, invite_people, remove_people, make_admins, upgrade_space, manage_payments)
-testdata/suites/unknown-names.yaml:16:9: policy spaces has no role "membr" (did you mean "member"?) (roles: owner, admin, member)
+testdata/suites/unknown-names.yaml:16:9: policy spaces has no role "membr" (did you mean "member"?) (roles: admin, member)
 testdata/suites/unknown-names.yaml:17:9: spend: action design_together costs nothing: use a check step
 testdata/suites/unknown-names.yaml:21:9: policy spaces has no currency "coins" (currencies: ai_credits)
-testdata/suites/unknown-names.yaml:23:9: members: olivia: policy spaces has no role "ownr" (did you mean "owner"?) (roles: owner, admin, member)
+testdata/suites/unknown-names.yaml:23:9: members: olivia: policy spaces has no role "admn" (did you mean "admin"?) (roles: admin, member)
 `},
 	}
 	for _, tt := range tests {

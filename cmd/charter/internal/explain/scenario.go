@@ -19,7 +19,7 @@ import (
 // The users of a scenario's workspace.
 const (
 	actor     = "you"
-	otherUser = "owner" // the owner when the actor does not hold the owner role
+	otherUser = "owner" // the creator when the actor does not hold the creator role
 )
 
 // epoch is the time a scenario's workspace is created and joined; decisions
@@ -85,15 +85,21 @@ func (s Scenario) workspace(p *policy.Policy) (*workspace.Workspace, error) {
 		return nil, fmt.Errorf("role %s is not a guest role: it reaches every project, none is granted", r.Name)
 	}
 
-	owner := otherUser
+	creatorRole := p.CreatorRole(kind)
 	if r.Owner {
-		owner = actor
+		// Under ownership: personal, a shared workspace with an owner is
+		// a personal one that was shared.
+		creatorRole = r
 	}
-	ws, err := workspace.New("explain", kind, pl, owner, p.OwnerRole(), epoch)
+	creator := otherUser
+	if r == creatorRole {
+		creator = actor
+	}
+	ws, err := workspace.New("explain", kind, pl, creator, creatorRole, epoch)
 	if err != nil {
 		return nil, err
 	}
-	if !r.Owner {
+	if r != creatorRole {
 		err := ws.Add(actor, r, s.Granted, epoch)
 		if errors.Is(err, workspace.ErrNotOffered) {
 			// Not something Add does, but a workspace whose plan changed

@@ -109,7 +109,7 @@ func TestCheckErrors(t *testing.T) {
 			name:   "unknown field",
 			source: strings.Replace(valid, "    rank: 50\n", "    rnak: 50\n", 1),
 			// Line 21 of team-guests.yaml is admin's rank.
-			want: []lineError{{Line: 21, Col: 5, Message: `role "admin": unknown field "rnak"`}},
+			want: []lineError{{Line: 27, Col: 5, Message: `role "admin": unknown field "rnak"`}},
 		},
 		{
 			name:   "YAML syntax",
