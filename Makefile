@@ -8,14 +8,20 @@ FUZZTIME    ?= 30s
 BENCHTIME   ?= 1s
 BENCHCOUNT  ?= 1
 
-.PHONY: test bench lint fuzz
+.PHONY: test bench bench-scale lint fuzz
 
 test:
 	bash scripts/with-postgres.sh $(GO) test -race -timeout 45m ./...
 
-# Benchmarks, each next to the baseline it is judged against.
+# Benchmarks, each next to the baseline it is judged against. The scale
+# workload (internal/scalebench) runs here at its small size only.
 bench:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./...
+
+# The scale workload at both sizes: the large one holds 1,000,000
+# memberships, takes minutes and a few GiB of memory.
+bench-scale:
+	CHARTER_BENCH_LARGE=1 $(GO) test ./internal/scalebench -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -timeout 60m
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
