@@ -1,0 +1,51 @@
+package charter
+
+import (
+	"errors"
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrExists: a workspace with the ID the caller chose exists already (or,
+// for a personal workspace, its owner has one). Unlike ErrConflict,
+// retrying does not help.
+var ErrExists = errors.New("charter: already exists")
+
+// MaxIDLen is the longest workspace ID, in bytes, that a caller may choose.
+const MaxIDLen = 200
+
+// IDError reports a caller-chosen workspace ID that charter refuses. It
+// wraps ErrInvalid.
+type IDError struct {
+	ID     string
+	Reason string // e.g. "is empty", "holds control character U+0009"
+}
+
+// Error quotes the ID and says what is wrong with it.
+func (e *IDError) Error() string {
+	return fmt.Sprintf("%v: workspace ID %q %s", ErrInvalid, e.ID, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *IDError) Is(target error) bool { return target == ErrInvalid }
+
+// CheckWorkspaceID reports whether id may name a workspace: 1 to MaxIDLen
+// bytes of valid UTF-8 with no control characters (which covers NUL, tabs
+// and line breaks). Anything else is an *IDError.
+func CheckWorkspaceID(id string) error {
+	switch {
+	case id == "":
+		return &IDError{ID: id, Reason: "is empty"}
+	case len(id) > MaxIDLen:
+		return &IDError{ID: id[:32] + "...", Reason: fmt.Sprintf("is %d bytes long, more than %d", len(id), MaxIDLen)}
+	case !utf8.ValidString(id):
+		return &IDError{ID: id, Reason: "is not valid UTF-8"}
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) {
+			return &IDError{ID: id, Reason: fmt.Sprintf("holds control character %U", r)}
+		}
+	}
+	return nil
+}
