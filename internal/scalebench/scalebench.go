@@ -19,9 +19,13 @@
 package scalebench
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	_ "embed"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
@@ -250,6 +254,33 @@ func (w *Workload) Store(ctx context.Context, st storage.Store, now time.Time) e
 		}
 	}
 	return nil
+}
+
+// WriteImport writes the workload as an import file for Service.Import:
+// one JSON line per workspace.
+func (w *Workload) WriteImport(out io.Writer) error {
+	bw := bufio.NewWriterSize(out, 1<<16)
+	enc := json.NewEncoder(bw)
+	for _, ws := range w.Workspaces {
+		rec := charter.ImportRecord{ID: ws.ID, Plan: PlanName, Owner: ws.Members[0].User}
+		for _, m := range ws.Members[1:] {
+			rec.Members = append(rec.Members, charter.ImportMember{User: m.User, Role: w.Roles[m.Role]})
+		}
+		if err := enc.Encode(rec); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// Import builds the workload through Service.Import, the way existing
+// tenants come in.
+func (w *Workload) Import(ctx context.Context, s *charter.Service) (charter.ImportProgress, error) {
+	var b bytes.Buffer
+	if err := w.WriteImport(&b); err != nil {
+		return charter.ImportProgress{}, err
+	}
+	return s.Import(ctx, &b, charter.ImportOptions{})
 }
 
 // Invite builds the workload through the Service the way an application

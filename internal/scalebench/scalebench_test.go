@@ -1,6 +1,7 @@
 package scalebench
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -115,8 +116,8 @@ func TestGenerateRejectsEmpty(t *testing.T) {
 
 // TestAllAgree checks that every structure the benchmarks compare gives the
 // same answer to every query: the floor, Policy.Can on snapshots, and
-// Service.Can on a store loaded directly and on one built through Invite
-// and Accept.
+// Service.Can on a store loaded directly, on one built by Import and on one
+// built through Invite and Accept.
 func TestAllAgree(t *testing.T) {
 	ctx := context.Background()
 	p := loadPolicy(t)
@@ -128,6 +129,10 @@ func TestAllAgree(t *testing.T) {
 	}
 	direct := newService(t, p)
 	if err := w.Store(ctx, direct.store, epoch); err != nil {
+		t.Fatal(err)
+	}
+	imported := newService(t, p)
+	if _, err := w.Import(ctx, imported.Service); err != nil {
 		t.Fatal(err)
 	}
 	invited := newService(t, p)
@@ -151,7 +156,7 @@ func TestAllAgree(t *testing.T) {
 		for name, s := range map[string]struct {
 			s  *charter.Service
 			id string
-		}{"direct": {direct.Service, id}, "invited": {invited.Service, ids[q.Workspace]}} {
+		}{"direct": {direct.Service, id}, "imported": {imported.Service, id}, "invited": {invited.Service, ids[q.Workspace]}} {
 			got, err := s.s.Can(ctx, q.User, action, s.id)
 			if err != nil || got != want {
 				t.Errorf("%s Service.Can(%s, %s, %s) = %t, %v; floor says %t", name, q.User, action, s.id, got, err, want)
@@ -245,8 +250,9 @@ func report(b *testing.B, c built) {
 //	CHARTER_BENCH_LARGE=1 go test ./internal/scalebench -run '^$' -bench Scale -benchmem -count 3
 //	go test ./internal/scalebench -run '^$' -bench 'Scale/large' -benchmem -count 3
 //
-// The Service's store is filled with Workload.Store, storage.Tx writes that
-// bypass the Service (see BenchmarkInviteAccept for the Service's own way).
+// The Service's store is filled by Service.Import (build-s includes writing
+// the import file into memory); BenchmarkImport compares that with bare
+// storage writes, BenchmarkInviteAccept with adding members one by one.
 func BenchmarkScale(b *testing.B) {
 	p := loadPolicy(b)
 	for _, size := range []Size{Small, Large} {
@@ -301,7 +307,8 @@ func benchScale(b *testing.B, p *policy.Policy, size Size) {
 
 	s, cost := measure(b, func() (*charter.Service, error) {
 		s := newService(b, p)
-		return s.Service, w.Store(ctx, s.store, epoch)
+		_, err := w.Import(ctx, s.Service)
+		return s.Service, err
 	})
 	b.Run("Service.Can", func(b *testing.B) {
 		report(b, cost)
@@ -346,4 +353,48 @@ func BenchmarkInviteAccept(b *testing.B) {
 	n := float64(b.N * w.Memberships())
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/membership")
 	b.ReportMetric(float64(ms.TotalAlloc-allocated)/n, "B/membership")
+}
+
+// BenchmarkImport builds the workload's memory store through Service.Import
+// and, beside it, with bare storage.Tx writes of the same rows (no checks,
+// no events: Workload.Store). Issue 11's target: Import within 2x of the
+// bare writes. Each row reports build-s and heap-MiB for its one build of
+// the whole workload; the large size runs only when asked (see
+// BenchmarkScale).
+func BenchmarkImport(b *testing.B) {
+	ctx := context.Background()
+	p := loadPolicy(b)
+	for _, size := range []Size{Small, Large} {
+		b.Run(size.Name, func(b *testing.B) {
+			if size == Large && !largeRequested() {
+				b.Skip("the large workload runs with CHARTER_BENCH_LARGE=1 or -bench 'Import/large'")
+			}
+			w := generate(b, p, size, 1)
+			var file bytes.Buffer
+			if err := w.WriteImport(&file); err != nil {
+				b.Fatal(err)
+			}
+			for _, row := range []struct {
+				name  string
+				build func(s service) error
+			}{
+				{"bare-insert", func(s service) error { return w.Store(ctx, s.store, epoch) }},
+				{"Service.Import", func(s service) error {
+					_, err := s.Import(ctx, bytes.NewReader(file.Bytes()), charter.ImportOptions{})
+					return err
+				}},
+			} {
+				b.Run(row.name, func(b *testing.B) {
+					var cost built
+					for range b.N {
+						_, cost = measure(b, func() (service, error) {
+							s := newService(b, p)
+							return s, row.build(s)
+						})
+					}
+					report(b, cost)
+				})
+			}
+		})
+	}
 }
