@@ -8,6 +8,7 @@
 //	                [-project NAME] [-granted P1,P2,...] [-guests-disabled]
 //	charter test [-v] FILE CASES.yaml
 //	charter fmt FILE
+//	charter import -policy FILE [-store URL] [-batch N] FILE
 //	charter help [COMMAND]
 //
 // Check loads each policy file and prints
@@ -51,6 +52,15 @@
 // Fmt prints the policy in canonical form: every section in the order of
 // the grammar, defaults left out.
 //
+// Import brings existing workspaces into a store with Service.Import: FILE
+// (or "-" for standard input) holds one JSON record per line, each
+// checked against the policy (see charter.ImportRecord). It prints
+// progress (records, rate, time left) to standard error at most once a
+// second, and stops at the first bad record, naming its line; the batches
+// before it stay, and running the fixed file again finishes the import.
+// Without -store (or CHARTER_STORE) it imports into memory: a dry run that
+// checks the whole file.
+//
 // The exit status is 0 on success, 1 when a policy does not load, a check is
 // denied or a case fails, and 2 on a usage error.
 package main
@@ -84,6 +94,7 @@ const usage = `usage:
                   [-project NAME] [-granted P1,P2,...] [-guests-disabled]
   charter test [-v] FILE CASES.yaml
   charter fmt FILE
+  charter import -policy FILE [-store URL] [-batch N] FILE
   charter help [COMMAND]
 
 commands:
@@ -92,6 +103,7 @@ commands:
   explain  decide one action for one role and say why
   test     check a file of expected decisions against a policy
   fmt      print the policy in canonical form
+  import   bring existing workspaces (JSON Lines) into a store
 `
 
 // command is one subcommand: its flags, positional arguments and body.
@@ -111,6 +123,7 @@ func commands() map[string]command {
 		"explain": {usage: "explain FILE -role ROLE -action ACTION [flags]", min: 1, max: 1, flags: explainFlags},
 		"test":    {usage: "test [-v] FILE CASES.yaml", min: 2, max: 2, flags: testFlags},
 		"fmt":     {usage: "fmt FILE", min: 1, max: 1, flags: fmtFlags},
+		"import":  {usage: "import -policy FILE [-store URL] [-batch N] FILE", min: 1, max: 1, flags: importFlags},
 	}
 }
 
