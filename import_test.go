@@ -2,13 +2,16 @@ package charter_test
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/charterhq/charter"
+	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage/memory"
+	"github.com/charterhq/charter/workspace"
 )
 
 // teamFile is an import file on the team-guests policy: a Business
@@ -19,16 +22,57 @@ const teamFile = `{"id": "acme", "name": "Acme", "plan": "business", "owner": "a
 {"id": "ann-home", "kind": "personal", "owner": "ann", "plan": "business"}
 `
 
+// importService returns a Service on the shipped policy called name and a
+// fresh in-memory store.
+func importService(tb testing.TB, name string) *charter.Service {
+	tb.Helper()
+	p, err := policy.LoadFile(filepath.Join("testdata", "policies", name+".yaml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := charter.New(p, memory.New(), charter.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// need returns a function that returns v, failing the test if err is not
+// nil: need[T](t)(call()).
+func need[T any](tb testing.TB) func(v T, err error) T {
+	return func(v T, err error) T {
+		tb.Helper()
+		needOK(tb, err)
+		return v
+	}
+}
+
+func needOK(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// memberOK returns user's membership of w, or an error if there is none.
+func memberOK(w *workspace.Workspace, user string) (workspace.Member, error) {
+	m, ok := w.Member(user)
+	if !ok {
+		return m, errors.New(user + " is not a member")
+	}
+	return m, nil
+}
+
 func importString(t *testing.T, s *charter.Service, file string, opts charter.ImportOptions) (charter.ImportProgress, error) {
 	t.Helper()
 	return s.Import(ctx, strings.NewReader(file), opts)
 }
 
 func TestImport(t *testing.T) {
-	s := newService(t, "team-guests", memory.New(), newClock())
+	s := importService(t, "team-guests")
 	var calls []charter.ImportProgress
 	prog, err := importString(t, s, teamFile, charter.ImportOptions{Batch: 2, Progress: func(p charter.ImportProgress) { calls = append(calls, p) }})
-	check(t, err)
+	needOK(t, err)
 	if prog.Records != 3 || prog.Created != 3 || prog.Skipped != 0 || prog.Bytes != int64(len(teamFile)) {
 		t.Errorf("progress = %+v, want 3 records created of %d bytes", prog, len(teamFile))
 	}
@@ -36,7 +80,7 @@ func TestImport(t *testing.T) {
 		t.Errorf("Progress called with %+v, want after 2 and 3 records", calls)
 	}
 
-	acme := must[*workspaceT](t)(s.Workspace(ctx, "gus", "acme"))
+	acme := need[*workspace.Workspace](t)(s.Workspace(ctx, "gus", "acme"))
 	roles := map[string]string{}
 	for u, m := range acme.Members() {
 		roles[u] = m.Role.Name
@@ -47,7 +91,7 @@ func TestImport(t *testing.T) {
 	if acme.Name != "Acme" || acme.Plan.Name != "business" || acme.BillingContact != "bob" || !acme.Settings.GuestsDisabled {
 		t.Errorf("acme = %q on %s, billing %s, guests disabled %t", acme.Name, acme.Plan.Name, acme.BillingContact, acme.Settings.GuestsDisabled)
 	}
-	if got := member(acme, "gus").Projects; !cmp.Equal(got, []string{"design", "roadmap"}) {
+	if got := need[workspace.Member](t)(memberOK(acme, "gus")).Projects; !cmp.Equal(got, []string{"design", "roadmap"}) {
 		t.Errorf("gus's projects = %v", got)
 	}
 	for _, c := range []struct {
@@ -59,15 +103,15 @@ func TestImport(t *testing.T) {
 		{"ann", "update_roles", "ws/starter 1", true},
 		{"cat", "browse_projects", "ws/starter 1", false},
 	} {
-		if got := must[bool](t)(s.Can(ctx, c.actor, c.action, c.id)); got != c.want {
+		if got := need[bool](t)(s.Can(ctx, c.actor, c.action, c.id)); got != c.want {
 			t.Errorf("Can(%s, %s, %s) = %t, want %t", c.actor, c.action, c.id, got, c.want)
 		}
 	}
-	personal := must[*workspaceT](t)(s.EnsurePersonal(ctx, "ann"))
+	personal := need[*workspace.Workspace](t)(s.EnsurePersonal(ctx, "ann"))
 	if personal.ID != "ann-home" {
 		t.Errorf("ann's personal workspace is %q, want the imported ann-home", personal.ID)
 	}
-	events := must[[]charter.Event](t)(s.Events(ctx, "", 0, 100))
+	events := need[[]charter.Event](t)(s.Events(ctx, "", 0, 100))
 	imported := 0
 	for _, e := range events {
 		if e.Type == charter.EventWorkspaceImported {
@@ -80,11 +124,11 @@ func TestImport(t *testing.T) {
 
 	// The same file again changes nothing.
 	prog, err = importString(t, s, teamFile, charter.ImportOptions{})
-	check(t, err)
+	needOK(t, err)
 	if prog.Records != 3 || prog.Created != 0 || prog.Skipped != 3 {
 		t.Errorf("second import: %+v, want 3 records skipped", prog)
 	}
-	if again := must[[]charter.Event](t)(s.Events(ctx, "", 0, 100)); len(again) != len(events) {
+	if again := need[[]charter.Event](t)(s.Events(ctx, "", 0, 100)); len(again) != len(events) {
 		t.Errorf("second import recorded %d events", len(again)-len(events))
 	}
 }
@@ -142,7 +186,7 @@ func TestImportRejects(t *testing.T) {
 			if pol == "" {
 				pol = "team-guests"
 			}
-			s := newService(t, pol, memory.New(), newClock())
+			s := importService(t, pol)
 			good := `{"id": "ok", "owner": "ann"}`
 			if pol == "coins" {
 				// Only a licence lets ann own a shared workspace.
@@ -150,7 +194,7 @@ func TestImportRejects(t *testing.T) {
 			}
 			if tt.before != "" {
 				_, err := importString(t, s, tt.before, charter.ImportOptions{})
-				check(t, err)
+				needOK(t, err)
 			}
 			// One batch: the bad record takes the good one with it.
 			_, err := importString(t, s, good+"\n"+tt.record+"\n", charter.ImportOptions{})
@@ -168,7 +212,7 @@ func TestImportRejects(t *testing.T) {
 // TestImportBatches checks that the batches before a bad record stay and
 // that fixing the file and running it again finishes the import.
 func TestImportBatches(t *testing.T) {
-	s := newService(t, "team-guests", memory.New(), newClock())
+	s := importService(t, "team-guests")
 	var lines []string
 	for _, id := range []string{"a", "b", "c", "d", "e"} {
 		lines = append(lines, `{"id": "`+id+`", "owner": "ann"}`)
@@ -190,7 +234,7 @@ func TestImportBatches(t *testing.T) {
 		}
 	}
 	prog, err = importString(t, s, strings.Join(lines, "\n"), charter.ImportOptions{Batch: 2})
-	check(t, err)
+	needOK(t, err)
 	if prog.Created != 3 || prog.Skipped != 2 {
 		t.Errorf("re-run: %+v, want 3 created and 2 skipped", prog)
 	}
@@ -199,18 +243,18 @@ func TestImportBatches(t *testing.T) {
 // TestImportCredits checks that imported lots and allowances are what the
 // members see.
 func TestImportCredits(t *testing.T) {
-	s := newService(t, "credit-pool", memory.New(), newClock())
+	s := importService(t, "credit-pool")
 	file := `{"id": "studio", "owner": "ann", "members": [{"user": "eve", "role": "editor"}], "credits": [{"currency": "credits", "amount": 300}, {"currency": "credits", "amount": 50}], "allowances": [{"member": "eve", "currency": "credits", "amount": 20}]}`
 	_, err := importString(t, s, file, charter.ImportOptions{})
-	check(t, err)
-	b := must[charter.Balance](t)(s.Balance(ctx, "eve", "studio", "credits"))
+	needOK(t, err)
+	b := need[charter.Balance](t)(s.Balance(ctx, "eve", "studio", "credits"))
 	if b.Available != 350 || !b.HasAllowance || b.Allowance != 20 || b.AllowanceLeft != 20 {
 		t.Errorf("balance = %+v, want 350 available and an allowance of 20", b)
 	}
 	// Running it again adds no credits.
 	_, err = importString(t, s, file, charter.ImportOptions{})
-	check(t, err)
-	if b := must[charter.Balance](t)(s.Balance(ctx, "ann", "studio", "credits")); b.Available != 350 {
+	needOK(t, err)
+	if b := need[charter.Balance](t)(s.Balance(ctx, "ann", "studio", "credits")); b.Available != 350 {
 		t.Errorf("after a second import, %d available, want 350", b.Available)
 	}
 }
