@@ -35,3 +35,4 @@ fuzz:
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzSingleDocument$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./policy/internal/fastyaml -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./plan -run '^$$' -fuzz '^FuzzParsePeriod$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cmd/charter -run '^$$' -fuzz '^FuzzParseSuite$$' -fuzztime $(FUZZTIME)

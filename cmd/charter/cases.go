@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -20,7 +19,9 @@ type testCase struct {
 	scenario
 	Allow  *bool  // required
 	Reason string // a policy.Reason's String; "" for any
-	line   int    // the case's line in its file
+	file   string // the cases file, when not the suite holding the case
+	line   int    // the case's line and column in its file
+	col    int
 }
 
 // fields returns where each field of a case decodes to, by YAML key.
@@ -38,9 +39,20 @@ var caseFields = []string{"role", "action", "plan", "kind", "project", "granted"
 // run decides c under p and reports whether the decision is the expected
 // one, with a line saying what happened.
 func (c *testCase) run(p *policy.Policy) (string, bool) {
+	msg, ok := c.check(p)
+	if ok {
+		return "ok " + msg, true
+	}
+	return "FAIL " + msg, false
+}
+
+// check decides c under p and reports whether the decision is the expected
+// one, with "scenario: want W, got D" when it is not and "scenario: D"
+// when it is.
+func (c *testCase) check(p *policy.Policy) (string, bool) {
 	d, err := c.decide(p)
 	if err != nil {
-		return fmt.Sprintf("FAIL %s: %v", c.scenario, err), false
+		return fmt.Sprintf("%s: %v", c.scenario, err), false
 	}
 	want := "denied"
 	if *c.Allow {
@@ -50,42 +62,62 @@ func (c *testCase) run(p *policy.Policy) (string, bool) {
 		want += " (" + c.Reason + ")"
 	}
 	if d.Allowed != *c.Allow || c.Reason != "" && c.Reason != d.Reason.String() {
-		return fmt.Sprintf("FAIL %s: want %s, got %s", c.scenario, want, d), false
+		return fmt.Sprintf("%s: want %s, got %s", c.scenario, want, d), false
 	}
-	return fmt.Sprintf("ok %s: %s", c.scenario, d), true
+	return fmt.Sprintf("%s: %s", c.scenario, d), true
 }
 
 // loadCases reads the cases file at path: one YAML document holding a list
 // of mappings with the fields of caseFields. Unknown and repeated fields,
 // values of the wrong type, a missing role, action or allow, and an unknown
-// reason or one that contradicts allow are errors; every one found is returned, each as "path:line:col:
-// msg", joined.
+// reason or one that contradicts allow are errors; every one found is
+// returned, each as "charter: path:line:col: msg", joined.
 func loadCases(path string) ([]testCase, error) {
-	src, err := os.ReadFile(path)
+	cases, errs := readCases(path)
+	for i, err := range errs {
+		errs[i] = fmt.Errorf("charter: %w", err)
+	}
+	return cases, errors.Join(errs...)
+}
+
+// readCases is loadCases with the errors unjoined and without the
+// "charter: " before each.
+func readCases(path string) ([]testCase, []error) {
+	src, err := readCapped(path)
 	if err != nil {
-		return nil, fmt.Errorf("charter: %w", err)
+		return nil, []error{err}
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("charter: %s: no cases", path)
+			return nil, []error{fmt.Errorf("%s: no cases", path)}
 		}
-		return nil, fmt.Errorf("charter: %s: %w", path, err)
+		return nil, []error{fmt.Errorf("%s: %w", path, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("charter: %s:%d:%d: a cases file is one YAML document", path, extra.Line, extra.Column)
+		return nil, []error{fmt.Errorf("%s:%d:%d: a cases file is one YAML document", path, extra.Line, extra.Column)}
 	}
-
 	var errs []error
-	errorf := func(n *yaml.Node, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("charter: %s:%d:%d: %s", path, n.Line, n.Column, fmt.Sprintf(format, args...)))
+	cases := parseCases(doc.Content[0], func(n *yaml.Node, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s:%d:%d: %s", path, n.Line, n.Column, fmt.Sprintf(format, args...)))
+	})
+	if len(errs) > 0 {
+		return nil, errs
 	}
-	root := doc.Content[0]
+	if len(cases) == 0 {
+		return nil, []error{fmt.Errorf("%s: no cases", path)}
+	}
+	return cases, nil
+}
+
+// parseCases decodes root, a list of cases, reporting each mistake to
+// errorf, and returns the cases without mistakes.
+func parseCases(root *yaml.Node, errorf func(n *yaml.Node, format string, args ...any)) []testCase {
 	if root.Kind != yaml.SequenceNode {
 		errorf(root, "a cases file is a list of cases, e.g. - {role: editor, action: edit, allow: true}")
-		return nil, errors.Join(errs...)
+		return nil
 	}
 	reasons := reasonNames()
 	var cases []testCase
@@ -94,7 +126,7 @@ func loadCases(path string) ([]testCase, error) {
 			errorf(item, "a case is a mapping, e.g. {role: editor, action: edit, allow: true}")
 			continue
 		}
-		c := testCase{line: item.Line}
+		c := testCase{line: item.Line, col: item.Column}
 		fields := c.fields()
 		seen := make(map[string]*yaml.Node)
 		bad := false
@@ -143,13 +175,7 @@ func loadCases(path string) ([]testCase, error) {
 			cases = append(cases, c)
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if len(cases) == 0 {
-		return nil, fmt.Errorf("charter: %s: no cases", path)
-	}
-	return cases, nil
+	return cases
 }
 
 // decodeError returns the text of an error decoding one value, without the

@@ -6,6 +6,7 @@
 //	charter matrix FILE
 //	charter explain FILE -role ROLE -action ACTION [-plan PLAN] [-kind personal|shared]
 //	                [-project NAME] [-granted P1,P2,...] [-guests-disabled]
+//	charter test [-v] SUITE|DIR...
 //	charter test [-v] FILE CASES.yaml
 //	charter fmt FILE
 //	charter import -policy FILE [-store URL] [-batch N] FILE
@@ -34,20 +35,24 @@
 // user. A role the plan does not offer is put into the workspace anyway, as
 // a plan downgrade would leave it, so that explain shows the denial.
 //
-// Test runs the expectations of a cases file against a policy. A cases file
-// is a YAML list of cases, one mapping each; the fields are those of
-// explain, plus the expected outcome and, optionally, the expected reason
-// (the short name of a policy.Reason, e.g. "role lacks action"):
+// Test runs test suites: YAML files that name a policy and hold scenarios,
+// steps run against a real charter.Service on the memory store with a
+// clock the suite controls (create, invite, accept, change role, transfer,
+// remove, fund, set allowance, spend, advance the clock, check, ...), each
+// with its expected outcome. A failing step is printed as
+//
+//	testdata/suites/spaces.yaml:42:7: step "member uses pro": want allowed, got denied: plan free lacks feature pro_features required by use_pro_features (testdata/policies/spaces.yaml:77:14)
+//
+// The format is in "charter help test" and docs/policy-tests.md. The older
+// form, a policy and a cases file (a YAML list of role x action cases, the
+// fields of explain plus allow and, optionally, reason), still works:
 //
 //	# studio-cases.yaml
 //	- {role: editor, action: generate_video, plan: pro, allow: true}
-//	- {role: guest, action: view_project, project: roadmap, granted: [roadmap], allow: true}
 //	- {role: member, action: use_pro_features, plan: free, kind: shared, allow: false, reason: plan lacks feature}
-//	- {role: guest, action: view_project, granted: [a], guests_disabled: true, allow: false}
 //
-// Unknown or repeated fields are errors. Test prints each failing case with
-// its line and the decision, then "N passed, M failed"; -v prints passing
-// cases too.
+// Test prints each failing step or case, then "N passed, M failed"; -v
+// prints passing ones too.
 //
 // Fmt prints the policy in canonical form: every section in the order of
 // the grammar, defaults left out.
@@ -92,6 +97,7 @@ const usage = `usage:
   charter matrix FILE
   charter explain FILE -role ROLE -action ACTION [-plan PLAN] [-kind personal|shared]
                   [-project NAME] [-granted P1,P2,...] [-guests-disabled]
+  charter test [-v] SUITE|DIR...
   charter test [-v] FILE CASES.yaml
   charter fmt FILE
   charter import -policy FILE [-store URL] [-batch N] FILE
@@ -101,7 +107,7 @@ commands:
   check    load each policy and report its size or every mistake in it
   matrix   print the role x action table as Markdown
   explain  decide one action for one role and say why
-  test     check a file of expected decisions against a policy
+  test     run policy test suites on the real Service (see charter help test)
   fmt      print the policy in canonical form
   import   bring existing workspaces (JSON Lines) into a store
 `
@@ -121,7 +127,7 @@ func commands() map[string]command {
 		"check":   {usage: "check FILE...", min: 1, max: -1, flags: checkFlags},
 		"matrix":  {usage: "matrix FILE", min: 1, max: 1, flags: matrixFlags},
 		"explain": {usage: "explain FILE -role ROLE -action ACTION [flags]", min: 1, max: 1, flags: explainFlags},
-		"test":    {usage: "test [-v] FILE CASES.yaml", min: 2, max: 2, flags: testFlags},
+		"test":    {usage: "test [-v] SUITE|DIR... | test [-v] FILE CASES.yaml", min: 1, max: -1, flags: testFlags},
 		"fmt":     {usage: "fmt FILE", min: 1, max: 1, flags: fmtFlags},
 		"import":  {usage: "import -policy FILE [-store URL] [-batch N] FILE", min: 1, max: 1, flags: importFlags},
 	}
@@ -334,38 +340,6 @@ func explainFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 		}
 		fmt.Fprintln(stdout, d)
 		if !d.Allowed {
-			return exitFailure
-		}
-		return exitOK
-	}
-}
-
-func testFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
-	verbose := fs.Bool("v", false, "print passing cases too")
-	return func(files []string, stdout, stderr io.Writer) int {
-		p, ok := load(files[0], stderr)
-		if !ok {
-			return exitFailure
-		}
-		cases, err := loadCases(files[1])
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return exitFailure
-		}
-		passed, failed := 0, 0
-		for _, c := range cases {
-			msg, ok := c.run(p)
-			if ok {
-				passed++
-			} else {
-				failed++
-			}
-			if !ok || *verbose {
-				fmt.Fprintf(stdout, "%s:%d: %s\n", files[1], c.line, msg)
-			}
-		}
-		fmt.Fprintf(stdout, "%d passed, %d failed\n", passed, failed)
-		if failed > 0 {
 			return exitFailure
 		}
 		return exitOK

@@ -206,7 +206,7 @@ charter: testdata/malformed-cases.yaml:8:3: case needs allow
 		{name: "unknown command", args: []string{"frobnicate"}, code: exitUsage, noOut: true, stderr: []string{`charter: unknown command "frobnicate"`}},
 		{name: "check without files", args: []string{"check"}, code: exitUsage, noOut: true, stderr: []string{"charter check: want at least 1 file argument(s)\n", "usage: charter check FILE...\n"}},
 		{name: "matrix two files", args: []string{"matrix", creditPool, teamGuests}, code: exitUsage, noOut: true, stderr: []string{"charter matrix: want one file argument\n"}},
-		{name: "test one file", args: []string{"test", creditPool}, code: exitUsage, noOut: true, stderr: []string{"charter test: want 2 file arguments\n"}},
+		{name: "test a policy as a suite", args: []string{"test", creditPool}, code: exitFailure, stderr: []string{"credit-pool.yaml:13:1: this is a policy, not a suite"}},
 		{name: "unknown flag", args: []string{"check", "-x", creditPool}, code: exitUsage, noOut: true, stderr: []string{"flag provided but not defined: -x\n"}},
 		{name: "explain without role", args: []string{"explain", teamGuests, "-action", "own_data"}, code: exitUsage, noOut: true, stderr: []string{"charter explain: -role and -action are required\n"}},
 		{
