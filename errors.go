@@ -53,7 +53,7 @@ type ForbiddenError struct {
 
 // Error reports the operation and the policy's decision.
 func (e *ForbiddenError) Error() string {
-	if e.Decision.Reason == policy.UnknownAction && e.Decision.Action == "" {
+	if e.Decision.Reason == policy.UnknownAction && e.Decision.Detail == "" {
 		return fmt.Sprintf("charter: %s forbidden: the policy maps no action to %s", e.Op, e.Op)
 	}
 	return fmt.Sprintf("charter: %s forbidden: %v", e.Op, e.Decision)

@@ -64,21 +64,11 @@ func (s *Service) Events(ctx context.Context, workspace string, after int64, lim
 	err := s.view(ctx, func(tx storage.Tx) error {
 		es, err := tx.Events(ctx, workspace, after, limit)
 		for _, e := range es {
-			out = append(out, Event{
-				Seq: e.Seq, Workspace: e.Workspace, Actor: e.Actor, Type: e.Type, Subject: e.Subject,
-				Before: raw(e.Before), After: raw(e.After), Amount: e.Amount, Currency: e.Currency, Time: e.Time,
-			})
+			out = append(out, eventOf(e))
 		}
 		return err
 	})
 	return out, err
-}
-
-func raw(s string) json.RawMessage {
-	if s == "" {
-		return nil
-	}
-	return json.RawMessage(s)
 }
 
 // event is an event under construction.
@@ -105,10 +95,7 @@ func (s *Service) record(ctx context.Context, tx storage.Tx, ws, actor string, n
 	if err != nil {
 		return fmt.Errorf("charter: encoding event: %w", err)
 	}
-	_, err = tx.AppendEvent(ctx, storage.Event{
-		Workspace: ws, Actor: actor, Type: e.Type, Subject: e.Subject,
-		Before: before, After: after, Amount: e.Amount, Currency: e.Currency, Time: now,
-	})
+	_, err = tx.AppendEvent(ctx, storedEvent(ws, actor, now, e, before, after))
 	return err
 }
 

@@ -48,10 +48,10 @@ permissions:
 
 	ok, _ := s.Can(ctx, "eddie", "invite", ws.ID)
 	fmt.Println("eddie may invite:", ok)
-	_, err = s.Spend(ctx, "eddie", ws.ID, "generate", "request-1")
+	_, err = s.Spend(ctx, "eddie", "generate", ws.ID, "request-1")
 	fmt.Println(err)
 	_, _ = s.Fund(ctx, "olga", ws.ID, "credits", 5, time.Time{}, "top-up-1")
-	r, _ := s.Spend(ctx, "eddie", ws.ID, "generate", "request-1")
+	r, _ := s.Spend(ctx, "eddie", "generate", ws.ID, "request-1")
 	b, _ := s.Balance(ctx, "eddie", ws.ID, "credits")
 	fmt.Println("spent", r.Amount, "left", b.Available)
 	// Output:

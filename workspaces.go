@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/plan"
 	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage"
@@ -72,7 +69,7 @@ func (s *Service) lockPersonal(ctx context.Context, tx storage.Tx, user string) 
 // CreateWorkspace creates a shared workspace owned by actor, on the plan named
 // planName, or on the plan of actor's personal workspace when planName is "".
 // The number of shared workspaces actor may own comes from the plan of actor's
-// personal workspace (seed 002's licences); it is created if needed.
+// personal workspace (the coins policy's licences); it is created if needed.
 func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName string) (*workspace.Workspace, error) {
 	if err := checkID("actor", actor); err != nil {
 		return nil, err
@@ -167,14 +164,7 @@ func (s *Service) create(ctx context.Context, tx storage.Tx, owner, name string,
 // ErrNotFound.
 func (s *Service) Workspace(ctx context.Context, actor, id string) (*workspace.Workspace, error) {
 	var out *workspace.Workspace
-	err := s.view(ctx, func(tx storage.Tx) error {
-		l, err := s.load(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if _, ok := l.ws.Member(actor); !ok {
-			return errNoWorkspace(id)
-		}
+	err := s.in(ctx, actor, id, gate{op: membersOnly, whole: true}, func(tx storage.Tx, l *loaded) error {
 		out = l.ws
 		return nil
 	})
@@ -212,303 +202,61 @@ func (s *Service) Workspaces(ctx context.Context, user string) ([]Membership, er
 	return out, err
 }
 
-// access loads the part of a workspace one check needs: the header and the
-// actor's membership. found is false when the workspace or the membership
-// does not exist.
-func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (w *workspace.Workspace, found bool, err error) {
-	h, m, found, err := storage.ReadAccess(ctx, tx, id, actor)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, false, nil
+// share turns the personal workspace of l into a shared one, where the policy
+// allows it (the spaces policy); it then counts against its owner's shared workspaces.
+func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor string, now time.Time) error {
+	w := l.ws
+	if s.policy.Sharing() != policy.SharingConvert {
+		return &ForbiddenError{Op: "invite", Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: "invite", Detail: w.Kind.String()}}
 	}
-	if err != nil {
-		return nil, false, err
+	if err := s.checkSharedLimit(ctx, tx, w.Owner, w.Plan, 1); err != nil {
+		return err
 	}
-	w = s.header(h)
-	if found {
-		w.Put(s.member(m))
+	w.Kind = workspace.Shared
+	if err := s.save(ctx, tx, l); err != nil {
+		return err
 	}
-	return w, found, nil
+	l.header = storedHeader(w)
+	for u, m := range w.Members() {
+		l.members[u] = stored(w.ID, m)
+	}
+	if err := s.record(ctx, tx, w.ID, actor, now, event{
+		Type: EventWorkspaceShared, Before: map[string]string{"kind": "personal"}, After: map[string]string{"kind": "shared"},
+	}); err != nil {
+		return err
+	}
+	return s.openPools(ctx, tx, w, actor, now)
 }
 
-// visible loads what actor sees of the workspace: its header and actor's own
-// membership. A workspace actor is not a member of is errNoWorkspace.
-func (s *Service) visible(ctx context.Context, tx storage.Tx, actor, id string) (*workspace.Workspace, error) {
-	w, found, err := s.access(ctx, tx, actor, id)
-	if err == nil && !found {
-		err = errNoWorkspace(id)
+// Rename gives the workspace a new display name, where the policy lets actor
+// update its settings (the update_settings operation: "Change Workspace
+// Name/Logo", "Edit workspace settings" on the product pages). The name is 1
+// to 200 bytes of UTF-8 without NUL; renaming to the current name changes
+// nothing and records nothing. It records an EventWorkspaceRenamed with the
+// old and new names.
+func (s *Service) Rename(ctx context.Context, actor, id, name string) error {
+	if err := checkID("workspace name", name); err != nil {
+		return err
 	}
-	return w, err
-}
-
-// Can reports whether actor may perform action in the workspace with id. It
-// reads the current state: a removal or role change is visible to the very
-// next check. An unknown workspace, actor or action is a denial (false, nil);
-// a storage failure is a denial with an error.
-func (s *Service) Can(ctx context.Context, actor, action, id string) (bool, error) {
-	d, err := s.Decide(ctx, actor, action, id, "")
-	return d.Allowed, err
-}
-
-// CanProject is Can for a project-scoped action on project.
-func (s *Service) CanProject(ctx context.Context, actor, action, id, project string) (bool, error) {
-	d, err := s.Decide(ctx, actor, action, id, project)
-	return d.Allowed, err
-}
-
-// Decision is the policy's decision, extended with what the Service knows of
-// credits: an action that costs credits is denied with reason
-// policy.InsufficientCredits (or policy.OutsideAllowance) when the pool (or
-// the actor's allowance) cannot pay for it.
-type Decision struct {
-	policy.Decision
-	// Currency, Balance and ResetsAt describe the pool an action with a
-	// cost draws on: its balance now and when its period next resets (zero
-	// if it never does). Empty for free actions.
-	Currency string
-	Balance  int64
-	ResetsAt time.Time
-}
-
-// String explains the decision, adding when credits reset.
-func (d Decision) String() string {
-	s := d.Decision.String()
-	if d.Currency != "" && (d.Reason == policy.InsufficientCredits || d.Reason == policy.OutsideAllowance) && !d.ResetsAt.IsZero() {
-		s += fmt.Sprintf("; %s reset on %s", d.Currency, d.ResetsAt.Format(time.DateOnly))
-	}
-	return s
-}
-
-// Decide is Can with the reason, for logs and for telling users why not. A
-// free action costs one read of the store (Store.Access: on the SQL
-// backends, one query of the workspace's access stamp when the store has
-// read this actor's access before and nothing changed since); an action with
-// a cost also reads its pool and the actor's allowance.
-func (s *Service) Decide(ctx context.Context, actor, action, id, project string) (Decision, error) {
-	a := s.policy.Action(action)
-	if a == nil {
-		return Decision{Decision: policy.Decision{Reason: policy.UnknownAction}}, nil
-	}
-	denied := Decision{Decision: policy.Decision{Reason: policy.NotMember, Action: a.Name}}
-	if a.Cost.Amount == 0 {
-		h, m, ok, err := s.store.Access(ctx, id, actor)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			return denied, nil
-		case err != nil:
-			return denied, fromStorage(err)
-		case !ok:
-			return denied, nil
-		}
-		w := s.header(h)
-		return Decision{Decision: a.Allows(s.policy.Role(m.Role), w, project, m.Projects)}, nil
-	}
-	var d Decision
-	err := s.view(ctx, func(tx storage.Tx) error {
-		w, found, err := s.access(ctx, tx, actor, id)
-		if err != nil || !found {
-			d = denied
-			return err
-		}
-		d.Decision = a.Decide(actor, w, project)
-		if d.Allowed {
-			return s.creditDecision(ctx, tx, w, actor, a, &d)
-		}
-		return nil
-	})
-	if err != nil {
-		return denied, err
-	}
-	return d, nil
-}
-
-// ChangePlan moves the workspace to the plan named planName (an upgrade or a
-// downgrade). A move that the current members, seats, guests, pending
-// invitations, roles or settings would break is refused with a
-// *DowngradeError listing everything that must change first. Seats are
-// re-priced: each seat is credited pro rata at the old price and charged at
-// the new one when the price changes.
-func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) error {
-	p := s.policy.Plan(planName)
-	if p == nil {
-		return invalid("unknown plan %q", planName)
-	}
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpChangePlan, "")
-		if err != nil {
-			return err
-		}
-		w := l.ws
-		old := w.Plan
-		if old == p {
+	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+		before := l.ws.Name
+		if before == name {
 			return nil
 		}
-		if err := s.checkPlanFits(ctx, tx, w, p); err != nil {
-			return err
-		}
-		now := s.clock()
-		// Bring every pool up to now under the old plan first: a period
-		// that began before the change began on the old plan, and its
-		// reset grants what the old plan grants.
-		if err := s.settlePools(ctx, tx, w, now); err != nil {
-			return err
-		}
-		w.Plan = p
-		repriced := old.SeatPrice != p.SeatPrice
-		if repriced {
-			for _, u := range w.Users() {
-				if m := memberOf(w, u); m.Role.Seat {
-					m.SeatSince = now
-					w.Put(m)
-				}
-			}
-		}
+		l.ws.Name = name
 		if err := s.save(ctx, tx, l); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, id, actor, now, event{
-			Type: EventPlanChanged, Before: map[string]string{"plan": old.Name}, After: map[string]string{"plan": p.Name},
-		}); err != nil {
-			return err
-		}
-		if repriced {
-			for _, u := range w.Users() {
-				before, after := s.member(l.members[u]), memberOf(w, u)
-				if err := s.seatChange(ctx, tx, id, actor, old, &before, nil, now); err != nil {
-					return err
-				}
-				if err := s.seatChange(ctx, tx, id, actor, p, nil, &after, now); err != nil {
-					return err
-				}
-			}
-		}
-		if err := s.openPools(ctx, tx, w, actor, now); err != nil {
-			return err
-		}
-		return s.upgradeGrants(ctx, tx, w, actor, now)
+		return s.record(ctx, tx, id, actor, s.clock(), event{Type: EventWorkspaceRenamed,
+			Before: map[string]string{"name": before}, After: map[string]string{"name": name}})
 	})
 }
 
-// upgradeGrants gives a workspace that moved to a plan granting more of a
-// currency per period than the period has granted so far the difference for
-// the rest of the current period (seed 000: "the Admin can upgrade the plan
-// to increase the credits"), as a lot that expires when the period ends. A
-// downgrade takes nothing away; the new grant applies from the next period.
-// Moving up, down and up again within a period grants no more than the best
-// plan held.
-func (s *Service) upgradeGrants(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor string, now time.Time) error {
-	for _, g := range w.Plan.Grants {
-		if g.Every.IsZero() {
-			continue
-		}
-		pl, found, err := s.loadPool(ctx, tx, w, g.Currency, now)
-		if err != nil || !found {
-			return err
-		}
-		// What this period has granted so far: its periodic lot and the
-		// upgrades made in it, which stay in the pool (spent or not) until
-		// the next reset. An upgrade tops that up to the new plan's
-		// grant, so moving up and down within a period grants no more
-		// than the best plan held.
-		k := pl.p.CurrentPeriod()
-		granted := int64(0)
-		prefix := fmt.Sprintf("upgrade:%d:", k)
-		for _, l := range pl.p.Grants {
-			if l.ID == credits.PeriodicID(k) || strings.HasPrefix(l.ID, prefix) {
-				granted += l.Amount
-			}
-		}
-		if g.Amount <= granted {
-			continue
-		}
-		_, end := g.Every.Bounds(w.Anchor, now)
-		lot := prefix + strconv.FormatInt(w.Version, 10)
-		es, err := credits.TopUp(&pl.p, lot, g.Amount-granted, end, now, credits.Meta{Member: actor, Action: "change_plan"})
-		if err != nil {
-			return fmt.Errorf("charter: upgrade grant of %s: %w", g.Currency, err)
-		}
-		pl.entries = append(pl.entries, es...)
-		if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// settlePools applies to each of w's pools the resets and expiries due at
-// now, under w's current plan.
-func (s *Service) settlePools(ctx context.Context, tx storage.Tx, w *workspace.Workspace, now time.Time) error {
-	for _, c := range s.policy.Currencies() {
-		if !c.Kinds.Has(w.Kind) {
-			continue
-		}
-		pl, found, err := s.loadPool(ctx, tx, w, c.Name, now)
-		if err != nil {
-			return err
-		}
-		if found {
-			if err := s.savePool(ctx, tx, w.ID, pl); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// checkPlanFits lists everything about w that plan p would not allow.
-func (s *Service) checkPlanFits(ctx context.Context, tx storage.Tx, w *workspace.Workspace, p *plan.Plan) error {
-	var problems []string
-	counts, err := s.pending(ctx, tx, w, "")
-	if err != nil {
-		return err
-	}
-	if err := counts.Within(p.Limits); err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			problems = append(problems, strings.TrimPrefix(line, "workspace: ")+" (members and pending invitations)")
-		}
-	}
-	for _, u := range w.Users() {
-		if m := memberOf(w, u); !p.Offers(m.Role) {
-			problems = append(problems, fmt.Sprintf("member %s holds role %s, which plan %s does not offer", u, m.Role, p.Name))
-		}
-	}
-	invs, err := tx.PendingInvitations(ctx, w.ID, s.clock())
-	if err != nil {
-		return err
-	}
-	for _, inv := range invs {
-		if !p.Offers(s.policy.Role(inv.Role)) {
-			problems = append(problems, fmt.Sprintf("invitation %s gives role %s, which plan %s does not offer", inv.ID, inv.Role, p.Name))
-		}
-	}
-	if w.Settings.GuestsDisabled {
-		if a := s.policy.Operation(policy.OpUpdateSettings); a == nil || !p.Features.Has(a.Feature) {
-			problems = append(problems, fmt.Sprintf("guests are disabled, a setting plan %s does not offer", p.Name))
-		}
-	}
-	if w.Kind == workspace.Personal {
-		n, err := tx.OwnedShared(ctx, w.Owner)
-		if err != nil {
-			return err
-		}
-		if !p.Limits.SharedWorkspaces.Allows(n) {
-			problems = append(problems, fmt.Sprintf("owner owns %d shared workspaces, plan %s allows %d", n, p.Name, p.Limits.SharedWorkspaces))
-		}
-	}
-	if len(problems) > 0 {
-		return &DowngradeError{Plan: p.Name, Problems: problems}
-	}
-	return nil
-}
-
-// SetGuestsDisabled turns guest access off or on (seed 003: an admin setting
+// SetGuestsDisabled turns guest access off or on (the team-guests policy: an admin setting
 // offered on plans with the feature). Disabled guests are denied everything
 // and no guest can be added; their grants stay for when guests are enabled.
 func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disabled bool) error {
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpUpdateSettings, "")
-		if err != nil {
-			return err
-		}
+	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		before := l.ws.Settings
 		if before.GuestsDisabled == disabled {
 			return nil
@@ -522,15 +270,11 @@ func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disab
 }
 
 // DeleteWorkspace deletes the workspace with its members, invitations and
-// credit grants, where the policy allows actor to (the owner, in seeds 002 and
-// 004). Seats are credited pro rata. The events and the credit journal stay as
+// credit grants, where the policy allows actor to (the owner, in the coins and
+// credit-pool policies). Seats are credited pro rata. The events and the credit journal stay as
 // the audit trail.
 func (s *Service) DeleteWorkspace(ctx context.Context, actor, id string) error {
-	return s.update(ctx, func(tx storage.Tx) error {
-		l, err := s.loadFor(ctx, tx, id, actor, policy.OpDeleteWorkspace, "")
-		if err != nil {
-			return err
-		}
+	return s.in(ctx, actor, id, gate{op: policy.OpDeleteWorkspace, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		now := s.clock()
 		for _, u := range w.Users() {

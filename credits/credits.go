@@ -205,7 +205,7 @@ func (g *Grant) Expired(t time.Time) bool {
 	return !g.Expires.IsZero() && !t.Before(g.Expires)
 }
 
-// Allowance is a member's per-period spending limit in one pool (seed 004:
+// Allowance is a member's per-period spending limit in one pool (the credit-pool policy:
 // admins set allowances, editors spend within theirs). A member without an
 // Allowance spends freely unless the pool requires one.
 //

@@ -11,8 +11,8 @@
 //
 // # Model
 //
-// A Pool is a workspace's balance of one currency (seed 000's AI credits,
-// seed 002's coins, seed 004's credit pool). It holds lots (type Grant): the
+// A Pool is a workspace's balance of one currency (the spaces policy's AI credits,
+// the coins policy's coins, the credit-pool policy's credit pool). It holds lots (type Grant): the
 // plan's grant for the current period, what carried over from earlier
 // periods, a new pool's initial grant, earnings and admins' top-ups. Each lot
 // has an Amount granted and a Remaining; a lot may expire.
@@ -25,9 +25,9 @@
 //	carry    -/+ what a closing lot carries over / the lot "carry:<k>" it funds
 //	forfeit  -  what a closing lot loses
 //	expire   -  what an expired lot loses
-//	topup    +  an admin's top-up (seed 004: admins fund the pool)
-//	initial  +  a new pool's starting grant, lot "initial" (seed 002: 5 coins)
-//	earn     +  an earning (seed 002: coins from a sale)
+//	topup    +  an admin's top-up (the credit-pool policy: admins fund the pool)
+//	initial  +  a new pool's starting grant, lot "initial" (the coins policy: 5 coins)
+//	earn     +  an earning (the coins policy: coins from a sale)
 //	spend    -  what one spend burned from one lot
 //	refund   +  what one refund gave back to one lot
 //
@@ -35,7 +35,7 @@
 // journal equals Pool.Total, and Pool.Balance (what can be spent now) equals
 // it once Reset has closed the lots expired by now. Balance reads the live
 // lots only, never the journal. SpendTable projects the journal onto
-// per-member, per-period spend (seed 001: "View credit spend table").
+// per-member, per-period spend (the video-studio policy: "View credit spend table").
 //
 // # Invariants
 //
@@ -101,7 +101,7 @@
 //
 // # Allowances
 //
-// An Allowance is a member's limit per period (seed 004: admins set member
+// An Allowance is a member's limit per period (the credit-pool policy: admins set member
 // allowances; editors generate within theirs; reviewers have none). It
 // counts what the member spent in the pool's current period
 // (Pool.CurrentPeriod) and starts over in the next one. A member without an

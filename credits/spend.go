@@ -208,7 +208,7 @@ func TopUp(pool *Pool, id string, amount int64, expires, now time.Time, m Meta) 
 	return add(pool, Grant{ID: id, Source: SourceTopUp, Amount: amount, Expires: expires}, KindTopUp, now, m)
 }
 
-// Earn adds a lot of amount credits the workspace earned (seed 002: coins
+// Earn adds a lot of amount credits the workspace earned (the coins policy: coins
 // from a sale), under the caller's unique id, never expiring. It returns its
 // KindEarn entry, carrying m. Errors as for TopUp.
 func Earn(pool *Pool, id string, amount int64, now time.Time, m Meta) ([]Entry, error) {
@@ -218,7 +218,7 @@ func Earn(pool *Pool, id string, amount int64, now time.Time, m Meta) ([]Entry, 
 	return add(pool, Grant{ID: id, Source: SourceEarned, Amount: amount}, KindEarn, now, m)
 }
 
-// Initial adds the starting grant of a new pool (seed 002: a new shared
+// Initial adds the starting grant of a new pool (the coins policy: a new shared
 // workspace starts with 5 coins) as lot InitialID, never expiring, and
 // returns its KindInitial entry. Errors as for TopUp; a second call while the
 // lot is live is ErrInvalidGrant, but the caller is the one who makes sure a

@@ -36,6 +36,11 @@ const Unlimited Limit = -1
 // Allows reports whether a count of n stays within the limit.
 func (l Limit) Allows(n int) bool { return l == Unlimited || n <= int(l) }
 
+// Admits reports whether a count may change from before to after: it stays
+// within the limit, or it does not grow. A count already over a limit (the
+// policy lowered it since) does not block changes that do not add to it.
+func (l Limit) Admits(before, after int) bool { return after <= before || l.Allows(after) }
+
 // Limits are the plan's bounds. Pending invitations count against Members and
 // Seats.
 type Limits struct {

@@ -140,6 +140,8 @@ var (
 	ErrNoProjects   = errors.New("workspace: a guest needs at least one project")
 	ErrInvalid      = errors.New("workspace: invalid")
 	ErrGuestsClosed = errors.New("workspace: guests are disabled")
+	ErrOwnRole      = errors.New("workspace: members cannot change their own role")
+	ErrToGuest      = errors.New("workspace: a member becomes a guest only by removal and a guest invitation")
 )
 
 // New returns a workspace with one member, the owner, holding ownerRole.
@@ -267,6 +269,21 @@ func (c Counts) Within(l plan.Limits) error {
 	return errors.Join(errs...)
 }
 
+// Grown returns a LimitError for each limit of l that c may not reach from
+// before (plan.Limit.Admits): members, seats, guests, in that order.
+func (c Counts) Grown(before Counts, l plan.Limits) []*LimitError {
+	var out []*LimitError
+	check := func(name string, lim plan.Limit, b, a int) {
+		if !lim.Admits(b, a) {
+			out = append(out, &LimitError{Limit: name, Max: int(lim), Count: a})
+		}
+	}
+	check("members", l.Members, before.Members, c.Members)
+	check("seats", l.Seats, before.Seats, c.Seats)
+	check("guests", l.Guests, before.Guests, c.Guests)
+	return out
+}
+
 // LimitError reports a count over a plan limit.
 type LimitError struct {
 	Limit string // "members", "seats", "guests" or "shared_workspaces"
@@ -324,9 +341,39 @@ func normalize(projects []string) []string {
 	return slices.Compact(p)
 }
 
+// CheckRoleChange checks the rules of ownership and membership for by giving
+// user role r, and returns user's membership: user is a member
+// (ErrNotMember), not the owner (ErrOwner: the owner's role changes only by
+// transfer), r is not the owner role (ErrOwnerRole), by is not user
+// (ErrOwnRole: nobody changes their own role, so admins cannot demote
+// themselves), and, unless user already holds r, r is not a guest role
+// (ErrToGuest). Who may assign r and manage user is the policy's business
+// (role.MayAssign, role.MayManage).
+func (w *Workspace) CheckRoleChange(by, user string, r *role.Role) (Member, error) {
+	m, ok := w.members[user]
+	switch {
+	case !ok:
+		return Member{}, fmt.Errorf("%w: %s", ErrNotMember, user)
+	case user == w.Owner:
+		return m, ErrOwner
+	case r == nil:
+		return m, fmt.Errorf("%w: nil role", ErrInvalid)
+	case r.Owner:
+		return m, ErrOwnerRole
+	case user == by:
+		return m, ErrOwnRole
+	case m.Role == r:
+		return m, nil
+	case r.Guest:
+		return m, ErrToGuest
+	}
+	return m, nil
+}
+
 // SetRole changes user's role to r. A guest promoted to another role loses
 // their project grants (they now reach every project); a member made a guest
-// needs projects.
+// needs projects. A billing contact whose new role is not an admin role
+// hands billing back to the owner.
 func (w *Workspace) SetRole(user string, r *role.Role, projects []string, now time.Time) error {
 	m, ok := w.members[user]
 	if !ok {
@@ -344,6 +391,9 @@ func (w *Workspace) SetRole(user string, r *role.Role, projects []string, now ti
 	m.SeatSince = seatSince(m, r, now)
 	m.Role, m.Projects = r, normalize(projects)
 	w.set(m)
+	if w.BillingContact == user && !r.Admin {
+		w.BillingContact = w.Owner
+	}
 	return nil
 }
 

@@ -1,4 +1,4 @@
-// Command quickstart tells the story of seed 000 (Photoroom's Spaces) with
+// Command quickstart tells the story of Photoroom's Spaces ("How do Spaces work?") with
 // charter: Olivia is a member of a Free Space and of a Pro Space; the same
 // person may use Pro features in one and not in the other, and each Space has
 // its own pool of AI credits.
@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -23,9 +24,15 @@ import (
 	"github.com/charterhq/charter/policy"
 )
 
+// spacesPolicy is the policy the example runs on, embedded so that the example runs
+// from any directory. -policy names another file.
+//
+//go:embed spaces.yaml
+var spacesPolicy []byte
+
 func main() {
 	log.SetFlags(0)
-	policyFile := flag.String("policy", "testdata/policies/spaces.yaml", "the policy file (seed 000's Spaces)")
+	policyFile := flag.String("policy", "", "a policy file to use instead of the embedded spaces.yaml")
 	storeURL := flag.String("store", os.Getenv("CHARTER_STORE"), `where to keep state: "" (memory), "sqlite:PATH" or a postgres:// URL`)
 	flag.Parse()
 	ctx := context.Background()
@@ -35,7 +42,7 @@ func main() {
 }
 
 func run(ctx context.Context, policyFile, storeURL string) error {
-	p, err := policy.LoadFile(policyFile)
+	p, err := loadPolicy(policyFile)
 	if err != nil {
 		return err
 	}
@@ -104,7 +111,7 @@ func run(ctx context.Context, policyFile, storeURL string) error {
 	fmt.Println("\nOlivia uses AI features in Space A:")
 	uses := 0
 	for ; ; uses++ {
-		_, err := s.Spend(ctx, olivia, spaceA.ID, "use_ai_features", fmt.Sprint("edit-", uses))
+		_, err := s.Spend(ctx, olivia, "use_ai_features", spaceA.ID, fmt.Sprint("edit-", uses))
 		if errors.Is(err, charter.ErrInsufficientCredits) {
 			break
 		}
@@ -145,4 +152,13 @@ func invite(ctx context.Context, s *charter.Service, by, id, user string) error 
 	}
 	_, err = s.Accept(ctx, user, user+"@example.com", inv.Token)
 	return err
+}
+
+// loadPolicy loads the policy file named, or the embedded spaces.yaml when the name
+// is "".
+func loadPolicy(file string) (*policy.Policy, error) {
+	if file == "" {
+		return policy.Load("spaces.yaml", spacesPolicy)
+	}
+	return policy.LoadFile(file)
 }

@@ -1,4 +1,4 @@
-// Command teams walks through seed 003 (roles in team workspaces) with
+// Command teams walks through "Roles in team workspaces" with
 // charter: a team on the Starter plan, where everyone invited is an admin; an
 // upgrade to Business, where the Member role exists; invitations by link and
 // by email; a guest on one project, then promoted; and guests disabled.
@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"flag"
 	"fmt"
 	"log"
@@ -17,9 +18,15 @@ import (
 	"github.com/charterhq/charter/storage/memory"
 )
 
+// teamsPolicy is the policy the example runs on, embedded so that the example runs
+// from any directory. -policy names another file.
+//
+//go:embed team-guests.yaml
+var teamsPolicy []byte
+
 func main() {
 	log.SetFlags(0)
-	policyFile := flag.String("policy", "testdata/policies/team-guests.yaml", "the policy file (seed 003)")
+	policyFile := flag.String("policy", "", "a policy file to use instead of the embedded team-guests.yaml")
 	flag.Parse()
 	if err := run(context.Background(), *policyFile); err != nil {
 		log.Fatal(err)
@@ -27,7 +34,7 @@ func main() {
 }
 
 func run(ctx context.Context, policyFile string) error {
-	p, err := policy.LoadFile(policyFile)
+	p, err := loadPolicy(policyFile)
 	if err != nil {
 		return err
 	}
@@ -124,4 +131,13 @@ func run(ctx context.Context, policyFile string) error {
 		fmt.Printf("   %3d %-26s by %-4s %s\n", e.Seq, e.Type, e.Actor, e.Subject)
 	}
 	return nil
+}
+
+// loadPolicy loads the policy file named, or the embedded team-guests.yaml when the name
+// is "".
+func loadPolicy(file string) (*policy.Policy, error) {
+	if file == "" {
+		return policy.Load("team-guests.yaml", teamsPolicy)
+	}
+	return policy.LoadFile(file)
 }

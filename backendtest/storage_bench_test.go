@@ -1,4 +1,4 @@
-package charter_test
+package backendtest_test
 
 import (
 	"context"
@@ -138,7 +138,7 @@ func BenchmarkStorage(b *testing.B) {
 			b.Run("Spend", func(b *testing.B) {
 				round := fmt.Sprint(rounds.Add(1)) // keys unique across the benchmark's runs
 				parallel(b, func(i int64) error {
-					_, err := s.Spend(ctx, "edi", id, "create_visuals", fmt.Sprint(round, "-", i))
+					_, err := s.Spend(ctx, "edi", "create_visuals", id, fmt.Sprint(round, "-", i))
 					return err
 				})
 			})
@@ -154,7 +154,7 @@ func BenchmarkStorage(b *testing.B) {
 				round := fmt.Sprint(rounds.Add(1))
 				parallel(b, func(i int64) error {
 					pool := pools[next.Add(1)%int64(len(pools))]
-					_, err := s.Spend(ctx, "edi", pool, "create_visuals", fmt.Sprint(round, "-", i))
+					_, err := s.Spend(ctx, "edi", "create_visuals", pool, fmt.Sprint(round, "-", i))
 					return err
 				})
 			})

@@ -1,4 +1,4 @@
-package charter_test
+package backendtest_test
 
 import (
 	"errors"
@@ -42,7 +42,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 				// Goroutines g and g+1 run on different instances and send
 				// the same keys.
 				k := fmt.Sprintf("k%d-%d", g/2, i)
-				r, err := s.Spend(ctx, "edi", id, "create_visuals", k)
+				r, err := s.Spend(ctx, "edi", "create_visuals", id, k)
 				switch {
 				case err == nil:
 					if _, dup := keys.LoadOrStore(k, r); !dup {

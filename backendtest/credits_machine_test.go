@@ -1,4 +1,4 @@
-package charter_test
+package backendtest_test
 
 import (
 	"fmt"
@@ -171,7 +171,7 @@ func (cm *creditMachine) actions() map[string]func(*rapid.T) {
 				ok = member && slices.Contains(cmMay[action], role) && cmSpends[role] &&
 					(!has || left >= cost) && m.balance() >= cost
 			}
-			r, err := cm.s.Spend(ctx, actor, cm.id, action, k)
+			r, err := cm.s.Spend(ctx, actor, action, cm.id, k)
 			expect(t, "Spend", err, ok)
 			if err != nil {
 				return

@@ -1,4 +1,4 @@
-package charter_test
+package backendtest_test
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, open func(tb testing.TB) 
 
 func loadPolicy(tb testing.TB, name string) *policy.Policy {
 	tb.Helper()
-	p, err := policy.LoadFile(filepath.Join("testdata", "policies", name+".yaml"))
+	p, err := policy.LoadFile(filepath.Join("..", "testdata", "policies", name+".yaml"))
 	if err != nil {
 		tb.Fatalf("loading %s: %v", name, err)
 	}

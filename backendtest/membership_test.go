@@ -1,4 +1,4 @@
-package charter_test
+package backendtest_test
 
 import (
 	"errors"
@@ -179,6 +179,27 @@ func TestTransferChecksRecipientsLicence(t *testing.T) {
 		wantErr(t, err, charter.ErrLimitExceeded)
 		if n := ownedShared(t, s, "bob"); n != 0 {
 			t.Errorf("bob owns %d shared workspaces, his licence none allows 0", n)
+		}
+	})
+}
+
+// TestGuestToGuestIsNoOp: changing a guest's role to the guest role they
+// already hold changes nothing and is not an error.
+func TestGuestToGuestIsNoOp(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
+		s := newService(t, "team-guests", open(t), newClock())
+		id := must[*workspaceT](t)(s.CreateWorkspace(ctx, "ana", "Team", "business")).ID
+		g := must[charter.Invitation](t)(s.InviteGuest(ctx, "ana", id, "gus@example.com", "roadmap"))
+		must[*workspaceT](t)(s.Accept(ctx, "gus", "gus@example.com", g.Token))
+		before := must[[]charter.Event](t)(s.Events(ctx, id, 0, 100))
+		check(t, s.ChangeRole(ctx, "ana", id, "gus", "guest"))
+		after := must[[]charter.Event](t)(s.Events(ctx, id, 0, 100))
+		if len(after) != len(before) {
+			t.Errorf("a no-op role change recorded %d events", len(after)-len(before))
+		}
+		ws := must[*workspaceT](t)(s.Workspace(ctx, "ana", id))
+		if m := member(ws, "gus"); m.Role.Name != "guest" || len(m.Projects) != 1 {
+			t.Errorf("gus = %s %v, want guest on roadmap", m.Role.Name, m.Projects)
 		}
 	})
 }

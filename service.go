@@ -11,13 +11,13 @@
 // authenticated user's ID (and verified email address, to accept an
 // invitation) and deliver invitation tokens themselves.
 //
-// Billing contact. The creator of a workspace is its billing contact (seed 000:
+// Billing contact. The creator of a workspace is its billing contact (the spaces policy:
 // the first admin's payment details are used). The contact follows an
 // ownership transfer to the new owner, and falls back to the owner when the
 // contact leaves, is removed or stops being an admin.
 //
 // Seats. Adding a member in a paid-seat role, or changing a member into one,
-// records a "seat.charged" event of the plan's seat price (seed 001: the
+// records a "seat.charged" event of the plan's seat price (the video-studio policy: the
 // owner's rate). The seat's periods are anchored at that moment; renewals are
 // the payment provider's business. Removing the seat (removal, leaving, a role
 // change to a free role, deleting the workspace) records a "seat.credited"
@@ -108,41 +108,21 @@ func (s *Service) view(ctx context.Context, fn func(tx storage.Tx) error) error 
 	return fromStorage(s.store.View(ctx, fn))
 }
 
+// updateOnce is update for operations that store an idempotency key: when a
+// concurrent request with the same key stored it first, fn runs once more and
+// finds that request's result.
+func (s *Service) updateOnce(ctx context.Context, fn func(storage.Tx) error) error {
+	err := s.store.Update(ctx, fn)
+	if errors.Is(err, storage.ErrExists) {
+		err = s.store.Update(ctx, fn)
+	}
+	return fromStorage(err)
+}
+
 // errNoWorkspace is what an actor gets for a workspace that does not exist and
 // for one they are not a member of: the same text, so nothing leaks.
 func errNoWorkspace(id string) error {
 	return fmt.Errorf("%w: workspace %q", ErrNotFound, id)
-}
-
-// loaded is a workspace snapshot with what it was loaded from, so the save can
-// write only what changed.
-type loaded struct {
-	ws      *workspace.Workspace
-	header  storage.Workspace
-	members map[string]storage.Member
-}
-
-// load reads the whole workspace (locking it in an Update) and builds the
-// domain snapshot. Members whose role the policy no longer knows get a nil
-// role, which every check denies.
-func (s *Service) load(ctx context.Context, tx storage.Tx, id string) (*loaded, error) {
-	h, err := tx.Workspace(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, errNoWorkspace(id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	ms, err := tx.Members(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	l := &loaded{ws: s.header(h), header: h, members: make(map[string]storage.Member, len(ms))}
-	for _, m := range ms {
-		l.members[m.User] = m
-		l.ws.Put(s.member(m))
-	}
-	return l, nil
 }
 
 // memberOf returns user's membership of w: the zero Member, whose Role is
@@ -152,98 +132,63 @@ func memberOf(w *workspace.Workspace, user string) workspace.Member {
 	return m
 }
 
-// header converts a stored header into a workspace with no members yet:
-// load and access add them with Put, and a check that already has the
-// actor's membership reads it directly.
-func (s *Service) header(h storage.Workspace) *workspace.Workspace {
-	kind, _ := workspace.ParseKind(h.Kind) // an unknown kind stays 0 and denies
-	return &workspace.Workspace{
-		ID: h.ID, Name: h.Name, Kind: kind, Plan: s.policy.Plan(h.Plan),
-		Owner: h.Owner, BillingContact: h.BillingContact,
-		Settings: workspace.Settings{GuestsDisabled: h.GuestsDisabled},
-		Created:  h.Created, Anchor: h.Anchor, Version: h.Version,
-	}
+// membersOnly is the gate of calls open to every member of a workspace
+// (Workspace, Leave, Balance): no policy operation authorizes them.
+const membersOnly policy.Op = 0
+
+// gate is what a call needs before it acts in a workspace.
+type gate struct {
+	// op is the operation the policy must allow the actor, or membersOnly.
+	op policy.Op
+	// action, when set, is checked instead of op's action: Spend names
+	// its action itself. name is then the call's name in a refusal.
+	action *policy.Action
+	name   string
+	// project is the project of a project-scoped operation, or "".
+	project string
+	// write runs the call in a read-write transaction (run once more when
+	// a concurrent request stored the same key first: see updateOnce);
+	// otherwise in a read-only one.
+	write bool
+	// whole loads the whole workspace, every member, locked in a write;
+	// otherwise only its header and the actor's membership are read.
+	whole bool
 }
 
-func (s *Service) member(m storage.Member) workspace.Member {
-	return workspace.Member{User: m.User, Role: s.policy.Role(m.Role), Projects: m.Projects, Joined: m.Joined, SeatSince: m.SeatSince}
-}
-
-func storedHeader(w *workspace.Workspace) storage.Workspace {
-	return storage.Workspace{
-		ID: w.ID, Name: w.Name, Kind: w.Kind.String(), Plan: w.Plan.Name,
-		Owner: w.Owner, BillingContact: w.BillingContact,
-		GuestsDisabled: w.Settings.GuestsDisabled,
-		Created:        w.Created, Anchor: w.Anchor, Version: w.Version,
-	}
-}
-
-func stored(wsID string, m workspace.Member) storage.Member {
-	return storage.Member{Workspace: wsID, User: m.User, Role: m.Role.Name, Projects: m.Projects, Joined: m.Joined, SeatSince: m.SeatSince}
-}
-
-// save checks the snapshot's invariants and writes what changed: the header
-// (with a version check) and each added, changed or removed member.
-func (s *Service) save(ctx context.Context, tx storage.Tx, l *loaded) error {
-	w := l.ws
-	if err := w.Check(); err != nil {
-		return fmt.Errorf("charter: refusing to save: %w", err)
-	}
-	for u := range l.members {
-		if _, ok := w.Member(u); !ok {
-			if err := tx.DeleteMember(ctx, w.ID, u); err != nil {
-				return err
-			}
-		}
-	}
-	for u, m := range w.Members() {
-		sm := stored(w.ID, m)
-		if old, ok := l.members[u]; ok && sameMember(old, sm) {
-			continue
-		}
-		if err := tx.PutMember(ctx, sm); err != nil {
+// in runs fn after the preamble every call acting in one workspace shares:
+// it opens the transaction g asks for, loads workspace id as g asks, answers
+// a non-member errNoWorkspace (as if id did not exist) and authorizes g.
+// Authorization reads the loaded snapshot, inside the transaction that acts
+// on it.
+func (s *Service) in(ctx context.Context, actor, id string, g gate, fn func(tx storage.Tx, l *loaded) error) error {
+	body := func(tx storage.Tx) error {
+		l, err := s.enter(ctx, tx, actor, id, g)
+		if err != nil {
 			return err
 		}
+		return fn(tx, l)
 	}
-	w.Version = l.header.Version + 1
-	return tx.UpdateWorkspace(ctx, storedHeader(w))
+	if g.write {
+		return s.updateOnce(ctx, body)
+	}
+	return s.view(ctx, body)
 }
 
-func sameMember(a, b storage.Member) bool {
-	if a.Role != b.Role || !a.Joined.Equal(b.Joined) || !a.SeatSince.Equal(b.SeatSince) || len(a.Projects) != len(b.Projects) {
-		return false
-	}
-	for i := range a.Projects {
-		if a.Projects[i] != b.Projects[i] {
-			return false
+// enter loads what g asks of workspace id for actor and authorizes g; see in.
+func (s *Service) enter(ctx context.Context, tx storage.Tx, actor, id string, g gate) (*loaded, error) {
+	if g.whole {
+		l, err := s.load(ctx, tx, id)
+		if err != nil {
+			return nil, err
 		}
+		return l, s.authorize(l.ws, actor, g)
 	}
-	return true
-}
-
-// loadFor loads the workspace for a change (locking it) and checks that actor
-// may perform op in it.
-func (s *Service) loadFor(ctx context.Context, tx storage.Tx, id, actor string, op policy.Op, project string) (*loaded, error) {
-	l, err := s.load(ctx, tx, id)
+	w, found, err := s.access(ctx, tx, actor, id)
 	if err != nil {
 		return nil, err
 	}
-	return l, s.authorize(l.ws, actor, op, project)
-}
-
-// authorize checks that actor may perform op in w (on project, for a
-// project-scoped action). A non-member gets errNoWorkspace, as if w did not
-// exist.
-func (s *Service) authorize(w *workspace.Workspace, actor string, op policy.Op, project string) error {
-	if _, ok := w.Member(actor); !ok {
-		return errNoWorkspace(w.ID)
+	if !found {
+		return nil, errNoWorkspace(id)
 	}
-	a := s.policy.Operation(op)
-	if a == nil {
-		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{Reason: policy.UnknownAction}}
-	}
-	if d := a.Decide(actor, w, project); !d.Allowed {
-		return &ForbiddenError{Op: op.String(), Decision: d}
-	}
-	return nil
+	return &loaded{ws: w}, s.authorize(w, actor, g)
 }

@@ -1,4 +1,4 @@
-package charter_test
+package backendtest_test
 
 // Plan changes and credit periods, found by a review and kept as tests on
 // every backend.
@@ -79,7 +79,7 @@ func TestUpgradeToggleGrantsOnce(t *testing.T) {
 func TestPoolsStartWithTheWorkspace(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open opener) {
 		c := newClock()
-		s := newService(t, "../periods", open(t), c)
+		s := newService(t, "../../backendtest/testdata/periods", open(t), c)
 		a := must[*workspaceT](t)(s.CreateWorkspace(ctx, "own", "A", "")).ID
 		b := must[*workspaceT](t)(s.CreateWorkspace(ctx, "own", "B", "")).ID
 		must[charter.Balance](t)(s.Balance(ctx, "own", a, "credits")) // only A is read now
@@ -97,7 +97,7 @@ func TestPoolsStartWithTheWorkspace(t *testing.T) {
 func TestNoGrantPlanKeepsCounting(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open opener) {
 		c := newClock()
-		s := newService(t, "../periods", open(t), c)
+		s := newService(t, "../../backendtest/testdata/periods", open(t), c)
 		id := must[*workspaceT](t)(s.CreateWorkspace(ctx, "own", "W", "")).ID
 		must[charter.Balance](t)(s.Balance(ctx, "own", id, "credits")) // 100
 		check(t, s.ChangePlan(ctx, "own", id, "nogrant"))
@@ -120,7 +120,7 @@ func TestNewAllowanceCountsThePeriodsSpend(t *testing.T) {
 		id := spendPool(t, s, 100)
 		check(t, s.SetAllowance(ctx, "own", id, "edi", "credits", 5))
 		for i := range 5 {
-			must[charter.Receipt](t)(s.Spend(ctx, "edi", id, "create_visuals", fmt.Sprint("a", i)))
+			must[charter.Receipt](t)(s.Spend(ctx, "edi", "create_visuals", id, fmt.Sprint("a", i)))
 		}
 		check(t, s.ChangeRole(ctx, "own", id, "edi", "reviewer"))
 		check(t, s.ChangeRole(ctx, "own", id, "edi", "editor"))

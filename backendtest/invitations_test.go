@@ -1,4 +1,4 @@
-package charter_test
+package backendtest_test
 
 import (
 	"sync"

@@ -1,4 +1,4 @@
-package charter_test
+package backendtest_test
 
 import (
 	"errors"
@@ -56,7 +56,7 @@ func TestConcurrentSpends(t *testing.T) {
 					// Keys repeat across goroutine pairs: half are retries.
 					k := fmt.Sprintf("k%d-%d", g/2, i)
 					actor := actors[(g/2)%len(actors)]
-					r, err := s.Spend(ctx, actor, id, "create_visuals", k)
+					r, err := s.Spend(ctx, actor, "create_visuals", id, k)
 					switch {
 					case err == nil:
 						if prev, loaded := receipts.LoadOrStore(k, r); loaded && prev.(charter.Receipt).Time != r.Time {
@@ -170,7 +170,7 @@ func BenchmarkSpend(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := s.Spend(ctx, "edi", id, "create_visuals", fmt.Sprint("k", seq.Add(1))); err != nil {
+					if _, err := s.Spend(ctx, "edi", "create_visuals", id, fmt.Sprint("k", seq.Add(1))); err != nil {
 						b.Error(err)
 						return
 					}
@@ -188,7 +188,7 @@ func BenchmarkBalance(b *testing.B) {
 			s := newService(b, "credit-pool", memoryStore(), newClock())
 			id := spendPool(b, s, int64(spends)+1)
 			for i := range spends {
-				must[charter.Receipt](b)(s.Spend(ctx, "edi", id, "create_visuals", fmt.Sprint("k", i)))
+				must[charter.Receipt](b)(s.Spend(ctx, "edi", "create_visuals", id, fmt.Sprint("k", i)))
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -209,7 +209,7 @@ func TestDecideOutOfCredits(t *testing.T) {
 	s := newService(t, "spaces", memoryStore(), c)
 	free := must[*workspaceT](t)(s.EnsurePersonal(ctx, "olivia")).ID
 	for i := 0; ; i++ {
-		_, err := s.Spend(ctx, "olivia", free, "use_ai_features", fmt.Sprint("k", i))
+		_, err := s.Spend(ctx, "olivia", "use_ai_features", free, fmt.Sprint("k", i))
 		if errors.Is(err, charter.ErrInsufficientCredits) {
 			break
 		}

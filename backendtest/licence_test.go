@@ -1,4 +1,4 @@
-package charter_test
+package backendtest_test
 
 // Licences (the shared workspaces a user may own) and personal workspaces
 // under races, found by a review and kept as tests on every backend.
@@ -17,7 +17,7 @@ import (
 // own any number of shared workspaces.
 func licenceService(t *testing.T, open func(testing.TB) storage.Store) *charter.Service {
 	t.Helper()
-	s := newService(t, "../licences", open(t), newClock())
+	s := newService(t, "../../backendtest/testdata/licences", open(t), newClock())
 	pa := must[*workspaceT](t)(s.EnsurePersonal(ctx, "ana"))
 	check(t, s.ChangePlan(ctx, "ana", pa.ID, "big"))
 	return s

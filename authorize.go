@@ -1,0 +1,234 @@
+package charter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/charterhq/charter/plan"
+	"github.com/charterhq/charter/policy"
+	"github.com/charterhq/charter/role"
+	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
+)
+
+// Every call that names an action and a workspace takes them in the order
+// (actor, action, workspace): Can, CanProject, Decide and Spend alike.
+//
+// An unknown action is a denial everywhere, never an error of its own: Can
+// and CanProject report (false, nil), Decide a Decision with reason
+// policy.UnknownAction naming the action, and Spend a *ForbiddenError
+// carrying that Decision (errors.Is(err, ErrForbidden)).
+
+// Can reports whether actor may perform action in the workspace with id. It
+// reads the current state: a removal or role change is visible to the very
+// next check. An unknown workspace, actor or action is a denial (false, nil);
+// a storage failure is a denial with an error.
+func (s *Service) Can(ctx context.Context, actor, action, id string) (bool, error) {
+	d, err := s.Decide(ctx, actor, action, id, "")
+	return d.Allowed, err
+}
+
+// CanProject is Can for a project-scoped action on project.
+func (s *Service) CanProject(ctx context.Context, actor, action, id, project string) (bool, error) {
+	d, err := s.Decide(ctx, actor, action, id, project)
+	return d.Allowed, err
+}
+
+// Decision is the policy's decision, extended with what the Service knows of
+// credits: an action that costs credits is denied with reason
+// policy.InsufficientCredits (or policy.OutsideAllowance) when the pool (or
+// the actor's allowance) cannot pay for it.
+type Decision struct {
+	policy.Decision
+	// Currency, Balance and ResetsAt describe the pool an action with a
+	// cost draws on: its balance now and when its period next resets (zero
+	// if it never does). Empty for free actions.
+	Currency string
+	Balance  int64
+	ResetsAt time.Time
+}
+
+// String explains the decision, adding when credits reset.
+func (d Decision) String() string {
+	s := d.Decision.String()
+	if d.Currency != "" && (d.Reason == policy.InsufficientCredits || d.Reason == policy.OutsideAllowance) && !d.ResetsAt.IsZero() {
+		s += fmt.Sprintf("; %s reset on %s", d.Currency, d.ResetsAt.Format(time.DateOnly))
+	}
+	return s
+}
+
+// Decide is Can with the reason, for logs and for telling users why not. A
+// free action costs one read of the store (Store.Access: on the SQL
+// backends, one query of the workspace's access stamp when the store has
+// read this actor's access before and nothing changed since); an action with
+// a cost also reads its pool and the actor's allowance, in one read-only
+// transaction. A non-member's denial names them (reason policy.NotMember)
+// and nothing of the workspace.
+func (s *Service) Decide(ctx context.Context, actor, action, id, project string) (Decision, error) {
+	a := s.policy.Action(action)
+	if a == nil {
+		return Decision{Decision: unknownAction(action)}, nil
+	}
+	if a.Cost.Amount == 0 {
+		return s.decide(ctx, nil, s.store.Access, actor, a, id, project)
+	}
+	var d Decision
+	err := s.view(ctx, func(tx storage.Tx) error {
+		var err error
+		d, err = s.decide(ctx, tx, func(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
+			return storage.ReadAccess(ctx, tx, id, user)
+		}, actor, a, id, project)
+		return err
+	})
+	if err != nil {
+		return notMember(a, actor), err
+	}
+	return d, nil
+}
+
+// decide is the one path of Decide: read actor's access with read, let the
+// policy decide, and for an allowed action with a cost, let the pool and
+// allowance (read in tx) decide too.
+func (s *Service) decide(ctx context.Context, tx storage.Tx, read func(context.Context, string, string) (storage.Workspace, storage.Member, bool, error), actor string, a *policy.Action, id, project string) (Decision, error) {
+	h, m, ok, err := read(ctx, id, actor)
+	switch {
+	case errors.Is(err, storage.ErrNotFound), err == nil && !ok:
+		return notMember(a, actor), nil
+	case err != nil:
+		return notMember(a, actor), fromStorage(err)
+	}
+	w, r := s.header(h), s.policy.Role(m.Role)
+	d := Decision{Decision: a.Allows(r, w, project, m.Projects)}
+	if !d.Allowed || a.Cost.Amount == 0 {
+		return d, nil
+	}
+	return d, s.creditDecision(ctx, tx, w, r, actor, a, &d)
+}
+
+// notMember is the denial of a to actor outside the workspace: it names the
+// actor and tells nothing of the workspace, which may not exist.
+func notMember(a *policy.Action, actor string) Decision {
+	return Decision{Decision: policy.Decision{Reason: policy.NotMember, Action: a.Name, Detail: actor}}
+}
+
+// unknownAction is the denial of an action the policy does not declare.
+func unknownAction(action string) policy.Decision {
+	return policy.Decision{Reason: policy.UnknownAction, Detail: action}
+}
+
+// creditDecision denies an allowed action with a cost that the pool or the
+// actor's allowance cannot pay for, and fills in the pool's state.
+func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspace.Workspace, r *role.Role, actor string, a *policy.Action, d *Decision) error {
+	now := s.clock()
+	cur := a.Cost.Currency
+	d.Currency = cur
+	if g := s.grantOf(w.Plan, cur); !g.Every.IsZero() {
+		_, d.ResetsAt = g.Every.Bounds(w.Anchor, now)
+	}
+	if !r.Spends {
+		d.Allowed, d.Reason = false, policy.RoleLacksAction
+		return nil
+	}
+	if c := s.policy.Currency(cur); c == nil || !c.Kinds.Has(w.Kind) {
+		d.Allowed, d.Reason, d.Detail = false, policy.WrongKind, w.Kind.String()
+		return nil
+	}
+	pl, ok, err := s.loadPool(ctx, tx, w, cur, now)
+	if err != nil {
+		return err
+	}
+	if ok {
+		d.Balance = pl.p.Balance(now)
+	}
+	if d.Balance < a.Cost.Amount {
+		d.Allowed, d.Reason = false, policy.InsufficientCredits
+		return nil
+	}
+	sa, err := tx.Allowance(ctx, w.ID, cur, actor)
+	switch {
+	case err == nil:
+		ca := allowance(sa)
+		if ca.Left(pl.p.CurrentPeriod()) < a.Cost.Amount {
+			d.Allowed, d.Reason = false, policy.OutsideAllowance
+		}
+	case errors.Is(err, storage.ErrNotFound):
+		if s.grantOf(w.Plan, cur).RequireAllowance {
+			d.Allowed, d.Reason = false, policy.OutsideAllowance
+		}
+	default:
+		return err
+	}
+	return nil
+}
+
+// authorize checks that actor may pass g in w: any member for membersOnly,
+// else what the policy decides of g's action (or of the action mapped to
+// g.op) on g.project. A non-member gets errNoWorkspace, as if w did not exist.
+// Every Service call that acts in a workspace is authorized here, free and
+// costed actions alike.
+func (s *Service) authorize(w *workspace.Workspace, actor string, g gate) error {
+	if _, ok := w.Member(actor); !ok {
+		return errNoWorkspace(w.ID)
+	}
+	a, name := g.action, g.name
+	if a == nil {
+		if g.op == membersOnly {
+			return nil
+		}
+		a, name = s.policy.Operation(g.op), g.op.String()
+		if a == nil {
+			return &ForbiddenError{Op: name, Decision: policy.Decision{Reason: policy.UnknownAction}}
+		}
+	}
+	if a.CanProject(actor, w, g.project) {
+		return nil
+	}
+	// Only a denial needs Decide's reason and position.
+	return &ForbiddenError{Op: name, Decision: a.Decide(actor, w, g.project)}
+}
+
+// The refusals below come from rules the policy declares outside an
+// action's permission row; each carries the position of that rule.
+
+// mayAssign checks that actor may give role r in w: actor's role assigns it
+// and it is not above actor's rank (role.MayAssign), and w's plan offers it.
+func (s *Service) mayAssign(w *workspace.Workspace, actor string, r *role.Role, op policy.Op) error {
+	a := w.Role(actor)
+	if !a.MayAssign(r) {
+		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{
+			Reason: policy.RoleLacksAction, Role: a.String(), Plan: w.Plan.Name, Action: "assign " + r.Name, Pos: s.policy.RolePos(a),
+		}}
+	}
+	if !w.Plan.Offers(r) {
+		return s.notOffered(op.String(), w.Plan, r.Name, "assign "+r.Name)
+	}
+	return nil
+}
+
+// mayManage checks that actor may change or remove a holder of other in w
+// (role.MayManage: never the owner, never a higher rank).
+func (s *Service) mayManage(w *workspace.Workspace, actor string, other *role.Role, op policy.Op) error {
+	if ar := w.Role(actor); !ar.MayManage(other) {
+		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{
+			Reason: policy.RoleLacksAction, Role: ar.String(), Plan: w.Plan.Name, Action: "manage " + other.String(), Pos: s.policy.RolePos(ar),
+		}}
+	}
+	return nil
+}
+
+// notOffered refuses role (named roleName) on plan p, at p's roles:.
+func (s *Service) notOffered(op string, p *plan.Plan, roleName, action string) error {
+	return &ForbiddenError{Op: op, Decision: policy.Decision{
+		Reason: policy.RoleNotOffered, Role: roleName, Plan: p.Name, Action: action, Pos: s.policy.PlanRolesPos(p),
+	}}
+}
+
+// guestsDisabled refuses a guest of role r while w's guests are disabled,
+// at r's guest:.
+func (s *Service) guestsDisabled(op string, w *workspace.Workspace, r *role.Role) error {
+	return &ForbiddenError{Op: op, Decision: policy.Decision{
+		Reason: policy.GuestsDisabled, Role: r.String(), Plan: w.Plan.Name, Pos: s.policy.GuestPos(r),
+	}}
+}

@@ -1,0 +1,112 @@
+package charter
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
+)
+
+// keying is a keyed operation in its transaction: the ledger it read with
+// its key, and what identifies the request. The first to apply the key
+// stores its receipt with its credit moves (saveLedger); a retry with the
+// same fingerprint gets that receipt back, a different one
+// ErrIdempotencyMismatch.
+type keying struct {
+	ledger           storage.Ledger
+	wsID             string
+	key, fingerprint string
+}
+
+// once returns the receipt stored under the key if there is one, and runs
+// apply if not.
+func (k *keying) once(apply func() (Receipt, error)) (r Receipt, err error) {
+	rec := k.ledger.Record
+	switch {
+	case rec == nil:
+		return apply()
+	case rec.Fingerprint != k.fingerprint:
+		return Receipt{}, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, k.key)
+	}
+	if err := json.Unmarshal([]byte(rec.Result), &r); err != nil {
+		return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", k.key, err)
+	}
+	return r, nil
+}
+
+// record is what stores r as the key's first result.
+func (k *keying) record(r Receipt) (*storage.Idempotency, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return &storage.Idempotency{Workspace: k.wsID, Key: k.key, Fingerprint: k.fingerprint, Result: string(b), Created: r.Time}, nil
+}
+
+// fingerprint identifies what a keyed request asked for: a hash, so any
+// bytes in its parts can be stored.
+func fingerprint(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// reservedKeys starts the idempotency keys charter keeps for its own
+// records; callers' keys may not start with it.
+const reservedKeys = "charter:"
+
+// clientKey checks an idempotency key a caller gave: 1 to 200 bytes of
+// UTF-8 without NUL, not starting with reservedKeys.
+func clientKey(key string) error {
+	if err := checkID("idempotency key", key); err != nil {
+		return err
+	}
+	if strings.HasPrefix(key, reservedKeys) {
+		return invalid("idempotency key %q: keys starting with %q are charter's own", key, reservedKeys)
+	}
+	return nil
+}
+
+// refundKey is the key a refund of the spend with key is recorded under: in
+// charter's own namespace, so no caller's key can take it first, and of a
+// fixed length, so every spend's key leaves room for it.
+func refundKey(key string) string {
+	return reservedKeys + "refund:" + fingerprint(key)
+}
+
+// keyed runs a keyed operation of actor on the pool of currency once per
+// key: it loads what actor sees and, in one read, the pool, actor's
+// allowance and the key's record; it replays a stored receipt or, the first
+// time, authorizes g and runs apply, which saves the record with its moves.
+// (A retry is answered from the record, as first applied, without asking the
+// policy again.) When a concurrent request with the same key wins the race
+// to store it, the operation runs once more and finds that request's
+// receipt.
+func (s *Service) keyed(ctx context.Context, actor, id string, g gate, currency, key, fingerprint string, apply func(storage.Tx, *workspace.Workspace, *keying) (Receipt, error)) (Receipt, error) {
+	if err := clientKey(key); err != nil {
+		return Receipt{}, err
+	}
+	var out Receipt
+	return out, s.in(ctx, actor, id, gate{op: membersOnly, write: true}, func(tx storage.Tx, l *loaded) error {
+		ledger, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: currency, Member: actor, Key: key})
+		if err != nil {
+			return err
+		}
+		k := &keying{ledger: ledger, wsID: id, key: key, fingerprint: fingerprint}
+		out, err = k.once(func() (Receipt, error) {
+			if err := s.authorize(l.ws, actor, g); err != nil {
+				return Receipt{}, err
+			}
+			return apply(tx, l.ws, k)
+		})
+		return err
+	})
+}

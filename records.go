@@ -1,0 +1,305 @@
+package charter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/charterhq/charter/credits"
+	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
+)
+
+// This file holds every mapping between the records of package storage and
+// the domain values (workspace, credits, Invitation, Event) the Service works
+// on, and the loads and saves that diff them: nothing else in the package
+// builds or reads a storage record field by field.
+
+// loaded is a workspace snapshot with what it was loaded from, so the save can
+// write only what changed.
+type loaded struct {
+	ws      *workspace.Workspace
+	header  storage.Workspace
+	members map[string]storage.Member
+}
+
+// load reads the whole workspace (locking it in an Update) and builds the
+// domain snapshot. Members whose role the policy no longer knows get a nil
+// role, which every check denies.
+func (s *Service) load(ctx context.Context, tx storage.Tx, id string) (*loaded, error) {
+	h, err := tx.Workspace(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errNoWorkspace(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ms, err := tx.Members(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{ws: s.header(h), header: h, members: make(map[string]storage.Member, len(ms))}
+	for _, m := range ms {
+		l.members[m.User] = m
+		l.ws.Put(s.member(m))
+	}
+	return l, nil
+}
+
+// save checks the snapshot's invariants and writes what changed: the header
+// (with a version check) and each added, changed or removed member.
+func (s *Service) save(ctx context.Context, tx storage.Tx, l *loaded) error {
+	w := l.ws
+	if err := w.Check(); err != nil {
+		return fmt.Errorf("charter: refusing to save: %w", err)
+	}
+	for u := range l.members {
+		if _, ok := w.Member(u); !ok {
+			if err := tx.DeleteMember(ctx, w.ID, u); err != nil {
+				return err
+			}
+		}
+	}
+	for u, m := range w.Members() {
+		sm := stored(w.ID, m)
+		if old, ok := l.members[u]; ok && sameMember(old, sm) {
+			continue
+		}
+		if err := tx.PutMember(ctx, sm); err != nil {
+			return err
+		}
+	}
+	w.Version = l.header.Version + 1
+	return tx.UpdateWorkspace(ctx, storedHeader(w))
+}
+
+// header converts a stored header into a workspace with no members yet:
+// load and access add them with Put, and a check that already has the
+// actor's membership reads it directly.
+func (s *Service) header(h storage.Workspace) *workspace.Workspace {
+	kind, _ := workspace.ParseKind(h.Kind) // an unknown kind stays 0 and denies
+	return &workspace.Workspace{
+		ID: h.ID, Name: h.Name, Kind: kind, Plan: s.policy.Plan(h.Plan),
+		Owner: h.Owner, BillingContact: h.BillingContact,
+		Settings: workspace.Settings{GuestsDisabled: h.GuestsDisabled},
+		Created:  h.Created, Anchor: h.Anchor, Version: h.Version,
+	}
+}
+
+func (s *Service) member(m storage.Member) workspace.Member {
+	return workspace.Member{User: m.User, Role: s.policy.Role(m.Role), Projects: m.Projects, Joined: m.Joined, SeatSince: m.SeatSince}
+}
+
+func storedHeader(w *workspace.Workspace) storage.Workspace {
+	return storage.Workspace{
+		ID: w.ID, Name: w.Name, Kind: w.Kind.String(), Plan: w.Plan.Name,
+		Owner: w.Owner, BillingContact: w.BillingContact,
+		GuestsDisabled: w.Settings.GuestsDisabled,
+		Created:        w.Created, Anchor: w.Anchor, Version: w.Version,
+	}
+}
+
+func stored(wsID string, m workspace.Member) storage.Member {
+	return storage.Member{Workspace: wsID, User: m.User, Role: m.Role.Name, Projects: m.Projects, Joined: m.Joined, SeatSince: m.SeatSince}
+}
+
+func sameMember(a, b storage.Member) bool {
+	if a.Role != b.Role || !a.Joined.Equal(b.Joined) || !a.SeatSince.Equal(b.SeatSince) || len(a.Projects) != len(b.Projects) {
+		return false
+	}
+	for i := range a.Projects {
+		if a.Projects[i] != b.Projects[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func invitation(inv storage.Invitation) Invitation {
+	return Invitation{
+		ID: inv.ID, Workspace: inv.Workspace, Link: inv.Link, Email: inv.Email, Role: inv.Role,
+		Projects: inv.Projects, Inviter: inv.Inviter, Created: inv.Created, Expires: inv.Expires,
+		MaxUses: inv.MaxUses, Uses: inv.Uses, Revoked: inv.Revoked,
+	}
+}
+
+func allowance(a storage.Allowance) credits.Allowance {
+	return credits.Allowance{Member: a.Member, Amount: a.Amount, Period: a.Period, Spent: a.Spent}
+}
+
+// allowanceOf is l's allowance: nil when there is none.
+func allowanceOf(l storage.Ledger) *credits.Allowance {
+	if l.Allowance == nil {
+		return nil
+	}
+	a := allowance(*l.Allowance)
+	return &a
+}
+
+// pool is a credit pool loaded in a transaction, with what it was loaded
+// from, so the save writes only what changed.
+type pool struct {
+	p       credits.Pool
+	header  storage.Pool
+	grants  map[string]storage.Grant
+	entries []credits.Entry // written since the load
+}
+
+// poolOf is the pool of currency that l holds, brought to the period
+// containing now as loadPool says; nil when l holds no pool.
+func (s *Service) poolOf(w *workspace.Workspace, currency string, l storage.Ledger, now time.Time) (*pool, error) {
+	if l.Pool == nil {
+		return nil, nil
+	}
+	pl := &pool{header: *l.Pool, grants: make(map[string]storage.Grant, len(l.Grants))}
+	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period}
+	for _, g := range l.Grants {
+		pl.grants[g.ID] = g
+		src, err := credits.ParseSource(g.Source)
+		if err != nil {
+			return nil, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
+		}
+		pl.p.Grants = append(pl.p.Grants, credits.Grant{
+			ID: g.ID, Source: src, Amount: g.Amount, Remaining: g.Remaining,
+			Priority: g.Priority, Expires: g.Expires, Created: g.Created,
+		})
+	}
+	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
+	es, err := credits.Reset(&pl.p, s.grantOf(w.Plan, currency), w.Anchor, now)
+	if err != nil {
+		return nil, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
+	}
+	pl.entries = append(pl.entries, es...)
+	return pl, nil
+}
+
+// savePool writes the lots that changed, the header (version-checked, when
+// the period moved) and the journal entries, if anything changed.
+func (s *Service) savePool(ctx context.Context, tx storage.Tx, wsID string, pl *pool) error {
+	return s.saveLedger(ctx, tx, wsID, pl, nil, nil)
+}
+
+// saveLedger writes, in one storage.SaveLedger, what changed in pl, allow
+// unless it is nil, and rec unless it is nil. A spend saves all three at
+// once: on PostgreSQL that is one round trip.
+func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl *pool, allow *credits.Allowance, rec *storage.Idempotency) error {
+	c := storage.LedgerChange{Workspace: wsID, Currency: pl.p.Currency, Record: rec}
+	if allow != nil {
+		c.Allowance = &storage.Allowance{Workspace: wsID, Currency: pl.p.Currency, Member: allow.Member,
+			Amount: allow.Amount, Period: allow.Period, Spent: allow.Spent}
+	}
+	if len(pl.entries) > 0 {
+		live := make(map[string]bool, len(pl.p.Grants))
+		for _, g := range pl.p.Grants {
+			live[g.ID] = true
+			sg := storage.Grant{
+				Workspace: wsID, Currency: pl.p.Currency, ID: g.ID, Source: g.Source.String(),
+				Amount: g.Amount, Remaining: g.Remaining, Priority: g.Priority, Expires: g.Expires, Created: g.Created,
+			}
+			if old, ok := pl.grants[g.ID]; !ok || old != sg {
+				c.Put = append(c.Put, sg)
+			}
+		}
+		for id := range pl.grants {
+			if !live[id] {
+				c.Delete = append(c.Delete, id)
+			}
+		}
+		slices.Sort(c.Delete)
+		// The header changes only when a period's reset was applied; the
+		// pool's row lock, not its version, keeps spends from racing.
+		if h := pl.header; h.Started != pl.p.Started || h.Period != pl.p.Period {
+			h.Started, h.Period, h.Version = pl.p.Started, pl.p.Period, h.Version+1
+			c.Pool = &h
+		}
+		c.Entries = make([]storage.Entry, len(pl.entries))
+		for i, e := range pl.entries {
+			c.Entries[i] = storage.Entry{
+				Workspace: wsID, Currency: e.Currency, Kind: e.Kind.String(), Grant: e.Grant, Amount: e.Amount,
+				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: e.Time, Expires: e.Expires,
+			}
+		}
+	}
+	if err := storage.SaveLedger(ctx, tx, c); err != nil {
+		return err
+	}
+	// Saved: what was loaded is now what is stored.
+	pl.entries = nil
+	for _, g := range c.Put {
+		pl.grants[g.ID] = g
+	}
+	for _, id := range c.Delete {
+		delete(pl.grants, id)
+	}
+	if c.Pool != nil {
+		pl.header = *c.Pool
+	}
+	return nil
+}
+
+func journal(ctx context.Context, tx storage.Tx, id, currency string) ([]credits.Entry, error) {
+	var out []credits.Entry
+	for after := int64(0); ; {
+		es, err := tx.Entries(ctx, id, currency, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			k, err := credits.ParseKind(e.Kind)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, credits.Entry{Kind: k, Currency: e.Currency, Grant: e.Grant, Amount: e.Amount,
+				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: e.Time, Expires: e.Expires})
+			after = e.Seq
+		}
+		if len(es) < 1000 {
+			return out, nil
+		}
+	}
+}
+
+// access loads the part of a workspace one check needs: the header and the
+// actor's membership. found is false when the workspace or the membership
+// does not exist.
+func (s *Service) access(ctx context.Context, tx storage.Tx, actor, id string) (w *workspace.Workspace, found bool, err error) {
+	h, m, found, err := storage.ReadAccess(ctx, tx, id, actor)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	w = s.header(h)
+	if found {
+		w.Put(s.member(m))
+	}
+	return w, found, nil
+}
+
+// eventOf is the Event a stored event records.
+func eventOf(e storage.Event) Event {
+	return Event{
+		Seq: e.Seq, Workspace: e.Workspace, Actor: e.Actor, Type: e.Type, Subject: e.Subject,
+		Before: raw(e.Before), After: raw(e.After), Amount: e.Amount, Currency: e.Currency, Time: e.Time,
+	}
+}
+
+func raw(s string) json.RawMessage {
+	if s == "" {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+// storedEvent is the record of e, by actor in workspace ws at now, with its
+// states already encoded as JSON.
+func storedEvent(ws, actor string, now time.Time, e event, before, after string) storage.Event {
+	return storage.Event{
+		Workspace: ws, Actor: actor, Type: e.Type, Subject: e.Subject,
+		Before: before, After: after, Amount: e.Amount, Currency: e.Currency, Time: now,
+	}
+}
