@@ -99,12 +99,16 @@ func (s *Service) decide(ctx context.Context, tx storage.Tx, read func(context.C
 	case err != nil:
 		return notMember(a, actor), fromStorage(err)
 	}
-	w, r := s.header(h), s.policy.Role(m.Role)
-	d := Decision{Decision: a.Allows(r, w, project, m.Projects)}
+	// The header stays on the stack unless the credit check needs it: a
+	// free check allocates nothing.
+	w, r := s.headerValue(h), s.policy.Role(m.Role)
+	d := Decision{Decision: a.Allows(r, &w, project, m.Projects)}
 	if !d.Allowed || a.Cost.Amount == 0 {
 		return d, nil
 	}
-	return d, s.creditDecision(ctx, tx, w, r, actor, a, &d)
+	wc, dc := w, d
+	err = s.creditDecision(ctx, tx, &wc, r, actor, a, &dc)
+	return dc, err
 }
 
 // notMember is the denial of a to actor outside the workspace: it names the
