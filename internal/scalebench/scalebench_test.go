@@ -288,9 +288,9 @@ func benchScale(b *testing.B, p *policy.Policy, size Size) {
 			i = (i + 1) % len(queries)
 		}
 	})
-	floor = nil
 
 	snaps, cost := measure(b, func() (map[string]*workspace.Workspace, error) { return w.Snapshots(p, epoch) })
+	policyCan := func(q *Query) bool { return p.Can(q.User, w.Actions[q.Action], snaps[ids[q.Workspace]]) }
 	b.Run("Policy.Can", func(b *testing.B) {
 		report(b, cost)
 		b.ReportAllocs()
@@ -303,6 +303,7 @@ func benchScale(b *testing.B, p *policy.Policy, size Size) {
 			i = (i + 1) % len(queries)
 		}
 	})
+	b.Run("Policy.Can-vs-floor", func(b *testing.B) { interleave(b, w, ids, floor, policyCan) })
 	snaps = nil
 
 	s, cost := measure(b, func() (*charter.Service, error) {
@@ -310,6 +311,13 @@ func benchScale(b *testing.B, p *policy.Policy, size Size) {
 		_, err := w.Import(ctx, s.Service)
 		return s.Service, err
 	})
+	serviceCan := func(q *Query) bool {
+		ok, err := s.Can(ctx, q.User, w.Actions[q.Action], ids[q.Workspace])
+		if err != nil {
+			b.Fatal(err)
+		}
+		return ok
+	}
 	b.Run("Service.Can", func(b *testing.B) {
 		report(b, cost)
 		b.ReportAllocs()
@@ -326,7 +334,47 @@ func benchScale(b *testing.B, p *policy.Policy, size Size) {
 			i = (i + 1) % len(queries)
 		}
 	})
+	b.Run("Service.Can-vs-floor", func(b *testing.B) { interleave(b, w, ids, floor, serviceCan) })
 	_ = sink
+}
+
+// interleave runs b.N queries through the floor and through check in
+// alternating chunks of 256, so that both meet the same load on a shared
+// machine, and reports each one's time per check (floor-ns, check-ns) and
+// their ratio (x-floor). Its ns/op is the sum of the two.
+func interleave(b *testing.B, w *Workload, ids []string, floor *Floor, check func(*Query) bool) {
+	const chunk = 256
+	queries := w.Queries
+	var tFloor, tCheck time.Duration
+	sink, i := 0, 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		n := min(chunk, b.N-done)
+		start := time.Now()
+		for j := range n {
+			q := &queries[(i+j)%len(queries)]
+			if floor.Can(ids[q.Workspace], q.User, int(q.Action)) {
+				sink++
+			}
+		}
+		mid := time.Now()
+		for j := range n {
+			if check(&queries[(i+j)%len(queries)]) {
+				sink--
+			}
+		}
+		tFloor += mid.Sub(start)
+		tCheck += time.Since(mid)
+		i = (i + n) % len(queries)
+		done += n
+	}
+	if sink != 0 {
+		b.Fatalf("the check and the floor disagree on %d queries", sink)
+	}
+	b.ReportMetric(float64(tFloor.Nanoseconds())/float64(b.N), "floor-ns")
+	b.ReportMetric(float64(tCheck.Nanoseconds())/float64(b.N), "check-ns")
+	b.ReportMetric(float64(tCheck)/float64(tFloor), "x-floor")
 }
 
 // BenchmarkInviteAccept builds the small workload through the Service, one
