@@ -30,6 +30,36 @@ func (e *IDError) Error() string {
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *IDError) Is(target error) bool { return target == ErrInvalid }
 
+// A WorkspaceOption configures the workspace that CreateWorkspace or
+// EnsurePersonal creates.
+type WorkspaceOption func(*workspaceOptions)
+
+type workspaceOptions struct {
+	id    string
+	setID bool // WithID was given, so id must pass CheckWorkspaceID
+}
+
+// WithID creates the workspace under id, an ID the application chose (its
+// own tenant ID, say), instead of a generated one. The id must pass
+// CheckWorkspaceID; the call returns its *IDError otherwise.
+func WithID(id string) WorkspaceOption {
+	return func(o *workspaceOptions) { o.id, o.setID = id, true }
+}
+
+// workspaceOpts applies opts and checks what they ask for.
+func workspaceOpts(opts []WorkspaceOption) (workspaceOptions, error) {
+	var o workspaceOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.setID {
+		if err := CheckWorkspaceID(o.id); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
 // CheckWorkspaceID reports whether id may name a workspace: 1 to MaxIDLen
 // bytes of valid UTF-8 with no control characters (which covers NUL, tabs
 // and line breaks). Anything else is an *IDError.
