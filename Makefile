@@ -35,4 +35,6 @@ fuzz:
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzSingleDocument$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./policy/internal/fastyaml -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./plan -run '^$$' -fuzz '^FuzzParsePeriod$$' -fuzztime $(FUZZTIME)
+	$(GO) test . -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
+	$(GO) test . -run '^$$' -fuzz '^FuzzCheckWorkspaceID$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cmd/charter -run '^$$' -fuzz '^FuzzParseSuite$$' -fuzztime $(FUZZTIME)

@@ -258,3 +258,31 @@ func TestImportCredits(t *testing.T) {
 		t.Errorf("after a second import, %d available, want 350", b.Available)
 	}
 }
+
+// FuzzImport feeds Import arbitrary files: it must never panic, must blame
+// a line for what it refuses, and a file it takes must change nothing the
+// second time.
+func FuzzImport(f *testing.F) {
+	f.Add(teamFile)
+	f.Add(`{"id": "x", "owner": "ann", "guests": [{"user": "g", "projects": ["p", "p"]}]}`)
+	f.Add(`{"id": "x", "kind": "personal", "owner": "ann"}` + "\n" + `{"id": "x", "owner": "ann"}`)
+	f.Add("{}\n\n[]\nnull")
+	f.Fuzz(func(t *testing.T, file string) {
+		s := importService(t, "team-guests")
+		prog, err := importString(t, s, file, charter.ImportOptions{Batch: 2})
+		if err != nil {
+			var ie *charter.ImportError
+			if !errors.As(err, &ie) || ie.Line < 1 || ie.Line > strings.Count(file, "\n")+1 {
+				t.Fatalf("Import = %v, want an *ImportError on a line of the file", err)
+			}
+			if !errors.Is(err, charter.ErrInvalid) && !errors.Is(err, charter.ErrExists) && !errors.Is(err, charter.ErrLimitExceeded) && !errors.Is(err, charter.ErrForbidden) {
+				t.Fatalf("Import = %v, which wraps none of the import errors", err)
+			}
+			return
+		}
+		again, err := importString(t, s, file, charter.ImportOptions{Batch: 2})
+		if err != nil || again.Created != 0 || again.Records != prog.Records {
+			t.Fatalf("second import = %+v, %v; want the %d records skipped", again, err, prog.Records)
+		}
+	})
+}
