@@ -24,7 +24,10 @@ const teamFile = `{"id": "acme", "name": "Acme", "plan": "business", "owner": "a
 
 // importService returns a Service on the shipped policy called name and a
 // fresh in-memory store.
-func importService(tb testing.TB, name string) *charter.Service {
+func importService(tb interface {
+	Helper()
+	Fatal(...any)
+}, name string) *charter.Service {
 	tb.Helper()
 	p, err := policy.LoadFile(filepath.Join("testdata", "policies", name+".yaml"))
 	if err != nil {

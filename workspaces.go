@@ -209,14 +209,21 @@ type Membership struct {
 	Owner     bool
 }
 
-// Workspaces lists the workspaces user is a member of, by ID.
-func (s *Service) Workspaces(ctx context.Context, user string) ([]Membership, error) {
+// Workspaces lists one page of the workspaces user is a member of, by ID,
+// and the cursor of the next page ("" after the last).
+func (s *Service) Workspaces(ctx context.Context, user string, page Page) ([]Membership, string, error) {
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
+	}
 	var out []Membership
-	err := s.view(ctx, func(tx storage.Tx) error {
+	var next string
+	err = s.view(ctx, func(tx storage.Tx) error {
 		ws, err := tx.WorkspacesOf(ctx, user)
 		if err != nil {
 			return err
 		}
+		ws, next = pageOf(ws, page.After, limit, func(h storage.Workspace) string { return h.ID })
 		for _, h := range ws {
 			m, err := tx.Member(ctx, h.ID, user)
 			if err != nil {
@@ -227,7 +234,10 @@ func (s *Service) Workspaces(ctx context.Context, user string) ([]Membership, er
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // share turns the personal workspace of l into a shared one, where the policy
