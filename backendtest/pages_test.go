@@ -74,7 +74,7 @@ func TestListingsPaginate(t *testing.T) {
 			must[*workspaceT](t)(s.CreateWorkspace(ctx, "u0", fmt.Sprint("W", i), "business"))
 		}
 		ms := workspacesOf(t, s, "u0") // two at a time
-		if len(ms) != 6 { // Team, W0..W3 and u0's personal workspace
+		if len(ms) != 6 {              // Team, W0..W3 and u0's personal workspace
 			t.Errorf("u0 has %d workspaces, want 6: %+v", len(ms), ms)
 		}
 		if !slices.IsSortedFunc(ms, func(a, b charter.Membership) int { return strings.Compare(a.Workspace, b.Workspace) }) {
@@ -82,4 +82,3 @@ func TestListingsPaginate(t *testing.T) {
 		}
 	})
 }
-
