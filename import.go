@@ -146,6 +146,10 @@ const maxImportLine = 64 << 20
 // nothing, and running it again after fixing a line finishes the job. One
 // whose workspace exists and differs is an error wrapping ErrExists.
 //
+// A shared workspace counts against its owner's licence, the plan of their
+// personal workspace, or the default plan while they have none: put a
+// user's personal workspace before the shared ones they own.
+//
 // Each workspace gets one EventWorkspaceImported event (its actor is the
 // owner) and no seat charges: its billing so far happened elsewhere, and its
 // seats count from the import.
@@ -291,6 +295,9 @@ func (s *Service) parseImport(text []byte) (*importing, error) {
 		}
 	}
 	if rec.BillingContact != "" {
+		if m, ok := w.Member(rec.BillingContact); ok && !m.Role.Admin {
+			return im, invalid("billing contact %q holds %s, not an admin role", rec.BillingContact, m.Role.Name)
+		}
 		w.BillingContact = rec.BillingContact
 	}
 	if rec.Settings.GuestsDisabled {

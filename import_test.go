@@ -166,6 +166,8 @@ func TestImportRejects(t *testing.T) {
 		{name: "member with projects", record: `{"id": "x", "owner": "ann", "members": [{"user": "bob", "role": "admin", "projects": ["p"]}]}`, is: charter.ErrInvalid, want: `member "bob"`},
 		{name: "personal with members", record: `{"id": "x", "kind": "personal", "owner": "ann", "members": [{"user": "bob", "role": "admin"}]}`, is: charter.ErrInvalid, want: "only member"},
 		{name: "billing contact not a member", record: `{"id": "x", "owner": "ann", "billing_contact": "zed"}`, is: charter.ErrInvalid, want: "billing"},
+		{name: "billing contact not an admin", policy: "credit-pool", record: `{"id": "x", "owner": "ann", "billing_contact": "eve", "members": [{"user": "eve", "role": "editor"}]}`,
+			is: charter.ErrInvalid, want: "not an admin role"},
 		{name: "setting not offered", record: `{"id": "x", "owner": "ann", "settings": {"guests_disabled": true}}`, is: charter.ErrInvalid, want: "does not offer"},
 		{name: "unknown currency", record: `{"id": "x", "owner": "ann", "credits": [{"currency": "gold", "amount": 1}]}`, is: charter.ErrInvalid, want: `unknown currency "gold"`},
 		{name: "exists and differs", record: `{"id": "ok", "owner": "bob"}`, is: charter.ErrExists, want: "exists with owner ann"},
