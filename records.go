@@ -80,12 +80,12 @@ func (s *Service) save(ctx context.Context, tx storage.Tx, l *loaded) error {
 // load and access add them with Put, and a check that already has the
 // actor's membership reads it directly.
 func (s *Service) header(h storage.Workspace) *workspace.Workspace {
-	w := s.headerValue(h)
+	w := s.headerValue(&h)
 	return &w
 }
 
 // headerValue is header as a value, which a check keeps on the stack.
-func (s *Service) headerValue(h storage.Workspace) workspace.Workspace {
+func (s *Service) headerValue(h *storage.Workspace) workspace.Workspace {
 	kind, _ := workspace.ParseKind(h.Kind) // an unknown kind stays 0 and denies
 	return workspace.Workspace{
 		ID: h.ID, Name: h.Name, Kind: kind, Plan: s.policy.Plan(h.Plan),
