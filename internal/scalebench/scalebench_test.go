@@ -308,8 +308,10 @@ func benchScale(b *testing.B, p *policy.Policy, size Size) {
 	b.Run("Policy.Can-vs-floor", func(b *testing.B) { interleave(b, w, ids, floor, policyCan) })
 	snaps = nil
 
+	var st *memory.Store
 	s, cost := measure(b, func() (*charter.Service, error) {
 		s := newService(b, p)
+		st = s.store
 		_, err := w.Import(ctx, s.Service)
 		return s.Service, err
 	})
@@ -337,6 +339,16 @@ func benchScale(b *testing.B, p *policy.Policy, size Size) {
 		}
 	})
 	b.Run("Service.Can-vs-floor", func(b *testing.B) { interleave(b, w, ids, floor, serviceCan) })
+	// The least Service.Can can do on the memory store: the one read it
+	// makes, Store.Access.
+	storeAccess := func(q *Query) bool {
+		_, _, ok, err := st.Access(ctx, ids[q.Workspace], q.User)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return ok && floor.masks[q.Action]&(1<<floor.roles[ids[q.Workspace]][q.User]) != 0
+	}
+	b.Run("Store.Access-vs-floor", func(b *testing.B) { interleave(b, w, ids, floor, storeAccess) })
 	_ = sink
 }
 
