@@ -95,17 +95,21 @@ func (s *Service) keyed(ctx context.Context, actor, id string, g gate, currency,
 		return Receipt{}, err
 	}
 	var out Receipt
-	return out, s.in(ctx, actor, id, gate{op: membersOnly, write: true}, func(tx storage.Tx, l *loaded) error {
+	return out, s.updateOnce(ctx, func(tx storage.Tx) error {
+		w, err := s.visible(ctx, tx, actor, id, gate{op: membersOnly, write: true})
+		if err != nil {
+			return err
+		}
 		ledger, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: currency, Member: actor, Key: key})
 		if err != nil {
 			return err
 		}
 		k := &keying{ledger: ledger, wsID: id, key: key, fingerprint: fingerprint}
 		out, err = k.once(func() (Receipt, error) {
-			if err := s.authorize(l.ws, actor, g); err != nil {
+			if err := s.authorize(w, actor, g); err != nil {
 				return Receipt{}, err
 			}
-			return apply(tx, l.ws, k)
+			return apply(tx, w, k)
 		})
 		return err
 	})

@@ -183,6 +183,18 @@ func (s *Service) enter(ctx context.Context, tx storage.Tx, actor, id string, g 
 		}
 		return l, s.authorize(l.ws, actor, g)
 	}
+	w, err := s.visible(ctx, tx, actor, id, g)
+	if err != nil {
+		return nil, err
+	}
+	return &loaded{ws: w}, nil
+}
+
+// visible is enter for a call that needs no other member: it reads
+// workspace id's header and actor's membership, answers a non-member
+// errNoWorkspace and authorizes g. Spends call it directly, in their own
+// transaction, so the hot path allocates no more than it must.
+func (s *Service) visible(ctx context.Context, tx storage.Tx, actor, id string, g gate) (*workspace.Workspace, error) {
 	w, found, err := s.access(ctx, tx, actor, id)
 	if err != nil {
 		return nil, err
@@ -190,5 +202,5 @@ func (s *Service) enter(ctx context.Context, tx storage.Tx, actor, id string, g 
 	if !found {
 		return nil, errNoWorkspace(id)
 	}
-	return &loaded{ws: w}, s.authorize(w, actor, g)
+	return w, s.authorize(w, actor, g)
 }
