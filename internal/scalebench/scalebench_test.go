@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -12,7 +13,11 @@ import (
 
 	"github.com/charterhq/charter"
 	"github.com/charterhq/charter/policy"
+	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/memory"
+	"github.com/charterhq/charter/storage/postgres"
+	"github.com/charterhq/charter/storage/postgres/pgtest"
+	"github.com/charterhq/charter/storage/sqlite"
 	"github.com/charterhq/charter/workspace"
 )
 
@@ -417,12 +422,13 @@ func BenchmarkInviteAccept(b *testing.B) {
 	b.ReportMetric(float64(ms.TotalAlloc-allocated)/n, "B/membership")
 }
 
-// BenchmarkImport builds the workload's memory store through Service.Import
-// and, beside it, with bare storage.Tx writes of the same rows (no checks,
-// no events: Workload.Store). Issue 11's target: Import within 2x of the
-// bare writes. Each row reports build-s and heap-MiB for its one build of
-// the whole workload; the large size runs only when asked (see
-// BenchmarkScale).
+// BenchmarkImport builds the workload through Service.Import and, beside
+// it, with bare storage.Tx writes of the same rows (no checks, no events:
+// Workload.Store), on each backend: memory, SQLite, and PostgreSQL when
+// CHARTER_POSTGRES_URL names a server (scripts/with-postgres.sh). Issue 11's
+// target: Import within 2x of the bare writes. Each row reports build-s for
+// its one build of the whole workload, and, in memory, heap-MiB; the large
+// size runs only when asked (see BenchmarkScale).
 func BenchmarkImport(b *testing.B) {
 	ctx := context.Background()
 	p := loadPolicy(b)
@@ -436,27 +442,79 @@ func BenchmarkImport(b *testing.B) {
 			if err := w.WriteImport(&file); err != nil {
 				b.Fatal(err)
 			}
-			for _, row := range []struct {
-				name  string
-				build func(s service) error
-			}{
-				{"bare-insert", func(s service) error { return w.Store(ctx, s.store, epoch) }},
-				{"Service.Import", func(s service) error {
-					_, err := s.Import(ctx, bytes.NewReader(file.Bytes()), charter.ImportOptions{})
-					return err
-				}},
-			} {
-				b.Run(row.name, func(b *testing.B) {
-					var cost built
-					for range b.N {
-						_, cost = measure(b, func() (service, error) {
-							s := newService(b, p)
-							return s, row.build(s)
+			for _, bk := range importBackends() {
+				b.Run(bk.name, func(b *testing.B) {
+					for _, row := range []struct {
+						name  string
+						build func(s *charter.Service, st storage.Store) error
+					}{
+						{"bare-insert", func(_ *charter.Service, st storage.Store) error { return w.Store(ctx, st, epoch) }},
+						{"Service.Import", func(s *charter.Service, _ storage.Store) error {
+							_, err := s.Import(ctx, bytes.NewReader(file.Bytes()), charter.ImportOptions{})
+							return err
+						}},
+					} {
+						b.Run(row.name, func(b *testing.B) {
+							var cost built
+							for range b.N {
+								st := bk.open(b)
+								s, err := charter.New(p, st, charter.Options{Now: func() time.Time { return epoch }})
+								if err != nil {
+									b.Fatal(err)
+								}
+								_, cost = measure(b, func() (storage.Store, error) { return st, row.build(s, st) })
+								st.Close()
+							}
+							b.ReportMetric(cost.took.Seconds(), "build-s")
+							if bk.name == "memory" {
+								b.ReportMetric(float64(cost.heap)/(1<<20), "heap-MiB")
+							}
 						})
 					}
-					report(b, cost)
 				})
 			}
 		})
 	}
+}
+
+// importBackend opens an empty store of one backend.
+type importBackend struct {
+	name string
+	open func(tb testing.TB) storage.Store
+}
+
+// importBackends returns memory, SQLite and, when CHARTER_POSTGRES_URL is
+// set, PostgreSQL, each opening a new, migrated, empty store.
+func importBackends() []importBackend {
+	bks := []importBackend{
+		{"memory", func(testing.TB) storage.Store { return memory.New() }},
+		{"sqlite", func(tb testing.TB) storage.Store {
+			st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "import.db"))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return migrate(tb, st)
+		}},
+	}
+	if os.Getenv("CHARTER_POSTGRES_URL") != "" {
+		bks = append(bks, importBackend{"postgres", func(tb testing.TB) storage.Store {
+			st, err := postgres.Open(context.Background(), pgtest.SchemaURL(tb))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return migrate(tb, st)
+		}})
+	}
+	return bks
+}
+
+func migrate(tb testing.TB, st interface {
+	storage.Store
+	Migrate(context.Context) error
+}) storage.Store {
+	tb.Helper()
+	if err := st.Migrate(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return st
 }
