@@ -76,11 +76,18 @@ func TestDocExample(t *testing.T) {
 	}
 	// The error quoted in the documentation is the one Load gives when an
 	// editor is granted change_billing.
-	src := strings.Replace(string(docExample(t)), "change_billing: [owner]", "change_billing: [owner, editor]", 1)
-	_, err := Load("studio.yaml", []byte(src))
+	// So is the misspelt rank.
 	doc, _ := os.ReadFile("doc.go")
-	if err == nil || !strings.Contains(string(doc), "//\t"+err.Error()+"\n") {
-		t.Errorf("doc.go does not quote the error %v", err)
+	for _, oldNew := range [][2]string{
+		{"change_billing: [owner]", "change_billing: [owner, editor]"},
+		{"    rank: 90\n", "    rnak: 90\n"},
+	} {
+		src := strings.Replace(string(docExample(t)), oldNew[0], oldNew[1], 1)
+		_, err := Load("studio.yaml", []byte(src))
+		list, _ := err.(ErrorList)
+		if len(list) != 1 || !strings.Contains(string(doc), "//\t"+list.Text()+"\n") {
+			t.Errorf("doc.go does not quote the error %v", err)
+		}
 	}
 }
 
@@ -233,7 +240,7 @@ func TestLoadFile(t *testing.T) {
 	}
 	_, err = LoadFile(path, MaxSize(len(base)))
 	var e *Error
-	if !errors.As(err, &e) || e.Msg != "policy is larger than the limit of "+strconv.Itoa(len(base))+" bytes" {
+	if !errors.As(err, &e) || e.Msg != "policy is larger than the size limit of "+strconv.Itoa(len(base))+" bytes, which it passes here" || e.Pos.Line != 43 || e.Pos.Col != 1 {
 		t.Errorf("LoadFile(big) = %v", err)
 	}
 	if _, err := LoadFile(path, MaxSize(0)); err != nil {

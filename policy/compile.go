@@ -1,6 +1,9 @@
 package policy
 
 import (
+	"fmt"
+	"slices"
+
 	"github.com/charterhq/charter/plan"
 	"github.com/charterhq/charter/role"
 )
@@ -9,6 +12,7 @@ import (
 // the Policy. Errors are collected in l; the result is meaningful only when
 // there are none.
 func (l *loader) compile(rp *rawPolicy) *Policy {
+	l.raw = rp
 	p := &Policy{
 		name:          rp.name,
 		file:          l.file,
@@ -28,7 +32,7 @@ func (l *loader) compile(rp *rawPolicy) *Policy {
 		c := &Currency{Name: rc.name, Description: rc.desc, Kinds: rc.kinds, Initial: rc.initial}
 		p.currencies = append(p.currencies, c)
 		p.currencyIndex[c.Name] = c
-		currencyPos[c.Name] = rc.pos
+		currencyPos[c.Name] = l.at(rc.ref)
 	}
 	l.compileRoles(p, rp)
 	l.compileActions(p, rp, currencyPos)
@@ -51,7 +55,7 @@ func (l *loader) compileRoles(p *Policy, rp *rawPolicy) {
 			Rank: rr.rank,
 		}
 		p.roles = append(p.roles, r)
-		p.roleMeta = append(p.roleMeta, roleMeta{desc: rr.desc, pos: rr.pos, guestPos: rr.guestPos})
+		p.roleMeta = append(p.roleMeta, roleMeta{desc: rr.desc, pos: l.at(rr.ref), guestPos: rr.guestPos})
 		p.roleIndex[r.Name] = r
 		if rr.guest && rr.owner {
 			l.errorAt(rr.guestPos, "role %q cannot be both guest and owner", r.Name)
@@ -63,23 +67,25 @@ func (l *loader) compileRoles(p *Policy, rp *rawPolicy) {
 		}
 		if p.owner != nil {
 			l.errorAt(rr.ownerPos, "role %q: owner: true, but role %q is already the owner role (declared at %s); exactly one role is the owner",
-				r.Name, p.owner.Name, ownerRaw.pos)
+				r.Name, p.owner.Name, l.at(ownerRaw.ref))
 			r.Owner = false // report the rules of one owner only
 			continue
 		}
 		p.owner, ownerRaw = r, rr
 	}
 	switch {
-	case p.owner == nil && len(rp.roles) > 0:
+	case p.owner == nil && len(rp.roles) > 0 && !slices.ContainsFunc(rp.roles, func(r rawRole) bool { return r.suspect }):
 		l.errorAt(rp.rolesPos, "no role has owner: true; exactly one role must be the owner")
 	case p.owner != nil:
-		if !p.owner.Admin {
-			l.errorAt(ownerRaw.pos, "owner role %q must be admin", p.owner.Name)
+		if !p.owner.Admin && !ownerRaw.suspect {
+			l.errorAt(l.at(ownerRaw.ref), "owner role %q must be admin", p.owner.Name)
 		}
 		for i, r := range p.roles {
-			if r != p.owner && r.Rank >= p.owner.Rank && !rp.roles[i].rankPos.IsZero() {
+			// A role whose rank is missing or wrong was reported as such:
+			// rank rules are checked only between valid ranks.
+			if r != p.owner && r.Rank >= p.owner.Rank && !rp.roles[i].rankPos.IsZero() && !ownerRaw.rankPos.IsZero() {
 				l.errorAt(rp.roles[i].rankPos, "role %q: rank %d must be below the owner role %q's rank %d (declared at %s)",
-					r.Name, r.Rank, p.owner.Name, p.owner.Rank, ownerRaw.pos)
+					r.Name, r.Rank, p.owner.Name, p.owner.Rank, l.at(ownerRaw.ref))
 			}
 		}
 	}
@@ -88,11 +94,13 @@ func (l *loader) compileRoles(p *Policy, rp *rawPolicy) {
 			t := p.roleIndex[a.name]
 			switch {
 			case t == nil:
-				l.errorAt(a.pos, "role %q: assigns unknown role %q", r.Name, a.name)
+				l.unknown(a, "role", "role %q: assigns unknown role %q", r.Name, a.name)
 			case t.Owner:
-				l.errorAt(a.pos, "role %q: cannot assign the owner role %q; ownership moves only by transfer", r.Name, t.Name)
+				l.errorAt(l.at(a), "role %q: cannot assign the owner role %q; ownership moves only by transfer", r.Name, t.Name)
+			case rp.roles[i].rankPos.IsZero() || rp.roles[t.Index].rankPos.IsZero():
+				r.Assigns = r.Assigns.With(t) // a rank is missing or wrong, and reported
 			case t.Rank > r.Rank:
-				l.errorAt(a.pos, "role %q (rank %d) cannot assign role %q of higher rank %d (declared at %s)",
+				l.errorAt(l.at(a), "role %q (rank %d) cannot assign role %q of higher rank %d (declared at %s)",
 					r.Name, r.Rank, t.Name, t.Rank, p.roleMeta[t.Index].pos)
 			default:
 				r.Assigns = r.Assigns.With(t)
@@ -106,22 +114,22 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 		a := &Action{
 			Name: ra.name, Description: ra.desc, Index: i,
 			Scope: ra.scope, Kinds: ra.kinds, Billing: ra.billing,
-			pos: ra.pos, permPos: ra.pos, featurePos: ra.pos, kindsPos: ra.kindsPos,
+			pos: l.at(ra.ref), permPos: l.at(ra.ref), featurePos: l.at(ra.ref), kindsPos: ra.kindsPos,
 		}
 		if ra.feature.name != "" {
 			if bit, ok := p.featureIndex[ra.feature.name]; ok {
-				a.Feature, a.featureName, a.featurePos = 1<<uint(bit), ra.feature.name, ra.feature.pos
+				a.Feature, a.featureName, a.featurePos = 1<<uint(bit), ra.feature.name, l.at(ra.feature)
 			} else {
-				l.errorAt(ra.feature.pos, "action %q: unknown feature %q", a.Name, ra.feature.name)
+				l.unknown(ra.feature, "feature", "action %q: unknown feature %q", a.Name, ra.feature.name)
 			}
 		}
 		if ra.cost.name != "" {
 			c := p.currencyIndex[ra.cost.name]
 			switch {
 			case c == nil:
-				l.errorAt(ra.cost.pos, "action %q: cost in unknown currency %q", a.Name, ra.cost.name)
-			case a.Kinds&^c.Kinds != 0:
-				l.errorAt(ra.cost.pos, "action %q applies in %s workspaces, where its cost currency %q does not exist (currency declared at %s)",
+				l.unknown(ra.cost, "currency", "action %q: cost in unknown currency %q", a.Name, ra.cost.name)
+			case a.Kinds&^c.Kinds != 0 && !ra.suspect:
+				l.errorAt(l.at(ra.cost), "action %q applies in %s workspaces, where its cost currency %q does not exist (currency declared at %s)",
 					a.Name, (a.Kinds &^ c.Kinds).String(), c.Name, currencyPos[c.Name])
 			default:
 				a.Cost = Cost{Currency: c.Name, Amount: ra.costAmount}
@@ -133,23 +141,26 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 	for _, perm := range rp.permissions {
 		a := p.actionIndex[perm.action.name]
 		if a == nil {
-			l.errorAt(perm.action.pos, "permissions: unknown action %q", perm.action.name)
+			l.unknown(perm.action, "action", "permissions: unknown action %q", perm.action.name)
 			continue
 		}
-		a.permPos, a.hasPerm = perm.action.pos, true
+		a.permPos, a.hasPerm = l.at(perm.action), true
 		for _, rr := range perm.roles {
 			r := p.roleIndex[rr.name]
 			switch {
 			case r == nil:
-				l.errorAt(rr.pos, "permissions: %q: unknown role %q", a.Name, rr.name)
+				l.unknown(rr, "role", "permissions: %q: unknown role %q", a.Name, rr.name)
+			case rp.actions[a.Index].suspect || rp.roles[r.Index].suspect:
+				// A rule between the two would judge a declaration whose
+				// mistake is reported already.
 			case a.Billing && !r.Admin:
-				l.errorAt(rr.pos, "billing action %q granted to non-admin role %q (role declared at %s)",
+				l.errorAt(l.at(rr), "billing action %q granted to non-admin role %q (role declared at %s)",
 					a.Name, r.Name, p.roleMeta[r.Index].pos)
 			case r.Guest && a.Scope == ScopeWorkspace:
-				l.errorAt(rr.pos, "guest role %q granted workspace-scoped action %q (role declared at %s)",
+				l.errorAt(l.at(rr), "guest role %q granted workspace-scoped action %q (role declared at %s)",
 					r.Name, a.Name, p.roleMeta[r.Index].pos)
 			case !a.Cost.IsZero() && !r.Spends:
-				l.errorAt(rr.pos, "action %q costs %s, granted to role %q, which does not spend credits (role declared at %s)",
+				l.errorAt(l.at(rr), "action %q costs %s, granted to role %q, which does not spend credits (role declared at %s)",
 					a.Name, a.Cost.Currency, r.Name, p.roleMeta[r.Index].pos)
 			default:
 				a.Allowed = a.Allowed.With(r)
@@ -163,7 +174,7 @@ func (l *loader) compileActions(p *Policy, rp *rawPolicy, currencyPos map[string
 	for _, o := range rp.operations {
 		a := p.actionIndex[o.action.name]
 		if a == nil {
-			l.errorAt(o.action.pos, "operation %q: unknown action %q", o.op, o.action.name)
+			l.unknown(o.action, "action", "operation %q: unknown action %q", o.op, o.action.name)
 			continue
 		}
 		p.ops[o.op] = a
@@ -190,12 +201,12 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 		rpl := &rp.plans[i]
 		ctx := "plan " + quote(rpl.name)
 		pl := &plan.Plan{Name: rpl.name, Index: i, Limits: rpl.limits}
-		meta := planMeta{desc: rpl.desc, pos: rpl.pos, rolesPos: rpl.rolesPos}
+		meta := planMeta{desc: rpl.desc, pos: l.at(rpl.ref), rolesPos: rpl.rolesPos}
 		for _, f := range rpl.features {
 			if bit, ok := p.featureIndex[f.name]; ok {
 				pl.Features |= 1 << uint(bit)
 			} else {
-				l.errorAt(f.pos, "%s: unknown feature %q", ctx, f.name)
+				l.unknown(f, "feature", "%s: unknown feature %q", ctx, f.name)
 			}
 		}
 		if rpl.rolesSet {
@@ -203,26 +214,26 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 				if r := p.roleIndex[rr.name]; r != nil {
 					pl.Roles = pl.Roles.With(r)
 				} else {
-					l.errorAt(rr.pos, "%s: unknown role %q", ctx, rr.name)
+					l.unknown(rr, "role", "%s: unknown role %q", ctx, rr.name)
 				}
 			}
-			if p.owner != nil && !pl.Roles.Has(p.owner) {
+			if p.owner != nil && !pl.Roles.Has(p.owner) && !rpl.suspect {
 				l.errorAt(rpl.rolesPos, "%s: roles must include the owner role %q", ctx, p.owner.Name)
 			}
 		} else {
 			pl.Roles = all
 		}
-		pl.InviteRole = l.planRole(p, pl, ctx, "invite_role", rpl.invite, rpl.rolesPos)
-		pl.LinkRole = l.planRole(p, pl, ctx, "link_role", rpl.link, rpl.rolesPos)
+		pl.InviteRole = l.planRole(p, pl, ctx, "invite_role", rpl.invite, rpl.rolesPos, rpl.suspect)
+		pl.LinkRole = l.planRole(p, pl, ctx, "link_role", rpl.link, rpl.rolesPos, rpl.suspect)
 		for _, g := range rpl.credits {
 			if p.currencyIndex[g.currency.name] == nil {
-				l.errorAt(g.currency.pos, "%s: credits in unknown currency %q", ctx, g.currency.name)
+				l.unknown(g.currency, "currency", "%s: credits in unknown currency %q", ctx, g.currency.name)
 				continue
 			}
 			if first, ok := schedules[g.currency.name]; !ok {
-				schedules[g.currency.name] = schedule{g.grant.Every, rpl.name, g.currency.pos}
+				schedules[g.currency.name] = schedule{g.grant.Every, rpl.name, l.at(g.currency)}
 			} else if first.every != g.grant.Every {
-				l.errorAt(g.currency.pos, "%s: credits of %q every %s, but plan %q grants them every %s (at %s): a currency is granted on one schedule in every plan",
+				l.errorAt(l.at(g.currency), "%s: credits of %q every %s, but plan %q grants them every %s (at %s): a currency is granted on one schedule in every plan",
 					ctx, g.currency.name, g.grant.Every, first.plan, first.every, first.pos)
 				continue
 			}
@@ -249,20 +260,57 @@ func (l *loader) compilePlans(p *Policy, rp *rawPolicy) {
 }
 
 // planRole resolves a plan's invite_role or link_role.
-func (l *loader) planRole(p *Policy, pl *plan.Plan, ctx, field string, rr ref, rolesPos Pos) *role.Role {
+func (l *loader) planRole(p *Policy, pl *plan.Plan, ctx, field string, rr ref, rolesPos Pos, suspect bool) *role.Role {
 	if rr.name == "" {
 		return nil
 	}
 	r := p.roleIndex[rr.name]
 	switch {
 	case r == nil:
-		l.errorAt(rr.pos, "%s: %s: unknown role %q", ctx, field, rr.name)
+		l.unknown(rr, "role", "%s: %s: unknown role %q", ctx, field, rr.name)
 	case r.Owner:
-		l.errorAt(rr.pos, "%s: %s cannot be the owner role %q", ctx, field, r.Name)
-	case !pl.Offers(r):
-		l.errorAt(rr.pos, "%s: %s %q is not offered by the plan (roles at %s)", ctx, field, r.Name, rolesPos)
+		l.errorAt(l.at(rr), "%s: %s cannot be the owner role %q", ctx, field, r.Name)
+	case !pl.Offers(r) && !suspect:
+		l.errorAt(l.at(rr), "%s: %s %q is not offered by the plan (roles at %s)", ctx, field, r.Name, rolesPos)
 	default:
 		return r
 	}
 	return nil
+}
+
+// unknown reports the use of a name that is not declared as a kind ("role",
+// "action", "feature" or "currency"), with the declared name nearest to it
+// ("did you mean"); a name whose declaration was reported, or any name of
+// a section that was reported missing or wrong ("*"), is not reported again
+// where it is used.
+func (l *loader) unknown(r ref, kind, format string, args ...any) {
+	if l.rejected[kind+"\x00"+r.name] || l.rejected[kind+"\x00*"] {
+		return
+	}
+	l.errorAt(l.at(r), "%s%s", fmt.Sprintf(format, args...), didYouMean(r.name, l.declaredNames(kind)))
+}
+
+// declaredNames returns the names declared as kind, in the file's order.
+func (l *loader) declaredNames(kind string) []string {
+	rp := l.raw
+	var names []string
+	switch kind {
+	case "role":
+		for _, r := range rp.roles {
+			names = append(names, r.name)
+		}
+	case "action":
+		for _, a := range rp.actions {
+			names = append(names, a.name)
+		}
+	case "feature":
+		for _, f := range rp.features {
+			names = append(names, f.name)
+		}
+	case "currency":
+		for _, c := range rp.currencies {
+			names = append(names, c.name)
+		}
+	}
+	return names
 }

@@ -35,8 +35,14 @@ type rawCurrency struct {
 	initial  int64
 }
 
+// suspect, in a declaration, means a field of its body was reported
+// misspelt or of a wrong value: the rules between declarations are not
+// checked against it, since what it was meant to say is unknown (one
+// mistake, one message).
+
 type rawRole struct {
 	ref
+	suspect                           bool
 	desc                              string
 	owner, admin, guest, seat, spends bool
 	ownerPos, guestPos, rankPos       Pos
@@ -46,6 +52,7 @@ type rawRole struct {
 
 type rawAction struct {
 	ref
+	suspect    bool
 	desc       string
 	scope      Scope
 	feature    ref // name "" when none
@@ -63,6 +70,7 @@ type rawOp struct {
 
 type rawPlan struct {
 	ref
+	suspect      bool
 	desc         string
 	def          bool
 	defPos       Pos
@@ -96,6 +104,13 @@ func (l *loader) decode(root *yaml.Node) *rawPolicy {
 		return rp
 	}
 	l.required(f, root, "", "policy", "roles", "actions", "plans", "permissions")
+	// Names of a section that is missing, misspelt or not a mapping are
+	// not reported unknown where they are used: one mistake, one message.
+	for section, kind := range map[string]string{"roles": "role", "actions": "action", "features": "feature", "currencies": "currency"} {
+		if _, ok := f[section]; !ok && (l.misspelt["\x00"+section] || section == "roles" || section == "actions") {
+			l.reject(kind, "*")
+		}
+	}
 	if e, ok := f["policy"]; ok {
 		if r, ok := l.name(e.v, "policy"); ok {
 			rp.name = r.name
@@ -109,14 +124,20 @@ func (l *loader) decode(root *yaml.Node) *rawPolicy {
 			case "convert":
 				rp.sharing = SharingConvert
 			default:
-				l.errorf(e.v, "sharing must be \"deny\" or \"convert\", got %q", s)
+				l.errorf(e.v, "sharing must be \"deny\" or \"convert\", got %s", quoteInput(s))
 			}
 		}
 	}
 	if e, ok := f["features"]; ok {
+		if e.v.Kind != yaml.SequenceNode {
+			l.reject("feature", "*")
+		}
 		rp.features = l.names(e.v, "features")
 		if len(rp.features) > plan.MaxFeatures {
-			l.errorAt(rp.features[plan.MaxFeatures].pos, "more than %d features", plan.MaxFeatures)
+			l.errorAt(l.at(rp.features[plan.MaxFeatures]), "more than %d features", plan.MaxFeatures)
+			for _, f := range rp.features[plan.MaxFeatures:] {
+				l.reject("feature", f.name)
+			}
 			rp.features = rp.features[:plan.MaxFeatures]
 		}
 	}
@@ -159,7 +180,10 @@ func (l *loader) declared(e entry, what string) (ref, bool) {
 }
 
 func (l *loader) decodeCurrencies(rp *rawPolicy, n *yaml.Node) {
-	entries, _ := l.mapping(n, "currencies")
+	entries, ok := l.mapping(n, "currencies")
+	if !ok {
+		l.reject("currency", "*")
+	}
 	for _, e := range entries {
 		r, ok := l.declared(e, "currency")
 		if !ok {
@@ -188,24 +212,35 @@ func (l *loader) decodeCurrencies(rp *rawPolicy, n *yaml.Node) {
 func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 	entries, ok := l.mapping(n, "roles")
 	if !ok {
+		l.reject("role", "*")
 		return
 	}
 	if len(entries) == 0 && len(n.Content) == 0 {
 		l.errorf(n, "roles must declare at least one role")
 	}
+	// Names first: an invalid name is reported where it is declared, not
+	// where an earlier role assigns it.
+	for _, e := range entries[:min(len(entries), 64)] {
+		l.declared(e, "role")
+	}
 	for i, e := range entries {
 		if i == 64 {
 			l.errorf(e.k, "more than %d roles", 64)
+			for _, e := range entries[i:] {
+				l.reject("role", e.key)
+			}
 			return
 		}
 		r, ok := l.declared(e, "role")
 		if !ok {
 			continue
 		}
-		rr := rawRole{ref: r, guestPos: r.pos}
+		rr := rawRole{ref: r, guestPos: l.at(r)}
 		ctx := "role " + quote(r.name)
+		l.unsure = false
 		f, ok := l.fields(e.v, ctx, "", "description", "owner", "admin", "guest", "seat", "spends", "rank", "assigns")
 		if !ok {
+			l.reject("role", r.name)
 			continue
 		}
 		l.required(f, e.k, ctx, "rank")
@@ -228,12 +263,14 @@ func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 			rr.spends = l.boolean(x.v, label(ctx, "spends"))
 		}
 		if x, ok := f["rank"]; ok {
-			rank, _ := l.integer(x.v, label(ctx, "rank"), 0, math.MaxInt32)
-			rr.rank, rr.rankPos = int(rank), l.pos(x.v)
+			if rank, ok := l.integer(x.v, label(ctx, "rank"), 0, math.MaxInt32); ok {
+				rr.rank, rr.rankPos = int(rank), l.pos(x.v)
+			}
 		}
 		if x, ok := f["assigns"]; ok {
 			rr.assigns = l.names(x.v, label(ctx, "assigns"))
 		}
+		rr.suspect = l.unsure
 		rp.roles = append(rp.roles, rr)
 	}
 }
@@ -241,6 +278,7 @@ func (l *loader) decodeRoles(rp *rawPolicy, n *yaml.Node) {
 func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
 	entries, ok := l.mapping(n, "actions")
 	if !ok {
+		l.reject("action", "*")
 		return
 	}
 	if len(entries) == 0 && len(n.Content) == 0 {
@@ -251,8 +289,9 @@ func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
 		if !ok {
 			continue
 		}
-		a := rawAction{ref: r, kinds: AllKinds, kindsPos: r.pos}
+		a := rawAction{ref: r, kinds: AllKinds, kindsPos: l.at(r)}
 		ctx := "action " + quote(r.name)
+		l.unsure = false
 		f, ok := l.body(e.v, ctx, "", "description", "scope", "feature", "kinds", "billing", "cost")
 		if ok {
 			if x, ok := f["description"]; ok {
@@ -266,7 +305,8 @@ func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
 					case "project":
 						a.scope = ScopeProject
 					default:
-						l.errorf(x.v, "%s: scope must be \"workspace\" or \"project\", got %q", ctx, s)
+						l.unsure = true
+						l.errorf(x.v, "%s: scope must be \"workspace\" or \"project\", got %s", ctx, quoteInput(s))
 					}
 				}
 			}
@@ -286,6 +326,7 @@ func (l *loader) decodeActions(rp *rawPolicy, n *yaml.Node) {
 				l.decodeCost(&a, ctx, x.v)
 			}
 		}
+		a.suspect = l.unsure
 		rp.actions = append(rp.actions, a)
 	}
 }
@@ -316,7 +357,7 @@ func (l *loader) decodeOperations(rp *rawPolicy, n *yaml.Node) {
 	for _, e := range entries {
 		op, ok := ParseOp(e.key)
 		if !ok {
-			l.errorf(e.k, "unknown operation %q", e.key)
+			l.errorf(e.k, "unknown operation %s%s", quoteInput(e.key), didYouMean(e.key, opNames[1:]))
 			continue
 		}
 		if a, ok := l.name(e.v, "operation "+quote(e.key)); ok {
@@ -339,8 +380,9 @@ func (l *loader) decodePlans(rp *rawPolicy, n *yaml.Node) {
 			continue
 		}
 		unl := plan.Unlimited
-		p := rawPlan{ref: r, rolesPos: r.pos, limits: plan.Limits{Members: unl, Seats: unl, Guests: unl, SharedWorkspaces: unl}}
+		p := rawPlan{ref: r, rolesPos: l.at(r), limits: plan.Limits{Members: unl, Seats: unl, Guests: unl, SharedWorkspaces: unl}}
 		ctx := "plan " + quote(r.name)
+		l.unsure = false
 		f, ok := l.body(e.v, ctx, "", "description", "default", "features", "roles",
 			"invite_role", "link_role", "limits", "credits", "seat_price")
 		if ok {
@@ -372,6 +414,7 @@ func (l *loader) decodePlans(rp *rawPolicy, n *yaml.Node) {
 				l.decodeSeatPrice(&p, ctx, x.v)
 			}
 		}
+		p.suspect = l.unsure
 		rp.plans = append(rp.plans, p)
 	}
 }
@@ -441,7 +484,7 @@ func (l *loader) decodeCredits(p *rawPlan, ctx string, n *yaml.Node) {
 				case "required":
 					g.RequireAllowance = true
 				default:
-					l.errorf(x.v, "%s: allowances must be \"optional\" or \"required\", got %q", gctx, s)
+					l.errorf(x.v, "%s: allowances must be \"optional\" or \"required\", got %s", gctx, quoteInput(s))
 					ok = false
 				}
 			}
@@ -468,7 +511,7 @@ func (l *loader) decodeSeatPrice(p *rawPlan, ctx string, n *yaml.Node) {
 	if x, has := f["currency"]; has {
 		s, sok := l.str(x.v, label(sctx, "currency"))
 		if sok && !isoCurrency(s) {
-			l.errorf(x.v, "%s: currency must be an ISO 4217 code like \"USD\", got %q", sctx, s)
+			l.errorf(x.v, "%s: currency must be an ISO 4217 code like \"USD\", got %s", sctx, quoteInput(s))
 			sok = false
 		}
 		price.Currency = s

@@ -6,12 +6,14 @@
 //
 // # The policy file
 //
-// A policy file is one YAML document: a mapping with the sections below, in
-// any order. Unknown fields, duplicate keys, values of the wrong type, a
+// A policy file is one YAML document, in UTF-8 without control characters
+// other than tab and line ends: a mapping with the sections below, in any
+// order. Unknown fields, duplicate keys, values of the wrong type, a
 // second document, anchors and aliases (& and *), and input over the size
 // cap (1 MiB unless MaxSize says otherwise) are errors. Names of the policy,
 // roles, actions, plans, features and currencies start with a letter and
-// hold letters, digits, '_', '-' and '.', 128 bytes at most. Every list names
+// hold letters, digits, '_', '-' and '.', 128 bytes at most. A key is on
+// one line and at most 1024 characters long (yaml.v3's limit). Every list names
 // each item once. Ranks and limits fit in 32 bits, amounts in 64.
 // A currency, action or plan with no fields may be declared with an empty
 // value ("free:") or with "{}".
@@ -86,10 +88,24 @@
 //	  <action>: [<role>, ...]         the roles granted the action; an action without
 //	                                  a row is granted to nobody
 //
-// Load reports every mistake it finds, each with its file:line:column,
-// sorted; a rule broken by two declarations names both, e.g.
+// # Errors
 //
-//	policy: studio.yaml:61:27: billing action "change_billing" granted to non-admin role "editor" (role declared at studio.yaml:19:3)
+// Load returns an ErrorList: every mistake it finds, each an *Error at the
+// file:line:column where it is made (YAML syntax errors included: a tab in
+// the indentation, a line indented wrongly, a quote or bracket not closed, a
+// NUL or a byte that is not UTF-8), sorted. It stops after MaxErrors mistakes,
+// the last entry then saying "too many errors". A mistake gives one message:
+// a misspelt field is not also reported missing, a declaration reported
+// wrong is not reported again where it is used, and one with a field
+// reported misspelt or wrong is not judged by the rules between
+// declarations (owner, admin, guest, billing, cost). An unknown field, role,
+// action, feature, currency or operation comes with the nearest declared
+// name, "did you mean". A rule broken by two declarations names both. An
+// *Error's Error method has the package prefix; its Text method is the line
+// editors and CI annotations read, which a command prints:
+//
+//	studio.yaml:61:27: billing action "change_billing" granted to non-admin role "editor" (role declared at studio.yaml:19:3)
+//	studio.yaml:17:5: role "admin": unknown field "rnak"; did you mean "rank"?
 //
 // # Example
 //

@@ -51,10 +51,10 @@ func Example() {
 	// denied: plan free lacks feature pro_tools required by generate_video (studio.yaml:8:58)
 	// allowed: editor may generate_video (studio.yaml:14:3)
 	// denied: editor may not change_billing (studio.yaml:15:3)
-	// | Action | owner | editor | Plans |
-	// | --- | --- | --- | --- |
-	// | Generate video | ✅ | ✅ | pro |
-	// | Change billing | ✅ |  |  |
+	// | Action | owner | editor | Billing | Feature | Plans |
+	// | --- | --- | --- | --- | --- | --- |
+	// | Generate video | ✅ | ✅ |  | pro_tools | pro |
+	// | Change billing | ✅ |  | yes |  |  |
 }
 
 func ExampleLoad_errors() {

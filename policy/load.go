@@ -2,7 +2,6 @@ package policy
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -16,7 +15,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/charterhq/charter/plan"
-	"github.com/charterhq/charter/policy/internal/fastyaml"
 	"github.com/charterhq/charter/workspace"
 )
 
@@ -68,12 +66,26 @@ func newOptions(opts []Option) options {
 // Load compiles the policy in src, read from file; file is used only in
 // positions. The policy must be one YAML document of the grammar given in
 // the package documentation. On any mistake Load returns a nil *Policy and
-// an ErrorList holding every mistake found, sorted by position.
-func Load(file string, src []byte, opts ...Option) (*Policy, error) {
+// an ErrorList holding the mistakes found, sorted by position; it stops
+// after MaxErrors of them.
+func Load(file string, src []byte, opts ...Option) (p *Policy, err error) {
 	o := newOptions(opts)
 	l := &loader{file: file, src: src}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(bailout); !ok {
+				panic(r)
+			}
+			p, err = nil, l.errs.sort()
+		}
+	}()
 	if len(src) > o.maxSize {
-		l.errorAt(l.start(), "policy is larger than the limit of %d bytes", o.maxSize)
+		l.errorAt(l.offsetPos(o.maxSize), "policy is larger than the size limit of %d bytes, which it passes here", o.maxSize)
+		return nil, l.errs
+	}
+	if !utf8.Valid(src) {
+		// yaml.v3 would read UTF-16 too; a policy is UTF-8.
+		l.textError()
 		return nil, l.errs
 	}
 	if root := l.parse(); root != nil {
@@ -90,13 +102,45 @@ type loader struct {
 	file string
 	src  []byte
 	errs ErrorList
+	// misspelt holds the fields, as context NUL field, that an unknown
+	// key was reported as a misspelling of ("did you mean"), so that the
+	// field is not reported missing as well: one mistake, one message.
+	misspelt map[string]bool
+	// rejected holds the names, as kind NUL name, whose declaration was
+	// reported, so that a use of them is not reported again as unknown;
+	// and, as NUL name, the invalid names already reported.
+	rejected map[string]bool
+	// unsure is set when a field is reported misspelt (an unknown key
+	// near a known field that is absent) or its value wrong; decode reads
+	// it per declaration (see rawRole.suspect).
+	unsure bool
+	// raw is the policy being compiled, for "did you mean".
+	raw *rawPolicy
 }
+
+// reject records that the declaration of name as kind was reported.
+func (l *loader) reject(kind, name string) {
+	if l.rejected == nil {
+		l.rejected = make(map[string]bool)
+	}
+	l.rejected[kind+"\x00"+name] = true
+}
+
+// bailout is the panic that stops a Load after MaxErrors errors; Load
+// recovers it.
+type bailout struct{}
 
 func (l *loader) start() Pos { return Pos{File: l.file, Line: 1, Col: 1} }
 
 func (l *loader) pos(n *yaml.Node) Pos { return Pos{File: l.file, Line: n.Line, Col: n.Column} }
 
+// errorAt records an error at p. The error after MaxErrors becomes "too
+// many errors", and the Load stops.
 func (l *loader) errorAt(p Pos, format string, args ...any) {
+	if len(l.errs) == MaxErrors {
+		l.errs = append(l.errs, &Error{Pos: p, Msg: tooMany})
+		panic(bailout{})
+	}
 	l.errs = append(l.errs, &Error{Pos: p, Msg: fmt.Sprintf(format, args...)})
 }
 
@@ -111,44 +155,24 @@ func (l *loader) parse() (root *yaml.Node) {
 		// yaml.v3 reports errors by panicking and recovering; anything
 		// that escapes is a parser bug, which must not crash the caller.
 		if r := recover(); r != nil {
+			if _, ok := r.(bailout); ok {
+				panic(r)
+			}
 			l.errorAt(l.start(), "yaml parser failed: %v", r)
 			root = nil
 		}
 	}()
-	// Most policies are in the plain subset fastyaml parses, several
-	// times faster than yaml.v3 and to the same nodes.
-	if root, ok := fastyaml.Parse(l.src); ok {
-		return root
-	}
 	var doc yaml.Node
-	if root := single(l.src, &doc); root != nil {
+	root, err := single(l.src, &doc)
+	switch {
+	case err != nil:
+		l.syntaxError(err)
+		return nil
+	case root != nil:
 		l.rejectAnchors(&doc)
 		return root
 	}
-	doc = yaml.Node{}
-	dec := yaml.NewDecoder(bytes.NewReader(l.src))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			l.errorAt(l.start(), "empty policy")
-		} else {
-			l.syntaxError(err)
-		}
-		return nil
-	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		l.syntaxError(err)
-	default:
-		l.errorf(&next, "a second YAML document is not allowed")
-	}
-	l.rejectAnchors(&doc)
-	if len(doc.Content) != 1 {
-		l.errorAt(l.start(), "empty policy")
-		return nil
-	}
-	return doc.Content[0]
+	return l.parseDocs()
 }
 
 // single is the fast path of parse, for the common policy: one document
@@ -158,16 +182,24 @@ func (l *loader) parse() (root *yaml.Node) {
 // first document without looking further. Such a root ends only where a
 // document marker or the input does, so nothing is left unread; for any
 // other input, single returns nil and parse takes the Decoder's slower,
-// exact path. FuzzSingleDocument holds the two paths to the same answer.
-func single(src []byte, doc *yaml.Node) *yaml.Node {
-	if hasDocumentMarker(src) || yaml.Unmarshal(src, doc) != nil || len(doc.Content) != 1 {
-		return nil
+// exact path. Without a document marker there is one document, so a syntax
+// error single returns is the Decoder's too. FuzzSingleDocument holds the
+// two paths to the same answer.
+func single(src []byte, doc *yaml.Node) (*yaml.Node, error) {
+	if hasDocumentMarker(src) {
+		return nil, nil
+	}
+	if err := yaml.Unmarshal(src, doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Content) != 1 {
+		return nil, nil
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode || root.Style&yaml.FlowStyle != 0 || root.Column != 1 {
-		return nil
+		return nil, nil
 	}
-	return root
+	return root, nil
 }
 
 // hasDocumentMarker reports whether "---", "..." or a directive's "%"
@@ -214,32 +246,6 @@ var (
 	anchorRE = regexp.MustCompile(`anchor '([^']*)'`)
 )
 
-// syntaxError reports an error of the YAML parser. yaml.v3 gives a line
-// but no column; the column is then 1.
-func (l *loader) syntaxError(err error) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	p := l.start()
-	if m := lineRE.FindStringSubmatch(msg); m != nil {
-		p.Line, _ = strconv.Atoi(m[1])
-		msg = msg[len(m[0]):]
-	} else if m := anchorRE.FindStringSubmatch(msg); m != nil {
-		// "unknown anchor 'a' referenced", "anchor 'a' value contains
-		// itself": point at the first use.
-		sigil := "*"
-		if strings.Contains(msg, "contains itself") {
-			sigil = "&"
-		}
-		if i := indicator(l.src, sigil+m[1]); i >= 0 {
-			p = l.offsetPos(i)
-		}
-	}
-	if strings.Contains(msg, "anchor") {
-		l.errorAt(p, "anchors and aliases are not allowed (%s)", msg)
-		return
-	}
-	l.errorAt(p, "yaml syntax error: %s", msg)
-}
-
 // indicator returns the offset of the first use of an anchor or alias tok
 // ("&a" or "*a") in src, or -1: an occurrence that starts a token (after a
 // line start, blank or flow indicator), ends one (before a blank, flow
@@ -267,12 +273,26 @@ func indicator(src []byte, tok string) int {
 	}
 }
 
-// offsetPos returns the position of byte offset off in the source, its
-// column counted in characters as yaml.v3 counts them.
+// offsetPos returns the position of byte offset off in the source, counted
+// as yaml.v3 counts: a line ends at "\r\n", "\n", "\r", NEL, LS or PS,
+// and a column is a character.
 func (l *loader) offsetPos(off int) Pos {
-	before := l.src[:off]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
+	line, col := 1, 1
+	for i := 0; i < off; {
+		r, size := utf8.DecodeRune(l.src[i:])
+		switch r {
+		case '\r':
+			if i+1 < off && l.src[i+1] == '\n' {
+				size++
+			}
+			fallthrough
+		case '\n', '\u0085', '\u2028', '\u2029':
+			line, col = line+1, 1
+		default:
+			col++
+		}
+		i += size
+	}
 	return Pos{File: l.file, Line: line, Col: col}
 }
 
@@ -283,18 +303,22 @@ func (l *loader) rejectAnchors(n *yaml.Node) {
 	if !bytes.ContainsAny(l.src, "&*") {
 		return // an anchor needs a '&' and an alias a '*': there are none
 	}
+	// Depth first, in the file's order, so that the first MaxErrors
+	// reported are the first in the file.
 	stack := []*yaml.Node{n}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if n.Kind == yaml.AliasNode {
-			l.errorf(n, "anchors and aliases are not allowed (found alias %q)", "*"+n.Value)
+			l.errorf(n, "anchors and aliases are not allowed (found alias %s)", quoteInput("*"+n.Value))
 			continue
 		}
 		if n.Anchor != "" {
-			l.errorf(n, "anchors and aliases are not allowed (found anchor %q)", "&"+n.Anchor)
+			l.errorf(n, "anchors and aliases are not allowed (found anchor %s)", quoteInput("&"+n.Anchor))
 		}
-		stack = append(stack, n.Content...)
+		for i := len(n.Content) - 1; i >= 0; i-- {
+			stack = append(stack, n.Content[i])
+		}
 	}
 }
 
@@ -311,9 +335,27 @@ func describe(n *yaml.Node) string {
 		if n.ShortTag() == "!!null" {
 			return "null"
 		}
-		return strconv.Quote(n.Value)
+		return quoteInput(n.Value)
 	}
 	return "nothing"
+}
+
+// maxQuote is the most bytes of a string from the input that an error
+// message quotes.
+const maxQuote = 64
+
+// quoteInput quotes s, a string from the input, for an error message: cut
+// to maxQuote bytes, at a character boundary, and "..." after the quote
+// when cut.
+func quoteInput(s string) string {
+	if len(s) <= maxQuote {
+		return strconv.Quote(s)
+	}
+	cut := maxQuote
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "..."
 }
 
 // label prefixes field with its context for messages: `role "x": rank`.
@@ -340,6 +382,7 @@ func (l *loader) mapping(n *yaml.Node, what string) ([]entry, bool) {
 		return nil, false // reported by rejectAnchors
 	}
 	if n.Kind != yaml.MappingNode {
+		l.unsure = true
 		l.errorf(n, "%s must be a mapping, got %s", what, describe(n))
 		return nil, false
 	}
@@ -355,7 +398,7 @@ func (l *loader) mapping(n *yaml.Node, what string) ([]entry, bool) {
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			l.errorf(k, "duplicate key %q (first at %s)", k.Value, l.pos(first))
+			l.errorf(k, "duplicate key %s (first at %s)", quoteInput(k.Value), l.pos(first))
 			continue
 		}
 		seen[k.Value] = k
@@ -372,25 +415,34 @@ func (l *loader) fields(n *yaml.Node, ctx, what string, known ...string) (map[st
 		return nil, false
 	}
 	f := make(map[string]entry, len(entries))
+	var unknown []entry
 	for _, e := range entries {
-		found := false
-		for _, k := range known {
-			if k == e.key {
-				found = true
-				break
+		if slices.Contains(known, e.key) {
+			f[e.key] = e
+		} else {
+			unknown = append(unknown, e)
+		}
+	}
+	for _, e := range unknown {
+		// A misspelt field is one mistake: it is not also missing.
+		hint := didYouMean(e.key, known)
+		if near := nearest(e.key, known); near != "" {
+			if _, has := f[near]; !has {
+				l.misspell(ctx, near)
+				l.unsure = true
 			}
 		}
-		if !found {
-			if ctx == "" {
-				l.errorf(e.k, "unknown field %q", e.key)
-			} else {
-				l.errorf(e.k, "%s: unknown field %q", ctx, e.key)
-			}
-			continue
-		}
-		f[e.key] = e
+		l.errorf(e.k, "%s%s", label(ctx, "unknown field "+quoteInput(e.key)), hint)
 	}
 	return f, true
+}
+
+// misspell records that field of ctx was written wrongly, and reported.
+func (l *loader) misspell(ctx, field string) {
+	if l.misspelt == nil {
+		l.misspelt = make(map[string]bool)
+	}
+	l.misspelt[ctx+"\x00"+field] = true
 }
 
 func (l *loader) str(n *yaml.Node, what string) (string, bool) {
@@ -398,6 +450,7 @@ func (l *loader) str(n *yaml.Node, what string) (string, bool) {
 		return "", false
 	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!str" {
+		l.unsure = true
 		l.errorf(n, "%s must be a string, got %s", what, describe(n))
 		return "", false
 	}
@@ -410,6 +463,7 @@ func (l *loader) boolean(n *yaml.Node, what string) bool {
 	}
 	var b bool
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
+		l.unsure = true
 		l.errorf(n, "%s must be true or false, got %s", what, describe(n))
 		return false
 	}
@@ -423,10 +477,12 @@ func (l *loader) integer(n *yaml.Node, what string, lo, hi int64) (int64, bool) 
 	}
 	var v int64
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&v) != nil {
+		l.unsure = true
 		l.errorf(n, "%s must be an integer, got %s", what, describe(n))
 		return 0, false
 	}
 	if v < lo || v > hi {
+		l.unsure = true
 		if v < lo && (hi == math.MaxInt32 || hi == math.MaxInt64) {
 			l.errorf(n, "%s must be at least %d, got %s", what, lo, describe(n))
 		} else {
@@ -458,11 +514,16 @@ func validName(s string) bool {
 	return true
 }
 
-// ref is a name with the position it was written at.
+// ref is a name with the line and column it was written at (see
+// loader.at): 24 bytes, as a policy holds one for every cell of its
+// permission table.
 type ref struct {
-	name string
-	pos  Pos
+	name      string
+	line, col int32
 }
+
+// at returns the position of r.
+func (l *loader) at(r ref) Pos { return Pos{File: l.file, Line: int(r.line), Col: int(r.col)} }
 
 func (l *loader) name(n *yaml.Node, what string) (ref, bool) {
 	s, ok := l.str(n, what)
@@ -474,10 +535,13 @@ func (l *loader) name(n *yaml.Node, what string) (ref, bool) {
 		return ref{}, false
 	}
 	if !validName(s) {
-		l.errorf(n, "%s: invalid name %q: want a letter, then letters, digits, '_', '-' or '.'", what, s)
+		if !l.rejected["\x00"+s] { // one message for one invalid name
+			l.reject("", s)
+			l.errorf(n, "%s: invalid name %q: want a letter, then letters, digits, '_', '-' or '.'", what, s)
+		}
 		return ref{}, false
 	}
-	return ref{s, l.pos(n)}, true
+	return ref{s, int32(n.Line), int32(n.Column)}, true
 }
 
 // fnv8 hashes s to 8 bits (FNV-1a, folded).
@@ -495,10 +559,11 @@ func (l *loader) names(n *yaml.Node, what string) []ref {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
+		l.unsure = true
 		l.errorf(n, "%s must be a sequence, got %s", what, describe(n))
 		return nil
 	}
-	refs := make([]ref, 0, len(n.Content))
+	refs := make([]ref, 0, min(len(n.Content), 64))
 	// Up to 64 names (any valid list of roles or features), a 256-bit
 	// filter of the names' hashes: only a name whose bit is set already
 	// may be a duplicate, and only then are the earlier names scanned.
@@ -507,7 +572,7 @@ func (l *loader) names(n *yaml.Node, what string) []ref {
 	var filter [4]uint64
 	var seen map[string]int
 	if len(n.Content) > 64 {
-		seen = make(map[string]int, len(n.Content))
+		seen = make(map[string]int)
 	}
 	for _, c := range n.Content {
 		r, ok := l.name(c, what)
@@ -525,7 +590,7 @@ func (l *loader) names(n *yaml.Node, what string) []ref {
 			filter[h>>6] |= 1 << (h & 63)
 		}
 		if first >= 0 {
-			l.errorf(c, "%s: %q listed twice (first at %s)", what, r.name, refs[first].pos)
+			l.errorf(c, "%s: %q listed twice (first at %s)", what, r.name, l.at(refs[first]))
 			continue
 		}
 		if seen != nil {
@@ -553,7 +618,8 @@ func (l *loader) kinds(n *yaml.Node, what string) (KindSet, bool) {
 		}
 		k, err := workspace.ParseKind(s)
 		if err != nil {
-			l.errorf(c, "%s: unknown workspace kind %q (want personal or shared)", what, s)
+			l.unsure = true
+			l.errorf(c, "%s: unknown workspace kind %s (want personal or shared)", what, quoteInput(s))
 			ok = false
 			continue
 		}
@@ -577,7 +643,7 @@ func (l *loader) period(n *yaml.Node, what string) (plan.Period, bool) {
 	}
 	p, err := plan.ParsePeriod(s)
 	if err != nil {
-		l.errorf(n, "%s: invalid period %q: want \"[N] day|week|month|year[s]\", N from 1 to 1000", what, s)
+		l.errorf(n, "%s: invalid period %s: want \"[N] day|week|month|year[s]\", N from 1 to 1000", what, quoteInput(s))
 		return plan.Period{}, false
 	}
 	return p, true
@@ -605,12 +671,15 @@ func (l *loader) required(f map[string]entry, at *yaml.Node, ctx string, keys ..
 	ok := true
 	for _, k := range keys {
 		if _, has := f[k]; !has {
+			ok = false
+			if l.misspelt[ctx+"\x00"+k] {
+				continue // reported as an unknown field
+			}
 			if ctx == "" {
 				l.errorf(at, "missing required field %q", k)
 			} else {
 				l.errorf(at, "%s: missing required field %q", ctx, k)
 			}
-			ok = false
 		}
 	}
 	return ok

@@ -83,7 +83,7 @@ func loadCases(path string) ([]testCase, error) {
 // readCases is loadCases with the errors unjoined and without the
 // "charter: " before each.
 func readCases(path string) ([]testCase, []error) {
-	src, err := readCapped(path)
+	src, err := readCapped(path, maxSuiteSize)
 	if err != nil {
 		return nil, []error{err}
 	}

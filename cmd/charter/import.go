@@ -16,6 +16,20 @@ import (
 	"github.com/charterhq/charter/storage/sqlite"
 )
 
+const importDoc = `Import brings existing workspaces into a store with Service.Import. FILE
+(or "-" for standard input) holds one JSON record per line, a workspace
+each, checked against the policy as the Service checks a creation:
+
+  {"id": "acme", "plan": "business", "owner": "u1", "members": [{"user": "u2", "role": "admin"}]}
+
+It prints progress (records, rate, time left) to standard error at most
+once a second and stops at the first bad record, naming its line; the
+batches before it stay, and running the fixed file again finishes the
+import (workspaces already there unchanged are skipped). Without -store
+(or CHARTER_STORE) it imports into memory: a dry run that checks the
+whole file.
+`
+
 // importFlags is "charter import -policy POLICY [-store URL] [-batch N]
 // FILE": Service.Import of FILE ("-" for standard input) into the store,
 // with progress on standard error at most once a second.

@@ -1,26 +1,50 @@
-// Charter checks, renders, explains and tests charter policy files.
+// Charter checks, formats, renders, explains and tests charter policy files.
 //
 // Usage:
 //
-//	charter check FILE...
-//	charter matrix FILE
+//	charter check FILE|DIR...
+//	charter fmt [-w] [-l] [-d] FILE|DIR...
+//	charter matrix [-format md|html|csv|json] FILE
 //	charter explain FILE -role ROLE -action ACTION [-plan PLAN] [-kind personal|shared]
 //	                [-project NAME] [-granted P1,P2,...] [-guests-disabled]
 //	charter test [-v] SUITE|DIR...
 //	charter test [-v] FILE CASES.yaml
-//	charter fmt FILE
+//	charter schema
 //	charter import -policy FILE [-store URL] [-batch N] FILE
 //	charter help [COMMAND]
 //
+// A directory argument stands for every *.yaml and *.yml file under it,
+// recursively, in lexical order, skipping directories whose names start
+// with a dot.
+//
 // Check loads each policy file and prints
 //
-//	ok credit-pool (4 roles, 13 actions, 1 plan)
+//	ok testdata/policies/credit-pool.yaml (credit-pool: 4 roles, 13 actions, 1 plan)
 //
-// or every mistake the loader found, one per line, as
+// or, on standard error, every mistake the loader found, one per line, in
+// the form editors and CI annotations read:
 //
-//	policy: studio.yaml:61:27: billing action "change_billing" granted to non-admin role "editor" (role declared at studio.yaml:19:3)
+//	studio.yaml:61:27: billing action "change_billing" granted to non-admin role "editor" (role declared at studio.yaml:19:3)
 //
-// Matrix prints the policy's role x action table as Markdown.
+// then a summary line, "checked 3 files: 2 ok, 1 with errors (4 errors)".
+//
+// Fmt lays each policy file out in the standard form of policy.Format
+// (two-space indents, one blank line at most between entries), keeping
+// every comment, the authors' order and each value's style; formatting a
+// formatted file changes nothing. Without flags it prints the formatted
+// files; -l lists the files whose formatting differs, -d prints the
+// changes as a unified diff, and -w rewrites the files in place (through a
+// temporary file renamed over the original, keeping its permissions).
+//
+// Matrix prints the policy's role x action table: a row per action, a
+// column per role, and, where the policy uses them, the action's cost,
+// whether it is a billing action, whether it is project-scoped, the plan
+// feature it needs and the plans that have it, and the workspace kinds it
+// is limited to. A guest role's
+// cell on a project-scoped action says "granted projects only". -format
+// chooses Markdown (md, the default), a standalone HTML page (html), CSV
+// (csv: a header record, then one record per action) or JSON (json: the
+// policy.Table type, documented field by field in package policy).
 //
 // Explain builds a workspace of the given kind (default shared) on the given
 // plan (default the policy's default plan) in which the user "you" holds
@@ -54,8 +78,8 @@
 // Test prints each failing step or case, then "N passed, M failed"; -v
 // prints passing ones too.
 //
-// Fmt prints the policy in canonical form: every section in the order of
-// the grammar, defaults left out.
+// Schema prints the JSON Schema (draft 2020-12) of the policy file, the one
+// policy.Schema returns.
 //
 // Import brings existing workspaces into a store with Service.Import: FILE
 // (or "-" for standard input) holds one JSON record per line, each
@@ -66,11 +90,16 @@
 // Without -store (or CHARTER_STORE) it imports into memory: a dry run that
 // checks the whole file.
 //
-// The exit status is 0 on success, 1 when a policy does not load, a check is
-// denied or a case fails, and 2 on a usage error.
+// Every file charter reads has a size cap, checked before parsing: a
+// policy file 1 MiB (policy.DefaultMaxSize), a suite or cases file 4 MiB.
+//
+// The exit status is 0 on success, 1 when a policy does not load or its
+// formatting differs (fmt -d), a check is denied or a case fails, and 2 on a
+// usage error.
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -93,28 +122,35 @@ func main() {
 }
 
 const usage = `usage:
-  charter check FILE...
-  charter matrix FILE
+  charter check FILE|DIR...
+  charter fmt [-w] [-l] [-d] FILE|DIR...
+  charter matrix [-format md|html|csv|json] FILE
   charter explain FILE -role ROLE -action ACTION [-plan PLAN] [-kind personal|shared]
                   [-project NAME] [-granted P1,P2,...] [-guests-disabled]
   charter test [-v] SUITE|DIR...
   charter test [-v] FILE CASES.yaml
-  charter fmt FILE
+  charter schema
   charter import -policy FILE [-store URL] [-batch N] FILE
   charter help [COMMAND]
 
 commands:
   check    load each policy and report its size or every mistake in it
-  matrix   print the role x action table as Markdown
+  fmt      lay policies out in the standard form, keeping every comment
+  matrix   print the role x action table as Markdown, HTML, CSV or JSON
   explain  decide one action for one role and say why
-  test     run policy test suites on the real Service (see charter help test)
-  fmt      print the policy in canonical form
+  test     run policy test suites on the real Service
+  schema   print the JSON Schema of the policy file
   import   bring existing workspaces (JSON Lines) into a store
+  help     print this, or the documentation of one command
+
+A DIR stands for every *.yaml and *.yml file under it. Run
+"charter help COMMAND" for a command's documentation and flags.
 `
 
 // command is one subcommand: its flags, positional arguments and body.
 type command struct {
 	usage string // the synopsis after "usage: charter "
+	doc   string // what "charter help COMMAND" prints before the flags
 	min   int    // fewest positional arguments
 	max   int    // most positional arguments; -1 for no limit
 	// flags declares the command's flags on fs and returns the body, which
@@ -124,12 +160,13 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"check":   {usage: "check FILE...", min: 1, max: -1, flags: checkFlags},
-		"matrix":  {usage: "matrix FILE", min: 1, max: 1, flags: matrixFlags},
-		"explain": {usage: "explain FILE -role ROLE -action ACTION [flags]", min: 1, max: 1, flags: explainFlags},
-		"test":    {usage: "test [-v] SUITE|DIR... | test [-v] FILE CASES.yaml", min: 1, max: -1, flags: testFlags},
-		"fmt":     {usage: "fmt FILE", min: 1, max: 1, flags: fmtFlags},
-		"import":  {usage: "import -policy FILE [-store URL] [-batch N] FILE", min: 1, max: 1, flags: importFlags},
+		"check":   {usage: "check FILE|DIR...", doc: checkDoc, min: 1, max: -1, flags: checkFlags},
+		"fmt":     {usage: "fmt [-w] [-l] [-d] FILE|DIR...", doc: fmtDoc, min: 1, max: -1, flags: fmtFlags},
+		"matrix":  {usage: "matrix [-format md|html|csv|json] FILE", doc: matrixDoc, min: 1, max: 1, flags: matrixFlags},
+		"explain": {usage: "explain FILE -role ROLE -action ACTION [flags]", doc: explainDoc, min: 1, max: 1, flags: explainFlags},
+		"test":    {usage: "test [-v] SUITE|DIR... | test [-v] FILE CASES.yaml", doc: testDoc + suiteHelp, min: 1, max: -1, flags: testFlags},
+		"schema":  {usage: "schema", doc: schemaDoc, min: 0, max: 0, flags: schemaFlags},
+		"import":  {usage: "import -policy FILE [-store URL] [-batch N] FILE|-", doc: importDoc, min: 1, max: 1, flags: importFlags},
 	}
 }
 
@@ -155,7 +192,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fs := flagSet(args[0], cmd, stdout)
 		cmd.flags(fs)
-		fs.Usage()
+		fmt.Fprintf(stdout, "usage: charter %s\n\n%s", cmd.usage, cmd.doc)
+		nflags := 0
+		fs.VisitAll(func(*flag.Flag) { nflags++ })
+		if nflags > 0 {
+			fmt.Fprintln(stdout, "\nflags:")
+			fs.PrintDefaults()
+		}
 		return exitOK
 	}
 	cmd, ok := cmds[name]
@@ -216,6 +259,8 @@ func flagSet(name string, cmd command, out io.Writer) *flag.FlagSet {
 
 func argCount(cmd command) string {
 	switch {
+	case cmd.max == 0:
+		return "no arguments"
 	case cmd.max < 0:
 		return fmt.Sprintf("at least %d file argument(s)", cmd.min)
 	case cmd.min == cmd.max && cmd.min == 1:
@@ -247,36 +292,52 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// load loads the policy at path, printing every error on failure.
+// load loads the policy at path, printing every error on failure as
+// printError does. LoadFile reads at most maxPolicySize bytes of it.
 func load(path string, stderr io.Writer) (*policy.Policy, bool) {
-	p, err := policy.LoadFile(path)
+	p, err := policy.LoadFile(path, policy.MaxSize(maxPolicySize))
 	if err != nil {
-		var list policy.ErrorList
-		if errors.As(err, &list) {
-			for _, e := range list {
-				fmt.Fprintln(stderr, e)
-			}
-		} else {
-			fmt.Fprintln(stderr, err)
-		}
+		printError(stderr, err)
 		return nil, false
 	}
 	return p, true
 }
 
+const checkDoc = `Check loads each policy file, and each *.yaml and *.yml file under each
+directory, and prints "ok FILE (NAME: N roles, N actions, N plans)" for a
+good one. For a bad one it prints every mistake on standard error, one per
+line, as "file:line:col: message", the form editors, grep -n style tools
+and CI annotations read. A summary line follows. The exit status is 1 if
+any file has a mistake or cannot be read.
+`
+
 func checkFlags(*flag.FlagSet) func([]string, io.Writer, io.Writer) int {
-	return func(files []string, stdout, stderr io.Writer) int {
-		status := exitOK
+	return func(args []string, stdout, stderr io.Writer) int {
+		files, errs := policyFiles(args)
+		nerr, bad := 0, 0
+		for _, err := range errs {
+			nerr += printError(stderr, err)
+		}
 		for _, file := range files {
-			p, ok := load(file, stderr)
-			if !ok {
-				status = exitFailure
+			p, err := policy.LoadFile(file, policy.MaxSize(maxPolicySize))
+			if err != nil {
+				nerr += printError(stderr, err)
+				bad++
 				continue
 			}
-			fmt.Fprintf(stdout, "ok %s (%s, %s, %s)\n", p.Name(),
+			fmt.Fprintf(stdout, "ok %s (%s: %s, %s, %s)\n", file, p.Name(),
 				count(len(p.Roles()), "role"), count(len(p.Actions()), "action"), count(len(p.Plans()), "plan"))
 		}
-		return status
+		summary := fmt.Sprintf("checked %s: %d ok", count(len(files), "file"), len(files)-bad)
+		if bad > 0 {
+			summary += fmt.Sprintf(", %d with errors", bad)
+		}
+		if nerr > 0 {
+			fmt.Fprintf(stdout, "%s (%s)\n", summary, count(nerr, "error"))
+			return exitFailure
+		}
+		fmt.Fprintln(stdout, summary)
+		return exitOK
 	}
 }
 
@@ -288,27 +349,153 @@ func count(n int, noun string) string {
 	return fmt.Sprintf("%d %s", n, noun)
 }
 
-func matrixFlags(*flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+const matrixDoc = `Matrix prints the policy's role x action table: a row per action, a column
+per role, and, where the policy uses them, columns for the action's cost,
+whether it is a billing action, whether it is project-scoped, the plan
+feature it needs and the plans that have it ("none" when no plan does),
+and the workspace kinds it is limited to. A guest role's cell on a project-scoped action reads "granted
+projects only". The formats:
+
+  md    a Markdown table (the default)
+  html  a standalone HTML page holding the table, every text escaped
+  csv   a header record, then one record per action: action, description,
+        one column per role (allowed, denied or granted projects only),
+        scope, kinds, billing, cost_amount, cost_currency, feature, plans
+  json  the table as policy.Table encodes it: policy, roles (name,
+        description, owner, admin, guest, plans offering it), plans (name,
+        description, default, features), currencies, and actions (name,
+        description, scope, kinds, billing, cost {currency, amount},
+        feature, plans, roles [{role, allowed, limit}])
+`
+
+func matrixFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+	format := fs.String("format", "md", "the output `FORMAT`: md, html, csv or json")
 	return func(files []string, stdout, stderr io.Writer) int {
+		write, ok := matrixFormats[*format]
+		if !ok {
+			fmt.Fprintf(stderr, "charter matrix: unknown format %q (formats: md, html, csv, json)\n", *format)
+			return exitUsage
+		}
 		p, ok := load(files[0], stderr)
 		if !ok {
 			return exitFailure
 		}
-		fmt.Fprint(stdout, p.Matrix())
+		if err := write(stdout, p); err != nil {
+			fmt.Fprintf(stderr, "charter matrix: %v\n", err)
+			return exitFailure
+		}
 		return exitOK
 	}
 }
 
-func fmtFlags(*flag.FlagSet) func([]string, io.Writer, io.Writer) int {
-	return func(files []string, stdout, stderr io.Writer) int {
-		p, ok := load(files[0], stderr)
-		if !ok {
-			return exitFailure
+const fmtDoc = `Fmt lays each policy file, and each *.yaml and *.yml file under each
+directory, out in the standard form: two-space indents, one space after a
+colon or a dash, at most one blank line between entries and none after a
+key that opens a block, no trailing blanks. Every comment is kept, as are
+the order of every section, key and list and each value's style (flow or
+block list, quotes, literal text). A formatted file formats to itself, and
+means exactly what it meant before; fmt refuses, with an error, a file it
+cannot format without losing a comment or changing a value.
+
+Without flags, fmt prints the formatted files. With -l it lists the files
+whose formatting differs, with -d it prints the changes as a unified diff,
+and with -w it rewrites the files that differ, each through a temporary
+file renamed over it, keeping its permissions. The exit status is 1 when
+a file cannot be read or formatted, or, with -d, when a file's formatting
+differs, so that CI can run "charter fmt -d DIR"; -l, as gofmt's, exits 0.
+`
+
+func fmtFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+	write := fs.Bool("w", false, "write the result to each file that differs instead of printing it")
+	list := fs.Bool("l", false, "list the files whose formatting differs")
+	diff := fs.Bool("d", false, "print a unified diff of the changes instead of the result")
+	return func(args []string, stdout, stderr io.Writer) int {
+		files, errs := policyFiles(args)
+		status := exitOK
+		for _, err := range errs {
+			printError(stderr, err)
+			status = exitFailure
 		}
-		stdout.Write(p.YAML())
+		for _, file := range files {
+			src, err := readCapped(file, maxPolicySize)
+			if err != nil {
+				printError(stderr, err)
+				status = exitFailure
+				continue
+			}
+			out, err := policy.Format(file, src)
+			if err != nil {
+				printError(stderr, err)
+				status = exitFailure
+				continue
+			}
+			changed := !bytes.Equal(src, out)
+			if !*list && !*diff && !*write {
+				stdout.Write(out)
+				continue
+			}
+			if !changed {
+				continue
+			}
+			if *list {
+				fmt.Fprintln(stdout, file)
+			}
+			if *write {
+				if err := writeAtomic(file, out); err != nil {
+					fmt.Fprintf(stderr, "charter fmt: %v\n", err)
+					status = exitFailure
+				}
+			}
+			if *diff {
+				fmt.Fprintf(stdout, "diff %s.orig %s\n%s", file, file, unifiedDiff(file+".orig", file, src, out))
+				status = exitFailure
+			}
+		}
+		return status
+	}
+}
+
+const schemaDoc = `Schema prints the JSON Schema (draft 2020-12) of the policy file. Saved
+next to the policies, it gives editors with a YAML language server
+completion, hover documentation and checks as you type, through a first
+line such as
+
+  # yaml-language-server: $schema=./policy.schema.json
+
+The schema checks each value's shape; charter check remains the authority.
+`
+
+func schemaFlags(*flag.FlagSet) func([]string, io.Writer, io.Writer) int {
+	return func(_ []string, stdout, _ io.Writer) int {
+		stdout.Write(policy.Schema())
 		return exitOK
 	}
 }
+
+const explainDoc = `Explain builds a workspace of the given kind (default shared) on the given
+plan (default the policy's default plan) in which the user "you" holds
+ROLE, asks the policy whether "you" may perform ACTION (on project NAME, if
+given), and prints the decision with the policy line that made it:
+
+  $ charter explain team-guests.yaml -role guest -action view_project -project roadmap -granted design
+  denied: guest role guest may view_project only on granted projects, not "roadmap" (team-guests.yaml:36:12)
+
+A guest role needs -granted, the projects granted to it. When ROLE is the
+owner role, "you" is the workspace's owner; otherwise the owner is another
+user. A role the plan does not offer is put into the workspace anyway, as a
+plan downgrade would leave it, so that explain shows the denial. The exit
+status is 0 when allowed, 1 when denied.
+`
+
+const testDoc = `Test runs policy test suites: each SUITE, and each *.yaml and *.yml file
+under each DIR, names a policy and runs its scenarios, steps on the real
+Service over a memory store, and its cases, decisions of the policy alone.
+With a policy FILE and a CASES.yaml list, it checks those cases against
+the policy. Suite and cases files are capped at 4 MiB. Test prints each
+failing step or case with its file:line, then "N passed, M failed"; the
+exit status is 1 when one fails. The format, in full (also in
+docs/policy-tests.md):
+`
 
 func explainFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 	var s scenario

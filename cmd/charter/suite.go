@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -254,28 +253,11 @@ func (d *suiteDecoder) decode(k, v *yaml.Node, out any) bool {
 	return true
 }
 
-// readCapped reads the file at path, refusing one over maxSuiteSize.
-func readCapped(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	src, err := io.ReadAll(io.LimitReader(f, maxSuiteSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(src) > maxSuiteSize {
-		return nil, fmt.Errorf("%s: file is larger than the limit of %d bytes", path, maxSuiteSize)
-	}
-	return src, nil
-}
-
 // loadSuite reads and decodes the suite at path and the policy it names,
 // and checks every step against the policy. Every mistake found is
 // returned, each as "path:line:col: msg", joined.
 func loadSuite(path string) (*suite, *policy.Policy, error) {
-	src, err := readCapped(path)
+	src, err := readCapped(path, maxSuiteSize)
 	if err != nil {
 		return nil, nil, err
 	}

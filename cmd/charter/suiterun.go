@@ -59,7 +59,7 @@ func testFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 // isCasesFile reports whether the file at path is a cases file: a YAML
 // list, where a suite is a mapping.
 func isCasesFile(path string) bool {
-	src, err := readCapped(path)
+	src, err := readCapped(path, maxSuiteSize)
 	if err != nil {
 		return false
 	}

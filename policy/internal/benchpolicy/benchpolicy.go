@@ -1,6 +1,6 @@
 // Package benchpolicy writes the synthetic policy that policy's benchmarks
-// load and check, so that other packages' tests and benchmarks (such as
-// fastyaml's) can use the same one.
+// load and check, so that other packages' tests and benchmarks can use
+// the same one.
 package benchpolicy
 
 import (
