@@ -1,6 +1,8 @@
 # charter's developer commands. `make test` is the one CI runs: every test,
 # with the race detector, against a real PostgreSQL that it starts itself
-# (see scripts/with-postgres.sh) unless CHARTER_POSTGRES_URL names one.
+# (see scripts/with-postgres.sh) unless CHARTER_POSTGRES_URL names one, and
+# with the Chromium the playground's browser test needs, installed when
+# missing (see scripts/with-chromium.sh).
 
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -14,7 +16,7 @@ BENCHCOUNT  ?= 1
 .PHONY: test bench bench-scale lint fuzz
 
 test:
-	bash scripts/with-postgres.sh $(GO) test -race -timeout 45m ./...
+	bash scripts/with-chromium.sh bash scripts/with-postgres.sh $(GO) test -race -timeout 45m ./...
 
 # Benchmarks, each next to the baseline it is judged against. The scale
 # workload (internal/scalebench) runs here at its small size only.
@@ -41,3 +43,4 @@ fuzz:
 	$(GO) test ./cmd/charter -run '^$$' -fuzz '^FuzzParseSuite$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test . -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test . -run '^$$' -fuzz '^FuzzCheckWorkspaceID$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test ./cmd/charter/internal/playground -run '^$$' -fuzz '^FuzzMarkdownCells$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)

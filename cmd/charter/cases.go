@@ -50,7 +50,7 @@ func (c *testCase) run(p *policy.Policy) (string, bool) {
 // one, with "scenario: want W, got D" when it is not and "scenario: D"
 // when it is.
 func (c *testCase) check(p *policy.Policy) (string, bool) {
-	d, err := c.decide(p)
+	d, err := c.Decide(p)
 	if err != nil {
 		return fmt.Sprintf("%s: %v", c.scenario, err), false
 	}

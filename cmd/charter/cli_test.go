@@ -324,7 +324,7 @@ func TestSizeCaps(t *testing.T) {
 		{"test", big, "testdata/team-guests-cases.yaml"},
 	} {
 		code, _, stderr := runCmd(t, args...)
-		if want := big + ":1:1: policy is larger than the limit of 1048576 bytes\n"; code != exitFailure || stderr != want {
+		if want := big + ":2:1048567: policy is larger than the size limit of 1048576 bytes, which it passes here\n"; code != exitFailure || stderr != want {
 			t.Errorf("%s of a policy over the cap = %d, %q; want %q", args[0], code, stderr, want)
 		}
 	}

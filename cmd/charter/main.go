@@ -10,6 +10,7 @@
 //	charter test [-v] SUITE|DIR...
 //	charter test [-v] FILE CASES.yaml
 //	charter schema
+//	charter playground [-addr ADDRESS] [FILE]
 //	charter import -policy FILE [-store URL] [-batch N] FILE
 //	charter help [COMMAND]
 //
@@ -93,6 +94,9 @@
 // Every file charter reads has a size cap, checked before parsing: a
 // policy file 1 MiB (policy.DefaultMaxSize), a suite or cases file 4 MiB.
 //
+// Playground serves a page on 127.0.0.1:7878 (see -addr) to edit FILE,
+// or a shipped policy, with its errors, matrix and decisions shown live.
+//
 // The exit status is 0 on success, 1 when a policy does not load or its
 // formatting differs (fmt -d), a check is denied or a case fails, and 2 on a
 // usage error.
@@ -130,18 +134,20 @@ const usage = `usage:
   charter test [-v] SUITE|DIR...
   charter test [-v] FILE CASES.yaml
   charter schema
+  charter playground [-addr ADDRESS] [FILE]
   charter import -policy FILE [-store URL] [-batch N] FILE
   charter help [COMMAND]
 
 commands:
-  check    load each policy and report its size or every mistake in it
-  fmt      lay policies out in the standard form, keeping every comment
-  matrix   print the role x action table as Markdown, HTML, CSV or JSON
-  explain  decide one action for one role and say why
-  test     run policy test suites on the real Service
-  schema   print the JSON Schema of the policy file
-  import   bring existing workspaces (JSON Lines) into a store
-  help     print this, or the documentation of one command
+  check       load each policy and report its size or every mistake in it
+  fmt         lay policies out in the standard form, keeping every comment
+  matrix      print the role x action table as Markdown, HTML, CSV or JSON
+  explain     decide one action for one role and say why
+  test        run policy test suites on the real Service
+  schema      print the JSON Schema of the policy file
+  playground  serve a local page to edit a policy and see its decisions live
+  import      bring existing workspaces (JSON Lines) into a store
+  help        print this, or the documentation of one command
 
 A DIR stands for every *.yaml and *.yml file under it. Run
 "charter help COMMAND" for a command's documentation and flags.
@@ -167,6 +173,9 @@ func commands() map[string]command {
 		"test":    {usage: "test [-v] SUITE|DIR... | test [-v] FILE CASES.yaml", doc: testDoc + suiteHelp, min: 1, max: -1, flags: testFlags},
 		"schema":  {usage: "schema", doc: schemaDoc, min: 0, max: 0, flags: schemaFlags},
 		"import":  {usage: "import -policy FILE [-store URL] [-batch N] FILE|-", doc: importDoc, min: 1, max: 1, flags: importFlags},
+
+		// The page server, in playground.go.
+		"playground": {usage: "playground [-addr ADDRESS] [FILE]", doc: playgroundDoc, min: 0, max: 1, flags: playgroundFlags},
 	}
 }
 
@@ -520,7 +529,7 @@ func explainFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 		if !ok {
 			return exitFailure
 		}
-		d, err := s.decide(p)
+		d, err := s.Decide(p)
 		if err != nil {
 			fmt.Fprintf(stderr, "charter explain: %v\n", err)
 			return exitUsage

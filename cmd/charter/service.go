@@ -169,11 +169,11 @@ func (w *world) do(ctx context.Context, st *step) error {
 		return w.svc.SetAllowance(ctx, st.By, id, st.Member, st.Currency, amount)
 	case "spend":
 		if st.Times == nil {
-			_, err := w.svc.Spend(ctx, st.By, id, st.arg, key)
+			_, err := w.svc.Spend(ctx, st.By, st.arg, id, key)
 			return err
 		}
 		for i := range *st.Times {
-			if _, err := w.svc.Spend(ctx, st.By, id, st.arg, fmt.Sprintf("%s-%d", key, i+1)); err != nil {
+			if _, err := w.svc.Spend(ctx, st.By, st.arg, id, fmt.Sprintf("%s-%d", key, i+1)); err != nil {
 				return fmt.Errorf("spend %d of %d: %w", i+1, *st.Times, err)
 			}
 		}

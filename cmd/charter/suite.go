@@ -754,7 +754,7 @@ func (s *suite) validate(p *policy.Policy) error {
 		currencies = append(currencies, c.Name)
 	}
 	for _, c := range s.cases {
-		if _, err := c.decide(p); err != nil {
+		if _, err := c.Decide(p); err != nil {
 			file := s.path
 			if c.file != "" {
 				file = c.file
