@@ -153,8 +153,7 @@ func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspac
 	sa, err := tx.Allowance(ctx, w.ID, cur, actor)
 	switch {
 	case err == nil:
-		ca := allowance(sa)
-		if ca.Left(pl.p.CurrentPeriod()) < a.Cost.Amount {
+		if sa.Left(pl.p.CurrentPeriod()) < a.Cost.Amount {
 			d.Allowed, d.Reason = false, policy.OutsideAllowance
 		}
 	case errors.Is(err, storage.ErrNotFound):

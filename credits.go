@@ -142,8 +142,7 @@ func (s *Service) Balance(ctx context.Context, actor, id, currency string) (Bala
 			}
 			a, err := tx.Allowance(ctx, id, currency, actor)
 			if err == nil {
-				ca := allowance(a)
-				b.HasAllowance, b.Allowance, b.AllowanceLeft = true, a.Amount, ca.Left(b.Period)
+				b.HasAllowance, b.Allowance, b.AllowanceLeft = true, a.Amount, a.Left(b.Period)
 			} else if !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
@@ -207,13 +206,13 @@ func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency 
 			if err != nil {
 				return err
 			}
-			a = storage.Allowance{Workspace: id, Currency: currency, Member: member, Period: period, Spent: spent}
+			a = credits.Allowance{Member: member, Period: period, Spent: spent}
 		case err != nil:
 			return err
 		}
 		before := a.Amount
 		a.Amount = amount
-		if err := tx.PutAllowance(ctx, a); err != nil {
+		if err := tx.PutAllowance(ctx, id, currency, a); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, id, actor, now, event{Type: EventAllowanceSet, Subject: member, Currency: currency,

@@ -475,8 +475,7 @@ func (s *Service) importCredits(ctx context.Context, tx storage.Tx, w *workspace
 		if err != nil {
 			return err
 		}
-		if err := tx.PutAllowance(ctx, storage.Allowance{Workspace: w.ID, Currency: a.Currency, Member: a.Member,
-			Amount: a.Amount, Period: pl.p.CurrentPeriod()}); err != nil {
+		if err := tx.PutAllowance(ctx, w.ID, a.Currency, credits.Allowance{Member: a.Member, Amount: a.Amount, Period: pl.p.CurrentPeriod()}); err != nil {
 			return err
 		}
 	}
@@ -506,8 +505,8 @@ func (s *Service) sameImported(ctx context.Context, tx storage.Tx, w *workspace.
 		return differs("owner", h.Owner, want.Owner)
 	case h.BillingContact != want.BillingContact:
 		return differs("billing contact", h.BillingContact, want.BillingContact)
-	case h.GuestsDisabled != want.GuestsDisabled:
-		return differs("guests disabled", h.GuestsDisabled, want.GuestsDisabled)
+	case h.Settings != want.Settings:
+		return differs("settings", h.Settings, want.Settings)
 	}
 	ms, err := tx.Members(ctx, w.ID)
 	if err != nil {

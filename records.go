@@ -13,9 +13,12 @@ import (
 	"github.com/charterhq/charter/workspace"
 )
 
-// This file holds every mapping between the records of package storage and
-// the domain values (workspace, credits, Invitation, Event) the Service works
-// on, and the loads and saves that diff them: nothing else in the package
+// This file holds the loads and saves that diff what storage holds against
+// the domain values the Service works on, and every mapping left between
+// storage records and domain values: workspace headers and members (storage
+// keeps their plan and role by name, which only the policy resolves),
+// invitations and events. Lots, allowances and journal entries need none:
+// storage reads and writes the credits types. Nothing else in the package
 // builds or reads a storage record field by field.
 
 // loaded is a workspace snapshot with what it was loaded from, so the save can
@@ -86,12 +89,10 @@ func (s *Service) header(h storage.Workspace) *workspace.Workspace {
 
 // headerValue is header as a value, which a check keeps on the stack.
 func (s *Service) headerValue(h *storage.Workspace) workspace.Workspace {
-	kind, _ := workspace.ParseKind(h.Kind) // an unknown kind stays 0 and denies
 	return workspace.Workspace{
-		ID: h.ID, Name: h.Name, Kind: kind, Plan: s.policy.Plan(h.Plan),
-		Owner: h.Owner, BillingContact: h.BillingContact,
-		Settings: workspace.Settings{GuestsDisabled: h.GuestsDisabled},
-		Created:  h.Created, Anchor: h.Anchor, Version: h.Version,
+		ID: h.ID, Name: h.Name, Kind: h.Kind, Plan: s.policy.Plan(h.Plan),
+		Owner: h.Owner, BillingContact: h.BillingContact, Settings: h.Settings,
+		Created: h.Created, Anchor: h.Anchor, Version: h.Version,
 	}
 }
 
@@ -101,10 +102,9 @@ func (s *Service) member(m storage.Member) workspace.Member {
 
 func storedHeader(w *workspace.Workspace) storage.Workspace {
 	return storage.Workspace{
-		ID: w.ID, Name: w.Name, Kind: w.Kind.String(), Plan: w.Plan.Name,
-		Owner: w.Owner, BillingContact: w.BillingContact,
-		GuestsDisabled: w.Settings.GuestsDisabled,
-		Created:        w.Created, Anchor: w.Anchor, Version: w.Version,
+		ID: w.ID, Name: w.Name, Kind: w.Kind, Plan: w.Plan.Name,
+		Owner: w.Owner, BillingContact: w.BillingContact, Settings: w.Settings,
+		Created: w.Created, Anchor: w.Anchor, Version: w.Version,
 	}
 }
 
@@ -132,16 +132,12 @@ func invitation(inv storage.Invitation) Invitation {
 	}
 }
 
-func allowance(a storage.Allowance) credits.Allowance {
-	return credits.Allowance{Member: a.Member, Amount: a.Amount, Period: a.Period, Spent: a.Spent}
-}
-
 // allowanceOf is l's allowance: nil when there is none.
 func allowanceOf(l storage.Ledger) *credits.Allowance {
 	if l.Allowance == nil {
 		return nil
 	}
-	a := allowance(*l.Allowance)
+	a := *l.Allowance
 	return &a
 }
 
@@ -150,7 +146,7 @@ func allowanceOf(l storage.Ledger) *credits.Allowance {
 type pool struct {
 	p       credits.Pool
 	header  storage.Pool
-	grants  map[string]storage.Grant
+	grants  map[string]credits.Grant
 	entries []credits.Entry // written since the load
 }
 
@@ -160,18 +156,10 @@ func (s *Service) poolOf(w *workspace.Workspace, currency string, l storage.Ledg
 	if l.Pool == nil {
 		return nil, nil
 	}
-	pl := &pool{header: *l.Pool, grants: make(map[string]storage.Grant, len(l.Grants))}
-	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period}
+	pl := &pool{header: *l.Pool, grants: make(map[string]credits.Grant, len(l.Grants))}
+	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period, Grants: l.Grants}
 	for _, g := range l.Grants {
 		pl.grants[g.ID] = g
-		src, err := credits.ParseSource(g.Source)
-		if err != nil {
-			return nil, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
-		}
-		pl.p.Grants = append(pl.p.Grants, credits.Grant{
-			ID: g.ID, Source: src, Amount: g.Amount, Remaining: g.Remaining,
-			Priority: g.Priority, Expires: g.Expires, Created: g.Created,
-		})
 	}
 	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
 	es, err := credits.Reset(&pl.p, s.grantOf(w.Plan, currency), w.Anchor, now)
@@ -194,19 +182,14 @@ func (s *Service) savePool(ctx context.Context, tx storage.Tx, wsID string, pl *
 func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl *pool, allow *credits.Allowance, rec *storage.Idempotency) error {
 	c := storage.LedgerChange{Workspace: wsID, Currency: pl.p.Currency, Record: rec}
 	if allow != nil {
-		c.Allowance = &storage.Allowance{Workspace: wsID, Currency: pl.p.Currency, Member: allow.Member,
-			Amount: allow.Amount, Period: allow.Period, Spent: allow.Spent}
+		c.Allowance = allow
 	}
 	if len(pl.entries) > 0 {
 		live := make(map[string]bool, len(pl.p.Grants))
 		for _, g := range pl.p.Grants {
 			live[g.ID] = true
-			sg := storage.Grant{
-				Workspace: wsID, Currency: pl.p.Currency, ID: g.ID, Source: g.Source.String(),
-				Amount: g.Amount, Remaining: g.Remaining, Priority: g.Priority, Expires: g.Expires, Created: g.Created,
-			}
-			if old, ok := pl.grants[g.ID]; !ok || old != sg {
-				c.Put = append(c.Put, sg)
+			if old, ok := pl.grants[g.ID]; !ok || old != g {
+				c.Put = append(c.Put, g)
 			}
 		}
 		for id := range pl.grants {
@@ -221,13 +204,7 @@ func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl
 			h.Started, h.Period, h.Version = pl.p.Started, pl.p.Period, h.Version+1
 			c.Pool = &h
 		}
-		c.Entries = make([]storage.Entry, len(pl.entries))
-		for i, e := range pl.entries {
-			c.Entries[i] = storage.Entry{
-				Workspace: wsID, Currency: e.Currency, Kind: e.Kind.String(), Grant: e.Grant, Amount: e.Amount,
-				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: e.Time, Expires: e.Expires,
-			}
-		}
+		c.Entries = pl.entries
 	}
 	if err := storage.SaveLedger(ctx, tx, c); err != nil {
 		return err
@@ -254,12 +231,7 @@ func journal(ctx context.Context, tx storage.Tx, id, currency string) ([]credits
 			return nil, err
 		}
 		for _, e := range es {
-			k, err := credits.ParseKind(e.Kind)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, credits.Entry{Kind: k, Currency: e.Currency, Grant: e.Grant, Amount: e.Amount,
-				Member: e.Member, Action: e.Action, Key: e.Key, Period: e.Period, Time: e.Time, Expires: e.Expires})
+			out = append(out, e.Entry)
 			after = e.Seq
 		}
 		if len(es) < 1000 {

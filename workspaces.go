@@ -71,7 +71,7 @@ func (s *Service) lockPersonal(ctx context.Context, tx storage.Tx, user, id stri
 		if h, err = tx.Workspace(ctx, h.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return storage.Workspace{}, nil, err
 		}
-		if err == nil && h.Kind == workspace.Personal.String() && h.Owner == user {
+		if err == nil && h.Kind == workspace.Personal && h.Owner == user {
 			return h, nil, nil
 		}
 	}
@@ -229,8 +229,7 @@ func (s *Service) Workspaces(ctx context.Context, user string, page Page) ([]Mem
 			if err != nil {
 				return err
 			}
-			kind, _ := workspace.ParseKind(h.Kind)
-			out = append(out, Membership{Workspace: h.ID, Name: h.Name, Kind: kind, Plan: h.Plan, Role: m.Role, Owner: h.Owner == user})
+			out = append(out, Membership{Workspace: h.ID, Name: h.Name, Kind: h.Kind, Plan: h.Plan, Role: m.Role, Owner: h.Owner == user})
 		}
 		return nil
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/memory"
+	"github.com/charterhq/charter/workspace"
 )
 
 // Example shows the transaction discipline every backend keeps: a function
@@ -15,7 +16,7 @@ func Example() {
 	ctx := context.Background()
 	var s storage.Store = memory.New()
 	err := s.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "ws1", Kind: "shared", Owner: "ann"}); err != nil {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "ws1", Kind: workspace.Shared, Owner: "ann"}); err != nil {
 			return err
 		}
 		return errors.New("something later failed")

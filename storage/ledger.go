@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/charterhq/charter/credits"
 )
 
 // Ledger is what a credit operation reads of one pool in one step: the pool,
@@ -11,8 +13,8 @@ import (
 // means there is none.
 type Ledger struct {
 	Pool      *Pool
-	Grants    []Grant // by ID; nil when there is no pool
-	Allowance *Allowance
+	Grants    []credits.Grant // by ID; nil when there is no pool
+	Allowance *credits.Allowance
 	Record    *Idempotency
 }
 
@@ -24,22 +26,23 @@ type LedgerQuery struct {
 	Key                 string // "": read no record
 }
 
-// LedgerChange is what a credit operation writes to one pool in one step.
-// Every field but Workspace and Currency may be empty.
+// LedgerChange is what a credit operation writes to one pool in one step:
+// the pool of Currency in Workspace, which every part belongs to. Every
+// field but Workspace and Currency may be empty.
 type LedgerChange struct {
 	Workspace, Currency string
 	// Record is inserted first: ErrExists when its key is taken.
 	Record *Idempotency
 	// Put inserts or replaces lots; Delete deletes lots by ID (ErrNotFound
 	// when one is missing).
-	Put    []Grant
+	Put    []credits.Grant
 	Delete []string
 	// Pool, when set, saves the pool's header as UpdatePool does.
 	Pool *Pool
 	// Entries are appended to the pool's journal, as AppendEntries does.
-	Entries []Entry
+	Entries []credits.Entry
 	// Allowance, when set, is inserted or replaced.
-	Allowance *Allowance
+	Allowance *credits.Allowance
 }
 
 // AccessTx and LedgerTx are what a Tx may implement to do ReadAccess,
@@ -129,8 +132,8 @@ func ReadLedger(ctx context.Context, tx Tx, q LedgerQuery) (Ledger, error) {
 
 // SaveLedger writes c: its record, lots, header, journal entries and
 // allowance, with the errors the Tx methods that write each would return.
-// c must name one pool: every part of it must have c's Workspace and
-// Currency. If SaveLedger fails, part of c may have been written, so the
+// c must name one pool: its record, header and entries must have c's
+// Workspace and Currency. If SaveLedger fails, part of c may have been written, so the
 // transaction must be rolled back: return the error from the function
 // given to Update.
 //
@@ -154,7 +157,7 @@ func SaveLedger(ctx context.Context, tx Tx, c LedgerChange) error {
 		}
 	}
 	for _, g := range c.Put {
-		if err := tx.PutGrant(ctx, g); err != nil {
+		if err := tx.PutGrant(ctx, c.Workspace, c.Currency, g); err != nil {
 			return err
 		}
 	}
@@ -169,12 +172,12 @@ func SaveLedger(ctx context.Context, tx Tx, c LedgerChange) error {
 		}
 	}
 	if len(c.Entries) > 0 {
-		if err := tx.AppendEntries(ctx, c.Entries); err != nil {
+		if err := tx.AppendEntries(ctx, c.Workspace, c.Entries); err != nil {
 			return err
 		}
 	}
 	if c.Allowance != nil {
-		return tx.PutAllowance(ctx, *c.Allowance)
+		return tx.PutAllowance(ctx, c.Workspace, c.Currency, *c.Allowance)
 	}
 	return nil
 }
@@ -184,29 +187,25 @@ func SaveLedger(ctx context.Context, tx Tx, c LedgerChange) error {
 func (c LedgerChange) Check() error {
 	var errs []error
 	// in notes a part of another pool; the message is built only then.
-	in := func(what, id, ws, currency string) {
+	in := func(what, ws, currency string) {
 		if ws != c.Workspace || currency != c.Currency {
-			errs = append(errs, fmt.Errorf("storage: ledger change of pool %s of %s holds %s%s of pool %s of %s",
-				c.Currency, c.Workspace, what, id, currency, ws))
+			errs = append(errs, fmt.Errorf("storage: ledger change of pool %s of %s holds %s of pool %s of %s",
+				c.Currency, c.Workspace, what, currency, ws))
 		}
 	}
 	if c.Record != nil && c.Record.Workspace != c.Workspace {
 		errs = append(errs, fmt.Errorf("storage: ledger change of workspace %s holds a record of %s", c.Workspace, c.Record.Workspace))
 	}
 	for _, g := range c.Put {
-		in("lot ", g.ID, g.Workspace, g.Currency)
 		if g.Remaining < 0 || g.Remaining > g.Amount {
 			errs = append(errs, fmt.Errorf("storage: lot %s remaining %d outside [0, %d]", g.ID, g.Remaining, g.Amount))
 		}
 	}
 	if c.Pool != nil {
-		in("a header", "", c.Pool.Workspace, c.Pool.Currency)
+		in("a header", c.Pool.Workspace, c.Pool.Currency)
 	}
 	for _, e := range c.Entries {
-		in("an entry", "", e.Workspace, e.Currency)
-	}
-	if c.Allowance != nil {
-		in("an allowance", "", c.Allowance.Workspace, c.Allowance.Currency)
+		in("an entry", c.Workspace, e.Currency)
 	}
 	return errors.Join(errs...)
 }

@@ -22,6 +22,14 @@
 // LedgerTx (PostgreSQL: one round trip each), and through the Tx methods
 // otherwise.
 //
+// Types. Storage reads and writes the domain types where it can build them
+// without the policy: a pool's lots, allowances and journal entries are
+// credits.Grant, credits.Allowance and credits.Entry, and a workspace's kind
+// and settings are workspace.Kind and workspace.Settings. Workspace and
+// Member stay records because the domain values hold a compiled plan and
+// role, which only the policy resolves from the names stored; the other
+// records have no domain type (each type's doc says why).
+//
 // Values. Times come back in UTC at microsecond precision; an empty list of
 // projects comes back nil. Writes that name a workspace (or, for grants, a
 // pool) that does not exist return ErrNotFound.
@@ -39,6 +47,9 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/charterhq/charter/credits"
+	"github.com/charterhq/charter/workspace"
 )
 
 // Sentinel errors. Backends wrap them with %w and context; callers test them
@@ -91,15 +102,19 @@ type Tx interface {
 	CreditTx
 }
 
-// Workspace is the stored form of a workspace's header.
+// Workspace is the stored form of a workspace's header: workspace.Workspace
+// without its members (read and written one by one, as Member), and with its
+// plan by name. The domain aggregate holds the compiled *plan.Plan, and
+// resolving a name takes the policy, which storage does not know; a plan the
+// policy no longer declares must still read back (it denies).
 type Workspace struct {
 	ID             string
 	Name           string
-	Kind           string // "personal" or "shared"
-	Plan           string
+	Kind           workspace.Kind // stored by name; an unknown name reads as 0, which denies
+	Plan           string         // the plan's name
 	Owner          string
 	BillingContact string
-	GuestsDisabled bool
+	Settings       workspace.Settings
 	Created        time.Time
 	Anchor         time.Time // subscription start
 	Version        int64     // 1 when created; +1 per update
@@ -131,7 +146,11 @@ type WorkspaceTx interface {
 	DeleteWorkspace(ctx context.Context, id string) error
 }
 
-// Member is the stored form of a membership.
+// Member is the stored form of a membership: workspace.Member with its
+// workspace, and its role by name. The domain type holds the compiled
+// *role.Role, and resolving a name takes the policy, which storage does not
+// know; a role the policy no longer declares must still read back (it
+// denies).
 type Member struct {
 	Workspace string
 	User      string
@@ -154,7 +173,8 @@ type MemberTx interface {
 }
 
 // Invitation is the stored form of an invitation by email or by link. Only a
-// hash of its token is stored.
+// hash of its token is stored. No domain package has invitations: the
+// Service's own Invitation carries the token, never its hash.
 type Invitation struct {
 	ID        string
 	Workspace string
@@ -194,7 +214,8 @@ type InvitationTx interface {
 }
 
 // Event is one entry of the audit trail, which is also the feed of seat
-// charges and credits for billing.
+// charges and credits for billing. No domain package has events: the Service
+// writes them, with their before and after states as JSON.
 type Event struct {
 	Seq       int64 // assigned by AppendEvent: gapless, in commit order
 	Workspace string
@@ -219,7 +240,9 @@ type EventTx interface {
 	Events(ctx context.Context, workspace string, after int64, limit int) ([]Event, error)
 }
 
-// Pool is the stored header of a workspace's pool of one currency.
+// Pool is the stored header of a workspace's pool of one currency:
+// credits.Pool without its lots (read and written one by one, as
+// credits.Grant), with the version that refuses lost updates.
 type Pool struct {
 	Workspace string
 	Currency  string
@@ -228,46 +251,16 @@ type Pool struct {
 	Version   int64 // 1 when created; +1 per update
 }
 
-// Grant is a stored lot of credits in a pool.
-type Grant struct {
-	Workspace string
-	Currency  string
-	ID        string
-	Source    string
-	Amount    int64
-	Remaining int64
-	Priority  int
-	Expires   time.Time // zero: never
-	Created   time.Time
-}
-
-// Allowance is a member's stored allowance of one currency.
-type Allowance struct {
-	Workspace string
-	Currency  string
-	Member    string
-	Amount    int64 // per period
-	Period    int64 // the period Spent counts
-	Spent     int64
-}
-
-// Entry is a stored journal entry.
+// Entry is a journal entry as read back: the credits.Entry and the number
+// AppendEntries gave it, by which a reader pages through the journal.
 type Entry struct {
-	Seq       int64 // assigned by AppendEntries, increasing per pool
-	Workspace string
-	Currency  string
-	Kind      string
-	Grant     string
-	Amount    int64
-	Member    string
-	Action    string
-	Key       string
-	Period    int64
-	Time      time.Time
-	Expires   time.Time // the expiry of the lot the entry creates; zero if none
+	Seq int64 // assigned by AppendEntries, increasing per pool
+	credits.Entry
 }
 
-// Idempotency records the first result of a keyed operation.
+// Idempotency records the first result of a keyed operation. No domain
+// package has idempotency keys: the Service keeps them to apply a keyed
+// operation once.
 type Idempotency struct {
 	Workspace   string
 	Key         string
@@ -276,8 +269,11 @@ type Idempotency struct {
 	Created     time.Time
 }
 
-// CreditTx reads and writes pools, grants, allowances, the journal and
-// idempotency keys.
+// CreditTx reads and writes pools, their lots (credits.Grant), allowances
+// (credits.Allowance), the journal (credits.Entry) and idempotency keys. A
+// pool is named by its workspace and currency; its lots and allowances are
+// stored under that name. A lot's Source and an entry's Kind are stored by
+// name; reading back a name this program does not know is an error.
 type CreditTx interface {
 	// Pool returns a pool header. In an Update transaction it locks the
 	// pool until commit. Returns ErrNotFound.
@@ -289,24 +285,27 @@ type CreditTx interface {
 	UpdatePool(ctx context.Context, p Pool) error
 	// Pools returns the workspace's pools, by currency.
 	Pools(ctx context.Context, workspace string) ([]Pool, error)
-	// Grants returns the pool's grants, by ID.
-	Grants(ctx context.Context, workspace, currency string) ([]Grant, error)
-	// PutGrant inserts or replaces a grant. A backend refuses Remaining < 0
-	// or Remaining > Amount.
-	PutGrant(ctx context.Context, g Grant) error
+	// Grants returns the pool's lots, by ID.
+	Grants(ctx context.Context, workspace, currency string) ([]credits.Grant, error)
+	// PutGrant inserts or replaces a lot of the pool. A backend refuses
+	// Remaining < 0 or Remaining > Amount. Returns ErrNotFound if the pool
+	// does not exist.
+	PutGrant(ctx context.Context, workspace, currency string, g credits.Grant) error
 	// DeleteGrant deletes a grant. Returns ErrNotFound.
 	DeleteGrant(ctx context.Context, workspace, currency, id string) error
 	// Allowance returns a member's allowance. Returns ErrNotFound.
-	Allowance(ctx context.Context, workspace, currency, member string) (Allowance, error)
+	Allowance(ctx context.Context, workspace, currency, member string) (credits.Allowance, error)
 	// Allowances returns the pool's allowances, by member.
-	Allowances(ctx context.Context, workspace, currency string) ([]Allowance, error)
-	// PutAllowance inserts or replaces an allowance.
-	PutAllowance(ctx context.Context, a Allowance) error
+	Allowances(ctx context.Context, workspace, currency string) ([]credits.Allowance, error)
+	// PutAllowance inserts or replaces an allowance in the workspace's
+	// pool of currency (which need not exist).
+	PutAllowance(ctx context.Context, workspace, currency string, a credits.Allowance) error
 	// DeleteAllowance deletes an allowance; deleting none is not an error.
 	DeleteAllowance(ctx context.Context, workspace, currency, member string) error
-	// AppendEntries appends journal entries, assigning their Seq: 1, 2, ...
-	// per pool, continuing across a deletion of the workspace.
-	AppendEntries(ctx context.Context, es []Entry) error
+	// AppendEntries appends journal entries of the workspace's pools (each
+	// entry's Currency names its pool), numbering them 1, 2, ... per pool,
+	// continuing across a deletion of the workspace.
+	AppendEntries(ctx context.Context, workspace string, es []credits.Entry) error
 	// Entries returns up to limit journal entries of the pool with Seq >
 	// after, in order.
 	Entries(ctx context.Context, workspace, currency string, after int64, limit int) ([]Entry, error)

@@ -344,7 +344,7 @@ func (w *world) assert(ctx context.Context, st *step) string {
 	var diffs []string
 	for _, f := range []struct{ name, want, got string }{
 		{"owner", st.Owner, h.Owner}, {"billing contact", st.Billing, h.BillingContact},
-		{"plan", st.Plan, h.Plan}, {"kind", st.Kind, h.Kind},
+		{"plan", st.Plan, h.Plan}, {"kind", st.Kind, h.Kind.String()},
 	} {
 		if f.want != "" && f.want != f.got {
 			diffs = append(diffs, fmt.Sprintf("want %s %s, got %s", f.name, f.want, f.got))

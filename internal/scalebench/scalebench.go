@@ -254,7 +254,7 @@ func (w *Workload) Store(ctx context.Context, st storage.Store, now time.Time) e
 func (w *Workload) store(ctx context.Context, tx storage.Tx, ws Workspace, now time.Time) error {
 	owner := ws.Members[0].User
 	if err := tx.CreateWorkspace(ctx, storage.Workspace{
-		ID: ws.ID, Kind: workspace.Shared.String(), Plan: PlanName, Owner: owner, BillingContact: owner,
+		ID: ws.ID, Kind: workspace.Shared, Plan: PlanName, Owner: owner, BillingContact: owner,
 		Created: now, Anchor: now, Version: 1,
 	}); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
 )
 
 // TestAccessDoesNotAllocate pins what a permission check costs the memory
@@ -14,7 +15,7 @@ func TestAccessDoesNotAllocate(t *testing.T) {
 	ctx := context.Background()
 	st := New()
 	err := st.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "w", Kind: "shared", Plan: "p", Owner: "ann", Version: 1}); err != nil {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "w", Kind: workspace.Shared, Plan: "p", Owner: "ann", Version: 1}); err != nil {
 			return err
 		}
 		return tx.PutMember(ctx, storage.Member{Workspace: "w", User: "ann", Role: "owner"})

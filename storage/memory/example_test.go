@@ -6,13 +6,14 @@ import (
 
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/memory"
+	"github.com/charterhq/charter/workspace"
 )
 
 func Example() {
 	ctx := context.Background()
 	s := memory.New()
 	_ = s.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "ws1", Kind: "shared", Owner: "ann"}); err != nil {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "ws1", Kind: workspace.Shared, Owner: "ann"}); err != nil {
 			return err
 		}
 		return tx.PutMember(ctx, storage.Member{Workspace: "ws1", User: "ann", Role: "owner"})

@@ -15,7 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
 )
 
 type memberKey struct{ ws, user string }
@@ -38,8 +40,8 @@ type state struct {
 	// The credit maps are nested by workspace or pool, so an operation on
 	// one workspace never scans another's rows.
 	pools      map[string]map[string]storage.Pool       // workspace -> currency -> pool
-	grants     map[poolKey]map[string]storage.Grant     // pool -> lot ID -> grant
-	allowances map[poolKey]map[string]storage.Allowance // pool -> member -> allowance
+	grants     map[poolKey]map[string]credits.Grant     // pool -> lot ID -> grant
+	allowances map[poolKey]map[string]credits.Allowance // pool -> member -> allowance
 	entries    map[poolKey][]storage.Entry
 	idem       map[string]map[string]storage.Idempotency // workspace -> key -> record
 }
@@ -65,8 +67,8 @@ func New() *Store {
 		invitesOf:   map[string]map[string]bool{},
 		openOf:      map[string]map[string]bool{},
 		pools:       map[string]map[string]storage.Pool{},
-		grants:      map[poolKey]map[string]storage.Grant{},
-		allowances:  map[poolKey]map[string]storage.Allowance{},
+		grants:      map[poolKey]map[string]credits.Grant{},
+		allowances:  map[poolKey]map[string]credits.Allowance{},
 		entries:     map[poolKey][]storage.Entry{},
 		idem:        map[string]map[string]storage.Idempotency{},
 	}}
@@ -247,7 +249,7 @@ func (t *tx) PersonalWorkspace(ctx context.Context, user string) (storage.Worksp
 func (t *tx) OwnedShared(_ context.Context, user string) (int, error) {
 	n := 0
 	for id := range t.s.ownedBy[user] {
-		if w := t.s.workspaces[id]; w.Owner == user && w.Kind == "shared" {
+		if w := t.s.workspaces[id]; w.Owner == user && w.Kind == workspace.Shared {
 			n++
 		}
 	}
@@ -270,7 +272,7 @@ func (t *tx) CreateWorkspace(_ context.Context, w storage.Workspace) error {
 	if _, ok := t.s.workspaces[w.ID]; ok {
 		return fmt.Errorf("memory: workspace %s %w", w.ID, storage.ErrExists)
 	}
-	if w.Kind == "personal" {
+	if w.Kind == workspace.Personal {
 		if _, ok := t.s.personal[w.Owner]; ok {
 			return fmt.Errorf("memory: personal workspace of %s %w", w.Owner, storage.ErrExists)
 		}
@@ -297,15 +299,15 @@ func (t *tx) UpdateWorkspace(_ context.Context, w storage.Workspace) error {
 	}
 	// Keep the one-personal-workspace-per-owner index in step with kind
 	// and owner.
-	if w.Kind == "personal" && (old.Kind != "personal" || old.Owner != w.Owner) {
+	if w.Kind == workspace.Personal && (old.Kind != workspace.Personal || old.Owner != w.Owner) {
 		if _, ok := t.s.personal[w.Owner]; ok {
 			return fmt.Errorf("memory: personal workspace of %s %w", w.Owner, storage.ErrExists)
 		}
 	}
-	if old.Kind == "personal" {
+	if old.Kind == workspace.Personal {
 		del(t, t.s.personal, old.Owner)
 	}
-	if w.Kind == "personal" {
+	if w.Kind == workspace.Personal {
 		set(t, t.s.personal, w.Owner, w.ID)
 	}
 	w.Created, w.Anchor = ts(w.Created), ts(w.Anchor)
@@ -323,7 +325,7 @@ func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
 	if !ok {
 		return notFound("workspace ", id)
 	}
-	if w.Kind == "personal" && t.s.personal[w.Owner] == id {
+	if w.Kind == workspace.Personal && t.s.personal[w.Owner] == id {
 		del(t, t.s.personal, w.Owner)
 	}
 	for u := range t.s.byWorkspace[id] {
@@ -562,27 +564,27 @@ func (t *tx) Pools(_ context.Context, ws string) ([]storage.Pool, error) {
 	return out, nil
 }
 
-func (t *tx) Grants(_ context.Context, ws, currency string) ([]storage.Grant, error) {
-	var out []storage.Grant
+func (t *tx) Grants(_ context.Context, ws, currency string) ([]credits.Grant, error) {
+	var out []credits.Grant
 	for _, g := range t.s.grants[poolKey{ws, currency}] {
 		out = append(out, g)
 	}
-	slices.SortFunc(out, func(a, b storage.Grant) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
-func (t *tx) PutGrant(_ context.Context, g storage.Grant) error {
+func (t *tx) PutGrant(_ context.Context, ws, currency string, g credits.Grant) error {
 	if err := t.check(); err != nil {
 		return err
 	}
 	if g.Remaining < 0 || g.Remaining > g.Amount {
 		return fmt.Errorf("memory: grant %s remaining %d outside [0, %d]", g.ID, g.Remaining, g.Amount)
 	}
-	if _, ok := t.s.pools[g.Workspace][g.Currency]; !ok {
-		return notFound("pool ", g.Currency, " of ", g.Workspace)
+	if _, ok := t.s.pools[ws][currency]; !ok {
+		return notFound("pool ", currency, " of ", ws)
 	}
 	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
-	set(t, inner(t, t.s.grants, poolKey{g.Workspace, g.Currency}), g.ID, g)
+	set(t, inner(t, t.s.grants, poolKey{ws, currency}), g.ID, g)
 	return nil
 }
 
@@ -598,7 +600,7 @@ func (t *tx) DeleteGrant(_ context.Context, ws, currency, id string) error {
 	return nil
 }
 
-func (t *tx) Allowance(_ context.Context, ws, currency, member string) (storage.Allowance, error) {
+func (t *tx) Allowance(_ context.Context, ws, currency, member string) (credits.Allowance, error) {
 	a, ok := t.s.allowances[poolKey{ws, currency}][member]
 	if !ok {
 		return a, notFound("allowance of ", member)
@@ -606,23 +608,23 @@ func (t *tx) Allowance(_ context.Context, ws, currency, member string) (storage.
 	return a, nil
 }
 
-func (t *tx) Allowances(_ context.Context, ws, currency string) ([]storage.Allowance, error) {
-	var out []storage.Allowance
+func (t *tx) Allowances(_ context.Context, ws, currency string) ([]credits.Allowance, error) {
+	var out []credits.Allowance
 	for _, a := range t.s.allowances[poolKey{ws, currency}] {
 		out = append(out, a)
 	}
-	slices.SortFunc(out, func(a, b storage.Allowance) int { return cmp.Compare(a.Member, b.Member) })
+	slices.SortFunc(out, func(a, b credits.Allowance) int { return cmp.Compare(a.Member, b.Member) })
 	return out, nil
 }
 
-func (t *tx) PutAllowance(_ context.Context, a storage.Allowance) error {
+func (t *tx) PutAllowance(_ context.Context, ws, currency string, a credits.Allowance) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if _, ok := t.s.workspaces[a.Workspace]; !ok {
-		return notFound("workspace ", a.Workspace)
+	if _, ok := t.s.workspaces[ws]; !ok {
+		return notFound("workspace ", ws)
 	}
-	set(t, inner(t, t.s.allowances, poolKey{a.Workspace, a.Currency}), a.Member, a)
+	set(t, inner(t, t.s.allowances, poolKey{ws, currency}), a.Member, a)
 	return nil
 }
 
@@ -636,16 +638,15 @@ func (t *tx) DeleteAllowance(_ context.Context, ws, currency, member string) err
 	return nil
 }
 
-func (t *tx) AppendEntries(_ context.Context, es []storage.Entry) error {
+func (t *tx) AppendEntries(_ context.Context, ws string, es []credits.Entry) error {
 	if err := t.check(); err != nil {
 		return err
 	}
 	for _, e := range es {
-		k := poolKey{e.Workspace, e.Currency}
+		k := poolKey{ws, e.Currency}
 		old := t.s.entries[k]
-		e.Seq = int64(len(old)) + 1
 		e.Time, e.Expires = ts(e.Time), ts(e.Expires)
-		t.s.entries[k] = append(old, e)
+		t.s.entries[k] = append(old, storage.Entry{Seq: int64(len(old)) + 1, Entry: e})
 		// The journal only grows, so undoing an append is truncating it;
 		// readers get copies, so the shared backing array never leaks.
 		t.undo = append(t.undo, func() {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/postgres"
+	"github.com/charterhq/charter/workspace"
 )
 
 // This example needs a server, so it is compiled but not run. The tables go
@@ -22,7 +23,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	err = s.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "acme", Kind: "shared", Owner: "ann"}); err != nil {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "acme", Kind: workspace.Shared, Owner: "ann"}); err != nil {
 			return err
 		}
 		seq, err := tx.AppendEvent(ctx, storage.Event{Workspace: "acme", Type: "workspace.created"})

@@ -2,12 +2,13 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/storage/internal/sqlrec"
 )
 
 // The reads of storage.AccessTx and storage.LedgerTx go to the server as
@@ -25,32 +26,6 @@ import (
 // runs. A change that deletes lots or moves the header has statements that
 // fail by changing no row, so it goes at once.
 
-// optional scans a row that may be missing: found is false then.
-func optional[T any](r pgx.Row, scan func(pgx.Row) (T, error)) (v *T, err error) {
-	x, err := scan(r)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &x, nil
-}
-
-// all scans the rows of one result.
-func all[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
 // Access reads the workspace (with a shared lock in an Update, as
 // storage.ReadAccess says) and user's membership in one round trip.
 func (t *tx) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
@@ -59,24 +34,24 @@ func (t *tx) Access(ctx context.Context, id, user string) (storage.Workspace, st
 		lock = ` FOR SHARE`
 	}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+workspaceCols+` FROM workspaces WHERE id = $1`+lock, id)
-	b.Queue(`SELECT `+memberCols+` FROM members WHERE workspace = $1 AND user_id = $2`, id, user)
+	b.Queue(t.D.Q.Workspace+lock, id)
+	b.Queue(t.D.Q.Member, id, user)
 	var (
 		w *storage.Workspace
 		m *storage.Member
 	)
 	err := t.batch(ctx, "access "+id, b, func(br pgx.BatchResults) (err error) {
-		if w, err = optional(br.QueryRow(), scanWorkspace); err != nil {
+		if w, err = sqlrec.Optional(t.D, br.QueryRow(), (*dialect).ScanWorkspace); err != nil {
 			return err
 		}
-		m, err = optional(br.QueryRow(), scanMember)
+		m, err = sqlrec.Optional(t.D, br.QueryRow(), (*dialect).ScanMember)
 		return err
 	})
 	switch {
 	case err != nil:
 		return storage.Workspace{}, storage.Member{}, false, err
 	case w == nil:
-		return storage.Workspace{}, storage.Member{}, false, notFound("workspace " + id)
+		return storage.Workspace{}, storage.Member{}, false, t.D.NotFound("workspace " + id)
 	case m == nil:
 		return *w, storage.Member{}, false, nil
 	}
@@ -86,38 +61,42 @@ func (t *tx) Access(ctx context.Context, id, user string) (storage.Workspace, st
 // Ledger reads the pool (locking it in an Update), its lots, the allowance
 // and the record in one round trip.
 func (t *tx) Ledger(ctx context.Context, q storage.LedgerQuery) (storage.Ledger, error) {
+	pool := t.D.Q.Pool
+	if t.write {
+		pool = t.D.Q.PoolLocked
+	}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT workspace, currency, started, period, version FROM pools WHERE workspace = $1 AND currency = $2`+t.forUpdate(),
-		q.Workspace, q.Currency)
-	b.Queue(`SELECT workspace, currency, id, source, amount, remaining, priority, expires, created
-		FROM grants WHERE workspace = $1 AND currency = $2 ORDER BY id`, q.Workspace, q.Currency)
+	b.Queue(pool, q.Workspace, q.Currency)
+	b.Queue(t.D.Q.Grants, q.Workspace, q.Currency)
 	if q.Member != "" {
-		b.Queue(`SELECT workspace, currency, member, amount, period, spent
-			FROM allowances WHERE workspace = $1 AND currency = $2 AND member = $3`, q.Workspace, q.Currency, q.Member)
+		b.Queue(t.D.Q.Allowance, q.Workspace, q.Currency, q.Member)
 	}
 	if q.Key != "" {
-		b.Queue(`SELECT workspace, idem_key, fingerprint, result, created
-			FROM idempotency WHERE workspace = $1 AND idem_key = $2`, q.Workspace, q.Key)
+		b.Queue(t.D.Q.Idempotency, q.Workspace, q.Key)
 	}
 	var l storage.Ledger
 	err := t.batch(ctx, "ledger "+q.Currency+" of "+q.Workspace, b, func(br pgx.BatchResults) (err error) {
-		if l.Pool, err = optional(br.QueryRow(), scanPool); err != nil {
+		if l.Pool, err = sqlrec.Optional(t.D, br.QueryRow(), (*dialect).ScanPool); err != nil {
 			return err
 		}
 		rows, err := br.Query()
 		if err != nil {
 			return err
 		}
-		if l.Grants, err = all(rows, scanGrant); err != nil {
+		if err := each(rows, sqlrec.ScanFunc(func(s sqlrec.Scanner) error {
+			g, err := t.D.ScanLot(s)
+			l.Grants = append(l.Grants, g)
+			return err
+		})); err != nil {
 			return err
 		}
 		if q.Member != "" {
-			if l.Allowance, err = optional(br.QueryRow(), scanAllowance); err != nil {
+			if l.Allowance, err = sqlrec.Optional(t.D, br.QueryRow(), (*dialect).ScanAllowance); err != nil {
 				return err
 			}
 		}
 		if q.Key != "" {
-			l.Record, err = optional(br.QueryRow(), scanIdempotency)
+			l.Record, err = sqlrec.Optional(t.D, br.QueryRow(), (*dialect).ScanIdempotency)
 		}
 		return err
 	})
@@ -132,7 +111,7 @@ func (t *tx) Ledger(ctx context.Context, q storage.LedgerQuery) (storage.Ledger,
 // the transaction before anything else is written. Missing rows fail a
 // foreign key (ErrNotFound), as the single writes report them.
 func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
-	if err := t.check(); err != nil {
+	if err := t.Writable(); err != nil {
 		return err
 	}
 	if err := c.Check(); err != nil {
@@ -140,15 +119,13 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 	}
 	b := &pgx.Batch{}
 	if r := c.Record; r != nil {
-		b.Queue(`INSERT INTO idempotency (workspace, idem_key, fingerprint, result, created) VALUES ($1, $2, $3, $4, $5)`,
-			r.Workspace, r.Key, r.Fingerprint, r.Result, r.Created)
+		b.Queue(`INSERT INTO idempotency (`+sqlrec.IdempotencyCols+`) VALUES ($1, $2, $3, $4, $5)`, t.D.IdempotencyArgs(*r)...)
 	}
 	for _, g := range c.Put {
-		b.Queue(`INSERT INTO grants (workspace, currency, id, source, amount, remaining, priority, expires, created)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		b.Queue(`INSERT INTO grants (`+sqlrec.PoolKey+sqlrec.LotCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (workspace, currency, id) DO UPDATE SET source = excluded.source, amount = excluded.amount,
 				remaining = excluded.remaining, priority = excluded.priority, expires = excluded.expires, created = excluded.created`,
-			g.Workspace, g.Currency, g.ID, g.Source, g.Amount, g.Remaining, g.Priority, g.Expires, g.Created)
+			t.D.LotArgs(c.Workspace, c.Currency, g)...)
 	}
 	for _, id := range c.Delete {
 		b.Queue(`DELETE FROM grants WHERE workspace = $1 AND currency = $2 AND id = $3`, c.Workspace, c.Currency, id)
@@ -161,9 +138,9 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		queueEntries(b, c.Workspace, c.Currency, c.Entries)
 	}
 	if a := c.Allowance; a != nil {
-		b.Queue(`INSERT INTO allowances (workspace, currency, member, amount, period, spent) VALUES ($1, $2, $3, $4, $5, $6)
+		b.Queue(`INSERT INTO allowances (`+sqlrec.PoolKey+sqlrec.AllowanceCols+`) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (workspace, currency, member) DO UPDATE SET amount = excluded.amount, period = excluded.period, spent = excluded.spent`,
-			a.Workspace, a.Currency, a.Member, a.Amount, a.Period, a.Spent)
+			t.D.AllowanceArgs(c.Workspace, c.Currency, *a)...)
 	}
 	if b.Len() == 0 {
 		return nil
@@ -223,9 +200,9 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 	case err != nil:
 		return err
 	case missing != "":
-		return notFound("grant " + missing)
+		return t.D.NotFound("grant " + missing)
 	case stale:
-		return t.stalePool(ctx, *c.Pool)
+		return t.StalePool(ctx, *c.Pool)
 	}
 	return nil
 }
@@ -233,7 +210,7 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 // queueEntries queues one statement that reserves len(es) numbers of the
 // pool's journal sequence (locking its row, as AppendEntries does) and
 // inserts the entries with them.
-func queueEntries(b *pgx.Batch, ws, currency string, es []storage.Entry) {
+func queueEntries(b *pgx.Batch, ws, currency string, es []credits.Entry) {
 	n := len(es)
 	var (
 		kinds, grants, members, actions, keys = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -241,7 +218,7 @@ func queueEntries(b *pgx.Batch, ws, currency string, es []storage.Entry) {
 		at, expires                           = make([]time.Time, n), make([]time.Time, n)
 	)
 	for i, e := range es {
-		kinds[i], grants[i], members[i], actions[i], keys[i] = e.Kind, e.Grant, e.Member, e.Action, e.Key
+		kinds[i], grants[i], members[i], actions[i], keys[i] = e.Kind.String(), e.Grant, e.Member, e.Action, e.Key
 		amounts[i], periods[i], at[i], expires[i] = e.Amount, e.Period, e.Time, e.Expires
 	}
 	b.Queue(`WITH s AS (

@@ -36,7 +36,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +46,7 @@ import (
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/internal/accesscache"
 	"github.com/charterhq/charter/storage/internal/migration"
+	"github.com/charterhq/charter/storage/internal/sqlrec"
 )
 
 // MaxAttempts is how many times Update runs fn when the database reports a
@@ -61,6 +61,8 @@ type Store struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
 	access *accesscache.Cache
+	d      *dialect
+	src    accesscache.Source // what access reads through
 }
 
 // Open connects to the database at url, a PostgreSQL URL or keyword/value
@@ -79,7 +81,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	return &Store{pool: pool, access: accesscache.New()}, nil
+	s := &Store{pool: pool, access: accesscache.New(), d: newDialect()}
+	s.src = s.accessSource()
+	return s, nil
 }
 
 // Migrate applies the embedded migrations the database lacks, in order, in
@@ -119,15 +123,11 @@ func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 		if err != nil {
 			return fmt.Errorf("postgres: migrate: %w", translate(err))
 		}
-		for _, v := range applied {
-			if !migration.Has(files, v) {
-				return fmt.Errorf("postgres: migrate: database has migration %d, unknown to this program", v)
-			}
+		todo, err := migration.Pending(files, applied, "postgres")
+		if err != nil {
+			return err
 		}
-		for _, f := range files {
-			if slices.Contains(applied, f.Version) {
-				continue
-			}
+		for _, f := range todo {
 			// Without arguments, Exec uses the simple protocol, which runs
 			// a script of several statements.
 			if _, err := tx.Exec(ctx, f.Body); err != nil {
@@ -196,6 +196,7 @@ func (s *Store) run(ctx context.Context, write bool, fn func(storage.Tx) error) 
 	// Release destroys a connection left inside a transaction or broken.
 	defer conn.Release()
 	t := &tx{conn: conn, begin: `BEGIN ISOLATION LEVEL READ COMMITTED`, write: write}
+	t.Records = sqlrec.Records[time.Time, []string]{C: t, D: s.d}
 	if !write {
 		t.begin = `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`
 	}
@@ -263,52 +264,27 @@ func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace,
 	if s.closed.Load() {
 		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
 	}
-	return s.access.Access(ctx, (*accessSource)(s), id, user)
+	return s.access.Access(ctx, s.src, id, user)
 }
 
-// accessSource is the store as Access's cache reads it.
-type accessSource Store
+// accessSource is the store as Access's cache reads it: one query outside
+// any transaction.
+type accessSource struct {
+	sqlrec.Source[time.Time, []string]
+	pool *pgxpool.Pool
+}
+
+func (s *Store) accessSource() accesscache.Source {
+	return accessSource{pool: s.pool, Source: sqlrec.Source[time.Time, []string]{D: s.d, Row: func(ctx context.Context, query string, args ...any) (sqlrec.Scanner, error) {
+		return s.pool.QueryRow(ctx, query, args...), nil
+	}}}
+}
 
 // Stamp reads the access stamp of the workspace with id.
-func (a *accessSource) Stamp(ctx context.Context, id string) (int64, error) {
+func (a accessSource) Stamp(ctx context.Context, id string) (int64, error) {
 	var n int64
-	err := a.pool.QueryRow(ctx, `SELECT stamp FROM workspaces WHERE id = $1`, id).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, notFound("workspace " + id)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("postgres: access %s: %w", id, translate(err))
-	}
-	return n, nil
-}
-
-// Read reads the workspace, user's membership and the stamp they were read
-// at in one query: one statement sees one consistent state.
-func (a *accessSource) Read(ctx context.Context, id, user string) (accesscache.Entry, error) {
-	var (
-		e            accesscache.Entry
-		w            = &e.Workspace
-		mUser, mRole *string
-		mp           []string
-		joined, seat *time.Time
-	)
-	err := a.pool.QueryRow(ctx, `SELECT w.stamp, w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
-			w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
-		FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = $2
-		WHERE w.id = $1`, id, user).Scan(&e.Stamp, &w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled,
-		&w.Created, &w.Anchor, &w.Version, &mUser, &mRole, &mp, &joined, &seat)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e, notFound("workspace " + id)
-	}
-	if err != nil {
-		return e, fmt.Errorf("postgres: access %s: %w", id, translate(err))
-	}
-	w.Created, w.Anchor = utc(w.Created), utc(w.Anchor)
-	if mUser != nil {
-		e.Member = storage.Member{Workspace: id, User: *mUser, Role: *mRole, Projects: projects(mp), Joined: utc(*joined), SeatSince: utc(*seat)}
-		e.OK = true
-	}
-	return e, nil
+	err := a.Err(id, a.pool.QueryRow(ctx, a.D.Q.Stamp, id).Scan(&n))
+	return n, err
 }
 
 // Close closes the connection pool. Transactions that start later return

@@ -9,10 +9,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/internal/migration"
+	"github.com/charterhq/charter/storage/internal/sqlrec"
 	"github.com/charterhq/charter/storage/postgres/pgtest"
 	"github.com/charterhq/charter/storage/storagetest"
+	"github.com/charterhq/charter/workspace"
 )
 
 func schemaURL(tb testing.TB) string { return pgtest.SchemaURL(tb) }
@@ -71,7 +74,7 @@ func TestCancelMidUpdate(t *testing.T) {
 	s := open(t, schemaURL(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	err := s.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann"}); err != nil {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: workspace.Shared, Owner: "ann"}); err != nil {
 			return err
 		}
 		if _, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "created"}); err != nil {
@@ -99,14 +102,14 @@ func TestTerminateBackend(t *testing.T) {
 	}
 	defer admin.Close(ctx)
 	err = s.Update(ctx, func(stx storage.Tx) error {
-		if err := stx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann"}); err != nil {
+		if err := stx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: workspace.Shared, Owner: "ann"}); err != nil {
 			return err
 		}
 		if _, err := stx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "created"}); err != nil {
 			return err
 		}
 		var pid uint32
-		if err := stx.(*tx).scalar(ctx, "backend pid", `SELECT pg_backend_pid()`, nil, &pid); err != nil {
+		if _, err := stx.(*tx).QueryRow(ctx, "backend pid", `SELECT pg_backend_pid()`, nil, sqlrec.ScanFunc(func(r sqlrec.Scanner) error { return r.Scan(&pid) })); err != nil {
 			return err
 		}
 		var ok bool
@@ -140,7 +143,7 @@ func TestDeadlockRetried(t *testing.T) {
 	ctx := context.Background()
 	err := s.Update(ctx, func(tx storage.Tx) error {
 		for _, id := range []string{"a", "b"} {
-			if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: id, Kind: "shared", Owner: "ann"}); err != nil {
+			if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: id, Kind: workspace.Shared, Owner: "ann"}); err != nil {
 				return err
 			}
 		}
@@ -216,7 +219,7 @@ func TestRetryGivesUp(t *testing.T) {
 	n := 0
 	err := s.Update(context.Background(), func(stx storage.Tx) error {
 		n++
-		_, err := stx.(*tx).exec(context.Background(), "inject",
+		_, err := stx.(*tx).Exec(context.Background(), "inject",
 			`DO $$ BEGIN RAISE EXCEPTION 'injected' USING ERRCODE = 'serialization_failure'; END $$`)
 		return err
 	})
@@ -297,7 +300,7 @@ func TestFailedBatchSpoilsTx(t *testing.T) {
 			if _, err := tx.Workspace(done, "a"); err == nil {
 				t.Errorf("Workspace with a done context = nil error")
 			}
-			if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann"}); err == nil {
+			if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: workspace.Shared, Owner: "ann"}); err == nil {
 				t.Errorf("CreateWorkspace after a failed statement = nil, want its error")
 			}
 			return fnErr
@@ -311,7 +314,7 @@ func TestFailedBatchSpoilsTx(t *testing.T) {
 	// is not dropped while the rest commits.
 	update := func(fn func(storage.Tx) error) error { return s.Update(ctx, fn) }
 	if err := update(func(tx storage.Tx) error {
-		return tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann"})
+		return tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: workspace.Shared, Owner: "ann"})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +322,7 @@ func TestFailedBatchSpoilsTx(t *testing.T) {
 		if _, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "x"}); err != nil {
 			return err
 		}
-		a := storage.Allowance{Workspace: "a", Currency: "c", Member: "ann", Amount: 5}
+		a := credits.Allowance{Member: "ann", Amount: 5}
 		if err := storage.SaveLedger(ctx, tx, storage.LedgerChange{Workspace: "a", Currency: "c", Allowance: &a}); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/sqlite"
+	"github.com/charterhq/charter/workspace"
 )
 
 func Example() {
@@ -29,7 +30,7 @@ func Example() {
 	}
 
 	err = s.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "acme", Kind: "shared", Owner: "ann"}); err != nil {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "acme", Kind: workspace.Shared, Owner: "ann"}); err != nil {
 			return err
 		}
 		return tx.PutMember(ctx, storage.Member{Workspace: "acme", User: "ann", Role: "owner"})

@@ -110,7 +110,7 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 		return err
 	}
 	shared := g.kept > 0 // fn may read writes that are not committed yet
-	t := &tx{tx: g.tx, stmts: s.ws, write: true}
+	t := newTx(s.d, g.tx, s.ws, true)
 	returned := false
 	defer func() {
 		if !returned {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
 )
 
 var errBoom = errors.New("boom")
@@ -43,7 +44,7 @@ func commits(s *Store) int {
 // end (nil: succeeds).
 func create(id string, end func() error) func(storage.Tx) error {
 	return func(tx storage.Tx) error {
-		w := storage.Workspace{ID: id, Name: id, Kind: "shared", Plan: "team", Owner: "ann", Version: 1}
+		w := storage.Workspace{ID: id, Name: id, Kind: workspace.Shared, Plan: "team", Owner: "ann", Version: 1}
 		if err := tx.CreateWorkspace(context.Background(), w); err != nil {
 			return err
 		}
@@ -547,7 +548,7 @@ func TestCancelledStatementSparesTheGroup(t *testing.T) {
 	b := start(t, s, 1, ctx, func(stx storage.Tx) error {
 		time.AfterFunc(5*time.Millisecond, cancel)
 		// A write that takes well over 5 ms.
-		_, err := stx.(*tx).exec(ctx, "slow update", `UPDATE workspaces SET name = name WHERE id = 'a'
+		_, err := stx.(*tx).Exec(ctx, "slow update", `UPDATE workspaces SET name = name WHERE id = 'a'
 			AND (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 150000) SELECT count(*) FROM c) > 0`)
 		return err
 	})

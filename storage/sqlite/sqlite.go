@@ -19,7 +19,9 @@
 // Store.Access keeps what it read, keyed by the workspace's access stamp,
 // which triggers move with every change to the workspace or its members: a
 // repeated check reads only the stamp, and never answers from a state the
-// stamp no longer names. Replacing the database file with an older copy
+// stamp no longer names. A stamp written by hand takes a new one, and the
+// counter stamps come from only moves forward (see the 0004 migration), so
+// no stamp is given twice. Replacing the database file with an older copy
 // under a running store can bring back a stamp: open the store anew after
 // restoring a backup.
 //
@@ -48,6 +50,7 @@ import (
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/internal/accesscache"
 	"github.com/charterhq/charter/storage/internal/migration"
+	"github.com/charterhq/charter/storage/internal/sqlrec"
 )
 
 // BusyTimeout is how long a transaction waits for a lock another process
@@ -65,6 +68,8 @@ type Store struct {
 	ws, rs *stmts // prepared statements of w and of r
 	wr     *writer
 	access *accesscache.Cache
+	d      *dialect
+	src    accesscache.Source // what access reads through
 }
 
 // Open opens the database file at path, creating it if it does not exist.
@@ -95,7 +100,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{w: w, r: r, ws: newStmts(w), rs: newStmts(r), wr: &writer{db: w, maxAge: maxGroupAge}, access: accesscache.New()}, nil
+	s := &Store{w: w, r: r, ws: newStmts(w), rs: newStmts(r), wr: &writer{db: w, maxAge: maxGroupAge}, access: accesscache.New(), d: newDialect()}
+	s.src = s.accessSource()
+	return s, nil
 }
 
 // Migrate applies the embedded migrations the database lacks, in order, in
@@ -127,7 +134,7 @@ func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 	) STRICT`); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", translate(err))
 	}
-	applied := map[int64]bool{}
+	var applied []int64
 	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", translate(err))
@@ -138,19 +145,16 @@ func (s *Store) migrate(ctx context.Context, files []migration.File) error {
 			rows.Close()
 			return fmt.Errorf("sqlite: migrate: %w", err)
 		}
-		if !migration.Has(files, v) {
-			rows.Close()
-			return fmt.Errorf("sqlite: migrate: database has migration %d, unknown to this program", v)
-		}
-		applied[v] = true
+		applied = append(applied, v)
 	}
 	if err := rows.Close(); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", translate(err))
 	}
-	for _, f := range files {
-		if applied[f.Version] {
-			continue
-		}
+	todo, err := migration.Pending(files, applied, "sqlite")
+	if err != nil {
+		return err
+	}
+	for _, f := range todo {
 		if _, err := tx.ExecContext(ctx, f.Body); err != nil {
 			return fmt.Errorf("sqlite: migrate: %s: %w", f.Name, translate(err))
 		}
@@ -172,70 +176,36 @@ func (s *Store) Access(ctx context.Context, id, user string) (storage.Workspace,
 	if s.closed.Load() {
 		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
 	}
-	return s.access.Access(ctx, (*accessSource)(s), id, user)
+	return s.access.Access(ctx, s.src, id, user)
 }
 
-// accessSource is the store as Access's cache reads it.
-type accessSource Store
+// accessSource is the store as Access's cache reads it: through the read
+// connections' prepared statements.
+type accessSource struct {
+	sqlrec.Source[int64, sql.NullString]
+	s *Store
+}
+
+func (s *Store) accessSource() accesscache.Source {
+	return accessSource{s: s, Source: sqlrec.Source[int64, sql.NullString]{D: s.d, Row: func(ctx context.Context, query string, args ...any) (sqlrec.Scanner, error) {
+		stmt, err := s.rs.prepare(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		return stmt.QueryRowContext(ctx, args...), nil
+	}}}
+}
 
 // Stamp reads the access stamp of the workspace with id.
-func (a *accessSource) Stamp(ctx context.Context, id string) (int64, error) {
-	stmt, err := a.rs.prepare(ctx, stampQuery)
+func (a accessSource) Stamp(ctx context.Context, id string) (int64, error) {
+	stmt, err := a.s.rs.prepare(ctx, a.D.Q.Stamp)
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	err = stmt.QueryRowContext(ctx, id).Scan(&n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, notFound("workspace " + id)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: access %s: %w", id, translate(err))
-	}
-	return n, nil
+	err = a.Err(id, stmt.QueryRowContext(ctx, id).Scan(&n))
+	return n, err
 }
-
-// Read reads the workspace, user's membership and the stamp they were read
-// at, in one query.
-func (a *accessSource) Read(ctx context.Context, id, user string) (accesscache.Entry, error) {
-	var e accesscache.Entry
-	stmt, err := a.rs.prepare(ctx, accessQuery)
-	if err != nil {
-		return e, err
-	}
-	var (
-		w                = &e.Workspace
-		created, anchor  int64
-		mUser, mRole, mp sql.NullString
-		joined, seat     sql.NullInt64
-	)
-	err = stmt.QueryRowContext(ctx, user, id).Scan(&e.Stamp, &w.ID, &w.Name, &w.Kind, &w.Plan, &w.Owner, &w.BillingContact, &w.GuestsDisabled,
-		&created, &anchor, &w.Version, &mUser, &mRole, &mp, &joined, &seat)
-	if errors.Is(err, sql.ErrNoRows) {
-		return e, notFound("workspace " + id)
-	}
-	if err != nil {
-		return e, fmt.Errorf("sqlite: access %s: %w", id, translate(err))
-	}
-	w.Created, w.Anchor = fromMicros(created), fromMicros(anchor)
-	if !mUser.Valid {
-		return e, nil
-	}
-	e.Member = storage.Member{Workspace: id, User: mUser.String, Role: mRole.String,
-		Joined: fromMicros(joined.Int64), SeatSince: fromMicros(seat.Int64)}
-	e.Member.Projects, err = parseProjects(mp)
-	e.OK = err == nil
-	return e, err
-}
-
-// stampQuery and accessQuery are Access's queries.
-const (
-	stampQuery  = `SELECT stamp FROM workspaces WHERE id = ?`
-	accessQuery = `SELECT w.stamp, w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
-		w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
-	FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = ?
-	WHERE w.id = ?`
-)
 
 // View runs fn in a read-only transaction on a read connection, which sees
 // one snapshot. (Update is in group.go.)
@@ -259,7 +229,7 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) (err error)
 	// Rolled back at the end: there is nothing to keep, and a failure loses
 	// nothing.
 	defer sqlTx.Rollback()
-	t := &tx{tx: sqlTx, stmts: s.rs}
+	t := newTx(s.d, sqlTx, s.rs, false)
 	defer func() {
 		t.done = true
 		t.stmts.warm(t.missed)

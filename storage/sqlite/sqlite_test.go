@@ -10,6 +10,7 @@ import (
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/sqlite"
 	"github.com/charterhq/charter/storage/storagetest"
+	"github.com/charterhq/charter/workspace"
 )
 
 // open opens and migrates a store in a file under dir.
@@ -44,7 +45,7 @@ func TestCancelMidUpdate(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "charter.db"))
 	ctx, cancel := context.WithCancel(context.Background())
 	err := s.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann"}); err != nil {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: workspace.Shared, Owner: "ann"}); err != nil {
 			return err
 		}
 		if _, err := tx.AppendEvent(ctx, storage.Event{Workspace: "a", Type: "created"}); err != nil {

@@ -50,6 +50,72 @@ func TestAccessSeesSQL(t *testing.T) {
 	})
 }
 
+// TestAccessSeesSQLUpgraded runs TestAccessSeesSQL's changes on a database
+// made at schema version 3, before stamps were guarded, and upgraded: a
+// stamp written back by hand takes a new one there too.
+func TestAccessSeesSQLUpgraded(t *testing.T) {
+	s := migratedTo(t, 3)
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	storagetest.RunAccessSQL(t, s, func(ctx context.Context, query string) error {
+		_, err := s.w.ExecContext(ctx, query)
+		return err
+	})
+}
+
+// TestStampCounterForward checks that the counter stamps come from cannot
+// be set back, replaced or deleted by hand (or a stamp could be given
+// twice), and that it may move forward.
+func TestStampCounterForward(t *testing.T) {
+	s := migrated(t)
+	ctx := context.Background()
+	counter := func() int64 {
+		t.Helper()
+		var n int64
+		if err := s.w.QueryRowContext(ctx, `SELECT n FROM access_stamp`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO workspaces (id, name, kind, plan, owner, billing_contact, guests_disabled, created, anchor, version)
+		VALUES ('a', 'A', 'shared', 'team', 'ann', 'ann', 0, 0, 0, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	n := counter()
+	for _, q := range []string{
+		`UPDATE access_stamp SET n = n - 1`,
+		`UPDATE access_stamp SET n = 0`,
+		`UPDATE access_stamp SET id = 2`,
+		`INSERT OR REPLACE INTO access_stamp (id, n) VALUES (1, 0)`,
+		`DELETE FROM access_stamp`,
+	} {
+		if _, err := s.w.ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "access_stamp") {
+			t.Errorf("%s: error %v, want the trigger's refusal", q, err)
+		}
+		if got := counter(); got != n {
+			t.Fatalf("after %s, the counter is %d, want %d", q, got, n)
+		}
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE access_stamp SET n = n + 10`); err != nil {
+		t.Errorf("moving the counter forward: %v", err)
+	}
+	// A stamp written by hand, forward or back, is replaced by a new one.
+	for _, q := range []string{`UPDATE workspaces SET stamp = 1`, `UPDATE workspaces SET stamp = stamp + 1000`} {
+		before := counter()
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		var stamp int64
+		if err := s.w.QueryRowContext(ctx, `SELECT stamp FROM workspaces WHERE id = 'a'`).Scan(&stamp); err != nil {
+			t.Fatal(err)
+		}
+		if after := counter(); stamp != after || after != before+1 {
+			t.Errorf("after %s: stamp %d, counter %d (was %d); want a new stamp from the counter", q, stamp, after, before)
+		}
+	}
+}
+
 // TestMigrateStampsOldRows migrates a database of schema version 1 that has
 // workspaces: each gets its own stamp, and later changes still move it.
 func TestMigrateStampsOldRows(t *testing.T) {

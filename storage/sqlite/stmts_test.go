@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
 )
 
 // TestStatementsPreparedOnce checks that a query a transaction meets first
@@ -15,7 +16,7 @@ import (
 func TestStatementsPreparedOnce(t *testing.T) {
 	ctx := context.Background()
 	s := migrated(t)
-	const q = `SELECT ` + workspaceCols + ` FROM workspaces WHERE id = ?`
+	q := s.d.Q.Workspace
 	if s.ws.get(q) != nil || s.rs.get(q) != nil {
 		t.Fatal("a statement is prepared before any transaction")
 	}
@@ -26,7 +27,7 @@ func TestStatementsPreparedOnce(t *testing.T) {
 		return err
 	}
 	if err := s.Update(ctx, func(tx storage.Tx) error {
-		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: "shared", Owner: "ann"}); err != nil {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "a", Kind: workspace.Shared, Owner: "ann"}); err != nil {
 			return err
 		}
 		return read(tx)

@@ -96,7 +96,7 @@ func testAccessFollowsWrites(t *testing.T, s storage.Store) {
 	update(t, s, func(tx storage.Tx) error {
 		w, err := tx.Workspace(ctx, "a")
 		noErr(t, "Workspace(a)", err)
-		w.Plan, w.GuestsDisabled, w.Version = "business", true, w.Version+1
+		w.Plan, w.Settings.GuestsDisabled, w.Version = "business", true, w.Version+1
 		return tx.UpdateWorkspace(ctx, w)
 	})
 	check("plan changed")
@@ -213,7 +213,8 @@ type SQLStep struct {
 // RunAccessSQL checks that s.Access sees at once changes made to its
 // database by hand in SQL, past the storage API, as an operator might make
 // them: role, plan and workspace changes, a removal, a workspace deleted and
-// put back from a copy without its members. exec runs a query on the
+// put back from a copy without its members, and a workspace's old access
+// stamp written back by hand after a demotion. exec runs a query on the
 // database s uses; s must be empty. Then, for each of extra (a backend's
 // own kinds of change), bob is made an admin of workspace a through the
 // storage API and the step must take that away. For backends that keep what
@@ -231,6 +232,12 @@ func RunAccessSQL(t *testing.T, s storage.Store, exec func(ctx context.Context, 
 	}
 	for _, step := range []SQLStep{
 		{"bob made a viewer", `UPDATE members SET role = 'viewer', projects = NULL WHERE workspace = 'a' AND user_id = 'bob'`},
+		{"the stamps noted", `CREATE TABLE stamps_copy AS SELECT id, stamp FROM workspaces`},
+		// The stamp a's entries were kept at comes back: Access must not
+		// take it for the state it named.
+		{"bob demoted to commenter, and a's old stamp written back", `UPDATE members SET role = 'commenter' WHERE workspace = 'a' AND user_id = 'bob';
+			UPDATE workspaces SET stamp = (SELECT stamp FROM stamps_copy WHERE id = 'a') WHERE id = 'a'`},
+		{"every stamp written back", `UPDATE workspaces SET stamp = (SELECT stamp FROM stamps_copy c WHERE c.id = workspaces.id)`},
 		{"a moved to another plan", `UPDATE workspaces SET plan = 'enterprise' WHERE id = 'a'`},
 		{"bob moved from a to p", `UPDATE members SET workspace = 'p' WHERE workspace = 'a' AND user_id = 'bob'`},
 		{"bob removed from p", `DELETE FROM members WHERE workspace = 'p' AND user_id = 'bob'`},

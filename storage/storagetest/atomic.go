@@ -3,6 +3,8 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"github.com/charterhq/charter/credits"
+	workspace_ "github.com/charterhq/charter/workspace"
 	"testing"
 	"time"
 
@@ -36,7 +38,7 @@ func writes() []write {
 			if err != nil {
 				return err
 			}
-			w.Kind = "shared"
+			w.Kind = workspace_.Shared
 			w.Version++
 			return tx.UpdateWorkspace(ctx, w)
 		}},
@@ -83,25 +85,25 @@ func writes() []write {
 			return tx.UpdatePool(ctx, p)
 		}},
 		{"PutGrantNew", func(ctx context.Context, tx storage.Tx) error {
-			return tx.PutGrant(ctx, grant("a", "credits", "g2", 5, 5))
+			return tx.PutGrant(ctx, "a", "credits", grant("g2", 5, 5))
 		}},
 		{"PutGrantReplace", func(ctx context.Context, tx storage.Tx) error {
-			return tx.PutGrant(ctx, grant("a", "credits", "g1", 100, 10))
+			return tx.PutGrant(ctx, "a", "credits", grant("g1", 100, 10))
 		}},
 		{"DeleteGrant", func(ctx context.Context, tx storage.Tx) error {
 			return tx.DeleteGrant(ctx, "a", "credits", "g1")
 		}},
 		{"PutAllowanceNew", func(ctx context.Context, tx storage.Tx) error {
-			return tx.PutAllowance(ctx, storage.Allowance{Workspace: "a", Currency: "credits", Member: "ann", Amount: 1})
+			return tx.PutAllowance(ctx, "a", "credits", credits.Allowance{Member: "ann", Amount: 1})
 		}},
 		{"PutAllowanceReplace", func(ctx context.Context, tx storage.Tx) error {
-			return tx.PutAllowance(ctx, storage.Allowance{Workspace: "a", Currency: "credits", Member: "bob", Amount: 50, Period: 1, Spent: 49})
+			return tx.PutAllowance(ctx, "a", "credits", credits.Allowance{Member: "bob", Amount: 50, Period: 1, Spent: 49})
 		}},
 		{"DeleteAllowance", func(ctx context.Context, tx storage.Tx) error {
 			return tx.DeleteAllowance(ctx, "a", "credits", "bob")
 		}},
 		{"AppendEntries", func(ctx context.Context, tx storage.Tx) error {
-			return tx.AppendEntries(ctx, []storage.Entry{entry("a", "credits", "spend", -1), entry("a", "tokens", "grant", 5)})
+			return tx.AppendEntries(ctx, "a", []credits.Entry{entry("credits", "spend", -1), entry("tokens", "grant", 5)})
 		}},
 		{"PutIdempotency", func(ctx context.Context, tx storage.Tx) error {
 			return tx.PutIdempotency(ctx, storage.Idempotency{Workspace: "a", Key: "k2", Created: at(1)})
@@ -293,11 +295,11 @@ func testErrorDoesNotPoison(t *testing.T, s storage.Store) {
 		wantErr(t, "CreateInvitation in zzz", tx.CreateInvitation(ctx, invitation("zzz", "i8", "tok8", at(1))), storage.ErrNotFound)
 		wantErr(t, "CreatePool dup", tx.CreatePool(ctx, storage.Pool{Workspace: "a", Currency: "credits"}), storage.ErrExists)
 		wantErr(t, "UpdatePool stale", tx.UpdatePool(ctx, storage.Pool{Workspace: "a", Currency: "credits", Version: 1}), storage.ErrConflict)
-		wantSomeErr(t, "PutGrant over amount", tx.PutGrant(ctx, grant("a", "credits", "g1", 1, 2)))
-		wantErr(t, "PutGrant missing pool", tx.PutGrant(ctx, grant("a", "gold", "g1", 1, 1)), storage.ErrNotFound)
+		wantSomeErr(t, "PutGrant over amount", tx.PutGrant(ctx, "a", "credits", grant("g1", 1, 2)))
+		wantErr(t, "PutGrant missing pool", tx.PutGrant(ctx, "a", "gold", grant("g1", 1, 1)), storage.ErrNotFound)
 		wantErr(t, "PutIdempotency dup", tx.PutIdempotency(ctx, storage.Idempotency{Workspace: "a", Key: "k1"}), storage.ErrExists)
 		wantErr(t, "PutIdempotency in zzz", tx.PutIdempotency(ctx, storage.Idempotency{Workspace: "zzz", Key: "k1"}), storage.ErrNotFound)
-		wantErr(t, "PutAllowance in zzz", tx.PutAllowance(ctx, storage.Allowance{Workspace: "zzz", Currency: "c", Member: "m"}), storage.ErrNotFound)
+		wantErr(t, "PutAllowance in zzz", tx.PutAllowance(ctx, "zzz", "c", credits.Allowance{Member: "m"}), storage.ErrNotFound)
 		_, err := tx.Workspace(ctx, "zzz")
 		wantErr(t, "Workspace(zzz)", err, storage.ErrNotFound)
 		// And now a successful write that must commit.
@@ -373,7 +375,7 @@ func testTimePrecision(t *testing.T, s storage.Store) {
 	w.Created, w.Anchor = in, old
 	inv := invitation("a", "i1", "tok1", in)
 	inv.Expires = old
-	g := grant("a", "credits", "g1", 10, 10)
+	g := grant("g1", 10, 10)
 	g.Created, g.Expires = in, time.Time{}
 	update(t, s, func(tx storage.Tx) error {
 		noErr(t, "workspace", tx.CreateWorkspace(ctx, w))
@@ -384,10 +386,10 @@ func testTimePrecision(t *testing.T, s storage.Store) {
 		_, err := tx.AppendEvent(ctx, e)
 		noErr(t, "event", err)
 		noErr(t, "pool", tx.CreatePool(ctx, storage.Pool{Workspace: "a", Currency: "credits"}))
-		noErr(t, "grant", tx.PutGrant(ctx, g))
-		en := entry("a", "credits", "grant", 10)
+		noErr(t, "grant", tx.PutGrant(ctx, "a", "credits", g))
+		en := entry("credits", "grant", 10)
 		en.Time = in
-		noErr(t, "entries", tx.AppendEntries(ctx, []storage.Entry{en}))
+		noErr(t, "entries", tx.AppendEntries(ctx, "a", []credits.Entry{en}))
 		noErr(t, "idempotency", tx.PutIdempotency(ctx, storage.Idempotency{Workspace: "a", Key: "k", Created: in}))
 		return nil
 	})

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"github.com/charterhq/charter/credits"
 	"sync"
 	"testing"
 
@@ -76,7 +77,7 @@ func testConcurrentPoolSpends(t *testing.T, s storage.Store) {
 	update(t, s, func(tx storage.Tx) error {
 		noErr(t, "workspace", tx.CreateWorkspace(ctx, workspace("a", "shared", "ann")))
 		noErr(t, "pool", tx.CreatePool(ctx, storage.Pool{Workspace: "a", Currency: "credits"}))
-		return tx.PutGrant(ctx, grant("a", "credits", "g1", amount, amount))
+		return tx.PutGrant(ctx, "a", "credits", grant("g1", amount, amount))
 	})
 	const goroutines, rounds = 12, 6
 	var (
@@ -97,16 +98,16 @@ func testConcurrentPoolSpends(t *testing.T, s storage.Store) {
 						return err
 					}
 					gs[0].Remaining--
-					if err := tx.PutGrant(ctx, gs[0]); err != nil {
+					if err := tx.PutGrant(ctx, "a", "credits", gs[0]); err != nil {
 						return err
 					}
 					p.Version++
 					if err := tx.UpdatePool(ctx, p); err != nil {
 						return err
 					}
-					e := entry("a", "credits", "spend", -1)
+					e := entry("credits", "spend", -1)
 					e.Key = name("g", g) + name("r", r)
-					return tx.AppendEntries(ctx, []storage.Entry{e})
+					return tx.AppendEntries(ctx, "a", []credits.Entry{e})
 				})
 				switch {
 				case err == nil:

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"github.com/charterhq/charter/credits"
 	"testing"
 	"time"
 
@@ -60,35 +61,36 @@ func testPools(t *testing.T, s storage.Store) {
 
 func testGrants(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	g2 := grant("a", "credits", "g2", 100, 100)
-	g1 := grant("a", "credits", "g1", 50, 0)
-	g3 := grant("a", "credits", "g3", 10, 5)
+	g2 := grant("g2", 100, 100)
+	g1 := grant("g1", 50, 0)
+	g3 := grant("g3", 10, 5)
 	g3.Expires = time.Time{} // never expires
 	update(t, s, func(tx storage.Tx) error {
 		noErr(t, "create a", tx.CreateWorkspace(ctx, workspace("a", "shared", "ann")))
 		noErr(t, "pool", tx.CreatePool(ctx, storage.Pool{Workspace: "a", Currency: "credits"}))
 		noErr(t, "pool", tx.CreatePool(ctx, storage.Pool{Workspace: "a", Currency: "tokens"}))
-		for _, g := range []storage.Grant{g2, g1, g3, grant("a", "tokens", "g1", 7, 7)} {
-			noErr(t, "PutGrant("+g.ID+")", tx.PutGrant(ctx, g))
+		for _, g := range []credits.Grant{g2, g1, g3} {
+			noErr(t, "PutGrant("+g.ID+")", tx.PutGrant(ctx, "a", "credits", g))
 		}
-		wantErr(t, "PutGrant in a missing pool", tx.PutGrant(ctx, grant("a", "gold", "g1", 1, 1)), storage.ErrNotFound)
-		wantErr(t, "PutGrant in a missing workspace", tx.PutGrant(ctx, grant("zzz", "credits", "g1", 1, 1)), storage.ErrNotFound)
+		noErr(t, "PutGrant(g1) of tokens", tx.PutGrant(ctx, "a", "tokens", grant("g1", 7, 7)))
+		wantErr(t, "PutGrant in a missing pool", tx.PutGrant(ctx, "a", "gold", grant("g1", 1, 1)), storage.ErrNotFound)
+		wantErr(t, "PutGrant in a missing workspace", tx.PutGrant(ctx, "zzz", "credits", grant("g1", 1, 1)), storage.ErrNotFound)
 		return nil
 	})
 	update(t, s, func(tx storage.Tx) error {
 		bad := g2
 		bad.Remaining = -1
-		wantSomeErr(t, "PutGrant with Remaining < 0", tx.PutGrant(ctx, bad))
+		wantSomeErr(t, "PutGrant with Remaining < 0", tx.PutGrant(ctx, "a", "credits", bad))
 		bad.Remaining = 101
-		wantSomeErr(t, "PutGrant with Remaining > Amount", tx.PutGrant(ctx, bad))
-		bad = grant("a", "credits", "g9", 10, 11)
-		wantSomeErr(t, "new PutGrant with Remaining > Amount", tx.PutGrant(ctx, bad))
+		wantSomeErr(t, "PutGrant with Remaining > Amount", tx.PutGrant(ctx, "a", "credits", bad))
+		bad = grant("g9", 10, 11)
+		wantSomeErr(t, "new PutGrant with Remaining > Amount", tx.PutGrant(ctx, "a", "credits", bad))
 		return nil
 	})
 	view(t, s, func(tx storage.Tx) error {
 		got, err := tx.Grants(ctx, "a", "credits")
 		noErr(t, "Grants", err)
-		diff(t, "Grants(a, credits) after refused puts", got, []storage.Grant{g1, g2, g3})
+		diff(t, "Grants(a, credits) after refused puts", got, []credits.Grant{g1, g2, g3})
 		if !got[2].Expires.IsZero() {
 			t.Errorf("zero Expires came back as %v", got[2].Expires)
 		}
@@ -96,30 +98,31 @@ func testGrants(t *testing.T, s storage.Store) {
 	})
 	g2.Remaining = 30
 	update(t, s, func(tx storage.Tx) error {
-		noErr(t, "PutGrant replace", tx.PutGrant(ctx, g2))
+		noErr(t, "PutGrant replace", tx.PutGrant(ctx, "a", "credits", g2))
 		noErr(t, "DeleteGrant(g1)", tx.DeleteGrant(ctx, "a", "credits", "g1"))
 		wantErr(t, "DeleteGrant(g1) again", tx.DeleteGrant(ctx, "a", "credits", "g1"), storage.ErrNotFound)
 		wantErr(t, "DeleteGrant in another pool", tx.DeleteGrant(ctx, "a", "gold", "g2"), storage.ErrNotFound)
 		return nil
 	})
 	sn := snap(t, s)
-	diff(t, "grants", sn.Grants, map[string][]storage.Grant{
+	diff(t, "grants", sn.Grants, map[string][]credits.Grant{
 		"a/credits": {g2, g3},
-		"a/tokens":  {grant("a", "tokens", "g1", 7, 7)},
+		"a/tokens":  {grant("g1", 7, 7)},
 	})
 }
 
 func testAllowances(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	dan := storage.Allowance{Workspace: "a", Currency: "credits", Member: "dan", Amount: 10, Period: 1, Spent: 3}
-	bob := storage.Allowance{Workspace: "a", Currency: "credits", Member: "bob", Amount: 20, Period: 1, Spent: 0}
-	tok := storage.Allowance{Workspace: "a", Currency: "tokens", Member: "bob", Amount: 5, Period: 2, Spent: 5}
+	dan := credits.Allowance{Member: "dan", Amount: 10, Period: 1, Spent: 3}
+	bob := credits.Allowance{Member: "bob", Amount: 20, Period: 1, Spent: 0}
+	tok := credits.Allowance{Member: "bob", Amount: 5, Period: 2, Spent: 5}
 	update(t, s, func(tx storage.Tx) error {
 		noErr(t, "create a", tx.CreateWorkspace(ctx, workspace("a", "shared", "ann")))
-		for _, a := range []storage.Allowance{dan, bob, tok} {
-			noErr(t, "PutAllowance", tx.PutAllowance(ctx, a))
+		for _, a := range []credits.Allowance{dan, bob} {
+			noErr(t, "PutAllowance", tx.PutAllowance(ctx, "a", "credits", a))
 		}
-		wantErr(t, "PutAllowance in a missing workspace", tx.PutAllowance(ctx, storage.Allowance{Workspace: "zzz", Currency: "credits", Member: "bob"}), storage.ErrNotFound)
+		noErr(t, "PutAllowance of tokens", tx.PutAllowance(ctx, "a", "tokens", tok))
+		wantErr(t, "PutAllowance in a missing workspace", tx.PutAllowance(ctx, "zzz", "credits", credits.Allowance{Member: "bob"}), storage.ErrNotFound)
 		return nil
 	})
 	view(t, s, func(tx storage.Tx) error {
@@ -132,18 +135,18 @@ func testAllowances(t *testing.T, s storage.Store) {
 		wantErr(t, "Allowance(gold, dan)", err, storage.ErrNotFound)
 		all, err := tx.Allowances(ctx, "a", "credits")
 		noErr(t, "Allowances", err)
-		diff(t, "Allowances(a, credits)", all, []storage.Allowance{bob, dan})
+		diff(t, "Allowances(a, credits)", all, []credits.Allowance{bob, dan})
 		return nil
 	})
 	bob.Spent, bob.Period = 7, 2
 	update(t, s, func(tx storage.Tx) error {
-		noErr(t, "PutAllowance replace", tx.PutAllowance(ctx, bob))
+		noErr(t, "PutAllowance replace", tx.PutAllowance(ctx, "a", "credits", bob))
 		noErr(t, "DeleteAllowance(dan)", tx.DeleteAllowance(ctx, "a", "credits", "dan"))
 		noErr(t, "DeleteAllowance(dan) again", tx.DeleteAllowance(ctx, "a", "credits", "dan"))
 		noErr(t, "DeleteAllowance(zzz)", tx.DeleteAllowance(ctx, "zzz", "credits", "dan"))
 		return nil
 	})
-	diff(t, "allowances", snap(t, s).Allowances, map[string][]storage.Allowance{
+	diff(t, "allowances", snap(t, s).Allowances, map[string][]credits.Allowance{
 		"a/credits": {bob},
 		"a/tokens":  {tok},
 	})
@@ -160,24 +163,21 @@ func testEntries(t *testing.T, s storage.Store) {
 	var want []storage.Entry
 	var wantTokens []storage.Entry
 	for call := range 4 {
-		var es []storage.Entry
+		var es []credits.Entry
 		for i := range call + 1 {
-			e := entry("a", "credits", "spend", int64(-(call*10 + i)))
-			e.Seq = 99 // ignored
+			e := entry("credits", "spend", int64(-(call*10 + i)))
 			e.Key = name("k", len(want))
 			es = append(es, e)
-			e.Seq = int64(len(want) + 1)
-			want = append(want, e)
+			want = append(want, storage.Entry{Seq: int64(len(want) + 1), Entry: e})
 			if i == 0 {
-				tk := entry("a", "tokens", "grant", int64(call))
+				tk := entry("tokens", "grant", int64(call))
 				es = append(es, tk)
-				tk.Seq = int64(len(wantTokens) + 1)
-				wantTokens = append(wantTokens, tk)
+				wantTokens = append(wantTokens, storage.Entry{Seq: int64(len(wantTokens) + 1), Entry: tk})
 			}
 		}
-		update(t, s, func(tx storage.Tx) error { return tx.AppendEntries(ctx, es) })
+		update(t, s, func(tx storage.Tx) error { return tx.AppendEntries(ctx, "a", es) })
 	}
-	update(t, s, func(tx storage.Tx) error { return tx.AppendEntries(ctx, nil) })
+	update(t, s, func(tx storage.Tx) error { return tx.AppendEntries(ctx, "a", nil) })
 	sn := snap(t, s)
 	diff(t, "entries", sn.Entries, map[string][]storage.Entry{"a/credits": want, "a/tokens": wantTokens})
 	view(t, s, func(tx storage.Tx) error {

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"github.com/charterhq/charter/credits"
 	"testing"
 
 	"github.com/charterhq/charter/storage"
@@ -24,11 +25,11 @@ var paths = []struct {
 
 // seedLedger seeds s, adds g to pool a/credits and makes an empty pool
 // a/tokens.
-func seedLedger(t *testing.T, s storage.Store, g storage.Grant) {
+func seedLedger(t *testing.T, s storage.Store, g credits.Grant) {
 	ctx := context.Background()
 	seed(t, s)
 	update(t, s, func(tx storage.Tx) error {
-		noErr(t, "PutGrant("+g.ID+")", tx.PutGrant(ctx, g))
+		noErr(t, "PutGrant("+g.ID+")", tx.PutGrant(ctx, "a", "credits", g))
 		noErr(t, "tokens pool", tx.CreatePool(ctx, storage.Pool{Workspace: "a", Currency: "tokens"}))
 		return nil
 	})
@@ -38,7 +39,7 @@ func seedLedger(t *testing.T, s storage.Store, g storage.Grant) {
 // they stand for, in a View and in an Update, on both paths.
 func testLedgerRead(t *testing.T, s storage.Store) {
 	ctx := context.Background()
-	seedLedger(t, s, grant("a", "credits", "g0", 5, 5))
+	seedLedger(t, s, grant("g0", 5, 5))
 	sn := snap(t, s)
 	wantA, bob := sn.Workspaces["a"], sn.Members["a"][1]
 	credits := sn.Pools["a"][0]
@@ -104,19 +105,19 @@ func testLedgerSave(wrap func(storage.Tx) storage.Tx) func(t *testing.T, s stora
 
 func ledgerSave(t *testing.T, s storage.Store, wrap func(storage.Tx) storage.Tx) {
 	ctx := context.Background()
-	seedLedger(t, s, grant("a", "credits", "g2", 9, 9))
+	seedLedger(t, s, grant("g2", 9, 9))
 	before := snap(t, s)
 	pool := before.Pools["a"][0]
 
 	// change is a spend-like change of pool a/credits, recorded under key.
 	change := func(key string) storage.LedgerChange {
-		g1 := grant("a", "credits", "g1", 100, 59)
+		g1 := grant("g1", 100, 59)
 		return storage.LedgerChange{
 			Workspace: "a", Currency: "credits",
 			Record:    &storage.Idempotency{Workspace: "a", Key: key, Fingerprint: "f-" + key, Result: `{"key":"` + key + `"}`, Created: at(7)},
-			Put:       []storage.Grant{g1, grant("a", "credits", "g3", 4, 4)},
-			Entries:   []storage.Entry{entry("a", "credits", "spend", -1), entry("a", "credits", "grant", 4)},
-			Allowance: &storage.Allowance{Workspace: "a", Currency: "credits", Member: "bob", Amount: 50, Period: 1, Spent: 11},
+			Put:       []credits.Grant{g1, grant("g3", 4, 4)},
+			Entries:   []credits.Entry{entry("credits", "spend", -1), entry("credits", "grant", 4)},
+			Allowance: &credits.Allowance{Member: "bob", Amount: 50, Period: 1, Spent: 11},
 		}
 	}
 	failures := []struct {
@@ -134,7 +135,7 @@ func ledgerSave(t *testing.T, s storage.Store, wrap func(storage.Tx) storage.Tx)
 		{"a lot in a missing pool", func() storage.LedgerChange {
 			c := change("k2")
 			c.Currency = "gold"
-			c.Put = []storage.Grant{grant("a", "gold", "g1", 1, 1)}
+			c.Put = []credits.Grant{grant("g1", 1, 1)}
 			c.Entries, c.Allowance = nil, nil
 			return c
 		}, storage.ErrNotFound},
@@ -157,7 +158,7 @@ func ledgerSave(t *testing.T, s storage.Store, wrap func(storage.Tx) storage.Tx)
 		}, nil},
 		{"another pool's entry", func() storage.LedgerChange {
 			c := change("k2")
-			c.Entries = append(c.Entries, entry("a", "tokens", "spend", -1))
+			c.Entries = append(c.Entries, entry("tokens", "spend", -1))
 			return c
 		}, nil},
 	}
@@ -214,7 +215,7 @@ func ledgerSave(t *testing.T, s storage.Store, wrap func(storage.Tx) storage.Tx)
 		c := change("k3")
 		c.Put, c.Delete, c.Pool = nil, []string{"g2"}, &next
 		noErr(t, "SaveLedger(k3)", storage.SaveLedger(ctx, tx, c))
-		c = storage.LedgerChange{Workspace: "a", Currency: "credits", Entries: []storage.Entry{entry("a", "credits", "expire", -4)}}
+		c = storage.LedgerChange{Workspace: "a", Currency: "credits", Entries: []credits.Entry{entry("credits", "expire", -4)}}
 		noErr(t, "SaveLedger(entries only)", storage.SaveLedger(ctx, tx, c))
 		r, err := stx.Idempotency(ctx, "a", "k3")
 		noErr(t, "Idempotency(k3) after SaveLedger", err)
@@ -224,16 +225,15 @@ func ledgerSave(t *testing.T, s storage.Store, wrap func(storage.Tx) storage.Tx)
 	after := snap(t, s)
 	want := before
 	want.Pools = map[string][]storage.Pool{"a": {next, before.Pools["a"][1]}}
-	want.Grants = map[string][]storage.Grant{"a/credits": {
-		grant("a", "credits", "g1", 100, 59), grant("a", "credits", "g3", 4, 4),
+	want.Grants = map[string][]credits.Grant{"a/credits": {
+		grant("g1", 100, 59), grant("g3", 4, 4),
 	}}
-	want.Allowances = map[string][]storage.Allowance{"a/credits": {*change("k2").Allowance}}
+	want.Allowances = map[string][]credits.Allowance{"a/credits": {*change("k2").Allowance}}
 	want.Idem = map[string]storage.Idempotency{"a/k1": before.Idem["a/k1"], "a/k2": *change("k2").Record, "a/k3": *change("k3").Record}
 	var es []storage.Entry
 	es = append(es, before.Entries["a/credits"]...)
-	for _, e := range append(append(change("k2").Entries, change("k3").Entries...), entry("a", "credits", "expire", -4)) {
-		e.Seq = int64(len(es) + 1)
-		es = append(es, e)
+	for _, e := range append(append(change("k2").Entries, change("k3").Entries...), entry("credits", "expire", -4)) {
+		es = append(es, storage.Entry{Seq: int64(len(es) + 1), Entry: e})
 	}
 	want.Entries = map[string][]storage.Entry{"a/credits": es}
 	diff(t, "the store after three changes", after, want)

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"github.com/charterhq/charter/credits"
 	"testing"
 
 	"github.com/charterhq/charter/storage"
@@ -32,7 +33,7 @@ func RunRestart(t *testing.T, reopen func(t *testing.T) storage.Store) {
 		if want := int64(len(before.Events)) + 1; seq != want {
 			t.Errorf("AppendEvent after restart = %d, want %d", seq, want)
 		}
-		noErr(t, "AppendEntries after restart", tx.AppendEntries(ctx, []storage.Entry{entry("a", "credits", "earn", 1)}))
+		noErr(t, "AppendEntries after restart", tx.AppendEntries(ctx, "a", []credits.Entry{entry("credits", "earn", 1)}))
 		return nil
 	})
 	es := snap(t, s).Entries["a/credits"]

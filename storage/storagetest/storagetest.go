@@ -20,6 +20,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/charterhq/charter/credits"
+	workspace_ "github.com/charterhq/charter/workspace"
 	"testing"
 	"time"
 
@@ -146,11 +148,16 @@ func diff(tb testing.TB, what string, got, want any) {
 	}
 }
 
+// workspace returns a workspace header; kind is "personal" or "shared".
 func workspace(id, kind, owner string) storage.Workspace {
+	k, err := workspace_.ParseKind(kind)
+	if err != nil {
+		panic(err)
+	}
 	return storage.Workspace{
 		ID:             id,
 		Name:           "Workspace " + id,
-		Kind:           kind,
+		Kind:           k,
 		Plan:           "team",
 		Owner:          owner,
 		BillingContact: owner + "@example.com",
@@ -198,17 +205,22 @@ func event(ws, typ string) storage.Event {
 	}
 }
 
-func grant(ws, currency, id string, amount, remaining int64) storage.Grant {
-	return storage.Grant{
-		Workspace: ws, Currency: currency, ID: id, Source: "plan",
+func grant(id string, amount, remaining int64) credits.Grant {
+	return credits.Grant{
+		ID: id, Source: credits.SourcePeriodic,
 		Amount: amount, Remaining: remaining, Priority: 1,
 		Expires: at(24), Created: at(4),
 	}
 }
 
-func entry(ws, currency, kind string, amount int64) storage.Entry {
-	return storage.Entry{
-		Workspace: ws, Currency: currency, Kind: kind, Grant: "g1",
+// entry returns a journal entry; kind is a credits.Kind's name.
+func entry(currency, kind string, amount int64) credits.Entry {
+	k, err := credits.ParseKind(kind)
+	if err != nil {
+		panic(err)
+	}
+	return credits.Entry{
+		Currency: currency, Kind: k, Grant: "g1",
 		Amount: amount, Member: "bob", Action: "generate", Key: "k",
 		Period: 3, Time: at(5), Expires: at(6),
 	}
@@ -237,10 +249,10 @@ func seed(tb testing.TB, s storage.Store) {
 		if err := tx.CreatePool(ctx, storage.Pool{Workspace: "a", Currency: "credits", Period: 1}); err != nil {
 			return err
 		}
-		if err := tx.PutGrant(ctx, grant("a", "credits", "g1", 100, 60)); err != nil {
+		if err := tx.PutGrant(ctx, "a", "credits", grant("g1", 100, 60)); err != nil {
 			return err
 		}
-		if err := tx.PutAllowance(ctx, storage.Allowance{Workspace: "a", Currency: "credits", Member: "bob", Amount: 50, Period: 1, Spent: 10}); err != nil {
+		if err := tx.PutAllowance(ctx, "a", "credits", credits.Allowance{Member: "bob", Amount: 50, Period: 1, Spent: 10}); err != nil {
 			return err
 		}
 		if err := tx.PutIdempotency(ctx, storage.Idempotency{Workspace: "a", Key: "k1", Fingerprint: "f", Result: `{"ok":true}`, Created: at(6)}); err != nil {
@@ -251,7 +263,7 @@ func seed(tb testing.TB, s storage.Store) {
 				return err
 			}
 		}
-		return tx.AppendEntries(ctx, []storage.Entry{entry("a", "credits", "grant", 100), entry("a", "credits", "spend", -40)})
+		return tx.AppendEntries(ctx, "a", []credits.Entry{entry("credits", "grant", 100), entry("credits", "spend", -40)})
 	})
 }
 
@@ -266,8 +278,8 @@ type snapshot struct {
 	ByToken     map[string]string
 	Events      []storage.Event
 	Pools       map[string][]storage.Pool
-	Grants      map[string][]storage.Grant
-	Allowances  map[string][]storage.Allowance
+	Grants      map[string][]credits.Grant
+	Allowances  map[string][]credits.Allowance
 	Entries     map[string][]storage.Entry
 	Idem        map[string]storage.Idempotency
 }
@@ -288,7 +300,7 @@ func snap(tb testing.TB, s storage.Store) snapshot {
 		OwnedShared: map[string]int{}, Of: map[string][]string{},
 		Members: map[string][]storage.Member{}, Invitations: map[string][]storage.Invitation{},
 		ByToken: map[string]string{}, Pools: map[string][]storage.Pool{},
-		Grants: map[string][]storage.Grant{}, Allowances: map[string][]storage.Allowance{},
+		Grants: map[string][]credits.Grant{}, Allowances: map[string][]credits.Allowance{},
 		Entries: map[string][]storage.Entry{}, Idem: map[string]storage.Idempotency{},
 	}
 	view(tb, s, func(tx storage.Tx) error {

@@ -2,6 +2,8 @@ package storagetest
 
 import (
 	"context"
+	"github.com/charterhq/charter/credits"
+	workspace_ "github.com/charterhq/charter/workspace"
 	"testing"
 
 	"github.com/charterhq/charter/storage"
@@ -11,7 +13,7 @@ func testWorkspaceCreate(t *testing.T, s storage.Store) {
 	ctx := context.Background()
 	a := workspace("a", "shared", "ann")
 	a.Version = 7 // ignored: a new workspace is at version 1
-	a.GuestsDisabled = true
+	a.Settings.GuestsDisabled = true
 	p := workspace("p", "personal", "ann")
 	update(t, s, func(tx storage.Tx) error {
 		if err := tx.CreateWorkspace(ctx, a); err != nil {
@@ -88,8 +90,8 @@ func testWorkspaceUpdate(t *testing.T, s storage.Store) {
 		return tx.CreateWorkspace(ctx, workspace("a", "shared", "ann"))
 	})
 	want := storage.Workspace{
-		ID: "a", Name: "Renamed", Kind: "shared", Plan: "business", Owner: "bob",
-		BillingContact: "billing@example.com", GuestsDisabled: true,
+		ID: "a", Name: "Renamed", Kind: workspace_.Shared, Plan: "business", Owner: "bob",
+		BillingContact: "billing@example.com", Settings: workspace_.Settings{GuestsDisabled: true},
 		Created: at(10), Anchor: at(11), Version: 2,
 	}
 	update(t, s, func(tx storage.Tx) error {
@@ -256,8 +258,8 @@ func testWorkspaceDeleteCascades(t *testing.T, s storage.Store) {
 		noErr(t, "member", tx.PutMember(ctx, member("b", "bob", "owner")))
 		noErr(t, "invitation", tx.CreateInvitation(ctx, invitation("b", "i2", "tok2", at(1))))
 		noErr(t, "pool", tx.CreatePool(ctx, storage.Pool{Workspace: "b", Currency: "credits"}))
-		noErr(t, "grant", tx.PutGrant(ctx, grant("b", "credits", "g1", 10, 10)))
-		noErr(t, "allowance", tx.PutAllowance(ctx, storage.Allowance{Workspace: "b", Currency: "credits", Member: "bob", Amount: 5}))
+		noErr(t, "grant", tx.PutGrant(ctx, "b", "credits", grant("g1", 10, 10)))
+		noErr(t, "allowance", tx.PutAllowance(ctx, "b", "credits", credits.Allowance{Member: "bob", Amount: 5}))
 		noErr(t, "idempotency", tx.PutIdempotency(ctx, storage.Idempotency{Workspace: "b", Key: "k1", Created: at(1)}))
 		return nil
 	})
@@ -305,7 +307,7 @@ func testWorkspaceDeleteCascades(t *testing.T, s storage.Store) {
 		diff(t, "members of recreated a", ms, []storage.Member(nil))
 		gs, err := tx.Grants(ctx, "a", "credits")
 		noErr(t, "Grants", err)
-		diff(t, "grants of recreated a", gs, []storage.Grant(nil))
+		diff(t, "grants of recreated a", gs, []credits.Grant(nil))
 		return nil
 	})
 }

@@ -54,3 +54,21 @@ func List(fsys fs.FS, pattern, prefix string) ([]File, error) {
 func Has(files []File, v int64) bool {
 	return slices.ContainsFunc(files, func(f File) bool { return f.Version == v })
 }
+
+// Pending returns those of files whose versions are not in applied, in
+// order. A version in applied that files lack is an error naming the
+// backend (prefix): the database was migrated by a newer program.
+func Pending(files []File, applied []int64, prefix string) ([]File, error) {
+	for _, v := range applied {
+		if !Has(files, v) {
+			return nil, fmt.Errorf("%s: migrate: database has migration %d, unknown to this program", prefix, v)
+		}
+	}
+	var out []File
+	for _, f := range files {
+		if !slices.Contains(applied, f.Version) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}

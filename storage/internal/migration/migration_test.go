@@ -58,3 +58,34 @@ func ExampleList() {
 	// 1 0001_init.sql
 	// 2 0002_index.sql
 }
+
+func TestPending(t *testing.T) {
+	files := []migration.File{{Version: 1, Name: "1_a.sql"}, {Version: 2, Name: "2_b.sql"}, {Version: 4, Name: "4_c.sql"}}
+	tests := []struct {
+		name    string
+		applied []int64
+		want    string // versions to apply, or the error's text
+	}{
+		{"new database", nil, "1 2 4"},
+		{"some applied", []int64{2, 1}, "4"},
+		{"all applied", []int64{1, 2, 4}, ""},
+		{"a gap applied", []int64{1, 4}, "2"},
+		{"newer database", []int64{1, 2, 3}, "test: migrate: database has migration 3, unknown to this program"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			todo, err := migration.Pending(files, tt.applied, "test")
+			var got []string
+			for _, f := range todo {
+				got = append(got, fmt.Sprint(f.Version))
+			}
+			g := strings.Join(got, " ")
+			if err != nil {
+				g = err.Error()
+			}
+			if g != tt.want {
+				t.Errorf("Pending(%v) = %q, want %q", tt.applied, g, tt.want)
+			}
+		})
+	}
+}
