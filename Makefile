@@ -24,7 +24,9 @@ bench:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./...
 
 # The scale workload at both sizes: the large one holds 1,000,000
-# memberships, takes minutes and a few GiB of memory.
+# memberships, takes minutes and a few GiB of memory. Its import benchmark
+# runs on PostgreSQL too when CHARTER_POSTGRES_URL names a server (run this
+# under scripts/with-postgres.sh).
 bench-scale:
 	CHARTER_BENCH_LARGE=1 $(GO) test ./internal/scalebench -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -timeout 60m
 
