@@ -65,8 +65,17 @@ func (d Decision) String() string {
 // read this actor's access before and nothing changed since); an action with
 // a cost also reads its pool and the actor's allowance, in one read-only
 // transaction. A non-member's denial names them (reason policy.NotMember)
-// and nothing of the workspace.
+// and nothing of the workspace. The decision is logged when Options ask for
+// decision logs.
 func (s *Service) Decide(ctx context.Context, actor, action, id, project string) (Decision, error) {
+	if s.logs.on() {
+		return s.logDecide(ctx, actor, action, id, project)
+	}
+	return s.decideUnlogged(ctx, actor, action, id, project)
+}
+
+// decideUnlogged is Decide without the decision log.
+func (s *Service) decideUnlogged(ctx context.Context, actor, action, id, project string) (Decision, error) {
 	a := s.policy.Action(action)
 	if a == nil {
 		return Decision{Decision: unknownAction(action)}, nil
@@ -123,46 +132,14 @@ func unknownAction(action string) policy.Decision {
 }
 
 // creditDecision denies an allowed action with a cost that the pool or the
-// actor's allowance cannot pay for, and fills in the pool's state.
+// actor's allowance cannot pay for, and fills in the pool's state: it reads
+// actor's purse (permissions.go), whose decide holds the credit rules.
 func (s *Service) creditDecision(ctx context.Context, tx storage.Tx, w *workspace.Workspace, r *role.Role, actor string, a *policy.Action, d *Decision) error {
-	now := s.clock()
-	cur := a.Cost.Currency
-	d.Currency = cur
-	if g := s.grantOf(w.Plan, cur); !g.Every.IsZero() {
-		_, d.ResetsAt = g.Every.Bounds(w.Anchor, now)
-	}
-	if !r.Spends {
-		d.Allowed, d.Reason = false, policy.RoleLacksAction
-		return nil
-	}
-	if c := s.policy.Currency(cur); c == nil || !c.Kinds.Has(w.Kind) {
-		d.Allowed, d.Reason, d.Detail = false, policy.WrongKind, w.Kind.String()
-		return nil
-	}
-	pl, ok, err := s.loadPool(ctx, tx, w, cur, now)
+	pu, err := s.readPurse(ctx, tx, w, r, actor, a.Cost.Currency)
 	if err != nil {
 		return err
 	}
-	if ok {
-		d.Balance = pl.p.Balance(now)
-	}
-	if d.Balance < a.Cost.Amount {
-		d.Allowed, d.Reason = false, policy.InsufficientCredits
-		return nil
-	}
-	sa, err := tx.Allowance(ctx, w.ID, cur, actor)
-	switch {
-	case err == nil:
-		if sa.Left(pl.p.CurrentPeriod()) < a.Cost.Amount {
-			d.Allowed, d.Reason = false, policy.OutsideAllowance
-		}
-	case errors.Is(err, storage.ErrNotFound):
-		if s.grantOf(w.Plan, cur).RequireAllowance {
-			d.Allowed, d.Reason = false, policy.OutsideAllowance
-		}
-	default:
-		return err
-	}
+	pu.decide(a, r, w, d)
 	return nil
 }
 

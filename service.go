@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/charterhq/charter/policy"
@@ -50,6 +51,10 @@ type Service struct {
 	now    func() time.Time
 	rand   io.Reader
 	ttl    time.Duration
+	logs   decisionLogs
+	// templates caches what the policy decides of every action per role,
+	// plan and kind, for permission sets.
+	templates *permissionTemplates
 }
 
 // Options configures a Service. The zero value is useful.
@@ -61,6 +66,18 @@ type Options struct {
 	// InvitationTTL is how long an email invitation stays valid; 7 days when
 	// zero.
 	InvitationTTL time.Duration
+	// DecisionLog, when not nil, receives a record of every decision of
+	// Can, CanProject, Decide, Permissions and ProjectPermissions: level
+	// Info, message "charter.decision", attributes actor, action,
+	// workspace, project (when not ""), allowed, reason, rule (the
+	// policy's file:line:col, when a rule decided), duration and error
+	// (when deciding failed). See DecisionRecord for how decision logs
+	// relate to events. Off when nil, at no cost.
+	DecisionLog *slog.Logger
+	// OnDecision, when not nil, is called with every decision DecisionLog
+	// would record, on the deciding goroutine, before the decision is
+	// returned: keep it quick. Off when nil, at no cost.
+	OnDecision func(context.Context, DecisionRecord)
 }
 
 // New returns a Service that authorizes with p and persists to store.
@@ -68,7 +85,9 @@ func New(p *policy.Policy, store storage.Store, opts Options) (*Service, error) 
 	if p == nil || store == nil {
 		return nil, fmt.Errorf("%w: charter.New needs a policy and a store", ErrInvalid)
 	}
-	s := &Service{policy: p, store: store, now: opts.Now, rand: opts.Rand, ttl: opts.InvitationTTL}
+	s := &Service{policy: p, store: store, now: opts.Now, rand: opts.Rand, ttl: opts.InvitationTTL,
+		logs: decisionLogs{log: opts.DecisionLog, hook: opts.OnDecision}}
+	s.templates = newPermissionTemplates(s)
 	if s.now == nil {
 		s.now = time.Now
 	}

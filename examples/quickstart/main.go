@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/charterhq/charter"
+	"github.com/charterhq/charter/examples/internal/storeurl"
 	"github.com/charterhq/charter/policy"
 )
 
@@ -46,7 +47,7 @@ func run(ctx context.Context, policyFile, storeURL string) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, storeURL)
+	store, err := storeurl.Open(ctx, storeURL)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,7 @@
-package main
+// Package storeurl opens the store an example is told to use, by a URL-like
+// name: "" or "memory" for the in-memory store, "sqlite:PATH" for a SQLite
+// file, a postgres:// or postgresql:// URL for PostgreSQL.
+package storeurl
 
 import (
 	"context"
@@ -11,10 +14,9 @@ import (
 	"github.com/charterhq/charter/storage/sqlite"
 )
 
-// openStore opens the store named by url: memory when empty, a SQLite file
-// for "sqlite:PATH", PostgreSQL for a postgres:// or postgresql:// URL. The
-// durable stores are migrated before use.
-func openStore(ctx context.Context, url string) (storage.Store, error) {
+// Open opens the store named by url. The durable stores are migrated
+// before use.
+func Open(ctx context.Context, url string) (storage.Store, error) {
 	switch {
 	case url == "" || url == "memory":
 		return memory.New(), nil
@@ -31,7 +33,7 @@ func openStore(ctx context.Context, url string) (storage.Store, error) {
 		}
 		return s, migrate(ctx, s)
 	}
-	return nil, fmt.Errorf(`unknown store %q: want "", "sqlite:PATH" or a postgres:// URL`, url)
+	return nil, fmt.Errorf(`unknown store %q: want "memory", "sqlite:PATH" or a postgres:// URL`, url)
 }
 
 func migrate(ctx context.Context, s interface {
