@@ -12,8 +12,10 @@ FUZZTIME    ?= 30s
 FUZZMIN     ?= 2s
 BENCHTIME   ?= 1s
 BENCHCOUNT  ?= 1
+# Sequences of the membership state machine `make stress` runs.
+STRESSCHECKS ?= 10000
 
-.PHONY: test bench bench-scale lint fuzz
+.PHONY: test bench bench-scale lint fuzz stress
 
 test:
 	bash scripts/with-chromium.sh bash scripts/with-postgres.sh $(GO) test -race -timeout 45m ./...
@@ -35,6 +37,13 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+
+# The membership state machine with its grant ceiling (no member holds a
+# role above what an actor could grant) at STRESSCHECKS sequences, on the
+# in-memory store, without the race detector (make test runs it with it, at
+# rapid's default of 100).
+stress:
+	$(GO) test ./backendtest -run '^TestMembershipGrantCeiling$$' -count 1 -timeout 60m -v -rapid.checks $(STRESSCHECKS)
 
 # Every fuzz target, FUZZTIME each.
 fuzz:

@@ -24,7 +24,11 @@ import (
 // Can reports whether actor may perform action in the workspace with id. It
 // reads the current state: a removal or role change is visible to the very
 // next check. An unknown workspace, actor or action is a denial (false, nil);
-// a storage failure is a denial with an error.
+// a storage failure is a denial with an error. Input the gate refuses (see
+// InputError: an empty or over-long actor, a NUL, invalid UTF-8, a nil
+// context) is a denial with an *InputError, on every backend, and reaches no
+// store and no cache: deny by default and fail closed, and say why, since
+// such input is the caller's bug rather than a user without access.
 func (s *Service) Can(ctx context.Context, actor, action, id string) (bool, error) {
 	d, err := s.Decide(ctx, actor, action, id, "")
 	return d.Allowed, err
@@ -68,13 +72,16 @@ func (d Decision) String() string {
 // and nothing of the workspace. The decision is logged when Options ask for
 // decision logs.
 func (s *Service) Decide(ctx context.Context, actor, action, id, project string) (Decision, error) {
+	if err := s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("workspace", id), isProject(project).orEmpty()); err != nil {
+		return refused(err), err
+	}
 	if s.logs.on() {
 		return s.logDecide(ctx, actor, action, id, project)
 	}
 	return s.decideUnlogged(ctx, actor, action, id, project)
 }
 
-// decideUnlogged is Decide without the decision log.
+// decideUnlogged is Decide without the decision log, on checked input.
 func (s *Service) decideUnlogged(ctx context.Context, actor, action, id, project string) (Decision, error) {
 	a := s.policy.Action(action)
 	if a == nil {

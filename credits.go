@@ -93,7 +93,7 @@ func (s *Service) openPools(ctx context.Context, tx storage.Tx, w *workspace.Wor
 func (s *Service) currency(w *workspace.Workspace, name, op string) (*policy.Currency, error) {
 	c := s.policy.Currency(name)
 	if c == nil {
-		return nil, invalid("unknown currency %q", name)
+		return nil, invalid("unknown currency %q", short(name))
 	}
 	if !c.Kinds.Has(w.Kind) {
 		return nil, &ForbiddenError{Op: op, Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: op + " " + name, Detail: w.Kind.String()}}
@@ -120,6 +120,9 @@ type Balance struct {
 // Balance returns the balance of currency in the workspace, for any member.
 // Reading it applies a due period reset, exactly once, like a spend does.
 func (s *Service) Balance(ctx context.Context, actor, id, currency string) (Balance, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("currency", currency)); err != nil {
+		return Balance{}, err
+	}
 	var b Balance
 	read := func(persist bool) func(storage.Tx, *loaded) error {
 		return func(tx storage.Tx, l *loaded) error {
@@ -168,14 +171,14 @@ var errResetDue = errors.New("charter: reset due")
 // What the member already spent this period still counts, also when the
 // allowance is new (a role change or removal dropped the old one).
 func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency string, amount int64) error {
-	if amount < 0 {
-		return invalid("negative allowance %d", amount)
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("member", member), isPolicyName("currency", currency), isAllowance(amount)); err != nil {
+		return err
 	}
 	return s.in(ctx, actor, id, gate{op: policy.OpSetAllowance, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		m, ok := w.Member(member)
 		if !ok {
-			return fmt.Errorf("%w: member %q", ErrNotFound, member)
+			return fmt.Errorf("%w: member %q", ErrNotFound, short(member))
 		}
 		if !m.Role.Spends {
 			return invalid("role %s does not spend credits, so it has no allowance", m.Role.Name)
@@ -247,6 +250,9 @@ func (s *Service) SpendTable(ctx context.Context, actor, id, currency string) ([
 // Journal returns the pool's whole journal, for those the policy lets view
 // the spend table. Balances are projections of it (see credits.Replay).
 func (s *Service) Journal(ctx context.Context, actor, id, currency string) ([]credits.Entry, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("currency", currency)); err != nil {
+		return nil, err
+	}
 	var out []credits.Entry
 	err := s.in(ctx, actor, id, gate{op: policy.OpViewSpend}, func(tx storage.Tx, l *loaded) error {
 		var err error
@@ -274,7 +280,15 @@ func periodSpend(ctx context.Context, tx storage.Tx, id, currency, member string
 // Sweep applies every due period reset and expiry to the workspace's pools,
 // as reads and spends do lazily; a job may call it after each period
 // boundary. Each reset still happens exactly once.
+//
+// Sweep is a call for trusted workers only (a scheduled job of the embedding
+// service), never for end users: it takes no actor and checks no permission.
+// It changes no balance a read would not, but it writes to any workspace
+// named, so an application must not expose it to a user's request.
 func (s *Service) Sweep(ctx context.Context, id string) error {
+	if err := s.check(ctx, isID("workspace", id)); err != nil {
+		return err
+	}
 	return s.update(ctx, func(tx storage.Tx) error {
 		h, err := tx.Workspace(ctx, id)
 		if err != nil {

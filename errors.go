@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage"
@@ -149,12 +148,3 @@ func (r *refusal) Error() string {
 }
 
 func (r *refusal) Unwrap() []error { return []error{r.sentinel, r.cause} }
-
-// checkID checks a caller-given identifier (a user, a key): 1 to 200 bytes
-// of UTF-8 without NUL, which every store can keep.
-func checkID(what, id string) error {
-	if id == "" || len(id) > 200 || !utf8.ValidString(id) || strings.IndexByte(id, 0) >= 0 {
-		return invalid("%s must be 1 to 200 bytes of UTF-8 without NUL, got %q", what, id)
-	}
-	return nil
-}

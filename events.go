@@ -54,9 +54,18 @@ type Event struct {
 }
 
 // Events returns up to limit events with Seq > after, in order; of one
-// workspace when workspace is not "". It is meant for the embedding service's
-// own workers (audit export, billing), not for end users: it checks no actor.
+// workspace when workspace is not "".
+//
+// Events is a call for trusted workers only (audit export, billing, a
+// webhook relay run by the embedding service), never for end users: it takes
+// no actor and checks no permission, and with workspace "" it returns every
+// tenant's events. An application must not pass a user's request to it; to
+// show a user a workspace's history, authorize the user first (for example
+// with Can) and pass that workspace's ID.
 func (s *Service) Events(ctx context.Context, workspace string, after int64, limit int) ([]Event, error) {
+	if err := s.check(ctx, isID("workspace", workspace).orEmpty()); err != nil {
+		return nil, err
+	}
 	if limit <= 0 || limit > 10000 {
 		return nil, invalid("event limit %d outside 1..10000", limit)
 	}

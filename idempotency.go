@@ -31,10 +31,10 @@ func (k *keying) once(apply func() (Receipt, error)) (r Receipt, err error) {
 	case rec == nil:
 		return apply()
 	case rec.Fingerprint != k.fingerprint:
-		return Receipt{}, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, k.key)
+		return Receipt{}, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, short(k.key))
 	}
 	if err := json.Unmarshal([]byte(rec.Result), &r); err != nil {
-		return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", k.key, err)
+		return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", short(k.key), err)
 	}
 	return r, nil
 }
@@ -63,14 +63,11 @@ func fingerprint(parts ...string) string {
 // records; callers' keys may not start with it.
 const reservedKeys = "charter:"
 
-// clientKey checks an idempotency key a caller gave: 1 to 200 bytes of
-// UTF-8 without NUL, not starting with reservedKeys.
+// clientKey checks an idempotency key a caller gave, which passed the gate:
+// it may not start with reservedKeys.
 func clientKey(key string) error {
-	if err := checkID("idempotency key", key); err != nil {
-		return err
-	}
 	if strings.HasPrefix(key, reservedKeys) {
-		return invalid("idempotency key %q: keys starting with %q are charter's own", key, reservedKeys)
+		return &InputError{Field: "idempotency key", Reason: "starts with " + reservedKeys + ", which is charter's own", Value: short(key)}
 	}
 	return nil
 }

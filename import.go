@@ -154,6 +154,9 @@ const maxImportLine = 64 << 20
 // owner) and no seat charges: its billing so far happened elsewhere, and its
 // seats count from the import.
 func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (ImportProgress, error) {
+	if err := s.check(ctx); err != nil {
+		return ImportProgress{}, err
+	}
 	batch := opts.Batch
 	if batch <= 0 {
 		batch = 500
@@ -241,7 +244,7 @@ func (s *Service) parseImport(text []byte) (*importing, error) {
 	if err := CheckWorkspaceID(rec.ID); err != nil {
 		return im, err
 	}
-	if err := checkID("owner", rec.Owner); err != nil {
+	if err := argError(isID("owner", rec.Owner)); err != nil {
 		return im, err
 	}
 	kind := workspace.Shared
@@ -319,8 +322,11 @@ func (s *Service) parseImport(text []byte) (*importing, error) {
 	return im, nil
 }
 
+// argError checks one argument by the gate's rules (validate.go).
+func argError(a arg) error { return a.check() }
+
 func importMember(w *workspace.Workspace, m ImportMember, r *role.Role, now time.Time) error {
-	if err := checkID("member", m.User); err != nil {
+	if err := argError(isID("member", m.User)); err != nil {
 		return err
 	}
 	if err := w.Add(m.User, r, m.Projects, now); err != nil {

@@ -152,7 +152,7 @@ func TestImportRejects(t *testing.T) {
 		{name: "empty ID", record: `{"owner": "ann"}`, is: charter.ErrInvalid, want: `workspace ID "" is empty`},
 		{name: "control character", record: `{"id": "a\tb", "owner": "ann"}`, is: charter.ErrInvalid, want: "control character U+0009"},
 		{name: "long ID", record: `{"id": "` + strings.Repeat("x", 201) + `", "owner": "ann"}`, is: charter.ErrInvalid, want: "201 bytes long"},
-		{name: "no owner", record: `{"id": "x"}`, is: charter.ErrInvalid, want: "owner must be"},
+		{name: "no owner", record: `{"id": "x"}`, is: charter.ErrInvalid, want: "owner is empty"},
 		{name: "bad kind", record: `{"id": "x", "owner": "ann", "kind": "team"}`, is: charter.ErrInvalid, want: `kind "team"`},
 		{name: "unknown plan", record: `{"id": "x", "owner": "ann", "plan": "gold"}`, is: charter.ErrInvalid, want: `unknown plan "gold"`},
 		{name: "unknown role", record: `{"id": "x", "owner": "ann", "members": [{"user": "bob", "role": "boss"}]}`, is: charter.ErrInvalid, want: `unknown role "boss"`},

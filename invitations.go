@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
-	"strings"
 	"time"
 
 	"github.com/charterhq/charter/plan"
@@ -53,6 +51,9 @@ func hashToken(token string) string {
 // into a shared one where the policy's sharing is "convert" and is forbidden
 // otherwise. The returned Invitation carries the token, shown only here.
 func (s *Service) Invite(ctx context.Context, actor, id, email, roleName string) (Invitation, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isEmail(email), isPolicyName("role", roleName).orEmpty()); err != nil {
+		return Invitation{}, err
+	}
 	return s.invite(ctx, actor, id, email, roleName, "")
 }
 
@@ -60,18 +61,17 @@ func (s *Service) Invite(ctx context.Context, actor, id, email, roleName string)
 // project only (the team-guests policy). Guests are free of charge and see only their
 // projects. To give an existing guest another project, use GrantProject.
 func (s *Service) InviteGuest(ctx context.Context, actor, id, email, project string) (Invitation, error) {
-	if project == "" {
-		return Invitation{}, invalid("guest invitation needs a project")
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isEmail(email), isProject(project)); err != nil {
+		return Invitation{}, err
 	}
 	return s.invite(ctx, actor, id, email, "", project)
 }
 
 func (s *Service) invite(ctx context.Context, actor, id, email, roleName, project string) (Invitation, error) {
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Name != "" {
-		return Invitation{}, invalid("bad email address %q", email)
+	email, err := canonicalEmail(email)
+	if err != nil {
+		return Invitation{}, err
 	}
-	email = strings.ToLower(addr.Address)
 	var out Invitation
 	op := policy.OpInvite
 	if project != "" {
@@ -96,7 +96,7 @@ func (s *Service) invite(ctx context.Context, actor, id, email, roleName, projec
 			}
 		default:
 			if r = s.policy.Role(roleName); r == nil {
-				return invalid("unknown role %q", roleName)
+				return invalid("unknown role %q", short(roleName))
 			}
 			if r.Guest {
 				return invalid("role %s is a guest role: use InviteGuest with a project", r.Name)
@@ -131,6 +131,9 @@ func (s *Service) guestRole(p *plan.Plan) *role.Role {
 // Its remaining uses count against the plan's limits like pending
 // invitations.
 func (s *Service) CreateLink(ctx context.Context, actor, id string, maxUses int, ttl time.Duration) (Invitation, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
+		return Invitation{}, err
+	}
 	if maxUses < 1 || maxUses > 10000 {
 		return Invitation{}, invalid("link uses %d outside 1..10000", maxUses)
 	}
@@ -199,6 +202,9 @@ func (s *Service) createInvitation(ctx context.Context, tx storage.Tx, l *loaded
 
 // Invitations lists the workspace's invitations, for those who may invite.
 func (s *Service) Invitations(ctx context.Context, actor, id string) ([]Invitation, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
+		return nil, err
+	}
 	var out []Invitation
 	err := s.in(ctx, actor, id, gate{op: policy.OpInvite}, func(tx storage.Tx, l *loaded) error {
 		invs, err := tx.Invitations(ctx, id)
@@ -212,6 +218,9 @@ func (s *Service) Invitations(ctx context.Context, actor, id string) ([]Invitati
 
 // Revoke revokes an invitation or link so it can no longer be used.
 func (s *Service) Revoke(ctx context.Context, actor, id, invitationID string) error {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("invitation", invitationID)); err != nil {
+		return err
+	}
 	return s.in(ctx, actor, id, gate{op: policy.OpInvite, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		inv, err := tx.Invitation(ctx, id, invitationID)
 		if err != nil {
@@ -235,7 +244,10 @@ func (s *Service) Revoke(ctx context.Context, actor, id, invitationID string) er
 
 // Accept makes user a member through the invitation or link with token. For
 // an email invitation, email must be the user's verified address and match the
-// invited one (case-insensitively). The expiry, revocation, uses, the plan's
+// invited one by the rule of canonicalEmail (ASCII letters case-insensitively,
+// every other character exactly; an address not in Unicode NFC is refused);
+// it is compared first, so a mismatch is ErrForbidden whatever the
+// invitation's state, and the holder of another's token learns nothing of it. The expiry, revocation, uses, the plan's
 // limits and that the role is still offered are checked again now, under the
 // workspace's lock, as is the inviter's authority: an invitation whose
 // inviter has left, or may no longer invite or assign its role, is
@@ -243,11 +255,14 @@ func (s *Service) Revoke(ctx context.Context, actor, id, invitationID string) er
 // invitation accepted by an existing guest adds the project to their grants.
 // Returns the workspace joined.
 func (s *Service) Accept(ctx context.Context, user, email, token string) (*workspace.Workspace, error) {
-	if err := checkID("user", user); err != nil {
+	if err := s.check(ctx, isID("user", user), isEmail(email).orEmpty(), isToken(token)); err != nil {
 		return nil, err
 	}
-	if token == "" {
-		return nil, invalid("accept needs a token")
+	// The address is compared before anything of the invitation's state
+	// is told, so the holder of another's token learns nothing of it.
+	canon := ""
+	if email != "" {
+		canon, _ = canonicalEmail(email) // the gate checked it
 	}
 	var out *workspace.Workspace
 	err := s.update(ctx, func(tx storage.Tx) error {
@@ -274,14 +289,14 @@ func (s *Service) Accept(ctx context.Context, user, email, token string) (*works
 		}
 		now := s.clock()
 		switch {
+		case !inv.Link && (canon == "" || canon != inv.Email):
+			return fmt.Errorf("%w: the invitation was sent to another address", ErrForbidden)
 		case inv.Revoked:
 			return ErrInvitationRevoked
 		case inv.Uses >= inv.MaxUses:
 			return ErrInvitationUsed
 		case !now.Before(inv.Expires):
 			return ErrInvitationExpired
-		case !inv.Link && !strings.EqualFold(strings.TrimSpace(email), inv.Email):
-			return fmt.Errorf("%w: the invitation was sent to another address", ErrForbidden)
 		}
 		w := l.ws
 		r := s.policy.Role(inv.Role)

@@ -55,8 +55,8 @@ func limitError(p *plan.Plan, before, after workspace.Counts) error {
 
 // GrantProject gives an existing guest access to one more project.
 func (s *Service) GrantProject(ctx context.Context, actor, id, user, project string) error {
-	if project == "" {
-		return invalid("empty project")
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("user", user), isProject(project)); err != nil {
+		return err
 	}
 	return s.in(ctx, actor, id, gate{op: policy.OpInviteGuest, project: project, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
@@ -90,6 +90,9 @@ func (s *Service) GrantProject(ctx context.Context, actor, id, user, project str
 // every project. A member moved to a role that does not spend credits loses
 // their allowances (the credit-pool policy).
 func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName string) error {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("user", user), isPolicyName("role", roleName)); err != nil {
+		return err
+	}
 	r := s.policy.Role(roleName)
 	if r == nil {
 		return invalid("unknown role %q", roleName)
@@ -148,6 +151,9 @@ func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName stri
 // projects at once. The owner cannot be removed, nor a member of higher rank
 // than the actor. Removing oneself is leaving.
 func (s *Service) Remove(ctx context.Context, actor, id, user string) error {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("user", user)); err != nil {
+		return err
+	}
 	if actor == user {
 		return s.Leave(ctx, user, id)
 	}
@@ -170,6 +176,9 @@ func (s *Service) Remove(ctx context.Context, actor, id, user string) error {
 // Leave ends user's own membership. The owner cannot leave without first
 // transferring ownership (workspace.ErrOwner, as ErrInvalid).
 func (s *Service) Leave(ctx context.Context, user, id string) error {
+	if err := s.check(ctx, isID("user", user), isID("workspace", id)); err != nil {
+		return err
+	}
 	return s.in(ctx, user, id, gate{op: membersOnly, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		m, err := l.ws.Remove(user)
 		if err != nil {
@@ -201,6 +210,9 @@ func (s *Service) removed(ctx context.Context, tx storage.Tx, l *loaded, actor s
 // current owner may transfer, where the policy allows it. A shared workspace
 // moves only to someone whose licence allows one more (ErrLimitExceeded).
 func (s *Service) TransferOwnership(ctx context.Context, actor, id, to string) error {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("to", to)); err != nil {
+		return err
+	}
 	return s.in(ctx, actor, id, gate{op: policy.OpTransferOwnership, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		if actor != w.Owner {

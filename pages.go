@@ -61,6 +61,9 @@ func pageOf[T any](items []T, after string, limit int, key func(T) string) ([]T,
 // last). Anyone else, and anyone asking for a workspace that does not
 // exist, gets ErrNotFound.
 func (s *Service) Members(ctx context.Context, actor, id string, page Page) ([]workspace.Member, string, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
+		return nil, "", err
+	}
 	limit, err := page.limit()
 	if err != nil {
 		return nil, "", err

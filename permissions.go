@@ -149,6 +149,9 @@ func (s *Service) Permissions(ctx context.Context, actor, id string) (Permission
 // project (see CanProject); workspace-wide actions are decided as in
 // Permissions.
 func (s *Service) ProjectPermissions(ctx context.Context, actor, id, project string) (PermissionSet, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isProject(project).orEmpty()); err != nil {
+		return PermissionSet{}, err
+	}
 	if s.logs.on() {
 		return s.logPermissions(ctx, actor, id, project)
 	}
@@ -359,6 +362,9 @@ func (pu *purse) allowancePays(cost int64) bool {
 // others; next is "" after the last page. An action the policy does not
 // declare is allowed nowhere.
 func (s *Service) WorkspacesAllowing(ctx context.Context, actor, action, cursor string, limit int) (page []Membership, next string, err error) {
+	if err := s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("cursor", cursor).orEmpty()); err != nil {
+		return nil, "", err
+	}
 	switch {
 	case limit == 0:
 		limit = 100

@@ -21,9 +21,12 @@ import (
 // re-priced: each seat is credited pro rata at the old price and charged at
 // the new one when the price changes.
 func (s *Service) ChangePlan(ctx context.Context, actor, id, planName string) error {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("plan", planName)); err != nil {
+		return err
+	}
 	p := s.policy.Plan(planName)
 	if p == nil {
-		return invalid("unknown plan %q", planName)
+		return invalid("unknown plan %q", short(planName))
 	}
 	return s.in(ctx, actor, id, gate{op: policy.OpChangePlan, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws

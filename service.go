@@ -103,8 +103,13 @@ func New(p *policy.Policy, store storage.Store, opts Options) (*Service, error) 
 	return s, nil
 }
 
-// Policy returns the Service's policy.
-func (s *Service) Policy() *policy.Policy { return s.policy }
+// Policy returns the Service's policy: nil for a Service not made by New.
+func (s *Service) Policy() *policy.Policy {
+	if s == nil {
+		return nil
+	}
+	return s.policy
+}
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
@@ -141,7 +146,7 @@ func (s *Service) updateOnce(ctx context.Context, fn func(storage.Tx) error) err
 // errNoWorkspace is what an actor gets for a workspace that does not exist and
 // for one they are not a member of: the same text, so nothing leaks.
 func errNoWorkspace(id string) error {
-	return fmt.Errorf("%w: workspace %q", ErrNotFound, id)
+	return fmt.Errorf("%w: workspace %q", ErrNotFound, short(id))
 }
 
 // memberOf returns user's membership of w: the zero Member, whose Role is

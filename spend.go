@@ -48,13 +48,16 @@ type Lot struct {
 // a retry with the same key returns the first receipt; the same key with a
 // different request is ErrIdempotencyMismatch. Out of credits is
 // ErrInsufficientCredits (an *credits.InsufficientError inside), past the
-// allowance ErrAllowanceExceeded. A key is 1 to 200 bytes of UTF-8 without
-// NUL; keys starting with "charter:" are charter's own (ErrInvalid). The
+// allowance ErrAllowanceExceeded. A key is 1 to MaxKeyBytes bytes of UTF-8
+// without control characters (see InputError); keys starting with "charter:" are charter's own (ErrInvalid). The
 // same holds for the keys of Pay, Earn, Fund and Refund. An action the
 // policy does not declare is a *ForbiddenError whose Decision has reason
 // policy.UnknownAction, as Decide reports it; an action that costs nothing
 // is ErrInvalid.
 func (s *Service) Spend(ctx context.Context, actor, action, id, key string) (Receipt, error) {
+	if err := s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("workspace", id), isKey(key)); err != nil {
+		return Receipt{}, err
+	}
 	a := s.policy.Action(action)
 	if a == nil {
 		return Receipt{}, &ForbiddenError{Op: "spend", Decision: unknownAction(action)}
@@ -81,8 +84,8 @@ func (s *Service) Earn(ctx context.Context, actor, id, currency string, amount i
 }
 
 func (s *Service) coins(ctx context.Context, actor, id, currency string, amount int64, key, op string) (Receipt, error) {
-	if amount <= 0 {
-		return Receipt{}, invalid("%s of %d: amount must be positive", op, amount)
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("currency", currency), isAmount("amount", amount), isKey(key)); err != nil {
+		return Receipt{}, err
 	}
 	fp := fingerprint(op, actor, currency, strconv.FormatInt(amount, 10))
 	return s.keyed(ctx, actor, id, gate{op: policy.OpManageCoins}, currency, key, fp, func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
@@ -182,8 +185,8 @@ func (s *Service) credit(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 // (never when zero), where the policy lets actor fund credits (the credit-pool policy:
 // admins fund the credit pool). Idempotent per key.
 func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount int64, expires time.Time, key string) (Receipt, error) {
-	if amount <= 0 {
-		return Receipt{}, invalid("fund of %d: amount must be positive", amount)
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("currency", currency), isAmount("amount", amount), isKey(key)); err != nil {
+		return Receipt{}, err
 	}
 	fp := fingerprint("fund", actor, currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))
 	return s.keyed(ctx, actor, id, gate{op: policy.OpFundCredits}, currency, key, fp, func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
@@ -202,6 +205,9 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 // starting grant that ran out and left the pool come back as a new lot
 // (credits.Refund says how).
 func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isKey(key)); err != nil {
+		return Receipt{}, err
+	}
 	if err := clientKey(key); err != nil {
 		return Receipt{}, err
 	}
@@ -212,17 +218,17 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		w := l.ws
 		rec, err := tx.Idempotency(ctx, id, key)
 		if errors.Is(err, storage.ErrNotFound) {
-			return fmt.Errorf("%w: spend %q", ErrNotFound, key)
+			return fmt.Errorf("%w: spend %q", ErrNotFound, short(key))
 		}
 		if err != nil {
 			return err
 		}
 		var spend Receipt
 		if err := json.Unmarshal([]byte(rec.Result), &spend); err != nil {
-			return fmt.Errorf("charter: stored receipt of key %q: %w", key, err)
+			return fmt.Errorf("charter: stored receipt of key %q: %w", short(key), err)
 		}
 		if spend.Refunded || spend.Action == "fund" || spend.Action == "earn" {
-			return invalid("key %q is not a spend", key)
+			return invalid("key %q is not a spend", short(key))
 		}
 		ledger, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: spend.Currency, Member: spend.Member, Key: refundKey(key)})
 		if err != nil {

@@ -20,7 +20,7 @@ import (
 // exists under another ID, or an ID another workspace holds, is an error
 // wrapping ErrExists; the same ID again returns the workspace.
 func (s *Service) EnsurePersonal(ctx context.Context, user string, opts ...WorkspaceOption) (*workspace.Workspace, error) {
-	if err := checkID("user", user); err != nil {
+	if err := s.check(ctx, isID("user", user)); err != nil {
 		return nil, err
 	}
 	o, err := workspaceOpts(opts)
@@ -87,7 +87,7 @@ func (s *Service) lockPersonal(ctx context.Context, tx storage.Tx, user, id stri
 // The workspace gets a generated ID ("ws_" and 32 hex digits) unless WithID
 // names one; an ID another workspace holds is an error wrapping ErrExists.
 func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName string, opts ...WorkspaceOption) (*workspace.Workspace, error) {
-	if err := checkID("actor", actor); err != nil {
+	if err := s.check(ctx, isID("actor", actor), isName("workspace name", name), isPolicyName("plan", planName).orEmpty()); err != nil {
 		return nil, err
 	}
 	o, err := workspaceOpts(opts)
@@ -106,7 +106,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName str
 		p := licence
 		if planName != "" {
 			if p = s.policy.Plan(planName); p == nil {
-				return invalid("unknown plan %q", planName)
+				return invalid("unknown plan %q", short(planName))
 			}
 		}
 		if err := s.checkSharedLimit(ctx, tx, actor, licence, 1); err != nil {
@@ -191,6 +191,9 @@ func (s *Service) create(ctx context.Context, tx storage.Tx, id, owner, name str
 // Anyone else, and anyone asking for a workspace that does not exist, gets
 // ErrNotFound.
 func (s *Service) Workspace(ctx context.Context, actor, id string) (*workspace.Workspace, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
+		return nil, err
+	}
 	var out *workspace.Workspace
 	err := s.in(ctx, actor, id, gate{op: membersOnly, whole: true}, func(tx storage.Tx, l *loaded) error {
 		out = l.ws
@@ -212,6 +215,9 @@ type Membership struct {
 // Workspaces lists one page of the workspaces user is a member of, by ID,
 // and the cursor of the next page ("" after the last).
 func (s *Service) Workspaces(ctx context.Context, user string, page Page) ([]Membership, string, error) {
+	if err := s.check(ctx, isID("user", user)); err != nil {
+		return nil, "", err
+	}
 	limit, err := page.limit()
 	if err != nil {
 		return nil, "", err
@@ -268,11 +274,11 @@ func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor str
 // Rename gives the workspace a new display name, where the policy lets actor
 // update its settings (the update_settings operation: "Change Workspace
 // Name/Logo", "Edit workspace settings" on the product pages). The name is 1
-// to 200 bytes of UTF-8 without NUL; renaming to the current name changes
+// to MaxNameBytes bytes of UTF-8 without control characters; renaming to the current name changes
 // nothing and records nothing. It records an EventWorkspaceRenamed with the
 // old and new names.
 func (s *Service) Rename(ctx context.Context, actor, id, name string) error {
-	if err := checkID("workspace name", name); err != nil {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isName("workspace name", name)); err != nil {
 		return err
 	}
 	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
@@ -293,6 +299,9 @@ func (s *Service) Rename(ctx context.Context, actor, id, name string) error {
 // offered on plans with the feature). Disabled guests are denied everything
 // and no guest can be added; their grants stay for when guests are enabled.
 func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disabled bool) error {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
+		return err
+	}
 	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		before := l.ws.Settings
 		if before.GuestsDisabled == disabled {
@@ -311,6 +320,9 @@ func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disab
 // credit-pool policies). Seats are credited pro rata. The events and the credit journal stay as
 // the audit trail.
 func (s *Service) DeleteWorkspace(ctx context.Context, actor, id string) error {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
+		return err
+	}
 	return s.in(ctx, actor, id, gate{op: policy.OpDeleteWorkspace, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		now := s.clock()

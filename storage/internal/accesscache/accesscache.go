@@ -22,9 +22,33 @@ import (
 )
 
 // Max is how many (workspace, user) entries a Cache holds, a few hundred
-// bytes each. A full cache drops an arbitrary entry for each one it adds; a
-// check whose entry was dropped reads as it would without a cache.
-const Max = 1 << 14
+// bytes each, and MaxBytes how many bytes they may take together, as Size
+// counts them: the cache stays bounded whatever the length of the IDs and
+// names it is given. A full cache drops arbitrary entries until the new one
+// fits; an entry larger than MaxBytes on its own is not kept. A check whose
+// entry was dropped, or never kept, reads as it would without a cache.
+const (
+	Max      = 1 << 14
+	MaxBytes = 16 << 20
+)
+
+// entryOverhead is what Size counts for an entry beside its strings: the
+// map slot, the key and the Entry with their string and slice headers.
+const entryOverhead = 256
+
+// Size is what an entry for (id, user) counts against MaxBytes: the bytes
+// of every string it holds, counted as if none shared memory, plus a fixed
+// overhead, so it is an upper bound of what the entry keeps alive.
+func Size(id, user string, e Entry) int {
+	n := entryOverhead + len(id) + len(user)
+	w, m := &e.Workspace, &e.Member
+	n += len(w.ID) + len(w.Name) + len(w.Plan) + len(w.Owner) + len(w.BillingContact)
+	n += len(m.Workspace) + len(m.User) + len(m.Role)
+	for _, p := range m.Projects {
+		n += 16 + len(p)
+	}
+	return n
+}
 
 // Entry is one Access result and the stamp it was read at.
 type Entry struct {
@@ -41,6 +65,7 @@ type key struct{ id, user string }
 type Cache struct {
 	mu      sync.RWMutex
 	entries map[key]Entry
+	bytes   int // the sum of Size over entries
 }
 
 // New returns an empty cache.
@@ -80,16 +105,36 @@ func (c *Cache) Access(ctx context.Context, src Source, id, user string) (storag
 		c.drop(k, err)
 		return storage.Workspace{}, storage.Member{}, false, err
 	}
+	c.keep(k, e)
+	return e.Workspace, owned(e.Member), e.OK, nil
+}
+
+// keep stores e under k, dropping arbitrary entries until it fits within Max
+// and MaxBytes; an entry larger than MaxBytes is not kept.
+func (c *Cache) keep(k key, e Entry) {
+	size := Size(k.id, k.user, e)
 	c.mu.Lock()
-	if _, ok := c.entries[k]; !ok && len(c.entries) >= Max {
-		for old := range c.entries {
-			delete(c.entries, old)
+	defer c.mu.Unlock()
+	c.remove(k)
+	if size > MaxBytes {
+		return
+	}
+	for old := range c.entries {
+		if len(c.entries) < Max && c.bytes+size <= MaxBytes {
 			break
 		}
+		c.remove(old)
 	}
 	c.entries[k] = e
-	c.mu.Unlock()
-	return e.Workspace, owned(e.Member), e.OK, nil
+	c.bytes += size
+}
+
+// remove deletes k's entry, if any; c.mu is held.
+func (c *Cache) remove(k key) {
+	if old, ok := c.entries[k]; ok {
+		c.bytes -= Size(k.id, k.user, old)
+		delete(c.entries, k)
+	}
 }
 
 // drop forgets the entry of k when err says the workspace is gone.
@@ -98,7 +143,7 @@ func (c *Cache) drop(k key, err error) {
 		return
 	}
 	c.mu.Lock()
-	delete(c.entries, k)
+	c.remove(k)
 	c.mu.Unlock()
 }
 
@@ -107,6 +152,13 @@ func (c *Cache) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.entries)
+}
+
+// Bytes returns the sum of Size over the cache's entries.
+func (c *Cache) Bytes() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.bytes
 }
 
 // owned returns m with a projects list of its own, so a caller that changes

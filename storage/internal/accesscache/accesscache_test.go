@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/charterhq/charter/storage"
@@ -121,4 +122,63 @@ func TestBounded(t *testing.T) {
 	if c.Len() != Max {
 		t.Errorf("Len = %d after %d workspaces, want %d", c.Len(), Max+100, Max)
 	}
+}
+
+// TestBoundedBytes fills the cache with entries of 256 KiB user IDs (denied
+// checks of hostile actors, as once kept 271 MB): the bytes stay under
+// MaxBytes, the count of the bytes stays exact through replacements and
+// drops, and an entry larger than MaxBytes is not kept.
+func TestBoundedBytes(t *testing.T) {
+	f := &fake{stamps: map[string]int64{"a": 1}, roles: map[string]string{}}
+	c := New()
+	big := strings.Repeat("u", 256<<10)
+	n := 2 * MaxBytes / len(big)
+	for i := range n {
+		if _, _, err := f.access(t, c, "a", fmt.Sprint(big, i)); err != nil {
+			t.Fatal(err)
+		}
+		if c.Bytes() > MaxBytes {
+			t.Fatalf("after %d entries: %d bytes > MaxBytes %d", i+1, c.Bytes(), MaxBytes)
+		}
+	}
+	if c.Len() >= n || c.Len() == 0 {
+		t.Errorf("Len = %d after %d entries of %d bytes", c.Len(), n, len(big))
+	}
+	if got := sumSizes(c); got != c.Bytes() {
+		t.Errorf("Bytes = %d, but the entries' sizes sum to %d", c.Bytes(), got)
+	}
+
+	// A stamp move replaces entries in place; a deletion drops them.
+	f.stamps["a"] = 2
+	for i := range n {
+		f.access(t, c, "a", fmt.Sprint(big, i))
+	}
+	if got := sumSizes(c); got != c.Bytes() || c.Bytes() > MaxBytes {
+		t.Errorf("after replacements: Bytes = %d, sizes sum to %d", c.Bytes(), got)
+	}
+	delete(f.stamps, "a")
+	for i := range n {
+		f.access(t, c, "a", fmt.Sprint(big, i))
+	}
+	if c.Len() != 0 || c.Bytes() != 0 {
+		t.Errorf("after deletion: %d entries, %d bytes", c.Len(), c.Bytes())
+	}
+
+	f.stamps["a"] = 3
+	if _, _, err := f.access(t, c, "a", strings.Repeat("x", MaxBytes)); err != nil {
+		t.Fatal(err)
+	}
+	if c.Len() != 0 || c.Bytes() != 0 {
+		t.Errorf("an entry larger than MaxBytes was kept: %d entries, %d bytes", c.Len(), c.Bytes())
+	}
+}
+
+func sumSizes(c *Cache) int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := 0
+	for k, e := range c.entries {
+		n += Size(k.id, k.user, e)
+	}
+	return n
 }

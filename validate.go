@@ -1,0 +1,269 @@
+package charter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"unicode/utf8"
+
+	"github.com/charterhq/charter/policy"
+	"golang.org/x/text/unicode/norm"
+)
+
+// The gate. Every public Service method checks its input here, in one call at
+// its top, before it touches a store or a cache, so every backend sees only
+// input that passed the same rules and a caller gets the same typed error
+// from memory, SQLite and PostgreSQL:
+//
+//   - the Service was made by New (a zero-value or nil *Service is an error,
+//     not a panic);
+//   - the context is not nil;
+//   - every text argument is valid UTF-8, holds no control character (U+0000
+//     to U+001F, U+007F to U+009F: NUL, tab and newline included) and is 1
+//     to its kind's limit of bytes (an optional argument may be empty):
+//     MaxIDBytes for actors, users, members, workspace and invitation IDs;
+//     MaxNameBytes for workspace names; MaxEmailBytes for email addresses;
+//     MaxProjectBytes for projects; MaxPolicyNameBytes for the names of
+//     actions, roles, plans and currencies; MaxKeyBytes for idempotency keys;
+//     MaxTokenBytes for invitation tokens;
+//   - an email address is also one bare address (net/mail, no display name)
+//     in Unicode NFC (see canonicalEmail);
+//   - an amount is 1 to MaxAmount (an allowance 0 to MaxAmount).
+//
+// A failure is an *InputError, which wraps ErrInvalid and quotes the input cut
+// to QuoteBytes. The rules ask nothing of well-formed input that does not
+// exist: an unknown action, workspace or user is for the call to answer (Can:
+// a denial (false, nil)).
+
+// Byte limits of the Service's text arguments. An argument over its limit is
+// an *InputError.
+const (
+	MaxIDBytes         = 200 // actors, users, members, workspace and invitation IDs
+	MaxNameBytes       = 200 // workspace names
+	MaxEmailBytes      = 254 // email addresses (RFC 5321's longest path)
+	MaxProjectBytes    = 200 // project names
+	MaxPolicyNameBytes = 128 // names of actions, roles, plans and currencies, as a policy may write them
+	MaxKeyBytes        = 200 // idempotency keys
+	MaxTokenBytes      = 128 // invitation tokens (charter makes 43-byte ones)
+)
+
+// MaxAmount is the largest amount of credits a call may move or allow: the
+// largest integer a JSON number carries exactly (2^53 - 1), so that amounts
+// survive every client.
+const MaxAmount int64 = 1<<53 - 1
+
+// QuoteBytes is how much of a caller's input an error quotes: longer input
+// is cut to this many bytes (on a rune boundary) and marked with "…".
+const QuoteBytes = 64
+
+// InputError is the error of input that breaks the gate's rules (see
+// MaxIDBytes and the package's "Bad input" section): errors.Is(err,
+// ErrInvalid) is true, and errors.As finds the field at fault.
+type InputError struct {
+	Field  string // the argument: "context", "actor", "workspace", "email", ...
+	Reason string // what is wrong with it, e.g. "contains a control character"
+	Value  string // the input, cut to QuoteBytes bytes and marked "…" when cut
+}
+
+// Error names the field, the reason and the quoted input.
+func (e *InputError) Error() string {
+	if e.Field == "context" {
+		return fmt.Sprintf("%v: context %s", ErrInvalid, e.Reason)
+	}
+	return fmt.Sprintf("%v: %s %s: %q", ErrInvalid, e.Field, e.Reason, e.Value)
+}
+
+// Unwrap returns ErrInvalid.
+func (e *InputError) Unwrap() error { return ErrInvalid }
+
+// errZeroService is what every method of a Service not made by New returns.
+var errZeroService = fmt.Errorf("%w: the Service was not made by charter.New", ErrInvalid)
+
+// short returns v cut to QuoteBytes bytes, on a rune boundary when v is
+// valid UTF-8, followed by "…" when cut: the form in which errors quote a
+// caller's input.
+func short(v string) string {
+	if len(v) <= QuoteBytes {
+		return v
+	}
+	n := QuoteBytes
+	for n > QuoteBytes-utf8.UTFMax && !utf8.RuneStart(v[n]) {
+		n--
+	}
+	return v[:n] + "…"
+}
+
+// kind is a kind of text argument, with its byte limit.
+type kind uint8
+
+const (
+	kindID kind = iota
+	kindName
+	kindEmail
+	kindProject
+	kindPolicyName
+	kindKey
+	kindToken
+	kindAmount    // 1..MaxAmount
+	kindAllowance // 0..MaxAmount
+)
+
+var maxBytes = [...]int{
+	kindID:         MaxIDBytes,
+	kindName:       MaxNameBytes,
+	kindEmail:      MaxEmailBytes,
+	kindProject:    MaxProjectBytes,
+	kindPolicyName: MaxPolicyNameBytes,
+	kindKey:        MaxKeyBytes,
+	kindToken:      MaxTokenBytes,
+}
+
+// arg is one argument for the gate.
+type arg struct {
+	field    string
+	kind     kind
+	optional bool // may be empty
+	text     string
+	n        int64
+}
+
+func isID(field, v string) arg           { return arg{field: field, kind: kindID, text: v} }
+func isName(field, v string) arg         { return arg{field: field, kind: kindName, text: v} }
+func isEmail(v string) arg               { return arg{field: "email", kind: kindEmail, text: v} }
+func isProject(v string) arg             { return arg{field: "project", kind: kindProject, text: v} }
+func isPolicyName(field, v string) arg   { return arg{field: field, kind: kindPolicyName, text: v} }
+func isKey(v string) arg                 { return arg{field: "idempotency key", kind: kindKey, text: v} }
+func isToken(v string) arg               { return arg{field: "token", kind: kindToken, text: v} }
+func isAmount(field string, n int64) arg { return arg{field: field, kind: kindAmount, n: n} }
+func isAllowance(n int64) arg            { return arg{field: "allowance", kind: kindAllowance, n: n} }
+
+// orEmpty makes a optional: the empty string passes.
+func (a arg) orEmpty() arg { a.optional = true; return a }
+
+// check is the gate: it returns an error unless s was made by New, ctx is
+// not nil and every argument keeps its rules. Every public method calls it
+// first.
+func (s *Service) check(ctx context.Context, args ...arg) error {
+	if s == nil || s.store == nil || s.policy == nil {
+		return errZeroService
+	}
+	if ctx == nil {
+		return &InputError{Field: "context", Reason: "is nil"}
+	}
+	for i := range args {
+		if err := args[i].check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *arg) check() error {
+	switch a.kind {
+	case kindAmount, kindAllowance:
+		low := int64(1)
+		if a.kind == kindAllowance {
+			low = 0
+		}
+		if a.n < low || a.n > MaxAmount {
+			return &InputError{Field: a.field, Reason: fmt.Sprintf("is outside %d..%d", low, MaxAmount), Value: fmt.Sprint(a.n)}
+		}
+		return nil
+	}
+	if a.text == "" {
+		if a.optional {
+			return nil
+		}
+		return &InputError{Field: a.field, Reason: "is empty"}
+	}
+	if reason := textRule(a.text, maxBytes[a.kind]); reason != "" {
+		return &InputError{Field: a.field, Reason: reason, Value: short(a.text)}
+	}
+	if a.kind == kindEmail {
+		if _, err := canonicalEmail(a.text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// textRule returns what is wrong with v, a non-empty argument of at most
+// limit bytes, or "".
+func textRule(v string, limit int) string {
+	if len(v) > limit {
+		return fmt.Sprintf("is longer than %d bytes (%d)", limit, len(v))
+	}
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return "contains a control character"
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(v[i:])
+		if r == utf8.RuneError && size == 1 {
+			return "is not valid UTF-8"
+		}
+		if r <= 0x9f {
+			return "contains a control character"
+		}
+		i += size
+	}
+	return ""
+}
+
+// canonicalEmail returns the form in which charter keeps and compares an
+// email address, or an *InputError. The rule, which no Unicode case folding
+// can fool:
+//
+//   - the address is one bare address as net/mail parses it (no display
+//     name; angle brackets are dropped) and passes the text rules;
+//   - it must already be in Unicode NFC: an address that normalization would
+//     change (the Kelvin sign U+212A, which NFC makes "K", the Ohm sign, a
+//     decomposed accent) is refused, so no two different strings reach the
+//     comparison as one;
+//   - ASCII letters A-Z compare case-insensitively (they are kept lowered);
+//     every other byte compares exactly: "ſam@" (U+017F, long s) is not
+//     "sam@", "Élise@" is not "élise@".
+func canonicalEmail(email string) (string, error) {
+	bad := func(reason string) error {
+		return &InputError{Field: "email", Reason: reason, Value: short(email)}
+	}
+	if reason := textRule(email, MaxEmailBytes); reason != "" {
+		return "", bad(reason)
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Name != "" {
+		return "", bad("is not one bare email address")
+	}
+	if !norm.NFC.IsNormalString(addr.Address) {
+		return "", bad("is not in Unicode NFC")
+	}
+	b := []byte(addr.Address)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b), nil
+}
+
+// refused is Decide's denial of input the gate refused with err: an invalid
+// action is an unknown one, an invalid workspace none, and anything else
+// leaves the actor a member of nothing.
+func refused(err error) Decision {
+	d := policy.Decision{Reason: policy.NotMember}
+	var e *InputError
+	if errors.As(err, &e) {
+		switch e.Field {
+		case "action":
+			d = policy.Decision{Reason: policy.UnknownAction, Detail: e.Value}
+		case "workspace":
+			d.Reason = policy.NoWorkspace
+		}
+	}
+	return Decision{Decision: d}
+}
