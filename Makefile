@@ -15,14 +15,22 @@ BENCHCOUNT  ?= 1
 # Sequences of the membership state machine `make stress` runs.
 STRESSCHECKS ?= 10000
 
-.PHONY: test bench lint fuzz stress
+.PHONY: test bench bench-scale lint fuzz stress
 
 test:
 	bash scripts/with-chromium.sh bash scripts/with-postgres.sh $(GO) test -race -timeout 45m ./...
 
-# Benchmarks, each next to the baseline it is judged against.
+# Benchmarks, each next to the baseline it is judged against. The scale
+# workload (internal/scalebench) runs here at its small size only.
 bench:
 	bash scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./...
+
+# The scale workload at both sizes: the large one holds 1,000,000
+# memberships, takes minutes and a few GiB of memory. Its import benchmark
+# runs on PostgreSQL too when CHARTER_POSTGRES_URL names a server (run this
+# under scripts/with-postgres.sh).
+bench-scale:
+	CHARTER_BENCH_LARGE=1 $(GO) test ./internal/scalebench -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) -timeout 60m
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -44,4 +52,6 @@ fuzz:
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzFormat$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test ./plan -run '^$$' -fuzz '^FuzzParsePeriod$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test ./cmd/charter -run '^$$' -fuzz '^FuzzParseSuite$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test . -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test . -run '^$$' -fuzz '^FuzzCheckWorkspaceID$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test ./cmd/charter/internal/playground -run '^$$' -fuzz '^FuzzMarkdownCells$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)

@@ -88,14 +88,13 @@ func (s *Service) decideUnlogged(ctx context.Context, actor, action, id, project
 		return Decision{Decision: unknownAction(action)}, nil
 	}
 	if a.Cost.Amount == 0 {
-		return s.decide(ctx, nil, s.store.Access, actor, a, id, project)
+		h, m, ok, err := s.store.Access(ctx, id, actor)
+		return s.decide(ctx, nil, &h, &m, ok, err, actor, a, project)
 	}
 	var d Decision
 	err := s.view(ctx, func(tx storage.Tx) error {
-		var err error
-		d, err = s.decide(ctx, tx, func(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
-			return storage.ReadAccess(ctx, tx, id, user)
-		}, actor, a, id, project)
+		h, m, ok, err := storage.ReadAccess(ctx, tx, id, actor)
+		d, err = s.decide(ctx, tx, &h, &m, ok, err, actor, a, project)
 		return err
 	})
 	if err != nil {
@@ -104,23 +103,28 @@ func (s *Service) decideUnlogged(ctx context.Context, actor, action, id, project
 	return d, nil
 }
 
-// decide is the one path of Decide: read actor's access with read, let the
+// decide is the one path of Decide: given what reading actor's access to
+// the workspace gave (h and m; ok when actor is a member; err), let the
 // policy decide, and for an allowed action with a cost, let the pool and
-// allowance (read in tx) decide too.
-func (s *Service) decide(ctx context.Context, tx storage.Tx, read func(context.Context, string, string) (storage.Workspace, storage.Member, bool, error), actor string, a *policy.Action, id, project string) (Decision, error) {
-	h, m, ok, err := read(ctx, id, actor)
+// allowance (read in tx) decide too. h and m are pointers only to spare a
+// check copying them.
+func (s *Service) decide(ctx context.Context, tx storage.Tx, h *storage.Workspace, m *storage.Member, ok bool, err error, actor string, a *policy.Action, project string) (Decision, error) {
 	switch {
 	case errors.Is(err, storage.ErrNotFound), err == nil && !ok:
 		return notMember(a, actor), nil
 	case err != nil:
 		return notMember(a, actor), fromStorage(err)
 	}
-	w, r := s.header(h), s.policy.Role(m.Role)
-	d := Decision{Decision: a.Allows(r, w, project, m.Projects)}
+	// The header stays on the stack unless the credit check needs it: a
+	// free check allocates nothing.
+	w, r := s.headerValue(h), s.policy.Role(m.Role)
+	d := Decision{Decision: a.Allows(r, &w, project, m.Projects)}
 	if !d.Allowed || a.Cost.Amount == 0 {
 		return d, nil
 	}
-	return d, s.creditDecision(ctx, tx, w, r, actor, a, &d)
+	wc, dc := w, d
+	err = s.creditDecision(ctx, tx, &wc, r, actor, a, &dc)
+	return dc, err
 }
 
 // notMember is the denial of a to actor outside the workspace: it names the

@@ -136,7 +136,7 @@ func TestPermissionsAgreeWithDecide(t *testing.T) {
 		}
 		// Every workspace, the personal ones made on the way included.
 		for _, u := range users {
-			mine, err := s.Workspaces(ctx, u)
+			mine, _, err := s.Workspaces(ctx, u, charter.Page{Limit: charter.MaxPageSize})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func checkPermissions(t *rapid.T, s *charter.Service, ids, users, actions []stri
 	for _, u := range users {
 		for _, action := range actions {
 			var want []string
-			mine, err := s.Workspaces(ctx, u)
+			mine, _, err := s.Workspaces(ctx, u, charter.Page{Limit: charter.MaxPageSize})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -83,7 +83,13 @@ func (s *Service) save(ctx context.Context, tx storage.Tx, l *loaded) error {
 // load and access add them with Put, and a check that already has the
 // actor's membership reads it directly.
 func (s *Service) header(h storage.Workspace) *workspace.Workspace {
-	return &workspace.Workspace{
+	w := s.headerValue(&h)
+	return &w
+}
+
+// headerValue is header as a value, which a check keeps on the stack.
+func (s *Service) headerValue(h *storage.Workspace) workspace.Workspace {
+	return workspace.Workspace{
 		ID: h.ID, Name: h.Name, Kind: h.Kind, Plan: s.policy.Plan(h.Plan),
 		Owner: h.Owner, BillingContact: h.BillingContact, Settings: h.Settings,
 		Created: h.Created, Anchor: h.Anchor, Version: h.Version,

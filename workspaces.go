@@ -15,15 +15,26 @@ import (
 // EnsurePersonal returns user's personal workspace, creating it on the
 // policy's default plan if user has none. It is idempotent, also under
 // concurrent calls: every call returns the same workspace.
-func (s *Service) EnsurePersonal(ctx context.Context, user string) (*workspace.Workspace, error) {
+//
+// WithID names the workspace to create. A user whose personal workspace
+// exists under another ID, or an ID another workspace holds, is an error
+// wrapping ErrExists; the same ID again returns the workspace.
+func (s *Service) EnsurePersonal(ctx context.Context, user string, opts ...WorkspaceOption) (*workspace.Workspace, error) {
 	if err := s.check(ctx, isID("user", user)); err != nil {
 		return nil, err
 	}
+	o, err := workspaceOpts(opts)
+	if err != nil {
+		return nil, err
+	}
 	var out *workspace.Workspace
-	err := s.updateOnce(ctx, func(tx storage.Tx) error {
-		h, created, err := s.lockPersonal(ctx, tx, user)
+	err = s.updateOnce(ctx, func(tx storage.Tx) error {
+		h, created, err := s.lockPersonal(ctx, tx, user, o.id)
 		if err != nil {
 			return err
+		}
+		if o.id != "" && h.ID != o.id {
+			return fmt.Errorf("%w: %s has personal workspace %q, not %q", ErrExists, user, h.ID, o.id)
 		}
 		if created != nil {
 			out = created
@@ -42,12 +53,13 @@ func (s *Service) EnsurePersonal(ctx context.Context, user string) (*workspace.W
 // default plan when user has none. The read that finds it is repeated after
 // the lock, so a workspace shared meanwhile is not taken for the personal one.
 // A concurrent creation of the same personal workspace makes the insert fail
-// with storage.ErrExists, which updateOnce retries.
-func (s *Service) lockPersonal(ctx context.Context, tx storage.Tx, user string) (storage.Workspace, *workspace.Workspace, error) {
+// with storage.ErrExists, which updateOnce retries. A workspace it creates
+// gets id, or a generated ID when id is "".
+func (s *Service) lockPersonal(ctx context.Context, tx storage.Tx, user, id string) (storage.Workspace, *workspace.Workspace, error) {
 	for range 3 {
 		h, err := tx.PersonalWorkspace(ctx, user)
 		if errors.Is(err, storage.ErrNotFound) {
-			w, err := s.create(ctx, tx, user, "", workspace.Personal, s.policy.DefaultPlan())
+			w, err := s.create(ctx, tx, id, user, "", workspace.Personal, s.policy.DefaultPlan())
 			if err != nil {
 				return storage.Workspace{}, nil, err
 			}
@@ -69,13 +81,21 @@ func (s *Service) lockPersonal(ctx context.Context, tx storage.Tx, user string) 
 // CreateWorkspace creates a shared workspace owned by actor, on the plan named
 // planName, or on the plan of actor's personal workspace when planName is "".
 // The number of shared workspaces actor may own comes from the plan of actor's
-// personal workspace (the coins policy's licences); it is created if needed.
-func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName string) (*workspace.Workspace, error) {
+// personal workspace (the coins policy's licences); it is created if needed,
+// under a generated ID.
+//
+// The workspace gets a generated ID ("ws_" and 32 hex digits) unless WithID
+// names one; an ID another workspace holds is an error wrapping ErrExists.
+func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName string, opts ...WorkspaceOption) (*workspace.Workspace, error) {
 	if err := s.check(ctx, isID("actor", actor), isName("workspace name", name), isPolicyName("plan", planName).orEmpty()); err != nil {
 		return nil, err
 	}
+	o, err := workspaceOpts(opts)
+	if err != nil {
+		return nil, err
+	}
 	var out *workspace.Workspace
-	err := s.updateOnce(ctx, func(tx storage.Tx) error {
+	err = s.updateOnce(ctx, func(tx storage.Tx) error {
 		// Lock the licence: creations by one user, sharing their personal
 		// workspace and changing its plan all take this lock, so two at
 		// once cannot both pass the shared-workspace limit.
@@ -92,7 +112,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName str
 		if err := s.checkSharedLimit(ctx, tx, actor, licence, 1); err != nil {
 			return err
 		}
-		out, err = s.create(ctx, tx, actor, name, workspace.Shared, p)
+		out, err = s.create(ctx, tx, o.id, actor, name, workspace.Shared, p)
 		return err
 	})
 	return out, err
@@ -102,7 +122,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, actor, name, planName str
 // (making it on the default plan when they have none yet), and returns its
 // plan, which says how many shared workspaces user may own.
 func (s *Service) lockLicence(ctx context.Context, tx storage.Tx, user string) (*plan.Plan, error) {
-	personal, _, err := s.lockPersonal(ctx, tx, user)
+	personal, _, err := s.lockPersonal(ctx, tx, user, "")
 	if err != nil {
 		return nil, err
 	}
@@ -125,12 +145,20 @@ func (s *Service) checkSharedLimit(ctx context.Context, tx storage.Tx, owner str
 	return nil
 }
 
-// create makes a workspace whose creator, owner, holds the policy's creator
-// role for kind: the owner role where the owner exists, else an admin role,
-// the workspace then having no owner (workspace.ErrLastAdmin).
-func (s *Service) create(ctx context.Context, tx storage.Tx, owner, name string, kind workspace.Kind, p *plan.Plan) (*workspace.Workspace, error) {
-	id, err := s.newID("ws_")
-	if err != nil {
+// create makes a workspace under id, or under a generated ID when id is ""
+// (a taken id is an error wrapping ErrExists), whose creator, owner, holds
+// the policy's creator role for kind: the owner role where the owner exists,
+// else an admin role, the workspace then having no owner
+// (workspace.ErrLastAdmin).
+func (s *Service) create(ctx context.Context, tx storage.Tx, id, owner, name string, kind workspace.Kind, p *plan.Plan) (*workspace.Workspace, error) {
+	if id == "" {
+		var err error
+		if id, err = s.newID("ws_"); err != nil {
+			return nil, err
+		}
+	} else if _, err := tx.Workspace(ctx, id); err == nil {
+		return nil, fmt.Errorf("%w: workspace %q", ErrExists, id)
+	} else if !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
 	}
 	now := s.clock()
@@ -188,17 +216,24 @@ type Membership struct {
 	Owner bool
 }
 
-// Workspaces lists the workspaces user is a member of, by ID.
-func (s *Service) Workspaces(ctx context.Context, user string) ([]Membership, error) {
+// Workspaces lists one page of the workspaces user is a member of, by ID,
+// and the cursor of the next page ("" after the last).
+func (s *Service) Workspaces(ctx context.Context, user string, page Page) ([]Membership, string, error) {
 	if err := s.check(ctx, isID("user", user)); err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
 	}
 	var out []Membership
-	err := s.view(ctx, func(tx storage.Tx) error {
+	var next string
+	err = s.view(ctx, func(tx storage.Tx) error {
 		ws, err := tx.WorkspacesOf(ctx, user)
 		if err != nil {
 			return err
 		}
+		ws, next = pageOf(ws, page.After, limit, func(h storage.Workspace) string { return h.ID })
 		for _, h := range ws {
 			m, err := tx.Member(ctx, h.ID, user)
 			if err != nil {
@@ -208,7 +243,10 @@ func (s *Service) Workspaces(ctx context.Context, user string) ([]Membership, er
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // owns reports whether roleName is the policy's owner role.

@@ -192,7 +192,7 @@ func faultOps() []faultOp {
 			return noAllow(err)
 		}},
 		{"Workspaces", "credit-pool", poolSetup, func(s *charter.Service, _ *faultEnv) (bool, error) {
-			_, err := s.Workspaces(ctx, "edi")
+			_, _, err := s.Workspaces(ctx, "edi", charter.Page{})
 			return noAllow(err)
 		}},
 		{"Events", "credit-pool", poolSetup, func(s *charter.Service, _ *faultEnv) (bool, error) {

@@ -152,7 +152,15 @@ var gateCalls = []gateCall{
 		return err
 	}},
 	{"Workspaces", []string{"user"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
-		_, err := s.Workspaces(ctx, in["user"])
+		_, _, err := s.Workspaces(ctx, in["user"], charter.Page{})
+		return err
+	}},
+	{"Members", []string{"actor", "workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
+		_, _, err := s.Members(ctx, in["actor"], in["workspace"], charter.Page{})
+		return err
+	}},
+	{"Import", []string{}, func(ctx context.Context, s *charter.Service, in gateIn) error {
+		_, err := s.Import(ctx, strings.NewReader(""), charter.ImportOptions{})
 		return err
 	}},
 	{"Rename", []string{"actor", "workspace", "workspace name"}, func(ctx context.Context, s *charter.Service, in gateIn) error {

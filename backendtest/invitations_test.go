@@ -81,7 +81,7 @@ func TestEnsurePersonalConcurrent(t *testing.T) {
 				t.Fatalf("EnsurePersonal gave different workspaces: %v", ids)
 			}
 		}
-		if ms := must[[]charter.Membership](t)(s.Workspaces(ctx, "pat")); len(ms) != 1 {
+		if ms := workspacesOf(t, s, "pat"); len(ms) != 1 {
 			t.Errorf("pat has %d workspaces, want 1 personal", len(ms))
 		}
 	})

@@ -49,7 +49,7 @@ func raceForLicence(t *testing.T, s *charter.Service, round int, user string, op
 func ownedShared(t *testing.T, s *charter.Service, user string) int {
 	t.Helper()
 	n := 0
-	for _, m := range must[[]charter.Membership](t)(s.Workspaces(ctx, user)) {
+	for _, m := range workspacesOf(t, s, user) {
 		if m.Owner && m.Kind.String() == "shared" {
 			n++
 		}

@@ -132,7 +132,7 @@ func TestConcurrentCreateWorkspaceKeepsLicence(t *testing.T) {
 			}
 			wg.Wait()
 			shared := 0
-			for _, m := range must[[]charter.Membership](t)(s.Workspaces(ctx, user)) {
+			for _, m := range workspacesOf(t, s, user) {
 				if m.Owner && m.Kind.String() == "shared" {
 					shared++
 				}

@@ -11,6 +11,7 @@
 //	charter test [-v] FILE CASES.yaml
 //	charter schema
 //	charter playground [-addr ADDRESS] [FILE]
+//	charter import -policy FILE [-store URL] [-batch N] FILE
 //	charter help [COMMAND]
 //
 // A directory argument stands for every *.yaml and *.yml file under it,
@@ -81,6 +82,15 @@
 // Schema prints the JSON Schema (draft 2020-12) of the policy file, the one
 // policy.Schema returns.
 //
+// Import brings existing workspaces into a store with Service.Import: FILE
+// (or "-" for standard input) holds one JSON record per line, each
+// checked against the policy (see charter.ImportRecord). It prints
+// progress (records, rate, time left) to standard error at most once a
+// second, and stops at the first bad record, naming its line; the batches
+// before it stay, and running the fixed file again finishes the import.
+// Without -store (or CHARTER_STORE) it imports into memory: a dry run that
+// checks the whole file.
+//
 // Every file charter reads has a size cap, checked before parsing: a
 // policy file 1 MiB (policy.DefaultMaxSize), a suite or cases file 4 MiB.
 //
@@ -125,6 +135,7 @@ const usage = `usage:
   charter test [-v] FILE CASES.yaml
   charter schema
   charter playground [-addr ADDRESS] [FILE]
+  charter import -policy FILE [-store URL] [-batch N] FILE
   charter help [COMMAND]
 
 commands:
@@ -135,6 +146,7 @@ commands:
   test        run policy test suites on the real Service
   schema      print the JSON Schema of the policy file
   playground  serve a local page to edit a policy and see its decisions live
+  import      bring existing workspaces (JSON Lines) into a store
   help        print this, or the documentation of one command
 
 A DIR stands for every *.yaml and *.yml file under it. Run
@@ -160,6 +172,7 @@ func commands() map[string]command {
 		"explain": {usage: "explain FILE -role ROLE -action ACTION [flags]", doc: explainDoc, min: 1, max: 1, flags: explainFlags},
 		"test":    {usage: "test [-v] SUITE|DIR... | test [-v] FILE CASES.yaml", doc: testDoc + suiteHelp, min: 1, max: -1, flags: testFlags},
 		"schema":  {usage: "schema", doc: schemaDoc, min: 0, max: 0, flags: schemaFlags},
+		"import":  {usage: "import -policy FILE [-store URL] [-batch N] FILE|-", doc: importDoc, min: 1, max: 1, flags: importFlags},
 
 		// The page server, in playground.go.
 		"playground": {usage: "playground [-addr ADDRESS] [FILE]", doc: playgroundDoc, min: 0, max: 1, flags: playgroundFlags},

@@ -139,9 +139,8 @@ type Memberships struct {
 	Next       string       `json:"next,omitempty"`
 }
 
-// listWorkspaces lists the actor's workspaces: all of them, or with
-// ?action=, those where the action is allowed, a page at a time (?limit=,
-// ?cursor=).
+// listWorkspaces lists the actor's workspaces, or with ?action= those
+// where the action is allowed, a page at a time (?limit=, ?cursor=).
 func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 	user, _ := actor(r)
 	q := r.URL.Query()
@@ -150,17 +149,17 @@ func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 		next string
 		err  error
 	)
-	if action := q.Get("action"); action != "" {
-		limit := 0
-		if l := q.Get("limit"); l != "" {
-			if limit, err = strconv.Atoi(l); err != nil {
-				charterhttp.WriteProblem(w, charterhttp.Problem{Status: http.StatusBadRequest, Code: "invalid", Detail: "limit: " + err.Error()})
-				return
-			}
+	limit := 0
+	if l := q.Get("limit"); l != "" {
+		if limit, err = strconv.Atoi(l); err != nil {
+			charterhttp.WriteProblem(w, charterhttp.Problem{Status: http.StatusBadRequest, Code: "invalid", Detail: "limit: " + err.Error()})
+			return
 		}
+	}
+	if action := q.Get("action"); action != "" {
 		ms, next, err = a.s.WorkspacesAllowing(r.Context(), user, action, q.Get("cursor"), limit)
 	} else {
-		ms, err = a.s.Workspaces(r.Context(), user)
+		ms, next, err = a.s.Workspaces(r.Context(), user, charter.Page{After: q.Get("cursor"), Limit: limit})
 	}
 	if err != nil {
 		a.g.Error(w, r, err)

@@ -79,7 +79,7 @@ func run(ctx context.Context, policyFile, storeURL string) error {
 	}
 
 	fmt.Println("Olivia is a member of two Spaces:")
-	ms, err := s.Workspaces(ctx, olivia)
+	ms, _, err := s.Workspaces(ctx, olivia, charter.Page{})
 	if err != nil {
 		return err
 	}

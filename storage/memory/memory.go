@@ -9,7 +9,6 @@ package memory
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -119,26 +118,29 @@ func (st *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	return fn(tx)
 }
 
-// Access reads a workspace and one membership under the read lock.
+// errNoWorkspace is what Access returns for a workspace that does not
+// exist: one value, so that a check of an unknown workspace allocates
+// nothing.
+var errNoWorkspace = fmt.Errorf("memory: workspace %w", storage.ErrNotFound)
+
+// Access reads a workspace and one membership under the read lock. It
+// allocates nothing unless the member has projects to copy.
 func (st *Store) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
-	var (
-		w  storage.Workspace
-		m  storage.Member
-		ok bool
-	)
-	err := st.View(ctx, func(tx storage.Tx) error {
-		var err error
-		if w, err = tx.Workspace(ctx, id); err != nil {
-			return err
-		}
-		m, err = tx.Member(ctx, id, user)
-		ok = err == nil
-		if errors.Is(err, storage.ErrNotFound) {
-			err = nil
-		}
-		return err
-	})
-	return w, m, ok, err
+	if err := ctx.Err(); err != nil {
+		return storage.Workspace{}, storage.Member{}, false, err
+	}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	if st.closed {
+		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
+	}
+	w, ok := st.s.workspaces[id]
+	if !ok {
+		return storage.Workspace{}, storage.Member{}, false, errNoWorkspace
+	}
+	m, ok := st.s.members[memberKey{id, user}]
+	m.Projects = clone(m.Projects)
+	return w, m, ok, nil
 }
 
 // Close marks the store closed; later transactions return storage.ErrClosed.

@@ -1,0 +1,89 @@
+package charter
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
+)
+
+// Page sizes.
+const (
+	// DefaultPageSize is the size of a page whose Limit is 0.
+	DefaultPageSize = 100
+	// MaxPageSize is the largest page a listing returns.
+	MaxPageSize = 1000
+)
+
+// Page selects one page of a listing: up to Limit entries that come after
+// the cursor After, in the listing's order. The zero Page is the first page
+// of DefaultPageSize entries. A listing returns, with its page, the cursor
+// of the next one, "" after the last: pass it back as After.
+type Page struct {
+	After string
+	Limit int // 0 (DefaultPageSize) to MaxPageSize
+}
+
+// limit returns the page's size, or an ErrInvalid for one out of range.
+func (p Page) limit() (int, error) {
+	switch {
+	case p.Limit == 0:
+		return DefaultPageSize, nil
+	case p.Limit < 0 || p.Limit > MaxPageSize:
+		return 0, invalid("page limit %d outside 1..%d", p.Limit, MaxPageSize)
+	}
+	return p.Limit, nil
+}
+
+// pageOf returns the page of items, sorted by key, that follows after, and
+// the next page's cursor: the last key of the page, when items go on.
+func pageOf[T any](items []T, after string, limit int, key func(T) string) ([]T, string) {
+	start := 0
+	if after != "" {
+		start, _ = slices.BinarySearchFunc(items, after, func(it T, after string) int {
+			if c := strings.Compare(key(it), after); c != 0 {
+				return c
+			}
+			return -1 // an item equal to the cursor was on the last page
+		})
+	}
+	end := min(start+limit, len(items))
+	if end == len(items) {
+		return items[start:end], ""
+	}
+	return items[start:end], key(items[end-1])
+}
+
+// Members lists one page of the members of the workspace with id, by user
+// ID, for a member of it, and the cursor of the next page ("" after the
+// last). Anyone else, and anyone asking for a workspace that does not
+// exist, gets ErrNotFound.
+func (s *Service) Members(ctx context.Context, actor, id string, page Page) ([]workspace.Member, string, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
+		return nil, "", err
+	}
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	var out []workspace.Member
+	var next string
+	err = s.in(ctx, actor, id, gate{op: membersOnly}, func(tx storage.Tx, _ *loaded) error {
+		ms, err := tx.Members(ctx, id)
+		if err != nil {
+			return err
+		}
+		ms, next = pageOf(ms, page.After, limit, func(m storage.Member) string { return m.User })
+		out = make([]workspace.Member, len(ms))
+		for i, m := range ms {
+			out[i] = s.member(m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}

@@ -1,0 +1,45 @@
+package memory
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
+)
+
+// TestAccessDoesNotAllocate pins what a permission check costs the memory
+// store: no allocation for a member, a non-member or a missing workspace.
+func TestAccessDoesNotAllocate(t *testing.T) {
+	ctx := context.Background()
+	st := New()
+	err := st.Update(ctx, func(tx storage.Tx) error {
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "w", Kind: workspace.Shared, Plan: "p", Owner: "ann", Version: 1}); err != nil {
+			return err
+		}
+		return tx.PutMember(ctx, storage.Member{Workspace: "w", User: "ann", Role: "owner"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, id, user string
+		ok             bool
+		err            error
+	}{
+		{"member", "w", "ann", true, nil},
+		{"non-member", "w", "bob", false, nil},
+		{"no workspace", "x", "ann", false, storage.ErrNotFound},
+	} {
+		allocs := testing.AllocsPerRun(100, func() {
+			_, _, ok, err := st.Access(ctx, tt.id, tt.user)
+			if ok != tt.ok || !errors.Is(err, tt.err) {
+				t.Fatalf("Access(%s, %s) = %t, %v; want %t, %v", tt.id, tt.user, ok, err, tt.ok, tt.err)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("Access for a %s: %v allocations, want 0", tt.name, allocs)
+		}
+	}
+}
