@@ -96,7 +96,7 @@ func (s *Service) currency(w *workspace.Workspace, name, op string) (*policy.Cur
 		return nil, invalid("unknown currency %q", short(name))
 	}
 	if !c.Kinds.Has(w.Kind) {
-		return nil, &ForbiddenError{Op: op, Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: op + " " + name, Detail: w.Kind.String()}}
+		return nil, &ForbiddenError{Op: op, Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: op + " " + name, Detail: w.Kind.String(), Pos: s.policy.CurrencyPos(c)}}
 	}
 	return c, nil
 }

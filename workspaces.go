@@ -260,7 +260,7 @@ func (s *Service) owns(roleName string) bool {
 func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor string, now time.Time) error {
 	w := l.ws
 	if s.policy.Sharing() != policy.SharingConvert {
-		return &ForbiddenError{Op: "invite", Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: "invite", Detail: w.Kind.String()}}
+		return &ForbiddenError{Op: "invite", Decision: policy.Decision{Reason: policy.WrongKind, Plan: w.Plan.Name, Action: "invite", Detail: w.Kind.String(), Pos: s.policy.SharingPos()}}
 	}
 	if err := s.checkSharedLimit(ctx, tx, w.Owner, w.Plan, 1); err != nil {
 		return err

@@ -17,6 +17,7 @@ func (l *loader) compile(rp *rawPolicy) *Policy {
 		name:          rp.name,
 		file:          l.file,
 		sharing:       rp.sharing,
+		sharingPos:    rp.sharingPos,
 		roleIndex:     make(map[string]*role.Role, len(rp.roles)),
 		planIndex:     make(map[string]*plan.Plan, len(rp.plans)),
 		featureIndex:  make(map[string]int, len(rp.features)),
@@ -34,6 +35,7 @@ func (l *loader) compile(rp *rawPolicy) *Policy {
 		p.currencyIndex[c.Name] = c
 		currencyPos[c.Name] = l.at(rc.ref)
 	}
+	p.currencyPos = currencyPos
 	l.compileRoles(p, rp)
 	l.compileOwnership(p, rp)
 	l.compileActions(p, rp, currencyPos)

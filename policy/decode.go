@@ -15,6 +15,7 @@ type rawPolicy struct {
 	root        Pos
 	name        string
 	sharing     Sharing
+	sharingPos  Pos // the sharing: value; zero when the policy takes the default
 	ownership   Ownership
 	ownerPos    Pos // the ownership: value; zero when absent
 	creator     ref // creator_role; name "" when absent
@@ -121,6 +122,7 @@ func (l *loader) decode(root *yaml.Node) *rawPolicy {
 	}
 	if e, ok := f["sharing"]; ok {
 		if s, ok := l.str(e.v, "sharing"); ok {
+			rp.sharingPos = l.pos(e.v)
 			switch s {
 			case "deny":
 				rp.sharing = SharingDeny

@@ -42,6 +42,9 @@ type Policy struct {
 	name    string
 	file    string
 	sharing Sharing
+	// sharingPos is where sharing is set; the root of the file when the
+	// policy takes the default.
+	sharingPos Pos
 
 	// features[i] names feature bit i; len(features) <= plan.MaxFeatures.
 	features     []string
@@ -50,6 +53,7 @@ type Policy struct {
 	// currencies in declaration order; every Cost and Grant names one.
 	currencies    []*Currency
 	currencyIndex map[string]*Currency
+	currencyPos   map[string]Pos // of each currency's declaration
 
 	// actions[i].Index == i and actions[i].hot.policy == p. No billing action
 	// allows a non-admin role; no workspace-scoped action allows a guest

@@ -50,3 +50,25 @@ func (p *Policy) hasRole(r *role.Role) bool {
 func (p *Policy) hasPlan(pl *plan.Plan) bool {
 	return pl != nil && pl.Index >= 0 && pl.Index < len(p.plans) && p.plans[pl.Index] == pl
 }
+
+// SharingPos returns the position of the policy's sharing: value, which says
+// whether inviting someone into a personal workspace converts it; the
+// position of the document itself when the policy takes the default (deny).
+// The Service puts it on the refusal to invite into a personal workspace.
+func (p *Policy) SharingPos() Pos {
+	if p.sharingPos.Line == 0 {
+		return Pos{File: p.file, Line: 1, Col: 1}
+	}
+	return p.sharingPos
+}
+
+// CurrencyPos returns the position of currency c's declaration (its key
+// under currencies:), which says the kinds it exists in; zero when c is not
+// a currency of p. The Service puts it on refusals of a currency in a kind
+// where it does not exist.
+func (p *Policy) CurrencyPos(c *Currency) Pos {
+	if c == nil || p.currencyIndex[c.Name] != c {
+		return Pos{}
+	}
+	return p.currencyPos[c.Name]
+}
