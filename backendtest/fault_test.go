@@ -2,6 +2,7 @@ package backendtest_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,6 +198,26 @@ func faultOps() []faultOp {
 		}},
 		{"Events", "credit-pool", poolSetup, func(s *charter.Service, _ *faultEnv) (bool, error) {
 			_, err := s.Events(ctx, "", 0, 100)
+			return noAllow(err)
+		}},
+		{"Permissions", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
+			set, err := s.Permissions(ctx, "edi", e.id)
+			return set.Allowed("create_visuals") && err == nil, err
+		}},
+		{"ProjectPermissions", "team-guests", teamSetup("business"), func(s *charter.Service, e *faultEnv) (bool, error) {
+			set, err := s.ProjectPermissions(ctx, "mia", e.id, "roadmap")
+			return set.Len() > 0 && err == nil, err
+		}},
+		{"WorkspacesAllowing", "credit-pool", poolSetup, func(s *charter.Service, _ *faultEnv) (bool, error) {
+			page, _, err := s.WorkspacesAllowing(ctx, "edi", "create_visuals", "", 10)
+			return len(page) > 0, err
+		}},
+		{"Members", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
+			_, _, err := s.Members(ctx, "own", e.id, charter.Page{})
+			return noAllow(err)
+		}},
+		{"Import", "credit-pool", poolSetup, func(s *charter.Service, _ *faultEnv) (bool, error) {
+			_, err := s.Import(ctx, strings.NewReader(`{"id": "imp", "owner": "zed", "members": [{"user": "gus", "role": "admin"}]}`+"\n"), charter.ImportOptions{})
 			return noAllow(err)
 		}},
 		{"DeleteWorkspace", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
