@@ -1,15 +1,10 @@
 package backendtest_test
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/charterhq/charter"
-	"github.com/charterhq/charter/storage"
-	"github.com/charterhq/charter/storage/postgres/pgtest"
-	"github.com/charterhq/charter/storage/sqlite"
 )
 
 // TestNoStaleAllowAcrossInstances runs two Services, each with its own store
@@ -19,26 +14,10 @@ import (
 // (having just cached the previous answer): it sees every change at once,
 // 0 stale allows. The instances swap roles every cycle.
 func TestNoStaleAllowAcrossInstances(t *testing.T) {
-	pairs := []struct {
-		name string
-		open func(t *testing.T) [2]storage.Store
-	}{
-		{"sqlite", func(t *testing.T) [2]storage.Store {
-			path := filepath.Join(t.TempDir(), "charter.db")
-			var out [2]storage.Store
-			for i := range out {
-				s, err := sqlite.Open(context.Background(), path)
-				check(t, err)
-				out[i] = migrated(t, s)
-			}
-			return out
-		}},
-		{"postgres", func(t *testing.T) [2]storage.Store {
-			url := pgtest.SchemaURL(t)
-			return [2]storage.Store{openPostgres(t, url), openPostgres(t, url)}
-		}},
-	}
-	for _, pair := range pairs {
+	for _, pair := range sharedStores() {
+		if pair.name == "memory" {
+			continue // one store shared by both: nothing cached apart
+		}
 		t.Run(pair.name, func(t *testing.T) {
 			stores := pair.open(t)
 			c := newClock()
