@@ -59,6 +59,16 @@ func fingerprint(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// spendFingerprint is the fingerprint of a spend: its actor and action, and
+// the caller's request when it gave one (so a Spend's fingerprint stays what
+// it was before SpendRequest).
+func spendFingerprint(actor, action, request string) string {
+	if request == "" {
+		return fingerprint("spend", actor, action)
+	}
+	return fingerprint("spend", actor, action, request)
+}
+
 // reservedKeys starts the idempotency keys charter keeps for its own
 // records; callers' keys may not start with it.
 const reservedKeys = "charter:"

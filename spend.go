@@ -55,7 +55,19 @@ type Lot struct {
 // policy.UnknownAction, as Decide reports it; an action that costs nothing
 // is ErrInvalid.
 func (s *Service) Spend(ctx context.Context, actor, action, id, key string) (Receipt, error) {
-	if err := s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("workspace", id), isKey(key)); err != nil {
+	return s.SpendRequest(ctx, actor, action, id, key, "")
+}
+
+// SpendRequest is Spend for a caller that tells its requests apart by more
+// than actor and action: request is any text of at most MaxKeyBytes bytes
+// that identifies what was asked, such as a digest of an HTTP request's
+// method, target and body (charterhttp's Spend route passes one). A retry
+// with the same key and the same request returns the first receipt; the same
+// key with a different request is ErrIdempotencyMismatch, as is a key first
+// used by Spend (whose request is ""), and the other way round. Spend is
+// SpendRequest with request "".
+func (s *Service) SpendRequest(ctx context.Context, actor, action, id, key, request string) (Receipt, error) {
+	if err := s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("workspace", id), isKey(key), isRequest(request)); err != nil {
 		return Receipt{}, err
 	}
 	a := s.policy.Action(action)
@@ -66,7 +78,7 @@ func (s *Service) Spend(ctx context.Context, actor, action, id, key string) (Rec
 		return Receipt{}, invalid("action %s costs nothing", action)
 	}
 	g := gate{action: a, name: "spend"}
-	return s.keyed(ctx, actor, id, g, a.Cost.Currency, key, fingerprint("spend", actor, action), func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
+	return s.keyed(ctx, actor, id, g, a.Cost.Currency, key, spendFingerprint(actor, action, request), func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
 		return s.debit(ctx, tx, w, actor, a.Cost.Currency, a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}, k)
 	})
 }

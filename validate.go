@@ -134,6 +134,7 @@ func isEmail(v string) arg               { return arg{field: "email", kind: kind
 func isProject(v string) arg             { return arg{field: "project", kind: kindProject, text: v} }
 func isPolicyName(field, v string) arg   { return arg{field: field, kind: kindPolicyName, text: v} }
 func isKey(v string) arg                 { return arg{field: "idempotency key", kind: kindKey, text: v} }
+func isRequest(v string) arg             { return arg{field: "request", kind: kindKey, text: v, optional: true} }
 func isToken(v string) arg               { return arg{field: "token", kind: kindToken, text: v} }
 func isAmount(field string, n int64) arg { return arg{field: field, kind: kindAmount, n: n} }
 func isAllowance(n int64) arg            { return arg{field: "allowance", kind: kindAllowance, n: n} }

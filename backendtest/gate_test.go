@@ -123,6 +123,10 @@ var gateCalls = []gateCall{
 		_, err := s.Spend(ctx, in["actor"], in["action"], in["workspace"], in["idempotency key"])
 		return err
 	}},
+	{"SpendRequest", []string{"actor", "action", "workspace", "idempotency key", "request"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
+		_, err := s.SpendRequest(ctx, in["actor"], in["action"], in["workspace"], in["idempotency key"], in["request"])
+		return err
+	}},
 	{"Pay", []string{"actor", "workspace", "currency", "idempotency key"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
 		_, err := s.Pay(ctx, in["actor"], in["workspace"], in["currency"], 1, in["idempotency key"])
 		return err
@@ -181,7 +185,7 @@ func gateGood(ws string) gateIn {
 		"actor": "ana", "user": "ben", "member": "ben", "to": "ben", "workspace": ws,
 		"workspace name": "Team", "email": "cy@example.com", "project": "p1",
 		"action": "create_visuals", "role": "editor", "plan": "team", "currency": "credits",
-		"idempotency key": "k1", "token": "no-such-token", "invitation": "inv-1",
+		"idempotency key": "k1", "request": "POST /spend", "token": "no-such-token", "invitation": "inv-1",
 	}
 }
 

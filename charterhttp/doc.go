@@ -37,6 +37,7 @@
 //	410     invitation_expired      the invitation's expiry has passed             -
 //	410     invitation_used         the invitation has no uses left                -
 //	410     invitation_revoked      the invitation was revoked                     -
+//	413     body_too_large          a spend's body is over Guard.MaxSpendBody      detail
 //	422     idempotency_key_reused  the Idempotency-Key was used before for a      -
 //	                                different request
 //	500     internal                anything else; the error is not shown          -
@@ -60,10 +61,14 @@
 // (draft-ietf-httpapi-idempotency-key-header), either as a structured-field
 // string ("...") or as a bare value. A retry with the same key gets the
 // first spend's receipt and charges nothing; the handler runs again with
-// that receipt. The key is scoped to the workspace, and charter's
-// fingerprint of a spend is its actor and action: the same key with another
-// action or by another actor is 422. A key is 1 to 200 bytes; keys starting
-// with "charter:" are charter's own (400).
+// that receipt. The key is scoped to the workspace, and the fingerprint of a
+// spend is its actor, its action and a SHA-256 digest of the request's
+// method, target (path and query) and body (charter.Service.SpendRequest):
+// the same key with another body, another target, another action or by
+// another actor is 422. To compute the digest the Guard reads the body (at
+// most Guard.MaxSpendBody bytes, 1 MiB by default; more is 413) and hands it
+// to the handler unread. A key is 1 to 200 bytes; keys starting with
+// "charter:" are charter's own (400).
 //
 // The package imports only the standard library and charter.
 package charterhttp

@@ -1,9 +1,13 @@
 package charterhttp
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -36,7 +40,16 @@ type Guard struct {
 	// ErrorLog, when not nil, receives the errors answered 500, which the
 	// client is never shown.
 	ErrorLog *slog.Logger
+	// MaxSpendBody is the most a Spend route reads of a request's body,
+	// which it must read to tell a retry from a different request under
+	// the same idempotency key; a larger body is answered 413. Zero means
+	// DefaultMaxSpendBody.
+	MaxSpendBody int64
 }
+
+// DefaultMaxSpendBody is the body limit of Spend routes when
+// Guard.MaxSpendBody is zero: 1 MiB.
+const DefaultMaxSpendBody = 1 << 20
 
 // Access is what a guarded handler learns of its request through
 // FromContext. Handlers must not modify it.
@@ -147,7 +160,10 @@ func (g *Guard) Require(action string, next http.Handler) http.Handler {
 // Idempotency-Key header, and then runs next with the receipt. A request
 // without the header is answered 400, a key used before for a different
 // request 422, a pool or allowance that cannot pay 402 with the date the
-// period resets. Spend panics, like Require, on a Guard without Service or
+// period resets. The request's method, target and body (read up to
+// MaxSpendBody, 413 past it, and handed on to next unchanged) join the key's
+// fingerprint (charter.Service.SpendRequest), so the key reused with another
+// body is 422 too. Spend panics, like Require, on a Guard without Service or
 // Actor, or an action that is unknown or costs nothing.
 func (g *Guard) Spend(action string, next http.Handler) http.Handler {
 	if a := g.mustAction("Spend", action); a.Cost.Amount <= 0 {
@@ -167,8 +183,13 @@ func (g *Guard) Spend(action string, next http.Handler) http.Handler {
 			WriteProblem(w, Problem{Status: http.StatusBadRequest, Code: code, Detail: err.Error()})
 			return
 		}
+		body, err := g.spendBody(w, r)
+		if err != nil {
+			g.write(w, r, bodyProblem(err), err)
+			return
+		}
 		ctx := r.Context()
-		rc, err := g.Service.Spend(ctx, actor, action, id, key)
+		rc, err := g.Service.SpendRequest(ctx, actor, action, id, key, requestDigest(r, body))
 		if err != nil {
 			p := ProblemFor(err)
 			if p.Status == http.StatusPaymentRequired {
@@ -182,8 +203,45 @@ func (g *Guard) Spend(action string, next http.Handler) http.Handler {
 			return
 		}
 		d := charter.Decision{Decision: policy.Decision{Allowed: true, Action: action}}
-		next.ServeHTTP(w, with(r, Access{Actor: actor, Workspace: id, Decision: d, Receipt: &rc}))
+		r = with(r, Access{Actor: actor, Workspace: id, Decision: d, Receipt: &rc})
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
 	})
+}
+
+// spendBody reads r's body, up to the Guard's limit, for requestDigest.
+func (g *Guard) spendBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	limit := g.MaxSpendBody
+	if limit <= 0 {
+		limit = DefaultMaxSpendBody
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+}
+
+// bodyProblem answers a spend whose body could not be read: 413 when it is
+// over the limit, 400 otherwise.
+func bodyProblem(err error) Problem {
+	if mb, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return Problem{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Detail: fmt.Sprintf("a spend's body may have at most %d bytes", mb.Limit)}
+	}
+	return Problem{Status: http.StatusBadRequest, Code: "invalid", Detail: "the request body could not be read"}
+}
+
+// requestDigest identifies a spend request beyond its actor and action (see
+// charter.Service.SpendRequest): the SHA-256 of its method, target (path and
+// query) and body, so that a key reused for a different request is 422, as
+// the Idempotency-Key draft asks.
+func requestDigest(r *http.Request, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(r.Method))
+	h.Write([]byte{0})
+	h.Write([]byte(r.URL.RequestURI()))
+	h.Write([]byte{0})
+	h.Write(body)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // Error answers err, an error of a Service call, as the package doc's table

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -385,5 +387,63 @@ func TestProblemFor(t *testing.T) {
 		if tt.status == 500 && p.Detail != "" {
 			t.Errorf("ProblemFor(%v) shows %q", tt.err, p.Detail)
 		}
+	}
+}
+
+// TestSpendBodyFingerprint: a Spend route's body and target join the
+// idempotency key's fingerprint. A retry with the same body replays the
+// receipt and charges nothing; the same key with another body or another
+// query string is 422; the handler reads the body the client sent, every
+// time; a body over MaxSpendBody is 413 and charges nothing.
+func TestSpendBodyFingerprint(t *testing.T) {
+	f := newFixture(t)
+	g := &charterhttp.Guard{Service: f.s, Actor: bearer, MaxSpendBody: 16}
+	mux := http.NewServeMux()
+	mux.Handle("POST /w/{workspace}/generate", g.Spend("generate", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("handler reading the body: %v", err)
+		}
+		a, _ := charterhttp.FromContext(r.Context())
+		fmt.Fprintf(w, "%s spent %d", b, a.Receipt.Amount)
+	})))
+	balance := func() int64 {
+		b, err := f.s.Balance(context.Background(), "eddie", f.ws, "credits")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.Available
+	}
+	if _, err := f.s.Fund(context.Background(), "olga", f.ws, "credits", 10, time.Time{}, "more"); err != nil {
+		t.Fatal(err)
+	}
+	start := balance()
+	for _, tt := range []struct {
+		name, query, key, body string
+		status                 int
+		answer                 string
+	}{
+		{"first", "", "k", "prompt=cat", 200, "prompt=cat spent 2"},
+		{"retry", "", "k", "prompt=cat", 200, "prompt=cat spent 2"},
+		{"another body", "", "k", "prompt=dog", 422, ""},
+		{"another query", "?n=2", "k", "prompt=cat", 422, ""},
+		{"no body", "", "k", "", 422, ""},
+		{"too large", "", "k2", strings.Repeat("x", 17), 413, ""},
+		{"at the limit", "", "k3", strings.Repeat("x", 16), 200, strings.Repeat("x", 16) + " spent 2"},
+	} {
+		r := httptest.NewRequest("POST", "/w/"+f.ws+"/generate"+tt.query, strings.NewReader(tt.body))
+		r.Header.Set("Authorization", "Bearer eddie")
+		r.Header.Set("Idempotency-Key", tt.key)
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		if w.Code != tt.status {
+			t.Errorf("%s: status %d, want %d (%s)", tt.name, w.Code, tt.status, w.Body)
+		}
+		if tt.answer != "" && w.Body.String() != tt.answer {
+			t.Errorf("%s: handler answered %q, want %q", tt.name, w.Body, tt.answer)
+		}
+	}
+	if spent := start - balance(); spent != 4 {
+		t.Errorf("spent %d in all, want 4: two keys charged once each", spent)
 	}
 }

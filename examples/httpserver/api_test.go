@@ -396,6 +396,9 @@ func TestREADME(t *testing.T) {
 			t.Errorf("the README's curl lines print no %s:\n%s", want, out)
 		}
 	}
+	if n := strings.Count(string(out), `"code":"idempotency_key_reused"`); n != 2 {
+		t.Errorf("the README's curl lines print %d idempotency_key_reused, want 2 (another actor, another body):\n%s", n, out)
+	}
 	if strings.Contains(string(out), `"code":"internal"`) {
 		t.Errorf("the README's curl lines met a 500:\n%s", out)
 	}
