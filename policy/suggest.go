@@ -12,14 +12,19 @@ const maxSuggest = 64
 // replace, or swap two neighbours) for every three characters of name, and
 // at least one. Ties go to the first candidate.
 func didYouMean(name string, candidates []string) string {
-	if best := nearest(name, candidates); best != "" {
+	if best := Nearest(name, candidates); best != "" {
 		return "; did you mean " + strconv.Quote(best) + "?"
 	}
 	return ""
 }
 
-// nearest returns the candidate nearest to name, or "" (see didYouMean).
-func nearest(name string, candidates []string) string {
+// Nearest returns the candidate a typo of name most likely meant: the
+// nearest by edits (insert, delete, replace, or swap two neighbours), when
+// it takes at most one edit for every three characters of name, and at least
+// one; "" when none is near enough, name is a candidate, or name is longer
+// than 64 bytes. Ties go to the first candidate. Load's "did you mean" and
+// the charter command's use it.
+func Nearest(name string, candidates []string) string {
 	if name == "" || len(name) > maxSuggest {
 		return ""
 	}

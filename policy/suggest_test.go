@@ -22,8 +22,8 @@ func TestDidYouMean(t *testing.T) {
 		{"rank", []string{"rank"}, ""}, // not a mistake
 		{"", []string{"a"}, ""},
 	} {
-		if got := nearest(tt.name, tt.candidates); got != tt.want {
-			t.Errorf("nearest(%q, %q) = %q, want %q", tt.name, tt.candidates, got, tt.want)
+		if got := Nearest(tt.name, tt.candidates); got != tt.want {
+			t.Errorf("Nearest(%q, %q) = %q, want %q", tt.name, tt.candidates, got, tt.want)
 		}
 	}
 }
