@@ -2,12 +2,12 @@ package policy_test
 
 import (
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/charterhq/charter/internal/golden"
 	"github.com/charterhq/charter/policy"
 )
 
@@ -28,23 +28,7 @@ func TestMatrixGolden(t *testing.T) {
 			if again := p.Matrix(); again != got {
 				t.Fatalf("Matrix() is not deterministic:\n%s", cmp.Diff(got, again))
 			}
-			golden := filepath.Join("testdata", "matrix", name+".golden")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s.Matrix() differs from %s (-want +got):\n%s", name, golden, diff)
-			}
+			golden.Check(t, filepath.Join("testdata", "matrix", name+".golden"), got, *update)
 		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
 
+	"github.com/charterhq/charter/internal/golden"
 	"github.com/charterhq/charter/policy"
 )
 
@@ -356,23 +357,7 @@ func TestMatrixFormats(t *testing.T) {
 				if code != exitOK {
 					t.Fatalf("matrix -format %s = %d, %s", format, code, stderr)
 				}
-				golden := filepath.Join("testdata", "matrix", name+"."+format)
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if diff := cmp.Diff(string(want), got); diff != "" {
-					t.Errorf("matrix -format %s %s differs from %s (-want +got):\n%s", format, name, golden, diff)
-				}
+				golden.Check(t, filepath.Join("testdata", "matrix", name+"."+format), got, *update)
 			})
 		}
 	}
