@@ -212,6 +212,7 @@ type Membership struct {
 	Kind      workspace.Kind
 	Plan      string
 	Role      string
+	Logo      string // the workspace's logo URL, "" for none
 	// Owner reports whether user owns the workspace: holds the owner role.
 	Owner bool
 }
@@ -239,7 +240,7 @@ func (s *Service) Workspaces(ctx context.Context, user string, page Page) ([]Mem
 			if err != nil {
 				return err
 			}
-			out = append(out, Membership{Workspace: h.ID, Name: h.Name, Kind: h.Kind, Plan: h.Plan, Role: m.Role, Owner: h.Owner == user && s.owns(m.Role)})
+			out = append(out, Membership{Workspace: h.ID, Name: h.Name, Kind: h.Kind, Plan: h.Plan, Role: m.Role, Logo: h.Logo, Owner: h.Owner == user && s.owns(m.Role)})
 		}
 		return nil
 	})
