@@ -311,6 +311,7 @@ func FuzzImport(f *testing.F) {
 	f.Add(`{"id": "x", "owner": "ann", "guests": [{"user": "g", "projects": ["p", "p"]}]}`)
 	f.Add(`{"id": "x", "kind": "personal", "owner": "ann"}` + "\n" + `{"id": "x", "owner": "ann"}`)
 	f.Add("{}\n\n[]\nnull")
+	f.Add(`{"id": "x", "owner": "ann", "logo": "", "preferences": {}}` + "\n" + `{"id": "y", "owner": "ann", "logo": "https://h/l.png", "preferences": {"a": "1", "a": "2"}}`)
 	f.Fuzz(func(t *testing.T, file string) {
 		s := importService(t, ownerTeam)
 		prog, err := importString(t, s, file, charter.ImportOptions{Batch: 2})
