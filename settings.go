@@ -7,6 +7,7 @@ import (
 
 	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
 )
 
 // This file holds the calls that change a workspace's settings, all under
@@ -43,17 +44,26 @@ func (s *Service) Rename(ctx context.Context, actor, id, name string) error {
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isName("workspace name", name)); err != nil {
 		return err
 	}
+	return s.setText(ctx, actor, id, EventWorkspaceRenamed, "name", name, func(w *workspace.Workspace) *string { return &w.Name })
+}
+
+// setText is the body of Rename and SetLogo: it gives the text field of
+// workspace id that field points to the value v, and records an event of
+// type typ with the old and new values under key; a value that is already
+// there changes nothing and records nothing.
+func (s *Service) setText(ctx context.Context, actor, id, typ, key, v string, field func(*workspace.Workspace) *string) error {
 	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
-		before := l.ws.Name
-		if before == name {
+		p := field(l.ws)
+		before := *p
+		if before == v {
 			return nil
 		}
-		l.ws.Name = name
+		*p = v
 		if err := s.save(ctx, tx, l); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, id, actor, s.clock(), event{Type: EventWorkspaceRenamed,
-			Before: map[string]string{"name": before}, After: map[string]string{"name": name}})
+		return s.record(ctx, tx, id, actor, s.clock(), event{Type: typ,
+			Before: map[string]string{key: before}, After: map[string]string{key: v}})
 	})
 }
 
@@ -67,18 +77,7 @@ func (s *Service) SetLogo(ctx context.Context, actor, id, logo string) error {
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isLogo(logo)); err != nil {
 		return err
 	}
-	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
-		before := l.ws.Logo
-		if before == logo {
-			return nil
-		}
-		l.ws.Logo = logo
-		if err := s.save(ctx, tx, l); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, id, actor, s.clock(), event{Type: EventLogoChanged,
-			Before: map[string]string{"logo": before}, After: map[string]string{"logo": logo}})
-	})
+	return s.setText(ctx, actor, id, EventLogoChanged, "logo", logo, func(w *workspace.Workspace) *string { return &w.Logo })
 }
 
 // SetPreferences changes the application's preferences of the workspace
