@@ -6,9 +6,14 @@ import (
 
 // TestCanDoesNotAllocate pins Service.Can on the memory store at zero
 // allocations, on every path a check takes: a member allowed and denied, a
-// non-member, an unknown workspace and an unknown action.
+// non-member, an unknown workspace and an unknown action; in a workspace
+// with a logo and preferences.
 func TestCanDoesNotAllocate(t *testing.T) {
 	s, id := team(t) // ana owns id, ben is a member
+	// A logo and preferences ride along with the header a check reads;
+	// they cost a check nothing.
+	ok(t, s.SetLogo(ctx, "ana", id, "https://example.com/logo.png"))
+	ok(t, s.SetPreferences(ctx, "ana", id, map[string]string{"theme": "dark", "lang": "fr"}, nil))
 	for _, tt := range []struct {
 		name, actor, action, id string
 		want                    bool

@@ -27,6 +27,7 @@ const EventWorkspaceImported = "workspace.imported"
 //	 "members": [{"user": "u2", "role": "admin"}],
 //	 "guests": [{"user": "g1", "projects": ["roadmap"]}],
 //	 "settings": {"guests_disabled": false}, "billing_contact": "u2",
+//	 "logo": "https://cdn.example.com/acme.png", "preferences": {"theme": "dark"},
 //	 "credits": [{"currency": "ai_credits", "amount": 500}],
 //	 "allowances": [{"member": "u2", "currency": "ai_credits", "amount": 100}]}
 type ImportRecord struct {
@@ -50,6 +51,12 @@ type ImportRecord struct {
 	// them. Role is the plan's guest role when empty.
 	Guests   []ImportMember `json:"guests,omitempty"`
 	Settings ImportSettings `json:"settings,omitzero"`
+	// Logo is the workspace's logo URL, by the rules of Service.SetLogo;
+	// none when empty.
+	Logo string `json:"logo,omitempty"`
+	// Preferences are the application's preferences of the workspace, by
+	// the rules of Service.SetPreferences.
+	Preferences map[string]string `json:"preferences,omitempty"`
 	// Credits are lots of credits brought over, added to what the plan
 	// grants from the import on (the pool's periods start at the import).
 	Credits []ImportCredit `json:"credits,omitempty"`
@@ -358,6 +365,10 @@ func (s *Service) sameImported(ctx context.Context, tx storage.Tx, w *workspace.
 		return differs("billing contact", h.BillingContact, want.BillingContact)
 	case h.Settings != want.Settings:
 		return differs("settings", h.Settings, want.Settings)
+	case h.Logo != want.Logo:
+		return differs("logo", h.Logo, want.Logo)
+	case !maps.Equal(h.Preferences, want.Preferences):
+		return differs("preferences", h.Preferences, want.Preferences)
 	}
 	ms, err := tx.Members(ctx, w.ID)
 	if err != nil {

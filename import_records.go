@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/charterhq/charter/policy"
@@ -107,6 +108,16 @@ func (s *Service) parseImport(text []byte) (*importing, error) {
 			return im, invalid("guests are disabled, a setting plan %s does not offer", p.Name)
 		}
 		w.Settings.GuestsDisabled = true
+	}
+	if err := argError(isLogo(rec.Logo)); err != nil {
+		return im, err
+	}
+	if err := checkPreferences(rec.Preferences); err != nil {
+		return im, err
+	}
+	w.Logo = rec.Logo
+	if len(rec.Preferences) > 0 {
+		w.Preferences = maps.Clone(rec.Preferences)
 	}
 	if err := w.Check(); err != nil {
 		return im, invalid("%v", err)

@@ -2,6 +2,7 @@ package charter_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ import (
 
 // teamFile is an import file on the team-guests policy: a Business
 // workspace with every kind of member, a Starter one and a personal one.
-const teamFile = `{"id": "acme", "name": "Acme", "plan": "business", "owner": "ann", "billing_contact": "bob", "members": [{"user": "bob", "role": "admin"}, {"user": "cat", "role": "member"}], "guests": [{"user": "gus", "projects": ["roadmap", "design"]}], "settings": {"guests_disabled": true}}
+const teamFile = `{"id": "acme", "name": "Acme", "plan": "business", "owner": "ann", "billing_contact": "bob", "members": [{"user": "bob", "role": "admin"}, {"user": "cat", "role": "member"}], "guests": [{"user": "gus", "projects": ["roadmap", "design"]}], "settings": {"guests_disabled": true}, "logo": "https://cdn.example.com/acme.png", "preferences": {"theme": "dark", "ui.lang": "fr"}}
 
 {"id": "ws/starter 1", "plan": "starter", "owner": "bob", "members": [{"user": "ann", "role": "admin"}]}
 {"id": "ann-home", "kind": "personal", "owner": "ann", "plan": "business"}
@@ -102,6 +103,12 @@ func TestImport(t *testing.T) {
 	if acme.Name != "Acme" || acme.Plan.Name != "business" || acme.BillingContact != "bob" || !acme.Settings.GuestsDisabled {
 		t.Errorf("acme = %q on %s, billing %s, guests disabled %t", acme.Name, acme.Plan.Name, acme.BillingContact, acme.Settings.GuestsDisabled)
 	}
+	if acme.Logo != "https://cdn.example.com/acme.png" || !cmp.Equal(acme.Preferences, map[string]string{"theme": "dark", "ui.lang": "fr"}) {
+		t.Errorf("acme's logo %q, preferences %v", acme.Logo, acme.Preferences)
+	}
+	if starter := need[*workspace.Workspace](t)(s.Workspace(ctx, "bob", "ws/starter 1")); starter.Logo != "" || starter.Preferences != nil {
+		t.Errorf("a record without them gave logo %q, preferences %v", starter.Logo, starter.Preferences)
+	}
 	if got := need[workspace.Member](t)(memberOK(acme, "gus")).Projects; !cmp.Equal(got, []string{"design", "roadmap"}) {
 		t.Errorf("gus's projects = %v", got)
 	}
@@ -177,6 +184,16 @@ func TestImportRejects(t *testing.T) {
 		{name: "billing contact not an admin", policy: "credit-pool", record: `{"id": "x", "owner": "ann", "billing_contact": "eve", "members": [{"user": "eve", "role": "editor"}]}`,
 			is: charter.ErrInvalid, want: "not an admin role"},
 		{name: "setting not offered", record: `{"id": "x", "owner": "ann", "settings": {"guests_disabled": true}}`, is: charter.ErrInvalid, want: "does not offer"},
+		{name: "logo not http", record: `{"id": "x", "owner": "ann", "logo": "javascript:alert(1)"}`, is: charter.ErrInvalid, want: "logo is not an absolute http or https URL"},
+		{name: "logo with a control character", record: `{"id": "x", "owner": "ann", "logo": "https://e.com/\u0000"}`, is: charter.ErrInvalid, want: "logo contains a control character"},
+		{name: "preference key", record: `{"id": "x", "owner": "ann", "preferences": {"Theme": "dark"}}`, is: charter.ErrInvalid, want: "preference key holds a character outside"},
+		{name: "preference value", record: `{"id": "x", "owner": "ann", "preferences": {"theme": "` + strings.Repeat("v", 1025) + `"}}`, is: charter.ErrInvalid, want: "preference value is longer than 1024 bytes"},
+		{name: "preference not a string", record: `{"id": "x", "owner": "ann", "preferences": {"n": 1}}`, is: charter.ErrInvalid, want: "not an import record"},
+		{name: "too many preferences", record: `{"id": "x", "owner": "ann", "preferences": {` + manyPrefs(33) + `}}`, is: charter.ErrInvalid, want: "preferences sets more than 32 keys"},
+		{name: "exists with another logo", before: `{"id": "old", "owner": "ann", "logo": "https://e.com/a.png"}`,
+			record: `{"id": "old", "owner": "ann"}`, is: charter.ErrExists, want: "exists with logo https://e.com/a.png"},
+		{name: "exists with other preferences", before: `{"id": "old", "owner": "ann", "preferences": {"a": "1"}}`,
+			record: `{"id": "old", "owner": "ann", "preferences": {"a": "2"}}`, is: charter.ErrExists, want: "exists with preferences"},
 		{name: "unknown currency", record: `{"id": "x", "owner": "ann", "credits": [{"currency": "gold", "amount": 1}]}`, is: charter.ErrInvalid, want: `unknown currency "gold"`},
 		{name: "billing contact not the first admin", policy: "team-guests", record: `{"id": "x", "owner": "ann", "billing_contact": "bob", "members": [{"user": "bob", "role": "admin"}]}`,
 			is: charter.ErrInvalid, want: `billing contact "bob" is not the first admin "ann"`},
@@ -222,6 +239,18 @@ func TestImportRejects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyPrefs returns n preferences as the members of a JSON object.
+func manyPrefs(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, `"k%d": "v"`, i)
+	}
+	return b.String()
 }
 
 // TestImportBatches checks that the batches before a bad record stay and
@@ -282,6 +311,7 @@ func FuzzImport(f *testing.F) {
 	f.Add(`{"id": "x", "owner": "ann", "guests": [{"user": "g", "projects": ["p", "p"]}]}`)
 	f.Add(`{"id": "x", "kind": "personal", "owner": "ann"}` + "\n" + `{"id": "x", "owner": "ann"}`)
 	f.Add("{}\n\n[]\nnull")
+	f.Add(`{"id": "x", "owner": "ann", "logo": "", "preferences": {}}` + "\n" + `{"id": "y", "owner": "ann", "logo": "https://h/l.png", "preferences": {"a": "1", "a": "2"}}`)
 	f.Fuzz(func(t *testing.T, file string) {
 		s := importService(t, ownerTeam)
 		prog, err := importString(t, s, file, charter.ImportOptions{Batch: 2})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -82,16 +83,21 @@ func (s *Service) save(ctx context.Context, tx storage.Tx, l *loaded) error {
 // header converts a stored header into a workspace with no members yet:
 // load and access add them with Put, and a check that already has the
 // actor's membership reads it directly.
+// The workspace gets its own copy of the preferences, which the store may
+// share.
 func (s *Service) header(h storage.Workspace) *workspace.Workspace {
 	w := s.headerValue(&h)
+	w.Preferences = maps.Clone(w.Preferences)
 	return &w
 }
 
-// headerValue is header as a value, which a check keeps on the stack.
+// headerValue is header as a value, which a check keeps on the stack. Its
+// preferences are the store's map: it is for reading, never for a caller.
 func (s *Service) headerValue(h *storage.Workspace) workspace.Workspace {
 	return workspace.Workspace{
 		ID: h.ID, Name: h.Name, Kind: h.Kind, Plan: s.policy.Plan(h.Plan),
 		Owner: h.Owner, BillingContact: h.BillingContact, Settings: h.Settings,
+		Logo: h.Logo, Preferences: h.Preferences,
 		Created: h.Created, Anchor: h.Anchor, Version: h.Version,
 	}
 }
@@ -104,6 +110,7 @@ func storedHeader(w *workspace.Workspace) storage.Workspace {
 	return storage.Workspace{
 		ID: w.ID, Name: w.Name, Kind: w.Kind, Plan: w.Plan.Name,
 		Owner: w.Owner, BillingContact: w.BillingContact, Settings: w.Settings,
+		Logo: w.Logo, Preferences: w.Preferences,
 		Created: w.Created, Anchor: w.Anchor, Version: w.Version,
 	}
 }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
+	"net/url"
+	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/charterhq/charter/policy"
@@ -26,7 +30,12 @@ import (
 //     MaxNameBytes for workspace names; MaxEmailBytes for email addresses;
 //     MaxProjectBytes for projects; MaxPolicyNameBytes for the names of
 //     actions, roles, plans and currencies; MaxKeyBytes for idempotency keys;
-//     MaxTokenBytes for invitation tokens;
+//     MaxTokenBytes for invitation tokens; MaxLogoBytes for logos;
+//     MaxPreferenceKeyBytes and MaxPreferenceValueBytes for preferences;
+//   - a logo is "" (none) or an absolute http or https URL with a host,
+//     without spaces or user credentials;
+//   - a preference key holds only a-z, 0-9, '_', '.' and '-'; a call sets
+//     at most MaxPreferences keys;
 //   - an email address is also one bare address (net/mail, no display name)
 //     in Unicode NFC (see canonicalEmail);
 //   - an amount is 1 to MaxAmount (an allowance 0 to MaxAmount).
@@ -46,7 +55,14 @@ const (
 	MaxPolicyNameBytes = 128 // names of actions, roles, plans and currencies, as a policy may write them
 	MaxKeyBytes        = 200 // idempotency keys
 	MaxTokenBytes      = 128 // invitation tokens (charter makes 43-byte ones)
+
+	MaxLogoBytes            = 2048 // a workspace's logo URL
+	MaxPreferenceKeyBytes   = 64   // a preference's key: 1 to 64 bytes of a-z, 0-9, '_', '.', '-'
+	MaxPreferenceValueBytes = 1024 // a preference's value: 0 to 1,024 bytes
 )
+
+// MaxPreferences is how many preferences a workspace holds at most.
+const MaxPreferences = 32
 
 // MaxAmount is the largest amount of credits a call may move or allow: the
 // largest integer a JSON number carries exactly (2^53 - 1), so that amounts
@@ -105,6 +121,9 @@ const (
 	kindPolicyName
 	kindKey
 	kindToken
+	kindLogo
+	kindPrefKey
+	kindPrefValue
 	kindAmount    // 1..MaxAmount
 	kindAllowance // 0..MaxAmount
 )
@@ -117,6 +136,9 @@ var maxBytes = [...]int{
 	kindPolicyName: MaxPolicyNameBytes,
 	kindKey:        MaxKeyBytes,
 	kindToken:      MaxTokenBytes,
+	kindLogo:       MaxLogoBytes,
+	kindPrefKey:    MaxPreferenceKeyBytes,
+	kindPrefValue:  MaxPreferenceValueBytes,
 }
 
 // arg is one argument for the gate.
@@ -138,6 +160,11 @@ func isRequest(v string) arg             { return arg{field: "request", kind: ki
 func isToken(v string) arg               { return arg{field: "token", kind: kindToken, text: v} }
 func isAmount(field string, n int64) arg { return arg{field: field, kind: kindAmount, n: n} }
 func isAllowance(n int64) arg            { return arg{field: "allowance", kind: kindAllowance, n: n} }
+func isLogo(v string) arg                { return arg{field: "logo", kind: kindLogo, text: v, optional: true} }
+func isPrefKey(v string) arg             { return arg{field: "preference key", kind: kindPrefKey, text: v} }
+func isPrefValue(v string) arg {
+	return arg{field: "preference value", kind: kindPrefValue, text: v, optional: true}
+}
 
 // orEmpty makes a optional: the empty string passes.
 func (a arg) orEmpty() arg { a.optional = true; return a }
@@ -181,12 +208,71 @@ func (a *arg) check() error {
 	if reason := textRule(a.text, maxBytes[a.kind]); reason != "" {
 		return &InputError{Field: a.field, Reason: reason, Value: short(a.text)}
 	}
-	if a.kind == kindEmail {
+	reason := ""
+	switch a.kind {
+	case kindEmail:
 		if _, err := canonicalEmail(a.text); err != nil {
 			return err
 		}
+	case kindLogo:
+		reason = logoRule(a.text)
+	case kindPrefKey:
+		reason = prefKeyRule(a.text)
+	}
+	if reason != "" {
+		return &InputError{Field: a.field, Reason: reason, Value: short(a.text)}
 	}
 	return nil
+}
+
+// logoRule returns what is wrong with v, a logo that passed textRule, or "".
+func logoRule(v string) string {
+	if strings.ContainsAny(v, " \u00a0") {
+		return "contains a space"
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return "is not a URL"
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "is not an absolute http or https URL"
+	case u.Host == "" || u.Hostname() == "":
+		return "has no host"
+	case u.User != nil:
+		return "carries user credentials"
+	}
+	return ""
+}
+
+// prefKeyRule returns what is wrong with k, a preference key that passed
+// textRule, or "".
+func prefKeyRule(k string) string {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return "holds a character outside a-z, 0-9, '_', '.' and '-'"
+		}
+	}
+	return ""
+}
+
+// preferenceArgs are the gate's arguments of a change of preferences: the
+// keys and values of set, by key, and the keys of unset. A call that sets
+// more than MaxPreferences keys, or names a key in both, is refused.
+func preferenceArgs(set map[string]string, unset []string) ([]arg, error) {
+	if len(set) > MaxPreferences {
+		return nil, &InputError{Field: "preferences", Reason: fmt.Sprintf("sets more than %d keys", MaxPreferences), Value: fmt.Sprint(len(set))}
+	}
+	args := make([]arg, 0, 2*len(set)+len(unset))
+	for _, k := range slices.Sorted(maps.Keys(set)) {
+		args = append(args, isPrefKey(k), isPrefValue(set[k]))
+	}
+	for _, k := range unset {
+		if _, ok := set[k]; ok {
+			return nil, &InputError{Field: "preference key", Reason: "is both set and unset", Value: short(k)}
+		}
+		args = append(args, isPrefKey(k))
+	}
+	return args, nil
 }
 
 // textRule returns what is wrong with v, a non-empty argument of at most

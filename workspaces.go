@@ -212,6 +212,7 @@ type Membership struct {
 	Kind      workspace.Kind
 	Plan      string
 	Role      string
+	Logo      string // the workspace's logo URL, "" for none
 	// Owner reports whether user owns the workspace: holds the owner role.
 	Owner bool
 }
@@ -239,7 +240,7 @@ func (s *Service) Workspaces(ctx context.Context, user string, page Page) ([]Mem
 			if err != nil {
 				return err
 			}
-			out = append(out, Membership{Workspace: h.ID, Name: h.Name, Kind: h.Kind, Plan: h.Plan, Role: m.Role, Owner: h.Owner == user && s.owns(m.Role)})
+			out = append(out, Membership{Workspace: h.ID, Name: h.Name, Kind: h.Kind, Plan: h.Plan, Role: m.Role, Logo: h.Logo, Owner: h.Owner == user && s.owns(m.Role)})
 		}
 		return nil
 	})
@@ -284,50 +285,6 @@ func (s *Service) share(ctx context.Context, tx storage.Tx, l *loaded, actor str
 		return err
 	}
 	return s.openPools(ctx, tx, w, actor, now)
-}
-
-// Rename gives the workspace a new display name, where the policy lets actor
-// update its settings (the update_settings operation: "Change Workspace
-// Name/Logo", "Edit workspace settings" on the product pages). The name is 1
-// to MaxNameBytes bytes of UTF-8 without control characters; renaming to the current name changes
-// nothing and records nothing. It records an EventWorkspaceRenamed with the
-// old and new names.
-func (s *Service) Rename(ctx context.Context, actor, id, name string) error {
-	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isName("workspace name", name)); err != nil {
-		return err
-	}
-	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
-		before := l.ws.Name
-		if before == name {
-			return nil
-		}
-		l.ws.Name = name
-		if err := s.save(ctx, tx, l); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, id, actor, s.clock(), event{Type: EventWorkspaceRenamed,
-			Before: map[string]string{"name": before}, After: map[string]string{"name": name}})
-	})
-}
-
-// SetGuestsDisabled turns guest access off or on (the team-guests policy: an admin setting
-// offered on plans with the feature). Disabled guests are denied everything
-// and no guest can be added; their grants stay for when guests are enabled.
-func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disabled bool) error {
-	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
-		return err
-	}
-	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
-		before := l.ws.Settings
-		if before.GuestsDisabled == disabled {
-			return nil
-		}
-		l.ws.Settings.GuestsDisabled = disabled
-		if err := s.save(ctx, tx, l); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, id, actor, s.clock(), event{Type: EventSettingsChanged, Before: before, After: l.ws.Settings})
-	})
 }
 
 // DeleteWorkspace deletes the workspace with its members, invitations and

@@ -184,6 +184,14 @@ func faultOps() []faultOp {
 		{"Rename", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
 			return noAllow(s.Rename(ctx, "adm", e.id, "Renamed"))
 		}},
+		{"SetLogo", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
+			return noAllow(s.SetLogo(ctx, "adm", e.id, "https://example.com/logo.png"))
+		}},
+		{"SetPreferences", "credit-pool", then(poolSetup, func(tb testing.TB, s *charter.Service, e *faultEnv) {
+			check(tb, s.SetPreferences(ctx, "adm", e.id, map[string]string{"theme": "dark", "lang": "fr"}, nil))
+		}), func(s *charter.Service, e *faultEnv) (bool, error) {
+			return noAllow(s.SetPreferences(ctx, "adm", e.id, map[string]string{"theme": "light"}, []string{"lang"}))
+		}},
 		{"CreateWorkspace", "credit-pool", poolSetup, func(s *charter.Service, _ *faultEnv) (bool, error) {
 			_, err := s.CreateWorkspace(ctx, "zed", "Zed's", "")
 			return noAllow(err)

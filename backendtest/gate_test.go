@@ -170,6 +170,12 @@ var gateCalls = []gateCall{
 	{"Rename", []string{"actor", "workspace", "workspace name"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
 		return s.Rename(ctx, in["actor"], in["workspace"], in["workspace name"])
 	}},
+	{"SetLogo", []string{"actor", "workspace", "logo"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
+		return s.SetLogo(ctx, in["actor"], in["workspace"], in["logo"])
+	}},
+	{"SetPreferences", []string{"actor", "workspace", "preference key", "preference value"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
+		return s.SetPreferences(ctx, in["actor"], in["workspace"], map[string]string{in["preference key"]: in["preference value"]}, []string{"old"})
+	}},
 	{"SetGuestsDisabled", []string{"actor", "workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
 		return s.SetGuestsDisabled(ctx, in["actor"], in["workspace"], true)
 	}},
@@ -186,6 +192,7 @@ func gateGood(ws string) gateIn {
 		"workspace name": "Team", "email": "cy@example.com", "project": "p1",
 		"action": "create_visuals", "role": "editor", "plan": "team", "currency": "credits",
 		"idempotency key": "k1", "request": "POST /spend", "token": "no-such-token", "invitation": "inv-1",
+		"logo": "https://example.com/logo.png", "preference key": "theme", "preference value": "dark",
 	}
 }
 

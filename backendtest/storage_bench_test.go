@@ -64,7 +64,7 @@ type baseline struct {
 // workspace and a membership, with their placeholders.
 func accessQuery(id, user string) string {
 	return `SELECT w.stamp, w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
-			w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
+			w.logo, w.preferences, w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
 		FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = ` + user + `
 		WHERE w.id = ` + id
 }

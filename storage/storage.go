@@ -115,9 +115,15 @@ type Workspace struct {
 	Owner          string
 	BillingContact string
 	Settings       workspace.Settings
-	Created        time.Time
-	Anchor         time.Time // subscription start
-	Version        int64     // 1 when created; +1 per update
+	Logo           string // "" for none
+	// Preferences are the application's own settings of the workspace,
+	// nil when there are none. A store copies the map it is given; the map
+	// a read returns may be shared with the store (its state or its cache)
+	// and must not be modified.
+	Preferences map[string]string
+	Created     time.Time
+	Anchor      time.Time // subscription start
+	Version     int64     // 1 when created; +1 per update
 }
 
 // WorkspaceTx reads and writes workspace headers.

@@ -125,8 +125,18 @@ type Workspace struct {
 	// two change together, through set and remove, and only there.
 	members map[string]Member
 	roles   map[string]*role.Role
-	// Settings are the workspace-wide settings.
+	// Settings are the workspace-wide settings the policy reads.
 	Settings Settings
+	// Logo is the URL of the workspace's logo (absolute, http or https),
+	// or "" for none. charter keeps it for the application and reads
+	// nothing from it.
+	Logo string
+	// Preferences are the application's own settings of the workspace,
+	// small string values by key (the charter Service's SetPreferences
+	// says the limits), nil when there are none. charter keeps them and
+	// reads nothing from them: they never change a decision, unlike
+	// Settings.
+	Preferences map[string]string
 	// Created is when the workspace was created.
 	Created time.Time
 	// Anchor is when the current subscription started; credit periods and
@@ -342,6 +352,7 @@ func (w *Workspace) Check() error {
 func (w *Workspace) Clone() *Workspace {
 	c := *w
 	c.members, c.roles = make(map[string]Member, len(w.members)), maps.Clone(w.roles)
+	c.Preferences = maps.Clone(w.Preferences)
 	for u, m := range w.members {
 		m.Projects = slices.Clone(m.Projects)
 		c.members[u] = m

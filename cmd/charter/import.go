@@ -6,21 +6,18 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/charterhq/charter"
-	"github.com/charterhq/charter/storage"
-	"github.com/charterhq/charter/storage/memory"
-	"github.com/charterhq/charter/storage/postgres"
-	"github.com/charterhq/charter/storage/sqlite"
+	"github.com/charterhq/charter/internal/storeurl"
 )
 
 const importDoc = `Import brings existing workspaces into a store with Service.Import. FILE
 (or "-" for standard input) holds one JSON record per line, a workspace
 each, checked against the policy as the Service checks a creation:
 
-  {"id": "acme", "plan": "business", "owner": "u1", "members": [{"user": "u2", "role": "admin"}]}
+  {"id": "acme", "plan": "business", "owner": "u1", "members": [{"user": "u2", "role": "admin"}],
+   "logo": "https://cdn.example.com/acme.png", "preferences": {"theme": "dark"}}
 
 It prints progress (records, rate, time left) to standard error at most
 once a second and stops at the first bad record, naming its line; the
@@ -54,7 +51,7 @@ func importFlags(fs *flag.FlagSet) func([]string, io.Writer, io.Writer) int {
 			return exitFailure
 		}
 		defer in.Close()
-		store, err := openStore(ctx, *storeURL)
+		store, err := storeurl.Open(ctx, *storeURL)
 		if err != nil {
 			fmt.Fprintf(stderr, "charter import: %v\n", err)
 			return exitFailure
@@ -119,35 +116,4 @@ func openInput(name string) (io.ReadCloser, int64, error) {
 		size = st.Size()
 	}
 	return f, size, nil
-}
-
-// openStore opens the store named by url: memory when empty, a SQLite file
-// for "sqlite:PATH", PostgreSQL for a postgres:// or postgresql:// URL. The
-// durable stores are migrated before use.
-func openStore(ctx context.Context, url string) (storage.Store, error) {
-	var (
-		s interface {
-			storage.Store
-			Migrate(context.Context) error
-		}
-		err error
-	)
-	switch {
-	case url == "" || url == "memory":
-		return memory.New(), nil
-	case strings.HasPrefix(url, "sqlite:"):
-		s, err = sqlite.Open(ctx, strings.TrimPrefix(url, "sqlite:"))
-	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		s, err = postgres.Open(ctx, url)
-	default:
-		return nil, fmt.Errorf(`unknown store %q: want "", "sqlite:PATH" or a postgres:// URL`, url)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
 }

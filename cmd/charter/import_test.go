@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/charterhq/charter"
+	"github.com/charterhq/charter/internal/storeurl"
+	"github.com/charterhq/charter/policy"
 )
 
 func TestImport(t *testing.T) {
@@ -39,6 +42,38 @@ func TestImport(t *testing.T) {
 					strings.Join(tt.args, " "), code, stdout.String(), stderr.String(), tt.code, tt.stdout, tt.stderr)
 			}
 		})
+	}
+}
+
+// TestImportLogoPreferences imports into SQLite and reads the store back
+// through storeurl, as the command opened it: the record's logo and
+// preferences are kept.
+func TestImportLogoPreferences(t *testing.T) {
+	url := "sqlite:" + filepath.Join(t.TempDir(), "import.db")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"import", "-policy", teamGuests, "-store", url, "testdata/import.jsonl"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("charter import = %d: %s", code, stderr.String())
+	}
+	ctx := context.Background()
+	store, err := storeurl.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	p, err := policy.LoadFile(teamGuests)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := charter.New(p, store, charter.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Workspace(ctx, "ann", "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Logo != "https://cdn.example.com/acme.png" || len(w.Preferences) != 1 || w.Preferences["theme"] != "dark" {
+		t.Errorf("imported acme: logo %q, preferences %v", w.Logo, w.Preferences)
 	}
 }
 

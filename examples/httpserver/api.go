@@ -326,7 +326,8 @@ func (a *api) settings(w http.ResponseWriter, r *http.Request) {
 		a.g.Error(w, r, err)
 		return
 	}
-	reply(w, http.StatusOK, map[string]any{"name": ws.Name, "guests_disabled": ws.Settings.GuestsDisabled})
+	reply(w, http.StatusOK, map[string]any{"name": ws.Name, "logo": ws.Logo, "preferences": ws.Preferences,
+		"guests_disabled": ws.Settings.GuestsDisabled})
 }
 
 // Receipt is what a spend took.

@@ -16,7 +16,7 @@ import (
 
 	"github.com/charterhq/charter"
 	"github.com/charterhq/charter/charterhttp"
-	"github.com/charterhq/charter/examples/internal/storeurl"
+	"github.com/charterhq/charter/internal/storeurl"
 	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage/postgres/pgtest"
 	"github.com/google/go-cmp/cmp"

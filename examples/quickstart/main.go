@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/charterhq/charter"
-	"github.com/charterhq/charter/examples/internal/storeurl"
+	"github.com/charterhq/charter/internal/storeurl"
 	"github.com/charterhq/charter/policy"
 )
 

@@ -222,6 +222,15 @@ func clone[T any](s []T) []T {
 	return slices.Clone(s)
 }
 
+// cloneMap copies m; an empty m becomes nil, as in the database backends.
+// A workspace's stored map is never changed in place, so reads share it.
+func cloneMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
+}
+
 // ts is how a backend keeps a time: in UTC, at microsecond precision, without
 // a monotonic clock reading.
 func ts(t time.Time) time.Time {
@@ -280,6 +289,7 @@ func (t *tx) CreateWorkspace(_ context.Context, w storage.Workspace) error {
 	}
 	w.Version = 1
 	w.Created, w.Anchor = ts(w.Created), ts(w.Anchor)
+	w.Preferences = cloneMap(w.Preferences)
 	set(t, t.s.workspaces, w.ID, w)
 	set(t, inner(t, t.s.ownedBy, w.Owner), w.ID, true)
 	set(t, t.s.byWorkspace, w.ID, map[string]bool{})
@@ -311,6 +321,7 @@ func (t *tx) UpdateWorkspace(_ context.Context, w storage.Workspace) error {
 		set(t, t.s.personal, w.Owner, w.ID)
 	}
 	w.Created, w.Anchor = ts(w.Created), ts(w.Anchor)
+	w.Preferences = cloneMap(w.Preferences)
 	del(t, t.s.ownedBy[old.Owner], w.ID)
 	set(t, inner(t, t.s.ownedBy, w.Owner), w.ID, true)
 	set(t, t.s.workspaces, w.ID, w)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -42,9 +43,9 @@ func TestAccessRaceTwoStores(t *testing.T) {
 	storagetest.RunAccessRace(t, open(t, url), open(t, url))
 }
 
-// TestMigrateStampsOldRows migrates a database of schema version 1 that has
-// workspaces: each gets its own stamp, and later changes still move it.
-func TestMigrateStampsOldRows(t *testing.T) {
+// migrateOld opens a store on a new schema, closed at the end of the test,
+// migrates it to version n, and runs storagetest.RunMigrated from there.
+func migrateOld(t *testing.T, n int) {
 	ctx := context.Background()
 	s, err := Open(ctx, schemaURL(t))
 	if err != nil {
@@ -55,12 +56,29 @@ func TestMigrateStampsOldRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.migrate(ctx, files[:1]); err != nil {
-		t.Fatalf("migrate to version 1: %v", err)
+	if err := s.migrate(ctx, files[:n]); err != nil {
+		t.Fatalf("migrate to version %d: %v", n, err)
 	}
-	storagetest.RunMigrated(t, s, func() error { return s.Migrate(ctx) }, func(ctx context.Context) (int, int, error) {
+	old := storagetest.OldSchema{
+		Exec: func(ctx context.Context, query string) error {
+			_, err := s.pool.Exec(ctx, query)
+			return err
+		},
+		Time:  func(t time.Time) string { return "'" + t.UTC().Format(time.RFC3339Nano) + "'::timestamptz" },
+		False: "false",
+	}
+	storagetest.RunMigrated(t, s, old, func() error { return s.Migrate(ctx) }, func(ctx context.Context) (int, int, error) {
 		var n, distinct int
 		err := s.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT stamp) FROM workspaces`).Scan(&n, &distinct)
 		return n, distinct, err
 	})
 }
+
+// TestMigrateStampsOldRows migrates a database of schema version 1 that has
+// workspaces: each gets its own stamp, and later changes still move it.
+func TestMigrateStampsOldRows(t *testing.T) { migrateOld(t, 1) }
+
+// TestMigrateLogoPreferences migrates a database of schema version 3, the
+// last without logos and preferences, that has workspaces: they read back
+// without either, and take both afterwards.
+func TestMigrateLogoPreferences(t *testing.T) { migrateOld(t, 3) }

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charterhq/charter/storage/internal/migration"
 	"github.com/charterhq/charter/storage/storagetest"
@@ -116,15 +118,40 @@ func TestStampCounterForward(t *testing.T) {
 	}
 }
 
+// oldSchema writes rows of an older schema into s's database by hand.
+func oldSchema(s *Store) storagetest.OldSchema {
+	return storagetest.OldSchema{
+		Exec: func(ctx context.Context, query string) error {
+			_, err := s.w.ExecContext(ctx, query)
+			return err
+		},
+		Time:  func(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) },
+		False: "0",
+	}
+}
+
+// stamps counts the workspaces and their distinct access stamps.
+func stamps(s *Store) func(ctx context.Context) (int, int, error) {
+	return func(ctx context.Context) (int, int, error) {
+		var n, distinct int
+		err := s.w.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT stamp) FROM workspaces`).Scan(&n, &distinct)
+		return n, distinct, err
+	}
+}
+
 // TestMigrateStampsOldRows migrates a database of schema version 1 that has
 // workspaces: each gets its own stamp, and later changes still move it.
 func TestMigrateStampsOldRows(t *testing.T) {
 	s := migratedTo(t, 1)
-	storagetest.RunMigrated(t, s, func() error { return s.Migrate(context.Background()) }, func(ctx context.Context) (int, int, error) {
-		var n, distinct int
-		err := s.w.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT stamp) FROM workspaces`).Scan(&n, &distinct)
-		return n, distinct, err
-	})
+	storagetest.RunMigrated(t, s, oldSchema(s), func() error { return s.Migrate(context.Background()) }, stamps(s))
+}
+
+// TestMigrateLogoPreferences migrates a database of schema version 4, the
+// last without logos and preferences, that has workspaces: they read back
+// without either, and take both afterwards.
+func TestMigrateLogoPreferences(t *testing.T) {
+	s := migratedTo(t, 4)
+	storagetest.RunMigrated(t, s, oldSchema(s), func() error { return s.Migrate(context.Background()) }, stamps(s))
 }
 
 // TestStampTriggerColumns checks that workspaces_stamp_update names every

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -100,6 +102,21 @@ func testAccessFollowsWrites(t *testing.T, s storage.Store) {
 		return tx.UpdateWorkspace(ctx, w)
 	})
 	check("plan changed")
+
+	update(t, s, func(tx storage.Tx) error {
+		w, err := tx.Workspace(ctx, "a")
+		noErr(t, "Workspace(a)", err)
+		w.Logo, w.Preferences, w.Version = "https://example.com/a.png", map[string]string{"theme": "dark"}, w.Version+1
+		return tx.UpdateWorkspace(ctx, w)
+	})
+	check("logo and preferences set")
+	update(t, s, func(tx storage.Tx) error {
+		w, err := tx.Workspace(ctx, "a")
+		noErr(t, "Workspace(a)", err)
+		w.Preferences, w.Version = map[string]string{"theme": "light", "lang": "fr"}, w.Version+1
+		return tx.UpdateWorkspace(ctx, w)
+	})
+	check("preferences changed")
 
 	update(t, s, func(tx storage.Tx) error { return tx.DeleteMember(ctx, "a", "bob") })
 	check("bob removed")
@@ -239,6 +256,8 @@ func RunAccessSQL(t *testing.T, s storage.Store, exec func(ctx context.Context, 
 			UPDATE workspaces SET stamp = (SELECT stamp FROM stamps_copy WHERE id = 'a') WHERE id = 'a'`},
 		{"every stamp written back", `UPDATE workspaces SET stamp = (SELECT stamp FROM stamps_copy c WHERE c.id = workspaces.id)`},
 		{"a moved to another plan", `UPDATE workspaces SET plan = 'enterprise' WHERE id = 'a'`},
+		{"a given a logo", `UPDATE workspaces SET logo = 'https://example.com/a.png' WHERE id = 'a'`},
+		{"a given preferences", `UPDATE workspaces SET preferences = '{"theme":"dark"}' WHERE id = 'a'`},
 		{"bob moved from a to p", `UPDATE members SET workspace = 'p' WHERE workspace = 'a' AND user_id = 'bob'`},
 		{"bob removed from p", `DELETE FROM members WHERE workspace = 'p' AND user_id = 'bob'`},
 		{"a copied", `CREATE TABLE workspaces_copy AS SELECT * FROM workspaces`},
@@ -309,22 +328,60 @@ func RunAccessRace(t *testing.T, r, w storage.Store) {
 	wg.Wait()
 }
 
-// RunMigrated checks a backend's upgrade to access stamps. s is a store
-// whose schema predates them (its Access may fail); RunMigrated writes
-// workspaces and members through s, calls migrate, and then checks that
-// stamps reports as many distinct stamps as workspaces, and that Access
-// follows later writes.
-func RunMigrated(t *testing.T, s storage.Store, migrate func() error, stamps func(ctx context.Context) (rows, distinct int, err error)) {
+// OldSchema is how a backend's test writes rows into a database migrated
+// only part of the way, whose schema the store's own statements (written for
+// the latest version) no longer match: Exec runs a statement, and Time and
+// False write a time and false as SQL literals of the backend.
+type OldSchema struct {
+	Exec  func(ctx context.Context, query string) error
+	Time  func(time.Time) string
+	False string
+}
+
+// insertOld writes workspaces a, b and c of ann (owner), each with bob
+// (member), in the columns of schema version 1, which every later version
+// keeps: the rows workspace and member make.
+func (o OldSchema) insertOld(t *testing.T) {
+	t.Helper()
 	ctx := context.Background()
-	update(t, s, func(tx storage.Tx) error {
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	for _, id := range []string{"a", "b", "c"} {
+		w := workspace(id, "shared", "ann")
+		noErr(t, "insert workspace "+id, o.Exec(ctx, fmt.Sprintf(`INSERT INTO workspaces
+			(id, name, kind, plan, owner, billing_contact, guests_disabled, created, anchor, version)
+			VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %d)`,
+			q(w.ID), q(w.Name), q(w.Kind.String()), q(w.Plan), q(w.Owner), q(w.BillingContact), o.False,
+			o.Time(w.Created), o.Time(w.Anchor), w.Version)))
+		for _, m := range []storage.Member{member(id, "ann", "owner"), member(id, "bob", "member")} {
+			noErr(t, "insert member", o.Exec(ctx, fmt.Sprintf(`INSERT INTO members
+				(workspace, user_id, role, projects, joined, seat_since) VALUES (%s, %s, %s, NULL, %s, %s)`,
+				q(m.Workspace), q(m.User), q(m.Role), o.Time(m.Joined), o.Time(m.SeatSince))))
+		}
+	}
+}
+
+// RunMigrated checks a backend's upgrade from an older schema. s is a store
+// whose database was migrated only part of the way (its Access and writes
+// may fail); RunMigrated writes workspaces and members there with old, calls
+// migrate, and then checks that every row reads back as it was written
+// (with no logo and no preferences), that stamps reports as many distinct
+// stamps as workspaces, and that Access follows later writes, of the
+// columns the upgrade added too.
+func RunMigrated(t *testing.T, s storage.Store, old OldSchema, migrate func() error, stamps func(ctx context.Context) (rows, distinct int, err error)) {
+	ctx := context.Background()
+	old.insertOld(t)
+	noErr(t, "Migrate", migrate())
+	view(t, s, func(tx storage.Tx) error {
 		for _, id := range []string{"a", "b", "c"} {
-			noErr(t, "CreateWorkspace", tx.CreateWorkspace(ctx, workspace(id, "shared", "ann")))
-			noErr(t, "PutMember", tx.PutMember(ctx, member(id, "ann", "owner")))
-			noErr(t, "PutMember", tx.PutMember(ctx, member(id, "bob", "member")))
+			w, err := tx.Workspace(ctx, id)
+			noErr(t, "Workspace", err)
+			diff(t, "workspace "+id+" after the upgrade", w, workspace(id, "shared", "ann"))
+			ms, err := tx.Members(ctx, id)
+			noErr(t, "Members", err)
+			diff(t, "members of "+id+" after the upgrade", ms, []storage.Member{member(id, "ann", "owner"), member(id, "bob", "member")})
 		}
 		return nil
 	})
-	noErr(t, "Migrate", migrate())
 	n, distinct, err := stamps(ctx)
 	noErr(t, "count stamps", err)
 	if n != 3 || distinct != 3 {
@@ -339,9 +396,18 @@ func RunMigrated(t *testing.T, s storage.Store, migrate func() error, stamps fun
 		noErr(t, "CreateWorkspace", tx.CreateWorkspace(ctx, workspace("d", "shared", "bob")))
 		return tx.PutMember(ctx, member("d", "bob", "owner"))
 	})
+	want := workspace("c", "shared", "ann")
+	want.Logo, want.Preferences, want.Version = "https://example.com/c.png", map[string]string{"theme": "dark"}, 2
+	update(t, s, func(tx storage.Tx) error { return tx.UpdateWorkspace(ctx, want) })
 	for _, id := range []string{"a", "b", "c", "d"} {
 		checkAccess(t, s, "written after the upgrade", id, "bob")
 	}
+	view(t, s, func(tx storage.Tx) error {
+		w, err := tx.Workspace(ctx, "c")
+		noErr(t, "Workspace", err)
+		diff(t, "workspace c given a logo and preferences after the upgrade", w, want)
+		return nil
+	})
 	n, distinct, err = stamps(ctx)
 	noErr(t, "count stamps", err)
 	if n != 4 || distinct != 4 {

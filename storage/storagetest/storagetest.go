@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"WorkspaceCreate", testWorkspaceCreate},
 		{"WorkspaceExists", testWorkspaceExists},
 		{"WorkspaceUpdate", testWorkspaceUpdate},
+		{"WorkspaceLogoPreferences", testWorkspaceLogoPreferences},
 		{"WorkspacePersonalIndex", testWorkspacePersonalIndex},
 		{"OwnedShared", testOwnedShared},
 		{"WorkspacesOf", testWorkspacesOf},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"github.com/charterhq/charter/credits"
 	workspace_ "github.com/charterhq/charter/workspace"
+	"maps"
 	"testing"
 
 	"github.com/charterhq/charter/storage"
@@ -14,6 +15,7 @@ func testWorkspaceCreate(t *testing.T, s storage.Store) {
 	a := workspace("a", "shared", "ann")
 	a.Version = 7 // ignored: a new workspace is at version 1
 	a.Settings.GuestsDisabled = true
+	a.Logo, a.Preferences = "https://example.com/a.png", map[string]string{"theme": "dark", "ui.lang": "fr"}
 	p := workspace("p", "personal", "ann")
 	update(t, s, func(tx storage.Tx) error {
 		if err := tx.CreateWorkspace(ctx, a); err != nil {
@@ -92,6 +94,7 @@ func testWorkspaceUpdate(t *testing.T, s storage.Store) {
 	want := storage.Workspace{
 		ID: "a", Name: "Renamed", Kind: workspace_.Shared, Plan: "business", Owner: "bob",
 		BillingContact: "billing@example.com", Settings: workspace_.Settings{GuestsDisabled: true},
+		Logo: "https://example.com/logo.svg", Preferences: map[string]string{"colour": "#ff8800"},
 		Created: at(10), Anchor: at(11), Version: 2,
 	}
 	update(t, s, func(tx storage.Tx) error {
@@ -142,6 +145,63 @@ func testWorkspaceUpdate(t *testing.T, s storage.Store) {
 	if got := snap(t, s).Workspaces["a"].Version; got != 4 {
 		t.Errorf("version after two updates = %d, want 4", got)
 	}
+}
+
+// testWorkspaceLogoPreferences round-trips a workspace's logo and
+// preferences through every read, with text JSON must escape, and checks
+// that a store keeps its own copy of the map it is given, and that
+// preferences emptied read back as none.
+func testWorkspaceLogoPreferences(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	prefs := map[string]string{
+		"theme": "dark", "ui.lang": "fr-CA", "empty": "", "quote": `say "hi" \ <b>&amp;</b>`,
+		"unicode": "Zoë — 日本語 🎬", "json": `{"a":[1,2]}`,
+	}
+	w := workspace("a", "shared", "ann")
+	w.Logo, w.Preferences = "https://cdn.example.com/logos/a.png?v=2&size=64#x", prefs
+	mine := maps.Clone(prefs)
+	update(t, s, func(tx storage.Tx) error {
+		noErr(t, "CreateWorkspace(a)", tx.CreateWorkspace(ctx, w))
+		noErr(t, "CreateWorkspace(b)", tx.CreateWorkspace(ctx, workspace("b", "shared", "ann")))
+		noErr(t, "PutMember", tx.PutMember(ctx, member("a", "ann", "owner")))
+		return tx.PutMember(ctx, member("b", "ann", "owner"))
+	})
+	prefs["theme"], prefs["new"] = "changed after the write", "x" // the store's copy must not see it
+	w.Preferences = mine
+	read := func(step string, want storage.Workspace) {
+		t.Helper()
+		view(t, s, func(tx storage.Tx) error {
+			got, err := tx.Workspace(ctx, "a")
+			noErr(t, "Workspace(a)", err)
+			diff(t, step+": Workspace(a)", got, want)
+			ws, err := tx.WorkspacesOf(ctx, "ann")
+			noErr(t, "WorkspacesOf(ann)", err)
+			if len(ws) != 2 {
+				t.Fatalf("%s: WorkspacesOf(ann) = %d workspaces, want 2", step, len(ws))
+			}
+			diff(t, step+": WorkspacesOf(ann)[0]", ws[0], want)
+			if ws[1].Logo != "" || ws[1].Preferences != nil {
+				t.Errorf("%s: workspace b has logo %q, preferences %v; want none", step, ws[1].Logo, ws[1].Preferences)
+			}
+			return nil
+		})
+		for range 2 { // a second call may be answered from a cache
+			checkAccess(t, s, step, "a", "ann")
+		}
+		got, _, _, err := s.Access(ctx, "a", "ann")
+		noErr(t, "Access(a, ann)", err)
+		diff(t, step+": Access(a, ann)", got, want)
+	}
+	read("created", w)
+
+	w.Version, w.Logo, w.Preferences = 2, "http://example.com/b.png", map[string]string{"theme": "light"}
+	update(t, s, func(tx storage.Tx) error { return tx.UpdateWorkspace(ctx, w) })
+	read("updated", w)
+
+	w.Version, w.Logo, w.Preferences = 3, "", map[string]string{}
+	update(t, s, func(tx storage.Tx) error { return tx.UpdateWorkspace(ctx, w) })
+	w.Preferences = nil
+	read("cleared", w)
 }
 
 // testWorkspacePersonalIndex checks that the one-personal-workspace-per-owner

@@ -42,7 +42,13 @@ const entryOverhead = 256
 func Size(id, user string, e Entry) int {
 	n := entryOverhead + len(id) + len(user)
 	w, m := &e.Workspace, &e.Member
-	n += len(w.ID) + len(w.Name) + len(w.Plan) + len(w.Owner) + len(w.BillingContact)
+	n += len(w.ID) + len(w.Name) + len(w.Plan) + len(w.Owner) + len(w.BillingContact) + len(w.Logo)
+	if w.Preferences != nil {
+		n += 48 // the map's header
+		for k, v := range w.Preferences {
+			n += 32 + len(k) + len(v) // a slot: two string headers
+		}
+	}
 	n += len(m.Workspace) + len(m.User) + len(m.Role)
 	for _, p := range m.Projects {
 		n += 16 + len(p)

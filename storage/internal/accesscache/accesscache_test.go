@@ -182,3 +182,27 @@ func sumSizes(c *Cache) int {
 	}
 	return n
 }
+
+// TestSizeCountsLogoAndPreferences checks that an entry's size grows with
+// every byte of the logo and of each preference's key and value, so large
+// preferences count against MaxBytes.
+func TestSizeCountsLogoAndPreferences(t *testing.T) {
+	base := Entry{Workspace: storage.Workspace{ID: "a", Name: "A"}}
+	plain := Size("a", "bob", base)
+	withLogo := base
+	withLogo.Workspace.Logo = strings.Repeat("l", 2048)
+	if got := Size("a", "bob", withLogo) - plain; got < 2048 {
+		t.Errorf("a 2,048-byte logo adds %d bytes, want at least 2048", got)
+	}
+	withPrefs := base
+	withPrefs.Workspace.Preferences = map[string]string{}
+	strs := 0
+	for i := range 32 {
+		k, v := fmt.Sprintf("key%02d", i), strings.Repeat("v", 1024)
+		withPrefs.Workspace.Preferences[k] = v
+		strs += len(k) + len(v)
+	}
+	if got := Size("a", "bob", withPrefs) - plain; got < strs {
+		t.Errorf("32 preferences of %d bytes add %d bytes, want at least %d", strs, got, strs)
+	}
+}

@@ -60,7 +60,11 @@ func (r *Records[T, L]) CreateWorkspace(ctx context.Context, w storage.Workspace
 	if err := r.C.Writable(); err != nil {
 		return err
 	}
-	n, err := r.C.Exec(ctx, "create workspace "+w.ID, r.D.Q.CreateWorkspace, r.D.WorkspaceArgs(w)...)
+	args, err := r.D.WorkspaceArgs(w)
+	if err != nil {
+		return err
+	}
+	n, err := r.C.Exec(ctx, "create workspace "+w.ID, r.D.Q.CreateWorkspace, args...)
 	if err == nil && n == 0 {
 		err = r.D.Exists("workspace " + w.ID + " or personal workspace of " + w.Owner)
 	}
@@ -73,8 +77,12 @@ func (r *Records[T, L]) UpdateWorkspace(ctx context.Context, w storage.Workspace
 		return err
 	}
 	d := r.D
+	prefs, err := d.preferences(w)
+	if err != nil {
+		return err
+	}
 	n, err := r.C.Exec(ctx, "update workspace "+w.ID, d.Q.UpdateWorkspace,
-		w.Name, w.Kind.String(), w.Plan, w.Owner, w.BillingContact, w.Settings.GuestsDisabled, d.Time(w.Created), d.Time(w.Anchor), w.Version,
+		w.Name, w.Kind.String(), w.Plan, w.Owner, w.BillingContact, w.Settings.GuestsDisabled, w.Logo, prefs, d.Time(w.Created), d.Time(w.Anchor), w.Version,
 		w.ID, w.Version-1, w.Kind.String(), w.Owner, w.ID)
 	if err != nil || n == 1 {
 		return err

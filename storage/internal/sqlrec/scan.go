@@ -1,6 +1,7 @@
 package sqlrec
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/charterhq/charter/credits"
@@ -18,8 +19,13 @@ func (d *Dialect[T, L]) ScanWorkspace(s Scanner) (storage.Workspace, error) {
 	var w storage.Workspace
 	var kind string
 	var created, anchor T
-	err := s.Scan(&w.ID, &w.Name, &kind, &w.Plan, &w.Owner, &w.BillingContact, &w.Settings.GuestsDisabled, &created, &anchor, &w.Version)
+	var prefs string
+	err := s.Scan(&w.ID, &w.Name, &kind, &w.Plan, &w.Owner, &w.BillingContact, &w.Settings.GuestsDisabled, &w.Logo, &prefs, &created, &anchor, &w.Version)
+	if err != nil {
+		return w, err
+	}
 	w.Kind, w.Created, w.Anchor = readKind(kind), d.ReadTime(created), d.ReadTime(anchor)
+	w.Preferences, err = d.readPreferences(w.ID, prefs)
 	return w, err
 }
 
@@ -31,8 +37,41 @@ func readKind(s string) workspace.Kind {
 }
 
 // WorkspaceArgs writes WorkspaceCols but version.
-func (d *Dialect[T, L]) WorkspaceArgs(w storage.Workspace) []any {
-	return []any{w.ID, w.Name, w.Kind.String(), w.Plan, w.Owner, w.BillingContact, w.Settings.GuestsDisabled, d.Time(w.Created), d.Time(w.Anchor)}
+func (d *Dialect[T, L]) WorkspaceArgs(w storage.Workspace) ([]any, error) {
+	prefs, err := d.preferences(w)
+	if err != nil {
+		return nil, err
+	}
+	return []any{w.ID, w.Name, w.Kind.String(), w.Plan, w.Owner, w.BillingContact, w.Settings.GuestsDisabled, w.Logo, prefs, d.Time(w.Created), d.Time(w.Anchor)}, nil
+}
+
+// preferences is the stored form of w's preferences in both dialects: a
+// JSON object with its keys sorted, or "" when there are none.
+func (d *Dialect[T, L]) preferences(w storage.Workspace) (string, error) {
+	if len(w.Preferences) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(w.Preferences)
+	if err != nil {
+		return "", fmt.Errorf("%s: workspace %s: encoding preferences: %w", d.Name, w.ID, err)
+	}
+	return string(b), nil
+}
+
+// readPreferences reads the stored preferences of workspace id: nil when
+// there are none.
+func (d *Dialect[T, L]) readPreferences(id, s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("%s: stored workspace %s: preferences: %w", d.Name, id, err)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
 }
 
 // ScanMember scans a row of MemberCols.
@@ -181,14 +220,17 @@ func (d *Dialect[T, L]) ScanAccess(s Scanner, id string) (accesscache.Entry, err
 		mUser, mRole *string
 		mp           L
 		joined, seat *T
-		kind         string
+		kind, prefs  string
 	)
 	err := s.Scan(&e.Stamp, &w.ID, &w.Name, &kind, &w.Plan, &w.Owner, &w.BillingContact, &w.Settings.GuestsDisabled,
-		&created, &anchor, &w.Version, &mUser, &mRole, &mp, &joined, &seat)
+		&w.Logo, &prefs, &created, &anchor, &w.Version, &mUser, &mRole, &mp, &joined, &seat)
 	if err != nil {
 		return e, err
 	}
 	w.Kind, w.Created, w.Anchor = readKind(kind), d.ReadTime(created), d.ReadTime(anchor)
+	if w.Preferences, err = d.readPreferences(id, prefs); err != nil {
+		return e, err
+	}
 	if mUser == nil {
 		return e, nil
 	}

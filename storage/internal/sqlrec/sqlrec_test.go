@@ -40,7 +40,7 @@ func TestStatementsBound(t *testing.T) {
 			t.Errorf("%s is not bound: %s", name, q)
 		}
 	}
-	if !strings.Contains(d.Q.UpdateWorkspace, "$14") || strings.Contains(d.Q.UpdateWorkspace, "$15") {
-		t.Errorf("UpdateWorkspace takes 14 arguments: %s", d.Q.UpdateWorkspace)
+	if !strings.Contains(d.Q.UpdateWorkspace, "$16") || strings.Contains(d.Q.UpdateWorkspace, "$17") {
+		t.Errorf("UpdateWorkspace takes 16 arguments: %s", d.Q.UpdateWorkspace)
 	}
 }

@@ -3,7 +3,7 @@ package sqlrec
 // Column lists, in the order the scanners read them and the writers write
 // them.
 const (
-	WorkspaceCols   = `id, name, kind, plan, owner, billing_contact, guests_disabled, created, anchor, version`
+	WorkspaceCols   = `id, name, kind, plan, owner, billing_contact, guests_disabled, logo, preferences, created, anchor, version`
 	MemberCols      = `workspace, user_id, role, projects, joined, seat_since`
 	InvitationCols  = `id, workspace, is_link, email, role, projects, inviter, token_hash, created, expires, max_uses, uses, revoked`
 	EventCols       = `seq, workspace, actor, event_type, subject, before_json, after_json, amount, currency, at`
@@ -75,16 +75,16 @@ func statements(bind func(string) string) Statements {
 		PersonalWorkspace: `SELECT ` + WorkspaceCols + ` FROM workspaces WHERE owner = ? AND kind = 'personal'`,
 		OwnedShared:       `SELECT count(*) FROM workspaces WHERE owner = ? AND kind = 'shared'`,
 		WorkspacesOf: `SELECT w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact,
-		w.guests_disabled, w.created, w.anchor, w.version
+		w.guests_disabled, w.logo, w.preferences, w.created, w.anchor, w.version
 		FROM members m JOIN workspaces w ON w.id = m.workspace
 		WHERE m.user_id = ? ORDER BY w.id`,
 		WorkspaceExists: `SELECT count(*) FROM workspaces WHERE id = ?`,
 		// With no conflict target, DO NOTHING covers the ID and the
 		// one-personal-workspace index alike.
 		CreateWorkspace: `INSERT INTO workspaces (` + WorkspaceCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO NOTHING`,
 		UpdateWorkspace: `UPDATE workspaces SET name = ?, kind = ?, plan = ?, owner = ?,
-		billing_contact = ?, guests_disabled = ?, created = ?, anchor = ?, version = ?
+		billing_contact = ?, guests_disabled = ?, logo = ?, preferences = ?, created = ?, anchor = ?, version = ?
 		WHERE id = ? AND version = ?
 		AND NOT (CAST(? AS TEXT) = 'personal' AND EXISTS (
 			SELECT 1 FROM workspaces o WHERE o.owner = ? AND o.kind = 'personal' AND o.id <> ?))`,
@@ -140,7 +140,7 @@ func statements(bind func(string) string) Statements {
 
 		Stamp: `SELECT stamp FROM workspaces WHERE id = ?`,
 		Access: `SELECT w.stamp, w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact, w.guests_disabled,
-		w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
+		w.logo, w.preferences, w.created, w.anchor, w.version, m.user_id, m.role, m.projects, m.joined, m.seat_since
 	FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = ?
 	WHERE w.id = ?`,
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/charterhq/charter/examples/internal/storeurl"
+	"github.com/charterhq/charter/internal/storeurl"
 )
 
 // Example opens the in-memory store, as the examples do by default.

@@ -1,6 +1,7 @@
-// Package storeurl opens the store an example is told to use, by a URL-like
+// Package storeurl opens the store a program is told to use, by a URL-like
 // name: "" or "memory" for the in-memory store, "sqlite:PATH" for a SQLite
-// file, a postgres:// or postgresql:// URL for PostgreSQL.
+// file, a postgres:// or postgresql:// URL for PostgreSQL. The examples and
+// "charter import" open their stores through it.
 package storeurl
 
 import (
@@ -33,7 +34,7 @@ func Open(ctx context.Context, url string) (storage.Store, error) {
 		}
 		return s, migrate(ctx, s)
 	}
-	return nil, fmt.Errorf(`unknown store %q: want "memory", "sqlite:PATH" or a postgres:// URL`, url)
+	return nil, fmt.Errorf(`unknown store %q: want "" or "memory", "sqlite:PATH" or a postgres:// URL`, url)
 }
 
 func migrate(ctx context.Context, s interface {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/charterhq/charter/examples/internal/storeurl"
+	"github.com/charterhq/charter/internal/storeurl"
 )
 
 func TestOpen(t *testing.T) {
