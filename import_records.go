@@ -104,7 +104,7 @@ func (s *Service) parseImport(text []byte) (*importing, error) {
 		w.BillingContact = rec.BillingContact
 	}
 	if rec.Settings.GuestsDisabled {
-		if a := s.policy.Operation(policy.OpUpdateSettings); a == nil || !p.Features.Has(a.Feature) {
+		if a := s.policy.Operation(policy.OpGuestAccess); a == nil || !p.Features.Has(a.Feature) {
 			return im, invalid("guests are disabled, a setting plan %s does not offer", p.Name)
 		}
 		w.Settings.GuestsDisabled = true

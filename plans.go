@@ -173,7 +173,7 @@ func (s *Service) checkPlanFits(ctx context.Context, tx storage.Tx, w *workspace
 		}
 	}
 	if w.Settings.GuestsDisabled {
-		if a := s.policy.Operation(policy.OpUpdateSettings); a == nil || !p.Features.Has(a.Feature) {
+		if a := s.policy.Operation(policy.OpGuestAccess); a == nil || !p.Features.Has(a.Feature) {
 			problems = append(problems, fmt.Sprintf("guests are disabled, a setting plan %s does not offer", p.Name))
 		}
 	}

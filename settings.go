@@ -174,7 +174,7 @@ func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disab
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
 		return err
 	}
-	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, actor, id, gate{op: policy.OpGuestAccess, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
 		before := l.ws.Settings
 		if before.GuestsDisabled == disabled {
 			return nil

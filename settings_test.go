@@ -128,11 +128,15 @@ func TestSetLogo(t *testing.T) {
 	if err := s.SetLogo(ctx, "eve", id, logo); !errors.Is(err, charter.ErrNotFound) {
 		t.Errorf("outsider setting the logo: %v, want ErrNotFound", err)
 	}
-	// On Starter the policy's settings action is not offered.
+	// Settings are every admin's on any plan ("Update the workspace-wide
+	// settings"); the guest switch is Business only.
 	starter, err := s.CreateWorkspace(ctx, "ana", "Small", "starter")
 	ok(t, err)
-	if err := s.SetLogo(ctx, "ana", starter.ID, logo); !errors.Is(err, charter.ErrForbidden) {
-		t.Errorf("logo on Starter: %v, want ErrForbidden", err)
+	if err := s.SetLogo(ctx, "ana", starter.ID, logo); err != nil {
+		t.Errorf("logo on Starter: %v", err)
+	}
+	if err := s.SetGuestsDisabled(ctx, "ana", starter.ID, true); !errors.Is(err, charter.ErrForbidden) {
+		t.Errorf("disabling guests on Starter: %v, want ErrForbidden", err)
 	}
 }
 

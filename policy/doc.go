@@ -64,8 +64,10 @@
 //	                                  invite_guest, remove, change_role,
 //	                                  transfer_ownership, delete_workspace,
 //	                                  change_plan, update_settings, fund_credits,
-//	                                  set_allowance, view_spend, manage_coins.
-//	                                  An unmapped operation is denied to everyone;
+//	                                  set_allowance, view_spend, manage_coins,
+//	                                  guest_access. An unmapped operation is
+//	                                  denied to everyone, except guest_access,
+//	                                  which update_settings' action then decides;
 //	                                  transfer_ownership needs ownership: every.
 //	plans:                            required, at least one, in display order
 //	  <plan>:

@@ -272,6 +272,7 @@ const (
 	OpSetAllowance
 	OpViewSpend
 	OpManageCoins
+	OpGuestAccess
 	numOps
 )
 
@@ -288,6 +289,7 @@ var opNames = [numOps]string{
 	OpSetAllowance:      "set_allowance",
 	OpViewSpend:         "view_spend",
 	OpManageCoins:       "manage_coins",
+	OpGuestAccess:       "guest_access",
 }
 
 // String returns the operation's key under operations:, e.g. "invite".
@@ -419,9 +421,14 @@ func (p *Policy) Actions() []*Action { return p.actions }
 func (p *Policy) Action(name string) *Action { return p.actionIndex[name] }
 
 // Operation returns the action that authorizes op, or nil when the policy
-// maps none, which denies op to everyone.
+// maps none, which denies op to everyone. An unmapped guest_access is
+// update_settings' action: the guest switch is a workspace setting unless
+// the policy gates it apart.
 func (p *Policy) Operation(op Op) *Action {
-	if op < numOps {
+	switch {
+	case op == OpGuestAccess && p.ops[op] == nil:
+		return p.ops[OpUpdateSettings]
+	case op < numOps:
 		return p.ops[op]
 	}
 	return nil

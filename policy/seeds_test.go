@@ -806,9 +806,13 @@ func TestSeedTeamGuestsGuest(t *testing.T) {
 // be disabled on the Business plan by workspace admins".
 func TestSeedTeamGuestsToggle(t *testing.T) {
 	p := loadSeed(t, "team-guests")
-	toggle := p.Operation(policy.OpUpdateSettings)
+	toggle := p.Operation(policy.OpGuestAccess)
 	if toggle == nil || toggle.Description != "Disable guests" {
-		t.Fatalf("Operation(update_settings) = %s, want the Disable guests action", actionName(toggle))
+		t.Fatalf("Operation(guest_access) = %s, want the Disable guests action", actionName(toggle))
+	}
+	// "Update the workspace-wide settings" is every admin's, on any plan.
+	if a := p.Operation(policy.OpUpdateSettings); a == nil || a.Name != "update_settings" || a.Feature != 0 {
+		t.Fatalf("Operation(update_settings) = %s, want the plan-free update_settings action", actionName(a))
 	}
 	starter := newSeedWorkspace(t, p, "starter", workspace.Shared, "starter", "creator", seedMember{"admin", "admin"})
 	business := newSeedWorkspace(t, p, "business", workspace.Shared, "business", "creator",

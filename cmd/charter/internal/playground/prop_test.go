@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"pgregory.net/rapid"
@@ -27,7 +28,16 @@ func TestCheckAnyEdit(t *testing.T) {
 		at := rapid.IntRange(0, len(src)).Draw(t, "at")
 		cut := rapid.IntRange(0, min(40, len(src)-at)).Draw(t, "cut")
 		typed := rapid.StringOfN(rapid.SampledFrom([]rune("ab_: -[],\n\t\"'#{}01")), 0, 8, -1).Draw(t, "typed")
-		src = src[:at] + typed + src[at+cut:]
+		// Edits are whole characters: the editor sends its text as JSON,
+		// which cannot carry a character cut in half.
+		end := at + cut
+		for at > 0 && at < len(src) && !utf8.RuneStart(src[at]) {
+			at--
+		}
+		for end < len(src) && !utf8.RuneStart(src[end]) {
+			end++
+		}
+		src = src[:at] + typed + src[end:]
 
 		code, reply := do(t, h, "POST", "/api/check", source{Name: "p.yaml", Source: src})
 		if code != http.StatusOK {
