@@ -185,13 +185,23 @@ func (s *Service) mayAssign(w *workspace.Workspace, actor string, r *role.Role, 
 	a := w.Role(actor)
 	if !a.MayAssign(r) {
 		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{
-			Reason: policy.RoleLacksAction, Role: a.String(), Plan: w.Plan.Name, Action: "assign " + r.Name, Pos: s.policy.RolePos(a),
+			Reason: policy.RoleLacksAction, Role: a.String(), Plan: w.Plan.Name, Action: s.opAction(op), Detail: "assign " + r.Name, Pos: s.policy.RolePos(a),
 		}}
 	}
 	if !w.Plan.Offers(r) {
-		return s.notOffered(op.String(), w.Plan, r.Name, "assign "+r.Name)
+		return s.notOffered(op.String(), w.Plan, r.Name, s.opAction(op))
 	}
 	return nil
+}
+
+// opAction names the action that authorizes op, or op itself when the
+// policy maps none: the action of a refusal of op by a rule outside the
+// permission table, which names what was refused in its Detail.
+func (s *Service) opAction(op policy.Op) string {
+	if a := s.policy.Operation(op); a != nil {
+		return a.Name
+	}
+	return op.String()
 }
 
 // mayManage checks that actor may change or remove a holder of other in w
@@ -199,7 +209,7 @@ func (s *Service) mayAssign(w *workspace.Workspace, actor string, r *role.Role, 
 func (s *Service) mayManage(w *workspace.Workspace, actor string, other *role.Role, op policy.Op) error {
 	if ar := w.Role(actor); !ar.MayManage(other) {
 		return &ForbiddenError{Op: op.String(), Decision: policy.Decision{
-			Reason: policy.RoleLacksAction, Role: ar.String(), Plan: w.Plan.Name, Action: "manage " + other.String(), Pos: s.policy.RolePos(ar),
+			Reason: policy.RoleLacksAction, Role: ar.String(), Plan: w.Plan.Name, Action: s.opAction(op), Detail: "manage " + other.String(), Pos: s.policy.RolePos(ar),
 		}}
 	}
 	return nil

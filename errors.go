@@ -13,7 +13,8 @@ import (
 // errors.Is. A denial by Service.Can is a false result, not an error.
 var (
 	// ErrForbidden: the policy denies the actor the operation. The error is
-	// a *ForbiddenError carrying the decision.
+	// a *ForbiddenError carrying the decision, except for Accept of an
+	// invitation sent to another address, which no policy rule decides.
 	ErrForbidden = errors.New("charter: forbidden")
 	// ErrNotFound: no such workspace, member or invitation, or the actor is
 	// not a member of the workspace (the two are indistinguishable, so an

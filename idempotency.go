@@ -23,20 +23,30 @@ type keying struct {
 	key, fingerprint string
 }
 
-// once returns the receipt stored under the key if there is one, and runs
-// apply if not.
-func (k *keying) once(apply func() (Receipt, error)) (r Receipt, err error) {
+// once returns the receipt stored under the key if there is one with the
+// same fingerprint, and otherwise runs may and then, when may allows, apply
+// (first use) or refuses the key (ErrIdempotencyMismatch). A replay asks
+// nothing of may: it is the first request's answer. A key used for another
+// request is refused only to whom may allows, so that a member who may not
+// perform the operation cannot tell used keys from unused ones. may is nil
+// when the caller authorized before reading the key.
+func (k *keying) once(may func() error, apply func() (Receipt, error)) (r Receipt, err error) {
 	rec := k.ledger.Record
-	switch {
-	case rec == nil:
-		return apply()
-	case rec.Fingerprint != k.fingerprint:
+	if rec != nil && rec.Fingerprint == k.fingerprint {
+		if err := json.Unmarshal([]byte(rec.Result), &r); err != nil {
+			return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", short(k.key), err)
+		}
+		return r, nil
+	}
+	if may != nil {
+		if err := may(); err != nil {
+			return Receipt{}, err
+		}
+	}
+	if rec != nil {
 		return Receipt{}, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, short(k.key))
 	}
-	if err := json.Unmarshal([]byte(rec.Result), &r); err != nil {
-		return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", short(k.key), err)
-	}
-	return r, nil
+	return apply()
 }
 
 // record is what stores r as the key's first result.
@@ -112,12 +122,7 @@ func (s *Service) keyed(ctx context.Context, actor, id string, g gate, currency,
 			return err
 		}
 		k := &keying{ledger: ledger, wsID: id, key: key, fingerprint: fingerprint}
-		out, err = k.once(func() (Receipt, error) {
-			if err := s.authorize(w, actor, g); err != nil {
-				return Receipt{}, err
-			}
-			return apply(tx, w, k)
-		})
+		out, err = k.once(func() error { return s.authorize(w, actor, g) }, func() (Receipt, error) { return apply(tx, w, k) })
 		return err
 	})
 }

@@ -84,7 +84,7 @@ func (s *Service) invite(ctx context.Context, actor, id, email, roleName, projec
 		switch {
 		case project != "":
 			if r = s.guestRole(w.Plan); r == nil {
-				return s.notOffered(op.String(), w.Plan, "guest", "guest")
+				return s.notOffered(op.String(), w.Plan, "guest", s.opAction(op))
 			}
 			if w.Settings.GuestsDisabled {
 				return s.guestsDisabled(op.String(), w, r)

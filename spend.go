@@ -247,7 +247,7 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 			return err
 		}
 		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprint("refund")}
-		out, err = k.once(func() (Receipt, error) { return s.refund(ctx, tx, w, spend, k) })
+		out, err = k.once(nil, func() (Receipt, error) { return s.refund(ctx, tx, w, spend, k) })
 		return err
 	})
 	return out, err

@@ -118,8 +118,11 @@ func TestRefundKeysAreCharters(t *testing.T) {
 		// Fund's key is the funder's: another admin retrying it is a
 		// different request, not the first funder's receipt.
 		must[charter.Receipt](t)(s.Fund(ctx, "own", id, "credits", 5, time.Time{}, "f1"))
-		_, err = s.Fund(ctx, "edi", id, "credits", 5, time.Time{}, "f1")
+		_, err = s.Fund(ctx, "adm", id, "credits", 5, time.Time{}, "f1")
 		wantErr(t, err, charter.ErrIdempotencyMismatch)
+		// Someone who may not fund is refused as for any key.
+		_, err = s.Fund(ctx, "edi", id, "credits", 5, time.Time{}, "f1")
+		wantErr(t, err, charter.ErrForbidden)
 	})
 }
 
@@ -157,5 +160,29 @@ func TestSpendRequestFingerprint(t *testing.T) {
 		if after := must[charter.Balance](t)(s.Balance(ctx, "own", id, "credits")).Available; before-after != 2*first.Amount || first.Amount <= 0 {
 			t.Errorf("available %d then %d, each spend %d: want two keys charged", before, after, first.Amount)
 		}
+	})
+}
+
+// TestDeniedMemberCannotProbeKeys: a member the policy does not let spend
+// gets the same refusal for a key someone used and for an unused one, so
+// they cannot tell which keys exist; a member who may spend gets
+// ErrIdempotencyMismatch for a used key, and the spender's retry still
+// replays.
+func TestDeniedMemberCannotProbeKeys(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
+		s := newService(t, "credit-pool", open(t), newClock())
+		id := spendPool(t, s, 10)
+		join(t, s, "own", id, "rev", "reviewer")
+		must[charter.Receipt](t)(s.Spend(ctx, "edi", "create_visuals", id, "used"))
+		_, errUsed := s.Spend(ctx, "rev", "create_visuals", id, "used")
+		_, errFresh := s.Spend(ctx, "rev", "create_visuals", id, "fresh")
+		wantErr(t, errUsed, charter.ErrForbidden)
+		wantErr(t, errFresh, charter.ErrForbidden)
+		if errUsed.Error() != errFresh.Error() {
+			t.Errorf("used key: %q, unused key: %q; want one refusal", errUsed, errFresh)
+		}
+		_, err := s.Spend(ctx, "adm", "create_visuals", id, "used")
+		wantErr(t, err, charter.ErrIdempotencyMismatch)
+		must[charter.Receipt](t)(s.Spend(ctx, "edi", "create_visuals", id, "used"))
 	})
 }

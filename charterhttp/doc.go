@@ -14,7 +14,7 @@
 // actor, the workspace and, on a spend route, the receipt) with FromContext.
 // Every refusal is answered by the Guard as an RFC 9457 problem
 // (Content-Type application/problem+json); handlers answer the errors of
-// their own Service calls the same way with WriteError.
+// their own Service calls the same way with Guard.Error.
 //
 // # Status codes
 //
@@ -25,8 +25,8 @@
 //	400     invalid                 the request is malformed (charter.ErrInvalid)  detail
 //	400     idempotency_key_missing a spend route got no Idempotency-Key header    -
 //	401     unauthenticated         Guard.Actor found no actor (or failed)         -
-//	402     insufficient_credits    the pool cannot pay the action's cost          action, reason, currency, resets_at
-//	402     allowance_exceeded      the actor's allowance cannot pay               action, reason, currency, resets_at
+//	402     insufficient_credits    the pool cannot pay the action's cost          reason, currency; action, resets_at*
+//	402     allowance_exceeded      the actor's allowance cannot pay               reason; action, currency, resets_at*
 //	403     forbidden               the policy denies the action                   action, reason
 //	404     not_found               no such workspace, or the actor is not a       -
 //	                                member of it: one byte-identical body, so an
@@ -41,6 +41,13 @@
 //	422     idempotency_key_reused  the Idempotency-Key was used before for a      -
 //	                                different request
 //	500     internal                anything else; the error is not shown          -
+//
+// * A 402 of a Require or Spend route carries every member: the Guard knows
+// the action and reads the pool's reset date. Guard.Error, answering a
+// handler's own Service call, has only what the error carries.
+//
+// A 403 from Accept of an invitation sent to another address has no action
+// or reason: no policy rule decides it.
 //
 // reason is the policy's reason in snake case ("role_lacks_action",
 // "plan_lacks_feature", "guests_disabled", ...; see policy.Reason). A 403

@@ -34,8 +34,9 @@ type Guard struct {
 	// Project returns the project a project-scoped action acts on (see
 	// charter.Service.CanProject); nil means no project.
 	Project func(r *http.Request) string
-	// Challenge, when not empty, is sent as the WWW-Authenticate header of
-	// every 401 (RFC 9110 asks for one), e.g. `Bearer realm="api"`.
+	// Challenge is the WWW-Authenticate header of every 401, which RFC
+	// 9110 requires, e.g. `Bearer realm="api"`; empty means
+	// DefaultChallenge.
 	Challenge string
 	// ErrorLog, when not nil, receives the errors answered 500, which the
 	// client is never shown.
@@ -46,6 +47,10 @@ type Guard struct {
 	// DefaultMaxSpendBody.
 	MaxSpendBody int64
 }
+
+// DefaultChallenge is the WWW-Authenticate header of a 401 when
+// Guard.Challenge is empty.
+const DefaultChallenge = "Bearer"
 
 // DefaultMaxSpendBody is the body limit of Spend routes when
 // Guard.MaxSpendBody is zero: 1 MiB.
@@ -261,9 +266,11 @@ func (g *Guard) write(w http.ResponseWriter, r *http.Request, p Problem, err err
 func (g *Guard) actor(w http.ResponseWriter, r *http.Request) (string, bool) {
 	actor, err := g.Actor(r)
 	if err != nil || actor == "" {
-		if g.Challenge != "" {
-			w.Header().Set("WWW-Authenticate", g.Challenge)
+		challenge := g.Challenge
+		if challenge == "" {
+			challenge = DefaultChallenge
 		}
+		w.Header().Set("WWW-Authenticate", challenge)
 		WriteProblem(w, Problem{Status: http.StatusUnauthorized, Code: "unauthenticated"})
 		return "", false
 	}

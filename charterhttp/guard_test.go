@@ -249,6 +249,13 @@ func TestChallenge(t *testing.T) {
 	if got := w.Header().Get("WWW-Authenticate"); got != "Bearer" {
 		t.Errorf("WWW-Authenticate = %q, want %q", got, "Bearer")
 	}
+	// Without a Challenge the header is still sent, as RFC 9110 requires.
+	g := &charterhttp.Guard{Service: f.s, Actor: bearer}
+	w = httptest.NewRecorder()
+	g.Require("view", http.NotFoundHandler()).ServeHTTP(w, r)
+	if got := w.Header().Get("WWW-Authenticate"); w.Code != 401 || got != charterhttp.DefaultChallenge {
+		t.Errorf("no Challenge: %d, WWW-Authenticate = %q, want 401 with %q", w.Code, got, charterhttp.DefaultChallenge)
+	}
 }
 
 // TestContext checks what the handler learns: the decision on a Require

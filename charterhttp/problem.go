@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/charterhq/charter"
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/policy"
 )
 
@@ -135,9 +136,17 @@ func ProblemFor(err error) Problem {
 		return Problem{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
 			Detail: "this Idempotency-Key was used before for a different request"}
 	case errors.Is(err, charter.ErrInsufficientCredits):
-		return Problem{Status: http.StatusPaymentRequired, Code: "insufficient_credits", Reason: ReasonCode(policy.InsufficientCredits)}
+		p := Problem{Status: http.StatusPaymentRequired, Code: "insufficient_credits", Reason: ReasonCode(policy.InsufficientCredits)}
+		if ie, ok := errors.AsType[*credits.InsufficientError](err); ok {
+			p.Currency = ie.Currency
+		}
+		return p
 	case errors.Is(err, charter.ErrAllowanceExceeded):
 		return Problem{Status: http.StatusPaymentRequired, Code: "allowance_exceeded", Reason: ReasonCode(policy.OutsideAllowance)}
+	case errors.Is(err, charter.ErrForbidden):
+		// A refusal that no policy decision carries: accepting an
+		// invitation sent to another address.
+		return Problem{Status: http.StatusForbidden, Code: "forbidden"}
 	case errors.As(err, &limit):
 		p := Problem{Status: http.StatusConflict, Code: "limit_exceeded", Detail: "plan " + limit.Plan + " limit exceeded"}
 		for _, l := range limit.Limits {

@@ -80,7 +80,9 @@ type Decision struct {
 	Pos Pos
 	// Detail is what the rule tested, when it adds to the other fields: the
 	// unknown action's name, the non-member, the foreign role or plan, the
-	// workspace kind, the missing feature or the project.
+	// workspace kind, the missing feature or the project; for a
+	// RoleLacksAction of the Service's rank rules, what was refused
+	// ("assign admin", "manage owner"), Action being the operation's action.
 	Detail string
 }
 
@@ -108,7 +110,11 @@ func (d Decision) String() string {
 		}
 		s = d.Action + " does not apply in " + kind + " workspaces"
 	case RoleLacksAction:
-		s = d.Role + " may not " + d.Action
+		what := d.Action
+		if d.Detail != "" { // what a rule outside the table refused, e.g. "assign admin"
+			what = d.Detail
+		}
+		s = d.Role + " may not " + what
 	case PlanLacksFeature:
 		s = "plan " + d.Plan + " lacks feature " + d.Detail + " required by " + d.Action
 	case RoleNotOffered:
