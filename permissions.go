@@ -329,12 +329,14 @@ func (pu *purse) decide(a *policy.Action, r *role.Role, w *workspace.Workspace, 
 		d.Allowed, d.Reason = false, policy.RoleLacksAction
 	case !pu.applies:
 		d.Allowed, d.Reason, d.Detail = false, policy.WrongKind, w.Kind.String()
-	case pu.balance < a.Cost.Amount:
-		d.Balance = pu.balance
-		d.Allowed, d.Reason = false, policy.InsufficientCredits
+	// The allowance before the pool, as credits.Spend checks them, so that
+	// Decide and a refused Spend give one reason.
 	case !pu.allowancePays(a.Cost.Amount):
 		d.Balance = pu.balance
 		d.Allowed, d.Reason = false, policy.OutsideAllowance
+	case pu.balance < a.Cost.Amount:
+		d.Balance = pu.balance
+		d.Allowed, d.Reason = false, policy.InsufficientCredits
 	default:
 		d.Balance = pu.balance
 	}

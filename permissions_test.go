@@ -342,3 +342,42 @@ func allowed(ps charter.PermissionSet) int {
 	}
 	return n
 }
+
+// TestDecideNamesWhatSpendRefuses: when both the allowance and the pool
+// fall short, Decide, the permission set and a refused Spend name the same
+// reason (the allowance, which credits.Spend checks first).
+func TestDecideNamesWhatSpendRefuses(t *testing.T) {
+	s := newService(t, "credit-pool")
+	w, err := s.CreateWorkspace(ctx, "olga", "Studio", "")
+	ok(t, err)
+	inv, err := s.Invite(ctx, "olga", w.ID, "eddie@example.com", "editor")
+	ok(t, err)
+	_, err = s.Accept(ctx, "eddie", "eddie@example.com", inv.Token)
+	ok(t, err)
+	ok(t, s.SetAllowance(ctx, "olga", w.ID, "eddie", "credits", 0))
+	b, err := s.Balance(ctx, "olga", w.ID, "credits")
+	ok(t, err)
+	if b.Available > 0 {
+		_, err = s.Pay(ctx, "olga", w.ID, "credits", b.Available, "drain")
+		if err != nil {
+			t.Skipf("cannot drain the pool here: %v", err)
+		}
+	}
+	d, err := s.Decide(ctx, "eddie", "create_visuals", w.ID, "")
+	ok(t, err)
+	if d.Balance >= 1 {
+		t.Fatalf("the pool holds %d: the test needs it short too", d.Balance)
+	}
+	_, spendErr := s.Spend(ctx, "eddie", "create_visuals", w.ID, "k")
+	ps, err := s.Permissions(ctx, "eddie", w.ID)
+	ok(t, err)
+	var inSet policy.Reason
+	for p := range ps.All() {
+		if p.Action == "create_visuals" {
+			inSet = p.Reason
+		}
+	}
+	if d.Reason != policy.OutsideAllowance || inSet != policy.OutsideAllowance || !errors.Is(spendErr, charter.ErrAllowanceExceeded) {
+		t.Errorf("Decide %v, permission set %v, Spend %v: want the allowance named by all three", d.Reason, inSet, spendErr)
+	}
+}

@@ -332,7 +332,9 @@ func testFlow(t *testing.T, c *client) {
 	wantPerm := map[string]Permission{
 		"view_visuals":   {Action: "view_visuals", Allowed: true, Reason: "allowed"},
 		"edit_settings":  {Action: "edit_settings", Reason: "role_lacks_action"},
-		"create_visuals": {Action: "create_visuals", Reason: "insufficient_credits", Cost: 1, Currency: "credits"},
+		// Both his allowance and the pool are spent: the allowance is
+		// named, as a Spend's 402 names it.
+		"create_visuals": {Action: "create_visuals", Reason: "outside_allowance", Cost: 1, Currency: "credits"},
 	}
 	for name, want := range wantPerm {
 		if diff := cmp.Diff(want, got[name]); diff != "" {
