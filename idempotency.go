@@ -69,14 +69,14 @@ func fingerprint(parts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// spendFingerprint is the fingerprint of a spend: its actor and action, and
-// the caller's request when it gave one (so a Spend's fingerprint stays what
-// it was before SpendRequest).
-func spendFingerprint(actor, action, request string) string {
-	if request == "" {
+// spendFingerprint is the fingerprint of a spend: its actor and action,
+// and its options when it has any (so that Spend's fingerprint stays what
+// it was before SpendWith).
+func spendFingerprint(actor, action string, o SpendOptions) string {
+	if o == (SpendOptions{}) {
 		return fingerprint("spend", actor, action)
 	}
-	return fingerprint("spend", actor, action, request)
+	return fingerprint("spend", actor, action, o.Request, o.Project)
 }
 
 // reservedKeys starts the idempotency keys charter keeps for its own

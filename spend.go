@@ -55,19 +55,29 @@ type Lot struct {
 // policy.UnknownAction, as Decide reports it; an action that costs nothing
 // is ErrInvalid.
 func (s *Service) Spend(ctx context.Context, actor, action, id, key string) (Receipt, error) {
-	return s.SpendRequest(ctx, actor, action, id, key, "")
+	return s.SpendWith(ctx, actor, action, id, key, SpendOptions{})
 }
 
-// SpendRequest is Spend for a caller that tells its requests apart by more
-// than actor and action: request is any text of at most MaxKeyBytes bytes
-// that identifies what was asked, such as a digest of an HTTP request's
-// method, target and body (charterhttp's Spend route passes one). A retry
-// with the same key and the same request returns the first receipt; the same
-// key with a different request is ErrIdempotencyMismatch, as is a key first
-// used by Spend (whose request is ""), and the other way round. Spend is
-// SpendRequest with request "".
-func (s *Service) SpendRequest(ctx context.Context, actor, action, id, key, request string) (Receipt, error) {
-	if err := s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("workspace", id), isKey(key), isRequest(request)); err != nil {
+// SpendOptions are what SpendWith adds to Spend's arguments.
+type SpendOptions struct {
+	// Project is the project a project-scoped action acts on (see
+	// CanProject): a guest granted that project may spend on it. "" for
+	// none.
+	Project string
+	// Request identifies what the caller was asked, beyond actor and
+	// action: any text of at most MaxKeyBytes bytes, such as a digest of an
+	// HTTP request's method, target and body (charterhttp's Spend route
+	// passes one). "" for none.
+	Request string
+}
+
+// SpendWith is Spend with options. Project and Request join the key's
+// fingerprint: a retry with the same key and the same options returns the
+// first receipt; the same key with another project or request is
+// ErrIdempotencyMismatch, as is a key first used by Spend (whose options
+// are empty), and the other way round. Spend is SpendWith with no options.
+func (s *Service) SpendWith(ctx context.Context, actor, action, id, key string, o SpendOptions) (Receipt, error) {
+	if err := s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("workspace", id), isKey(key), isProject(o.Project).orEmpty(), isRequest(o.Request)); err != nil {
 		return Receipt{}, err
 	}
 	a := s.policy.Action(action)
@@ -77,8 +87,8 @@ func (s *Service) SpendRequest(ctx context.Context, actor, action, id, key, requ
 	if a.Cost.Amount <= 0 {
 		return Receipt{}, invalid("action %s costs nothing", action)
 	}
-	g := gate{action: a, name: "spend"}
-	return s.keyed(ctx, actor, id, g, a.Cost.Currency, key, spendFingerprint(actor, action, request), func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
+	g := gate{action: a, name: "spend", project: o.Project}
+	return s.keyed(ctx, actor, id, g, a.Cost.Currency, key, spendFingerprint(actor, action, o), func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
 		return s.debit(ctx, tx, w, actor, a.Cost.Currency, a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}, k)
 	})
 }

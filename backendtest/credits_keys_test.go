@@ -126,32 +126,32 @@ func TestRefundKeysAreCharters(t *testing.T) {
 	})
 }
 
-// TestSpendRequestFingerprint: SpendRequest's request joins the key's
+// TestSpendWithFingerprint: SpendWith's request joins the key's
 // fingerprint. The same key with the same request replays the receipt and
 // charges once; with a different request, or first used by Spend (request
 // ""), it is ErrIdempotencyMismatch and charges nothing; Spend keeps its
 // own fingerprint; a request over MaxKeyBytes or with a control character
 // is an InputError.
-func TestSpendRequestFingerprint(t *testing.T) {
+func TestSpendWithFingerprint(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(testing.TB) storage.Store) {
 		s := newService(t, "credit-pool", open(t), newClock())
 		id := spendPool(t, s, 10)
 		before := must[charter.Balance](t)(s.Balance(ctx, "own", id, "credits")).Available
-		first := must[charter.Receipt](t)(s.SpendRequest(ctx, "edi", "create_visuals", id, "k1", "POST /a body-1"))
-		again := must[charter.Receipt](t)(s.SpendRequest(ctx, "edi", "create_visuals", id, "k1", "POST /a body-1"))
+		first := must[charter.Receipt](t)(s.SpendWith(ctx, "edi", "create_visuals", id, "k1", charter.SpendOptions{Request: "POST /a body-1"}))
+		again := must[charter.Receipt](t)(s.SpendWith(ctx, "edi", "create_visuals", id, "k1", charter.SpendOptions{Request: "POST /a body-1"}))
 		if first.Period != again.Period || !first.Time.Equal(again.Time) || first.Amount != again.Amount {
 			t.Errorf("retry with the same request: %+v, want the first receipt %+v", again, first)
 		}
-		_, err := s.SpendRequest(ctx, "edi", "create_visuals", id, "k1", "POST /a body-2")
+		_, err := s.SpendWith(ctx, "edi", "create_visuals", id, "k1", charter.SpendOptions{Request: "POST /a body-2"})
 		wantErr(t, err, charter.ErrIdempotencyMismatch)
 		_, err = s.Spend(ctx, "edi", "create_visuals", id, "k1")
 		wantErr(t, err, charter.ErrIdempotencyMismatch)
 		must[charter.Receipt](t)(s.Spend(ctx, "edi", "create_visuals", id, "k2"))
 		must[charter.Receipt](t)(s.Spend(ctx, "edi", "create_visuals", id, "k2"))
-		_, err = s.SpendRequest(ctx, "edi", "create_visuals", id, "k2", "POST /a body-1")
+		_, err = s.SpendWith(ctx, "edi", "create_visuals", id, "k2", charter.SpendOptions{Request: "POST /a body-1"})
 		wantErr(t, err, charter.ErrIdempotencyMismatch)
 		for _, bad := range []string{strings.Repeat("r", charter.MaxKeyBytes+1), "a\nb"} {
-			_, err = s.SpendRequest(ctx, "edi", "create_visuals", id, "k3", bad)
+			_, err = s.SpendWith(ctx, "edi", "create_visuals", id, "k3", charter.SpendOptions{Request: bad})
 			var ie *charter.InputError
 			if !errors.As(err, &ie) || ie.Field != "request" {
 				t.Errorf("request %.20q: %v, want an InputError on field request", bad, err)

@@ -76,8 +76,8 @@ func faultOps() []faultOp {
 			_, err := s.Spend(ctx, "edi", "create_visuals", e.id, "s1")
 			return noAllow(err)
 		}},
-		{"SpendRequest", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
-			_, err := s.SpendRequest(ctx, "edi", "create_visuals", e.id, "s1", "POST /spend")
+		{"SpendWith", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
+			_, err := s.SpendWith(ctx, "edi", "create_visuals", e.id, "s1", charter.SpendOptions{Request: "POST /spend"})
 			return noAllow(err)
 		}},
 		{"SpendReplay", "credit-pool", then(poolSetup, func(tb testing.TB, s *charter.Service, e *faultEnv) {

@@ -123,8 +123,8 @@ var gateCalls = []gateCall{
 		_, err := s.Spend(ctx, in["actor"], in["action"], in["workspace"], in["idempotency key"])
 		return err
 	}},
-	{"SpendRequest", []string{"actor", "action", "workspace", "idempotency key", "request"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
-		_, err := s.SpendRequest(ctx, in["actor"], in["action"], in["workspace"], in["idempotency key"], in["request"])
+	{"SpendWith", []string{"actor", "action", "workspace", "idempotency key", "project", "request"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
+		_, err := s.SpendWith(ctx, in["actor"], in["action"], in["workspace"], in["idempotency key"], charter.SpendOptions{Project: in["project"], Request: in["request"]})
 		return err
 	}},
 	{"Pay", []string{"actor", "workspace", "currency", "idempotency key"}, func(ctx context.Context, s *charter.Service, in gateIn) error {

@@ -70,7 +70,7 @@
 // first spend's receipt and charges nothing; the handler runs again with
 // that receipt. The key is scoped to the workspace, and the fingerprint of a
 // spend is its actor, its action and a SHA-256 digest of the request's
-// method, target (path and query) and body (charter.Service.SpendRequest):
+// method, target (path and query) and body (charter.Service.SpendWith):
 // the same key with another body, another target, another action or by
 // another actor is 422. To compute the digest the Guard reads the body (at
 // most Guard.MaxSpendBody bytes, 1 MiB by default; more is 413) and hands it

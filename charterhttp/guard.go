@@ -167,7 +167,7 @@ func (g *Guard) Require(action string, next http.Handler) http.Handler {
 // request 422, a pool or allowance that cannot pay 402 with the date the
 // period resets. The request's method, target and body (read up to
 // MaxSpendBody, 413 past it, and handed on to next unchanged) join the key's
-// fingerprint (charter.Service.SpendRequest), so the key reused with another
+// fingerprint (charter.Service.SpendWith), so the key reused with another
 // body is 422 too. Spend panics, like Require, on a Guard without Service or
 // Actor, or an action that is unknown or costs nothing.
 func (g *Guard) Spend(action string, next http.Handler) http.Handler {
@@ -193,13 +193,17 @@ func (g *Guard) Spend(action string, next http.Handler) http.Handler {
 			g.write(w, r, bodyProblem(err), err)
 			return
 		}
+		var project string
+		if g.Project != nil {
+			project = g.Project(r)
+		}
 		ctx := r.Context()
-		rc, err := g.Service.SpendRequest(ctx, actor, action, id, key, requestDigest(r, body))
+		rc, err := g.Service.SpendWith(ctx, actor, action, id, key, charter.SpendOptions{Project: project, Request: requestDigest(r, body)})
 		if err != nil {
 			p := ProblemFor(err)
 			if p.Status == http.StatusPaymentRequired {
 				// Only a refusal reads the pool again, for its reset date.
-				if d, err := g.Service.Decide(ctx, actor, action, id, ""); err == nil {
+				if d, err := g.Service.Decide(ctx, actor, action, id, project); err == nil {
 					p.Currency, p.ResetsAt = d.Currency, d.ResetsAt
 				}
 				p.Action = action
@@ -208,7 +212,7 @@ func (g *Guard) Spend(action string, next http.Handler) http.Handler {
 			return
 		}
 		d := charter.Decision{Decision: policy.Decision{Allowed: true, Action: action}}
-		r = with(r, Access{Actor: actor, Workspace: id, Decision: d, Receipt: &rc})
+		r = with(r, Access{Actor: actor, Workspace: id, Project: project, Decision: d, Receipt: &rc})
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
@@ -236,7 +240,7 @@ func bodyProblem(err error) Problem {
 }
 
 // requestDigest identifies a spend request beyond its actor and action (see
-// charter.Service.SpendRequest): the SHA-256 of its method, target (path and
+// charter.Service.SpendWith): the SHA-256 of its method, target (path and
 // query) and body, so that a key reused for a different request is 422, as
 // the Idempotency-Key draft asks.
 func requestDigest(r *http.Request, body []byte) string {
