@@ -330,8 +330,8 @@ func testFlow(t *testing.T, c *client) {
 		t.Errorf("eddie's permission set: %+v", ps)
 	}
 	wantPerm := map[string]Permission{
-		"view_visuals":   {Action: "view_visuals", Allowed: true, Reason: "allowed"},
-		"edit_settings":  {Action: "edit_settings", Reason: "role_lacks_action"},
+		"view_visuals":  {Action: "view_visuals", Allowed: true, Reason: "allowed"},
+		"edit_settings": {Action: "edit_settings", Reason: "role_lacks_action"},
 		// Both his allowance and the pool are spent: the allowance is
 		// named, as a Spend's 402 names it.
 		"create_visuals": {Action: "create_visuals", Reason: "outside_allowance", Cost: 1, Currency: "credits"},
