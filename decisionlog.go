@@ -2,8 +2,11 @@ package charter
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/charterhq/charter/workspace"
 )
 
 // Decision logs and events.
@@ -13,15 +16,16 @@ import (
 // together or not at all, and a workspace's events are numbered without
 // gaps. They are the audit trail of who changed what.
 //
-// Decision logs record reads: every decision of Can, CanProject, Decide and
-// Permissions, allowed or denied, with its reason, the policy rule that
+// Decision logs record decisions: every decision of Can, CanProject, Decide
+// and Permissions, allowed or denied, every spend (Spend and SpendWith:
+// the action allowed, or the refusal), and every refusal of any other call
+// by the policy (a *ForbiddenError), with its reason, the policy rule that
 // decided and how long it took, passed to Options.DecisionLog and
-// Options.OnDecision as the decision is returned. They are best-effort and
-// outside any transaction: a decision is logged once it is made, whatever
-// the caller then does with it, and nothing numbers or keeps the records
-// but the logger. Changes are not decision-logged: what they do is an
-// event, and what they refuse is their error (a *ForbiddenError carries
-// the decision).
+// Options.OnDecision as the call returns. They are best-effort and outside
+// any transaction: a decision is logged once it is made, whatever the
+// caller then does with it, and nothing numbers or keeps the records but
+// the logger. A change that was allowed is not decision-logged: what it did
+// is its event.
 //
 // With neither option set, deciding costs what it costs without them: no
 // clock read, no allocation.
@@ -57,7 +61,7 @@ func (l decisionLogs) on() bool { return l.log != nil || l.hook != nil }
 func (l decisionLogs) record(ctx context.Context, r DecisionRecord) {
 	if l.log != nil && l.log.Enabled(ctx, slog.LevelInfo) {
 		d := r.Decision
-		attrs := make([]slog.Attr, 0, 10)
+		attrs := make([]slog.Attr, 0, 12)
 		attrs = append(attrs,
 			slog.String("actor", r.Actor),
 			slog.String("action", r.Action),
@@ -70,6 +74,12 @@ func (l decisionLogs) record(ctx context.Context, r DecisionRecord) {
 			slog.Bool("allowed", d.Allowed),
 			slog.String("reason", d.Reason.String()),
 		)
+		if d.Role != "" {
+			attrs = append(attrs, slog.String("role", d.Role))
+		}
+		if d.Plan != "" {
+			attrs = append(attrs, slog.String("plan", d.Plan))
+		}
 		if !d.Pos.IsZero() {
 			attrs = append(attrs, slog.String("rule", d.Pos.String()))
 		}
@@ -108,4 +118,25 @@ func (s *Service) logPermissions(ctx context.Context, actor, id, project string)
 		s.logs.record(ctx, r)
 	}
 	return ps, nil
+}
+
+// logRefusal logs err when it is the policy's refusal of a call of actor in
+// workspace id (a *ForbiddenError); other errors and successes are not
+// decisions to log.
+func (s *Service) logRefusal(ctx context.Context, actor, id, project string, start time.Time, err error) {
+	fe, ok := errors.AsType[*ForbiddenError](err)
+	if !ok {
+		return
+	}
+	action := fe.Decision.Action
+	if action == "" {
+		action = fe.Op
+	}
+	s.logs.record(ctx, DecisionRecord{Actor: actor, Action: action, Workspace: id, Project: project, Decision: Decision{Decision: fe.Decision}, Duration: time.Since(start)})
+}
+
+// logSpend logs the decision that let actor spend on g's action in w.
+func (s *Service) logSpend(ctx context.Context, actor string, w *workspace.Workspace, g gate, start time.Time) {
+	d := Decision{Decision: g.action.Decide(actor, w, g.project), Currency: g.action.Cost.Currency}
+	s.logs.record(ctx, DecisionRecord{Actor: actor, Action: g.action.Name, Workspace: w.ID, Project: g.project, Decision: d, Duration: time.Since(start)})
 }

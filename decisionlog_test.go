@@ -138,3 +138,37 @@ func studio(tb testing.TB, opts charter.Options) (*charter.Service, *workspace.W
 	ok(tb, err)
 	return s, w
 }
+
+// TestDecisionLogRefusals: a call the policy refuses is decision-logged,
+// spends included, with the role and plan in the slog record; an allowed
+// change is not (its event records it).
+func TestDecisionLogRefusals(t *testing.T) {
+	var buf bytes.Buffer
+	var hooked []charter.DecisionRecord
+	s, w := studio(t, charter.Options{
+		DecisionLog: slog.New(slog.NewJSONHandler(&buf, nil)),
+		OnDecision:  func(_ context.Context, r charter.DecisionRecord) { hooked = append(hooked, r) },
+	})
+	_, err := s.Spend(ctx, "rita", "create_visuals", w.ID, "k1")
+	if !errors.Is(err, charter.ErrForbidden) {
+		t.Fatalf("reviewer's spend: %v, want ErrForbidden", err)
+	}
+	_, err = s.Invite(ctx, "rita", w.ID, "x@example.com", "editor")
+	if !errors.Is(err, charter.ErrForbidden) {
+		t.Fatalf("reviewer's invite: %v, want ErrForbidden", err)
+	}
+	ok(t, s.Rename(ctx, "olga", w.ID, "Renamed"))
+	if len(hooked) != 2 {
+		t.Fatalf("%d records, want the two refusals: %+v", len(hooked), hooked)
+	}
+	if r := hooked[0]; r.Actor != "rita" || r.Action != "create_visuals" || r.Workspace != w.ID || r.Decision.Allowed || r.Decision.Pos.IsZero() {
+		t.Errorf("spend refusal record %+v", r)
+	}
+	if r := hooked[1]; r.Actor != "rita" || r.Decision.Allowed || r.Decision.Reason == policy.Allowed {
+		t.Errorf("invite refusal record %+v", r)
+	}
+	line, _, _ := strings.Cut(buf.String(), "\n")
+	if !strings.Contains(line, `"role":"reviewer"`) || !strings.Contains(line, `"plan":`) {
+		t.Errorf("slog record without role or plan: %s", line)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
@@ -111,9 +112,14 @@ func (s *Service) keyed(ctx context.Context, actor, id string, g gate, currency,
 	if err := clientKey(key); err != nil {
 		return Receipt{}, err
 	}
+	var start time.Time
+	if s.logs.on() {
+		start = time.Now()
+	}
 	var out Receipt
-	return out, s.updateOnce(ctx, func(tx storage.Tx) error {
-		w, err := s.visible(ctx, tx, actor, id, gate{op: membersOnly, write: true})
+	var w *workspace.Workspace
+	err := s.updateOnce(ctx, func(tx storage.Tx) (err error) {
+		w, err = s.visible(ctx, tx, actor, id, gate{op: membersOnly, write: true})
 		if err != nil {
 			return err
 		}
@@ -125,4 +131,11 @@ func (s *Service) keyed(ctx context.Context, actor, id string, g gate, currency,
 		out, err = k.once(func() error { return s.authorize(w, actor, g) }, func() (Receipt, error) { return apply(tx, w, k) })
 		return err
 	})
+	if s.logs.on() {
+		if err == nil && g.action != nil {
+			s.logSpend(ctx, actor, w, g, start)
+		}
+		s.logRefusal(ctx, actor, id, g.project, start, err)
+	}
+	return out, err
 }

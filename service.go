@@ -202,10 +202,20 @@ func (s *Service) in(ctx context.Context, actor, id string, g gate, fn func(tx s
 		}
 		return fn(tx, l)
 	}
-	if g.write {
-		return s.updateOnce(ctx, body)
+	var start time.Time
+	if s.logs.on() {
+		start = time.Now()
 	}
-	return s.view(ctx, body)
+	var err error
+	if g.write {
+		err = s.updateOnce(ctx, body)
+	} else {
+		err = s.view(ctx, body)
+	}
+	if s.logs.on() {
+		s.logRefusal(ctx, actor, id, g.project, start, err)
+	}
+	return err
 }
 
 // enter loads what g asks of workspace id for actor and authorizes g; see in.
