@@ -23,7 +23,8 @@ type grantCeiling struct {
 }
 
 func (g *grantCeiling) check(t *rapid.T) {
-	ws, err := g.sm.s.Workspace(ctx, g.sm.m.owner, g.sm.id)
+	m := g.sm.first()
+	ws, err := g.sm.s.Workspace(ctx, m.owner, m.id)
 	if err != nil {
 		t.Fatalf("Workspace: %v", err)
 	}
@@ -89,14 +90,7 @@ func TestMembershipGrantCeiling(t *testing.T) {
 		if err != nil {
 			rt.Fatal(err)
 		}
-		ws, err := s.CreateWorkspace(ctx, "u0", "Machine", "basic")
-		if err != nil {
-			rt.Fatal(err)
-		}
-		sm := &serviceMachine{s: s, c: c, id: ws.ID, m: &model{
-			owner: "u0", plan: "basic", billingContact: "u0",
-			members: map[string]mMember{"u0": {role: "owner"}},
-		}}
+		sm := newServiceMachine(rt, s, c, machineModel())
 		g := &grantCeiling{sm: sm, prev: map[string]*role.Role{"u0": p.Role("owner")}}
 		actions := sm.actions()
 		actions[""] = func(t *rapid.T) {
