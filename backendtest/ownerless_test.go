@@ -139,15 +139,7 @@ func TestConcurrentAdminsKeepTheInvariant(t *testing.T) {
 					t.Fatal("nobody is left in the workspace")
 				}
 				check(t, ws.Check())
-				owners, admins := 0, 0
-				for _, m := range ws.Members() {
-					if m.Role.Owner {
-						owners++
-					}
-					if m.Role.Admin {
-						admins++
-					}
-				}
+				owners, admins := ownersAndAdmins(ws)
 				if tc.owned {
 					if owners != 1 || !ws.Owned() || ws.Owner != "u0" {
 						t.Fatalf("%d owners, Owner %q (owned %v); want exactly one, u0", owners, ws.Owner, ws.Owned())
@@ -164,6 +156,20 @@ func TestConcurrentAdminsKeepTheInvariant(t *testing.T) {
 			})
 		})
 	}
+}
+
+// ownersAndAdmins counts the members of ws holding the owner role and those
+// holding an admin role.
+func ownersAndAdmins(ws *workspaceT) (owners, admins int) {
+	for _, m := range ws.Members() {
+		if m.Role.Owner {
+			owners++
+		}
+		if m.Role.Admin {
+			admins++
+		}
+	}
+	return owners, admins
 }
 
 // TestOwnerlessRules runs the rules of a workspace without an owner through

@@ -388,14 +388,8 @@ func (sm *serviceMachine) checkOne(t *rapid.T, m *model) {
 	if err := ws.Check(); err != nil {
 		t.Fatalf("invariants: %v", err)
 	}
-	owners, admins := 0, 0
+	owners, admins := ownersAndAdmins(ws)
 	for u, mem := range ws.Members() {
-		if mem.Role.Owner {
-			owners++
-		}
-		if mem.Role.Admin {
-			admins++
-		}
 		want, ok := m.members[u]
 		if !ok || want.role != mem.Role.Name || !slices.Equal(want.projects, mem.Projects) || !want.joined.Equal(mem.Joined) {
 			t.Fatalf("%s: member %s is %s %v since %v; model has %+v (present %t)", m.id, u, mem.Role.Name, mem.Projects, mem.Joined, want, ok)
