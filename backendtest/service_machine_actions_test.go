@@ -15,16 +15,77 @@ import (
 // invitation checks the Service's answer to an invitation of any kind
 // against the model's prediction ok (before sharing a personal workspace,
 // which the invitation does where the model says it may) and records rec
-// once made.
-func (sm *serviceMachine) invitation(t *rapid.T, m *model, name string, ok bool, inv charter.Invitation, err error, rec mInvite) {
+// once made, which it returns (nil when refused).
+func (sm *serviceMachine) invitation(t *rapid.T, m *model, name string, ok bool, inv charter.Invitation, err error, rec mInvite) *mInvite {
 	t.Helper()
 	expect(t, name, err, ok && sm.shareable(m))
 	if err != nil {
-		return
+		return nil
 	}
 	m.share()
 	rec.id, rec.token, rec.expires = inv.ID, inv.Token, sm.now().Add(7*24*time.Hour)
 	m.invites = append(m.invites, &rec)
+	return &rec
+}
+
+// accept has who accept inv, an invitation to m, and checks the Service's
+// answer against the model's.
+func (sm *serviceMachine) accept(t *rapid.T, m *model, inv *mInvite, who string) {
+	pol := sm.w.pol
+	email := who + "@example.com"
+	now := sm.now()
+	p := pol.plans[m.plan]
+	mem, isMember := m.members[who]
+	role := inv.role
+	if inv.link {
+		role = p.linkRole // a link gives the plan's link role as of now
+	}
+	// The inviter must still be allowed to make the invitation.
+	op, project := "invite", ""
+	if len(inv.projects) > 0 {
+		op, project = "invite_guest", inv.projects[0]
+	}
+	guest := pol.roles[role].guest
+	ok := !inv.revoked && inv.uses < inv.max && now.Before(inv.expires) &&
+		(inv.email == "" || inv.email == email) &&
+		slices.Contains(p.roles, role) && !(guest && m.guestsOff) &&
+		m.canOp(inv.inviter, op, project) && m.mayAssign(inv.inviter, role)
+	grant := false
+	if ok && isMember {
+		grant = guest && pol.roles[mem.role].guest
+		ok = grant
+	}
+	if ok && !grant {
+		ok = m.fits(now, inv, role, 1, "")
+	}
+	_, err := sm.s.Accept(ctx, who, email, inv.token)
+	expect(t, "Accept", err, ok)
+	if err != nil {
+		return
+	}
+	inv.uses++
+	if grant {
+		mem.projects = sortedUnion(mem.projects, inv.projects)
+		m.members[who] = mem
+		return
+	}
+	m.members[who] = mMember{role: role, projects: slices.Clone(inv.projects), joined: now}
+	m.seat(who, "", role, now, p.price)
+}
+
+// invite has actor invite to into m with role (the plan's invitation role
+// when ""), checks the Service's answer against the model's and returns
+// the invitation made, or nil.
+func (sm *serviceMachine) invite(t *rapid.T, m *model, actor, to, role string) *mInvite {
+	pol := sm.w.pol
+	r := role
+	if r == "" {
+		r = pol.plans[m.plan].inviteRole
+	}
+	_, known := pol.roles[r]
+	ok := m.canOp(actor, "invite", "") && known && !pol.roles[r].guest && m.mayAssign(actor, r) && m.fits(sm.now(), nil, r, 1, "")
+	inv, err := sm.s.Invite(ctx, actor, m.id, to+"@example.com", role)
+	return sm.invitation(t, m, "Invite", ok, inv, err, mInvite{email: to + "@example.com", role: r, inviter: actor, max: 1})
 }
 
 func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
@@ -34,12 +95,22 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 	if !slices.Contains(roles, "owner") {
 		roles = append(roles, "owner") // unknown to the policy
 	}
+	inviteRoles := append([]string{""}, roles...)
 	return map[string]func(*rapid.T){
 		"create": func(t *rapid.T) {
+			actor := user.Draw(t, "actor")
+			if rapid.Bool().Draw(t, "personal") {
+				if sm.w.personalOf(actor) == nil && len(sm.w.ws) >= maxWorkspaces {
+					t.Skip("enough workspaces")
+				}
+				_, err := sm.s.EnsurePersonal(ctx, actor)
+				expectErr(t, "EnsurePersonal", err, nil)
+				sm.ensuredPersonal(t, actor)
+				return
+			}
 			if len(sm.w.ws) >= maxWorkspaces {
 				t.Skip("enough workspaces")
 			}
-			actor := user.Draw(t, "actor")
 			planName := rapid.SampledFrom(append([]string{""}, slices.Sorted(maps.Keys(pol.plans))...)).Draw(t, "plan")
 			ws, err := sm.s.CreateWorkspace(ctx, actor, "Machine", planName)
 			var want error
@@ -51,28 +122,17 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 				sm.created(t, actor, ws, planName)
 			}
 		},
-		"personal": func(t *rapid.T) {
-			u := user.Draw(t, "user")
-			if sm.w.personalOf(u) == nil && len(sm.w.ws) >= maxWorkspaces {
-				t.Skip("enough workspaces")
-			}
-			_, err := sm.s.EnsurePersonal(ctx, u)
-			expectErr(t, "EnsurePersonal", err, nil)
-			sm.ensuredPersonal(t, u)
-		},
 		"invite": func(t *rapid.T) {
 			m := sm.pick(t)
-			actor, to := sm.person(t, m, "actor"), user.Draw(t, "to")
-			role := rapid.SampledFrom(append([]string{""}, roles...)).Draw(t, "role")
-			now := sm.now()
-			r := role
-			if r == "" {
-				r = pol.plans[m.plan].inviteRole
+			sm.invite(t, m, sm.person(t, m, "actor"), user.Draw(t, "to"), rapid.SampledFrom(inviteRoles).Draw(t, "role"))
+		},
+		"join": func(t *rapid.T) {
+			// An invitation accepted at once by the invited.
+			m := sm.pick(t)
+			to := user.Draw(t, "to")
+			if inv := sm.invite(t, m, sm.person(t, m, "actor"), to, rapid.SampledFrom(inviteRoles).Draw(t, "role")); inv != nil {
+				sm.accept(t, m, inv, to)
 			}
-			_, known := pol.roles[r]
-			ok := m.canOp(actor, "invite", "") && known && !pol.roles[r].guest && m.mayAssign(actor, r) && m.fits(now, nil, r, 1, "")
-			inv, err := sm.s.Invite(ctx, actor, m.id, to+"@example.com", role)
-			sm.invitation(t, m, "Invite", ok, inv, err, mInvite{email: to + "@example.com", role: r, inviter: actor, max: 1})
 		},
 		"inviteGuest": func(t *rapid.T) {
 			m := sm.pick(t)
@@ -105,50 +165,11 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 				t.Skip("no invitations")
 			}
 			inv := rapid.SampledFrom(all).Draw(t, "invitation")
-			m := byInvite[inv]
 			who := user.Draw(t, "who")
 			if inv.email != "" && rapid.IntRange(0, 3).Draw(t, "invited") > 0 {
 				who = strings.TrimSuffix(inv.email, "@example.com")
 			}
-			email := who + "@example.com"
-			now := sm.now()
-			p := pol.plans[m.plan]
-			mem, isMember := m.members[who]
-			role := inv.role
-			if inv.link {
-				role = p.linkRole // a link gives the plan's link role as of now
-			}
-			// The inviter must still be allowed to make the invitation.
-			op, project := "invite", ""
-			if len(inv.projects) > 0 {
-				op, project = "invite_guest", inv.projects[0]
-			}
-			guest := pol.roles[role].guest
-			ok := !inv.revoked && inv.uses < inv.max && now.Before(inv.expires) &&
-				(inv.email == "" || inv.email == email) &&
-				slices.Contains(p.roles, role) && !(guest && m.guestsOff) &&
-				m.canOp(inv.inviter, op, project) && m.mayAssign(inv.inviter, role)
-			grant := false
-			if ok && isMember {
-				grant = guest && pol.roles[mem.role].guest
-				ok = grant
-			}
-			if ok && !grant {
-				ok = m.fits(now, inv, role, 1, "")
-			}
-			_, err := sm.s.Accept(ctx, who, email, inv.token)
-			expect(t, "Accept", err, ok)
-			if err != nil {
-				return
-			}
-			inv.uses++
-			if grant {
-				mem.projects = sortedUnion(mem.projects, inv.projects)
-				m.members[who] = mem
-				return
-			}
-			m.members[who] = mMember{role: role, projects: slices.Clone(inv.projects), joined: now}
-			m.seat(who, "", role, now, p.price)
+			sm.accept(t, byInvite[inv], inv, who)
 		},
 		"revoke": func(t *rapid.T) {
 			m := sm.pick(t)
@@ -249,6 +270,15 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			m := sm.pick(t)
 			actor := sm.person(t, m, "actor")
 			to := sm.other(t, m, actor, "to")
+			var admins []string
+			for _, u := range slices.Sorted(maps.Keys(m.members)) {
+				if u != actor && m.role(u).admin {
+					admins = append(admins, u)
+				}
+			}
+			if len(admins) > 0 && rapid.Bool().Draw(t, "to an admin") {
+				to = rapid.SampledFrom(admins).Draw(t, "admin")
+			}
 			tm, isMember := m.members[to]
 			var want error
 			switch {
@@ -334,19 +364,19 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 	}
 }
 
-// person draws a member of m, or one time in four anyone.
+// person draws a member of m, or one time in eight anyone.
 func (sm *serviceMachine) person(t *rapid.T, m *model, label string) string {
-	if rapid.IntRange(0, 3).Draw(t, label+" outside") == 0 {
+	if rapid.IntRange(0, 7).Draw(t, label+" outside") == 0 {
 		return rapid.SampledFrom(users).Draw(t, label)
 	}
 	return rapid.SampledFrom(slices.Sorted(maps.Keys(m.members))).Draw(t, label)
 }
 
-// other draws a member of m other than actor, or one time in four anyone
+// other draws a member of m other than actor, or one time in eight anyone
 // (actor too).
 func (sm *serviceMachine) other(t *rapid.T, m *model, actor, label string) string {
 	others := slices.DeleteFunc(slices.Sorted(maps.Keys(m.members)), func(u string) bool { return u == actor })
-	if len(others) == 0 || rapid.IntRange(0, 3).Draw(t, label+" outside") == 0 {
+	if len(others) == 0 || rapid.IntRange(0, 7).Draw(t, label+" outside") == 0 {
 		return rapid.SampledFrom(users).Draw(t, label)
 	}
 	return rapid.SampledFrom(others).Draw(t, label)

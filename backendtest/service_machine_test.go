@@ -326,8 +326,18 @@ func (sm *serviceMachine) now() time.Time { return sm.c.Now().UTC().Truncate(tim
 // first is the first workspace, the one every machine starts with.
 func (sm *serviceMachine) first() *model { return sm.w.ws[0] }
 
-// pick draws one of the workspaces.
+// pick draws one of the workspaces, three times in four one with more
+// than one member where there is one: most rules are about the others.
 func (sm *serviceMachine) pick(t *rapid.T) *model {
+	var shared []*model
+	for _, m := range sm.w.ws {
+		if len(m.members) > 1 {
+			shared = append(shared, m)
+		}
+	}
+	if len(shared) > 0 && rapid.IntRange(0, 3).Draw(t, "crowded") > 0 {
+		return rapid.SampledFrom(shared).Draw(t, "workspace")
+	}
 	return rapid.SampledFrom(sm.w.ws).Draw(t, "workspace")
 }
 
