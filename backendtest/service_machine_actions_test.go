@@ -88,6 +88,11 @@ func (sm *serviceMachine) invite(t *rapid.T, m *model, actor, to, role string) *
 	return sm.invitation(t, m, "Invite", ok, inv, err, mInvite{email: to + "@example.com", role: r, inviter: actor, max: 1})
 }
 
+// actions returns the machine's actions: creating workspaces (shared, and
+// personal ones), inviting, accepting, revoking, changing roles, removing,
+// leaving, transferring ownership, changing plans and settings, and moving
+// the clock, by random actors, mostly members of the workspace they act in;
+// "" checks the model.
 func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 	user := rapid.SampledFrom(users)
 	pol := sm.w.pol
@@ -103,9 +108,12 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 				if sm.w.personalOf(actor) == nil && len(sm.w.ws) >= maxWorkspaces {
 					t.Skip("enough workspaces")
 				}
-				_, err := sm.s.EnsurePersonal(ctx, actor)
+				ws, err := sm.s.EnsurePersonal(ctx, actor)
 				expectErr(t, "EnsurePersonal", err, nil)
 				sm.ensuredPersonal(t, actor)
+				if want := sm.w.personalOf(actor).id; ws.ID != want {
+					t.Fatalf("EnsurePersonal(%s) = %s, model %s", actor, ws.ID, want)
+				}
 				return
 			}
 			if len(sm.w.ws) >= maxWorkspaces {

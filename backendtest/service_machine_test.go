@@ -323,9 +323,6 @@ func newServiceMachine(t *rapid.T, s *charter.Service, c *clock, pol *mPolicy) *
 
 func (sm *serviceMachine) now() time.Time { return sm.c.Now().UTC().Truncate(time.Microsecond) }
 
-// first is the first workspace, the one every machine starts with.
-func (sm *serviceMachine) first() *model { return sm.w.ws[0] }
-
 // pick draws one of the workspaces, three times in four one with more
 // than one member where there is one: most rules are about the others.
 func (sm *serviceMachine) pick(t *rapid.T) *model {
