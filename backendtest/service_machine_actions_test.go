@@ -13,12 +13,11 @@ import (
 )
 
 // invitation checks the Service's answer to an invitation of any kind
-// against the model's prediction ok (before sharing a personal workspace,
-// which the invitation does where the model says it may) and records rec
-// once made, which it returns (nil when refused).
-func (sm *serviceMachine) invitation(t *rapid.T, m *model, name string, ok bool, inv charter.Invitation, err error, rec mInvite) *mInvite {
+// against the model's prediction want, records rec once made, sharing m if
+// it was personal, and returns it (nil when refused).
+func (sm *serviceMachine) invitation(t *rapid.T, m *model, name string, want error, inv charter.Invitation, err error, rec mInvite) *mInvite {
 	t.Helper()
-	expect(t, name, err, ok && sm.shareable(m))
+	expectErr(t, name, err, want)
 	if err != nil {
 		return nil
 	}
@@ -46,20 +45,28 @@ func (sm *serviceMachine) accept(t *rapid.T, m *model, inv *mInvite, who string)
 		op, project = "invite_guest", inv.projects[0]
 	}
 	guest := pol.roles[role].guest
-	ok := !inv.revoked && inv.uses < inv.max && now.Before(inv.expires) &&
-		(inv.email == "" || inv.email == email) &&
-		slices.Contains(p.roles, role) && !(guest && m.guestsOff) &&
-		m.canOp(inv.inviter, op, project) && m.mayAssign(inv.inviter, role)
-	grant := false
-	if ok && isMember {
-		grant = guest && pol.roles[mem.role].guest
-		ok = grant
-	}
-	if ok && !grant {
-		ok = m.fits(now, inv, role, 1, "")
+	grant := isMember && guest && pol.roles[mem.role].guest
+	var want error
+	switch {
+	case !inv.link && inv.email != email: // told before anything of the invitation
+		want = charter.ErrForbidden
+	case inv.revoked:
+		want = charter.ErrInvitationRevoked
+	case inv.uses >= inv.max:
+		want = charter.ErrInvitationUsed
+	case !now.Before(inv.expires):
+		want = charter.ErrInvitationExpired
+	case !slices.Contains(p.roles, role) || guest && m.guestsOff:
+		want = charter.ErrForbidden
+	case !m.canOp(inv.inviter, op, project) || !m.mayAssign(inv.inviter, role):
+		want = charter.ErrInvitationRevoked
+	case isMember && !grant:
+		want = charter.ErrInvalid
+	case !isMember && !m.fits(now, inv, role, 1, ""):
+		want = charter.ErrLimitExceeded
 	}
 	_, err := sm.s.Accept(ctx, who, email, inv.token)
-	expect(t, "Accept", err, ok)
+	expectErr(t, "Accept", err, want)
 	if err != nil {
 		return
 	}
@@ -83,9 +90,19 @@ func (sm *serviceMachine) invite(t *rapid.T, m *model, actor, to, role string) *
 		r = pol.plans[m.plan].inviteRole
 	}
 	_, known := pol.roles[r]
-	ok := m.canOp(actor, "invite", "") && known && !pol.roles[r].guest && m.mayAssign(actor, r) && m.fits(sm.now(), nil, r, 1, "")
+	var want error
+	switch {
+	case m.gate(actor, "invite", "") != nil:
+		want = m.gate(actor, "invite", "")
+	case !known || pol.roles[r].guest: // no invitation role, or a guest's
+		want = charter.ErrInvalid
+	case !m.mayAssign(actor, r):
+		want = charter.ErrForbidden
+	default:
+		want = sm.sharing(m, r, 1)
+	}
 	inv, err := sm.s.Invite(ctx, actor, m.id, to+"@example.com", role)
-	return sm.invitation(t, m, "Invite", ok, inv, err, mInvite{email: to + "@example.com", role: r, inviter: actor, max: 1})
+	return sm.invitation(t, m, "Invite", want, inv, err, mInvite{email: to + "@example.com", role: r, inviter: actor, max: 1})
 }
 
 // actions returns the machine's actions: creating workspaces (shared, and
@@ -147,18 +164,34 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			actor, to := sm.person(t, m, "actor"), user.Draw(t, "to")
 			project := rapid.SampledFrom(projects).Draw(t, "project")
 			g := pol.guestRole(m.plan)
-			ok := m.canOp(actor, "invite_guest", project) && g != "" && !m.guestsOff && m.mayAssign(actor, g) && m.fits(sm.now(), nil, g, 1, "")
+			var want error
+			switch {
+			case m.gate(actor, "invite_guest", project) != nil:
+				want = m.gate(actor, "invite_guest", project)
+			case g == "" || m.guestsOff || !m.mayAssign(actor, g):
+				want = charter.ErrForbidden
+			default:
+				want = sm.sharing(m, g, 1)
+			}
 			inv, err := sm.s.InviteGuest(ctx, actor, m.id, to+"@example.com", project)
-			sm.invitation(t, m, "InviteGuest", ok, inv, err, mInvite{email: to + "@example.com", role: g, inviter: actor, projects: []string{project}, max: 1})
+			sm.invitation(t, m, "InviteGuest", want, inv, err, mInvite{email: to + "@example.com", role: g, inviter: actor, projects: []string{project}, max: 1})
 		},
 		"link": func(t *rapid.T) {
 			m := sm.pick(t)
 			actor := sm.person(t, m, "actor")
 			uses := rapid.IntRange(1, 3).Draw(t, "uses")
 			r := pol.plans[m.plan].linkRole
-			ok := m.canOp(actor, "invite", "") && r != "" && m.mayAssign(actor, r) && m.fits(sm.now(), nil, r, uses, "")
+			var want error
+			switch {
+			case m.gate(actor, "invite", "") != nil:
+				want = m.gate(actor, "invite", "")
+			case r == "" || !m.mayAssign(actor, r): // a plan without links
+				want = charter.ErrForbidden
+			default:
+				want = sm.sharing(m, r, uses)
+			}
 			inv, err := sm.s.CreateLink(ctx, actor, m.id, uses, 0)
-			sm.invitation(t, m, "CreateLink", ok, inv, err, mInvite{role: r, inviter: actor, link: true, max: uses})
+			sm.invitation(t, m, "CreateLink", want, inv, err, mInvite{role: r, inviter: actor, link: true, max: uses})
 		},
 		"accept": func(t *rapid.T) {
 			var all []*mInvite
@@ -187,7 +220,7 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			inv := rapid.SampledFrom(m.invites).Draw(t, "invitation")
 			actor := sm.person(t, m, "actor")
 			err := sm.s.Revoke(ctx, actor, m.id, inv.id)
-			expectErr(t, "Revoke", err, m.gate(actor, "invite"))
+			expectErr(t, "Revoke", err, m.gate(actor, "invite", ""))
 			if err == nil {
 				inv.revoked = true
 			}
@@ -205,8 +238,8 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			switch {
 			case !known:
 				want = charter.ErrInvalid
-			case m.gate(actor, "change_role") != nil:
-				want = m.gate(actor, "change_role")
+			case m.gate(actor, "change_role", "") != nil:
+				want = m.gate(actor, "change_role", "")
 			case !isMember:
 				want = charter.ErrNotFound
 			case target == m.wsOwner():
@@ -248,8 +281,8 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			switch {
 			case actor == target:
 				want = m.leaving(target)
-			case m.gate(actor, "remove") != nil:
-				want = m.gate(actor, "remove")
+			case m.gate(actor, "remove", "") != nil:
+				want = m.gate(actor, "remove", "")
 			case !isMember:
 				want = charter.ErrNotFound
 			case m.owner != "" && target == m.owner:
@@ -290,8 +323,8 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			tm, isMember := m.members[to]
 			var want error
 			switch {
-			case m.gate(actor, "transfer_ownership") != nil:
-				want = m.gate(actor, "transfer_ownership")
+			case m.gate(actor, "transfer_ownership", "") != nil:
+				want = m.gate(actor, "transfer_ownership", "")
 			case actor != m.wsOwner():
 				want = charter.ErrForbidden
 			case !m.personal && isMember && over(sm.w.ownedShared(to)+1, sm.w.licence(to)):
@@ -326,7 +359,7 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			to := rapid.SampledFrom(slices.Sorted(maps.Keys(pol.plans))).Draw(t, "plan")
 			now := sm.now()
 			p := pol.plans[to]
-			want := m.gate(actor, "change_plan")
+			want := m.gate(actor, "change_plan", "")
 			if want == nil && to != m.plan {
 				n, seats, guests := m.counts(now, nil)
 				ok := !over(n, p.members) && !over(seats, p.seats) && !over(guests, p.guests) &&
@@ -360,7 +393,7 @@ func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
 			actor := sm.person(t, m, "actor")
 			off := rapid.Bool().Draw(t, "off")
 			err := sm.s.SetGuestsDisabled(ctx, actor, m.id, off)
-			expectErr(t, "SetGuestsDisabled", err, m.gate(actor, "update_settings"))
+			expectErr(t, "SetGuestsDisabled", err, m.gate(actor, "update_settings", ""))
 			if err == nil {
 				m.guestsOff = off
 			}

@@ -148,11 +148,11 @@ func (m *model) canOp(user, op, project string) bool {
 // gate is the refusal of op to actor before anything else is looked at: a
 // non-member learns nothing (ErrNotFound), a member without the right is
 // forbidden.
-func (m *model) gate(actor, op string) error {
+func (m *model) gate(actor, op, project string) error {
 	if _, ok := m.members[actor]; !ok {
 		return charter.ErrNotFound
 	}
-	if !m.canOp(actor, op, "") {
+	if !m.canOp(actor, op, project) {
 		return charter.ErrForbidden
 	}
 	return nil
@@ -431,11 +431,20 @@ func (sm *serviceMachine) ensuredPersonal(t *rapid.T, u string) {
 	}
 }
 
-// shareable is the model's prediction for inviting into m: a personal
-// workspace becomes shared where the policy converts, within the shared
-// workspaces its user may own.
-func (sm *serviceMachine) shareable(m *model) bool {
-	return !m.personal || sm.w.pol.convert && !over(sm.w.ownedShared(m.home)+1, sm.w.pol.plans[m.plan].shared)
+// sharing is the model's prediction for an invitation of n holders of role
+// into m once the inviter may make it: a personal workspace becomes shared
+// only where the policy converts (ErrForbidden), within the shared
+// workspaces its user may own, and the invitation fits the plan's limits
+// (ErrLimitExceeded).
+func (sm *serviceMachine) sharing(m *model, role string, n int) error {
+	switch {
+	case m.personal && !sm.w.pol.convert:
+		return charter.ErrForbidden
+	case m.personal && over(sm.w.ownedShared(m.home)+1, sm.w.pol.plans[m.plan].shared),
+		!m.fits(sm.now(), nil, role, n, ""):
+		return charter.ErrLimitExceeded
+	}
+	return nil
 }
 
 // share turns m into a shared workspace, if it is not one.
