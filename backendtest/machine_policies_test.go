@@ -3,6 +3,7 @@ package backendtest_test
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/charterhq/charter/policy"
@@ -118,10 +119,12 @@ func machineModel() *mPolicy {
 	}
 }
 
-// machineVariantModel is the model of machineVariant(ownership): the owner
-// only in personal workspaces, or none at all (its rows go to admin), the
-// creator of the others an admin; no transfer, no shared-workspace limit.
-func machineVariantModel(ownership string) *mPolicy {
+// machineVariantModel is the model of machineVariant(variant): the owner
+// only in personal workspaces, or none at all (its rows go to admin; with
+// "none-members", members may also remove and change roles), the creator of
+// the others an admin; no transfer, no shared-workspace limit.
+func machineVariantModel(variant string) *mPolicy {
+	ownership, _, members := strings.Cut(variant, "-")
 	p := machineModel()
 	p.ownership, p.creator = ownership, "admin"
 	delete(p.ops, "transfer_ownership")
@@ -142,6 +145,9 @@ func machineVariantModel(ownership string) *mPolicy {
 				a.roles = []string{"admin"}
 			} else {
 				a.roles = slices.DeleteFunc(slices.Clone(a.roles), func(r string) bool { return r == "owner" })
+			}
+			if members && (n == "remove" || n == "change_roles") {
+				a.roles = append(a.roles, "member")
 			}
 			p.actions[n] = a
 		}
@@ -248,6 +254,7 @@ func machinePolicies(tb testing.TB) []machinePolicy {
 		{"machine", loadMachinePolicy(tb), machineModel()},
 		{"machine-personal", machineVariant(tb, "personal"), machineVariantModel("personal")},
 		{"machine-none", machineVariant(tb, "none"), machineVariantModel("none")},
+		{"machine-none-members", machineVariant(tb, "none-members"), machineVariantModel("none-members")},
 		{"team-guests", loadPolicy(tb, "team-guests"), teamGuestsModel()},
 		{"video-studio", loadPolicy(tb, "video-studio"), videoStudioModel()},
 	}
