@@ -19,7 +19,9 @@ import (
 
 // machineVariant returns testdata/machine.yaml with its owner where ownership
 // says: "every" (the file as it is), "personal" (only in personal
-// workspaces, creators of others start as admin) or "none" (no owner role).
+// workspaces, creators of others start as admin) or "none" (no owner role);
+// "none-members" is "none" where members may also remove and change roles,
+// so that someone who is not an admin may try to take the last admin away.
 func machineVariant(tb testing.TB, ownership string) *policy.Policy {
 	tb.Helper()
 	b, err := os.ReadFile("testdata/machine.yaml")
@@ -44,12 +46,16 @@ func machineVariant(tb testing.TB, ownership string) *policy.Policy {
 	case "personal":
 		replace("sharing: convert\n", "sharing: convert\nownership: personal\ncreator_role: admin\n")
 		replace("  transfer_ownership: transfer\n", "")
-	case "none":
+	case "none", "none-members":
 		replace("sharing: convert\n", "sharing: convert\ncreator_role: admin\n")
 		replace("  owner: {owner: true, admin: true, rank: 100, spends: true, assigns: [admin, member, viewer, guest]}\n", "")
 		replace("  transfer_ownership: transfer\n", "")
 		replace("[owner]", "[admin]")
 		replace("[owner, ", "[")
+		if ownership == "none-members" {
+			replace("  remove: [admin]\n", "  remove: [admin, member]\n")
+			replace("  change_roles: [admin]\n", "  change_roles: [admin, member]\n")
+		}
 	default:
 		tb.Fatalf("unknown ownership %q", ownership)
 	}
@@ -139,15 +145,7 @@ func TestConcurrentAdminsKeepTheInvariant(t *testing.T) {
 					t.Fatal("nobody is left in the workspace")
 				}
 				check(t, ws.Check())
-				owners, admins := 0, 0
-				for _, m := range ws.Members() {
-					if m.Role.Owner {
-						owners++
-					}
-					if m.Role.Admin {
-						admins++
-					}
-				}
+				owners, admins := ownersAndAdmins(ws)
 				if tc.owned {
 					if owners != 1 || !ws.Owned() || ws.Owner != "u0" {
 						t.Fatalf("%d owners, Owner %q (owned %v); want exactly one, u0", owners, ws.Owner, ws.Owned())
@@ -164,6 +162,20 @@ func TestConcurrentAdminsKeepTheInvariant(t *testing.T) {
 			})
 		})
 	}
+}
+
+// ownersAndAdmins counts the members of ws holding the owner role and those
+// holding an admin role.
+func ownersAndAdmins(ws *workspaceT) (owners, admins int) {
+	for _, m := range ws.Members() {
+		if m.Role.Owner {
+			owners++
+		}
+		if m.Role.Admin {
+			admins++
+		}
+	}
+	return owners, admins
 }
 
 // TestOwnerlessRules runs the rules of a workspace without an owner through

@@ -2,7 +2,6 @@ package backendtest_test
 
 import (
 	"errors"
-	"maps"
 	"math/big"
 	"slices"
 	"testing"
@@ -13,64 +12,13 @@ import (
 	"github.com/charterhq/charter"
 	"github.com/charterhq/charter/plan"
 	"github.com/charterhq/charter/policy"
+	"github.com/charterhq/charter/workspace"
 )
-
-// The model's copy of testdata/machine.yaml, written by hand.
-type mRole struct {
-	rank         int
-	admin, seat  bool
-	guest, owner bool
-	assigns      []string
-}
-
-var machineRoles = map[string]mRole{
-	"owner":  {rank: 100, admin: true, owner: true, assigns: []string{"admin", "member", "viewer", "guest"}},
-	"admin":  {rank: 50, admin: true, seat: true, assigns: []string{"admin", "member", "viewer", "guest"}},
-	"member": {rank: 20, seat: true, assigns: []string{"member", "viewer", "guest"}},
-	"viewer": {rank: 10},
-	"guest":  {rank: 5, guest: true},
-}
-
-type mAction struct {
-	roles   []string
-	project bool
-	feature string
-	billing bool
-}
-
-var machineActions = map[string]mAction{
-	"browse":        {roles: []string{"owner", "admin", "member", "viewer"}},
-	"invite":        {roles: []string{"owner", "admin", "member"}},
-	"remove":        {roles: []string{"owner", "admin"}},
-	"change_roles":  {roles: []string{"owner", "admin"}},
-	"billing":       {roles: []string{"owner", "admin"}, billing: true},
-	"settings":      {roles: []string{"owner", "admin"}, feature: "guest_control"},
-	"transfer":      {roles: []string{"owner"}},
-	"delete":        {roles: []string{"owner"}},
-	"pro_export":    {roles: []string{"owner", "admin", "member"}, feature: "pro"},
-	"read_project":  {roles: []string{"owner", "admin", "member", "viewer", "guest"}, project: true},
-	"edit_project":  {roles: []string{"owner", "admin", "member", "guest"}, project: true},
-	"share_project": {roles: []string{"owner", "admin", "member"}, project: true},
-}
-
-type mPlan struct {
-	roles                  []string
-	features               []string
-	inviteRole, linkRole   string
-	members, seats, guests int
-	price                  int64
-}
-
-var machinePlans = map[string]mPlan{
-	"basic": {roles: []string{"owner", "admin", "viewer", "guest"}, inviteRole: "admin", linkRole: "admin",
-		members: 3, seats: 2, guests: 2, price: 1000},
-	"team": {roles: []string{"owner", "admin", "member", "viewer", "guest"}, features: []string{"pro", "guest_control"},
-		inviteRole: "member", linkRole: "member", members: 5, seats: 4, guests: 3, price: 2000},
-}
 
 type mMember struct {
 	role      string
 	projects  []string
+	joined    time.Time
 	seatSince time.Time
 }
 
@@ -84,14 +32,87 @@ type mInvite struct {
 	expires                time.Time
 }
 
-// model is the plain model of one shared workspace.
+// model is the plain model of one workspace.
 type model struct {
+	pol      *mPolicy
+	id       string
+	personal bool   // still its home user's personal workspace
+	home     string // the user it was created by
+	// owner is the member holding the owner role; "" in a workspace
+	// without one, which keeps at least one admin instead.
 	owner, plan    string
 	guestsOff      bool
 	members        map[string]mMember
 	invites        []*mInvite
-	seatNet        int64 // seat charges minus credits
-	billingContact string
+	seatNet        int64  // seat charges minus credits
+	billingContact string // with an owner; without one, firstAdmin
+}
+
+// newModel is a workspace just created by creator: its owner where the
+// policy puts the owner in such a workspace, else holding the creator role.
+func newModel(pol *mPolicy, id, creator, plan string, personal bool, now time.Time) *model {
+	r := pol.creatorRole(personal)
+	m := &model{pol: pol, id: id, personal: personal, home: creator, plan: plan, billingContact: creator,
+		members: map[string]mMember{creator: {role: r, joined: now}}}
+	if r == "owner" {
+		m.owner = creator
+	}
+	m.seat(creator, "", r, now, pol.plans[plan].price)
+	return m
+}
+
+func (m *model) role(u string) mRole { return m.pol.roles[m.members[u].role] }
+
+// wsOwner is what Workspace.Owner must be: the owner; without one, the
+// user of a personal workspace; else nobody.
+func (m *model) wsOwner() string {
+	if m.owner == "" && !m.personal {
+		return ""
+	}
+	if m.owner == "" {
+		return m.home
+	}
+	return m.owner
+}
+
+func (m *model) admins() int {
+	n := 0
+	for u := range m.members {
+		if r := m.role(u); r.admin && !r.guest {
+			n++
+		}
+	}
+	return n
+}
+
+// firstAdmin is the member holding an admin role who joined first, ties by
+// user ID.
+func (m *model) firstAdmin() string {
+	first := ""
+	for u, mem := range m.members {
+		if r := m.role(u); !r.admin || r.guest {
+			continue
+		}
+		f := m.members[first]
+		if first == "" || mem.joined.Before(f.joined) || mem.joined.Equal(f.joined) && u < first {
+			first = u
+		}
+	}
+	return first
+}
+
+func (m *model) billing() string {
+	if m.owner != "" {
+		return m.billingContact
+	}
+	return m.firstAdmin()
+}
+
+// lastAdmin reports whether user moving to role next ("" for leaving)
+// would leave a workspace without an owner with no admin.
+func (m *model) lastAdmin(user, next string) bool {
+	r := m.role(user)
+	return m.owner == "" && r.admin && !r.guest && (next == "" || !m.pol.roles[next].admin) && m.admins() <= 1
 }
 
 func (m *model) can(user, action, project string) bool {
@@ -99,9 +120,9 @@ func (m *model) can(user, action, project string) bool {
 	if !ok {
 		return false
 	}
-	a := machineActions[action]
-	p := machinePlans[m.plan]
-	r := machineRoles[mem.role]
+	a := m.pol.actions[action]
+	p := m.pol.plans[m.plan]
+	r := m.pol.roles[mem.role]
 	switch {
 	case !slices.Contains(a.roles, mem.role):
 		return false
@@ -117,6 +138,26 @@ func (m *model) can(user, action, project string) bool {
 	return true
 }
 
+// canOp reports whether user may perform operation op: it is mapped, to an
+// action user may take.
+func (m *model) canOp(user, op, project string) bool {
+	a, ok := m.pol.ops[op]
+	return ok && m.can(user, a, project)
+}
+
+// gate is the refusal of op to actor before anything else is looked at: a
+// non-member learns nothing (ErrNotFound), a member without the right is
+// forbidden.
+func (m *model) gate(actor, op, project string) error {
+	if _, ok := m.members[actor]; !ok {
+		return charter.ErrNotFound
+	}
+	if !m.canOp(actor, op, project) {
+		return charter.ErrForbidden
+	}
+	return nil
+}
+
 func (m *model) pendingInvite(inv *mInvite, now time.Time) bool {
 	return !inv.revoked && inv.uses < inv.max && now.Before(inv.expires)
 }
@@ -125,7 +166,7 @@ func (m *model) pendingInvite(inv *mInvite, now time.Time) bool {
 // skip.
 func (m *model) counts(now time.Time, skip *mInvite) (members, seats, guests int) {
 	add := func(role string, n int) {
-		r := machineRoles[role]
+		r := m.pol.roles[role]
 		if r.guest {
 			guests += n
 		} else {
@@ -146,6 +187,9 @@ func (m *model) counts(now time.Time, skip *mInvite) (members, seats, guests int
 	return
 }
 
+// over reports whether n exceeds lim, 0 being no limit.
+func over(n, lim int) bool { return lim > 0 && n > lim }
+
 // fits reports whether adding n holders of add and removing one of drop
 // keeps every limit that grows within the plan.
 func (m *model) fits(now time.Time, skip *mInvite, add string, n int, drop string) bool {
@@ -158,7 +202,7 @@ func (m *model) fits(now time.Time, skip *mInvite, add string, n int, drop strin
 		if x.role == "" {
 			continue
 		}
-		r := machineRoles[x.role]
+		r := m.pol.roles[x.role]
 		if r.guest {
 			a3 += x.n
 		} else {
@@ -168,17 +212,29 @@ func (m *model) fits(now time.Time, skip *mInvite, add string, n int, drop strin
 			a2 += x.n
 		}
 	}
-	p := machinePlans[m.plan]
-	return !(a1 > b1 && a1 > p.members || a2 > b2 && a2 > p.seats || a3 > b3 && a3 > p.guests)
+	p := m.pol.plans[m.plan]
+	return !(a1 > b1 && over(a1, p.members) || a2 > b2 && over(a2, p.seats) || a3 > b3 && over(a3, p.guests))
 }
 
+// mayAssign reports whether actor may give role: their role assigns it, it
+// is not above their rank nor the owner role, and the plan offers it.
 func (m *model) mayAssign(actor, role string) bool {
-	ar := machineRoles[m.members[actor].role]
-	return slices.Contains(ar.assigns, role) && machineRoles[role].rank <= ar.rank &&
-		slices.Contains(machinePlans[m.plan].roles, role)
+	ar, r := m.role(actor), m.pol.roles[role]
+	return slices.Contains(ar.assigns, role) && r.rank <= ar.rank && !r.owner &&
+		slices.Contains(m.pol.plans[m.plan].roles, role)
+}
+
+// mayManage reports whether actor may change or remove a holder of other:
+// never the owner, never a higher rank.
+func (m *model) mayManage(actor, other string) bool {
+	o := m.pol.roles[other]
+	return !o.owner && o.rank <= m.role(actor).rank
 }
 
 func prorata(price int64, since, now time.Time) int64 {
+	if price == 0 {
+		return 0
+	}
 	start, end := plan.Monthly.Bounds(since, now)
 	q := new(big.Int).Mul(big.NewInt(price), big.NewInt(int64(end.Sub(now))))
 	return q.Quo(q, big.NewInt(int64(end.Sub(start)))).Int64()
@@ -186,7 +242,7 @@ func prorata(price int64, since, now time.Time) int64 {
 
 // seat records the charge or credit of user moving from role from to role to.
 func (m *model) seat(user, from, to string, now time.Time, price int64) {
-	had, has := from != "" && machineRoles[from].seat, to != "" && machineRoles[to].seat
+	had, has := from != "" && m.pol.roles[from].seat, to != "" && m.pol.roles[to].seat
 	mem := m.members[user]
 	switch {
 	case had && has:
@@ -206,28 +262,123 @@ func (m *model) seat(user, from, to string, now time.Time, price int64) {
 var users = []string{"u0", "u1", "u2", "u3", "u4", "u5", "u6"}
 var projects = []string{"p1", "p2"}
 
+// maxWorkspaces bounds the workspaces the create actions make, so that
+// the actions keep hitting the same few.
+const maxWorkspaces = 3
+
+// world is the model of every workspace in the store.
+type world struct {
+	pol *mPolicy
+	ws  []*model
+}
+
+// personalOf returns u's personal workspace, or nil.
+func (w *world) personalOf(u string) *model {
+	for _, m := range w.ws {
+		if m.personal && m.home == u {
+			return m
+		}
+	}
+	return nil
+}
+
+// ownedShared counts the shared workspaces u owns.
+func (w *world) ownedShared(u string) int {
+	n := 0
+	for _, m := range w.ws {
+		if !m.personal && m.owner == u {
+			n++
+		}
+	}
+	return n
+}
+
+// licence returns the number of shared workspaces u may own: their
+// personal workspace's plan says, the default plan when they have none.
+func (w *world) licence(u string) int {
+	if p := w.personalOf(u); p != nil {
+		return w.pol.plans[p.plan].shared
+	}
+	return w.pol.plans[w.pol.defPlan].shared
+}
+
 // serviceMachine drives a Service and the model side by side.
 type serviceMachine struct {
-	s  *charter.Service
-	c  *clock
-	id string
-	m  *model
+	s *charter.Service
+	c *clock
+	w *world
+}
+
+// newServiceMachine returns the machine of a fresh Service on pol, with a
+// first shared workspace created by u0.
+func newServiceMachine(t *rapid.T, s *charter.Service, c *clock, pol *mPolicy) *serviceMachine {
+	sm := &serviceMachine{s: s, c: c, w: &world{pol: pol}}
+	ws, err := s.CreateWorkspace(ctx, "u0", "Machine", pol.defPlan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm.created(t, "u0", ws, pol.defPlan)
+	return sm
 }
 
 func (sm *serviceMachine) now() time.Time { return sm.c.Now().UTC().Truncate(time.Microsecond) }
 
-// expect fails when the Service's outcome differs from the model's.
+// pick draws one of the workspaces, three times in four one with more
+// than one member where there is one: most rules are about the others.
+func (sm *serviceMachine) pick(t *rapid.T) *model {
+	var shared []*model
+	for _, m := range sm.w.ws {
+		if len(m.members) > 1 {
+			shared = append(shared, m)
+		}
+	}
+	if len(shared) > 0 && rapid.IntRange(0, 3).Draw(t, "crowded") > 0 {
+		return rapid.SampledFrom(shared).Draw(t, "workspace")
+	}
+	return rapid.SampledFrom(sm.w.ws).Draw(t, "workspace")
+}
+
+// errRefused is the model's prediction of a refusal whose kind it does not
+// predict: any of the Service's typed refusals.
+var errRefused = errors.New("refused")
+
+// expectErr fails when the Service's outcome differs from the model's
+// prediction: nil, errRefused or the error err must match. A membership
+// rule of package workspace must come as ErrInvalid.
+func expectErr(t *rapid.T, op string, err, want error) {
+	t.Helper()
+	switch {
+	case want == nil && err != nil:
+		t.Fatalf("%s: model says ok, service says %v", op, err)
+	case want != nil && err == nil:
+		t.Fatalf("%s: model says %v, service succeeded", op, want)
+	case err != nil && !isClean(err):
+		t.Fatalf("%s: unexpected kind of error %v", op, err)
+	case want != nil && want != errRefused && !errors.Is(err, want):
+		t.Fatalf("%s: service says %v, model says %v", op, err, want)
+	case want != nil && isRule(want) && !errors.Is(err, charter.ErrInvalid):
+		t.Fatalf("%s: %v is not ErrInvalid", op, err)
+	}
+}
+
+// expect fails when the Service's outcome differs from the model's: ok, or
+// any typed refusal.
 func expect(t *rapid.T, op string, err error, ok bool) {
 	t.Helper()
-	if ok && err != nil {
-		t.Fatalf("%s: model says ok, service says %v", op, err)
+	want := errRefused
+	if ok {
+		want = nil
 	}
-	if !ok && err == nil {
-		t.Fatalf("%s: model says refused, service succeeded", op)
+	expectErr(t, op, err, want)
+}
+
+func isRule(err error) bool {
+	for _, e := range []error{workspace.ErrLastAdmin, workspace.ErrOwner, workspace.ErrOwnerRole, workspace.ErrOwnRole, workspace.ErrToGuest} {
+		if err == e {
+			return true
+		}
 	}
-	if err != nil && !isClean(err) {
-		t.Fatalf("%s: unexpected kind of error %v", op, err)
-	}
+	return false
 }
 
 // isClean reports whether err is one of the Service's typed refusals, not a
@@ -243,233 +394,65 @@ func isClean(err error) bool {
 	return false
 }
 
-func (sm *serviceMachine) actions() map[string]func(*rapid.T) {
-	user := rapid.SampledFrom(users)
-	return map[string]func(*rapid.T){
-		"invite": func(t *rapid.T) {
-			actor, to := user.Draw(t, "actor"), user.Draw(t, "to")
-			role := rapid.SampledFrom([]string{"", "admin", "member", "viewer", "guest", "owner"}).Draw(t, "role")
-			now := sm.now()
-			m := sm.m
-			r := role
-			if r == "" {
-				r = machinePlans[m.plan].inviteRole
-			}
-			_, isMember := m.members[actor]
-			ok := isMember && m.can(actor, "invite", "") && r != "guest" && r != "owner" && m.mayAssign(actor, r) && m.fits(now, nil, r, 1, "")
-			inv, err := sm.s.Invite(ctx, actor, sm.id, to+"@example.com", role)
-			expect(t, "Invite", err, ok)
-			if err == nil {
-				m.invites = append(m.invites, &mInvite{id: inv.ID, token: inv.Token, email: to + "@example.com", role: r, inviter: actor, max: 1, expires: now.Add(7 * 24 * time.Hour)})
-			}
-		},
-		"inviteGuest": func(t *rapid.T) {
-			actor, to := user.Draw(t, "actor"), user.Draw(t, "to")
-			project := rapid.SampledFrom(projects).Draw(t, "project")
-			now := sm.now()
-			m := sm.m
-			ok := m.can(actor, "share_project", project) && !m.guestsOff && m.mayAssign(actor, "guest") && m.fits(now, nil, "guest", 1, "")
-			inv, err := sm.s.InviteGuest(ctx, actor, sm.id, to+"@example.com", project)
-			expect(t, "InviteGuest", err, ok)
-			if err == nil {
-				m.invites = append(m.invites, &mInvite{id: inv.ID, token: inv.Token, email: to + "@example.com", role: "guest", inviter: actor, projects: []string{project}, max: 1, expires: now.Add(7 * 24 * time.Hour)})
-			}
-		},
-		"link": func(t *rapid.T) {
-			actor := user.Draw(t, "actor")
-			uses := rapid.IntRange(1, 3).Draw(t, "uses")
-			now := sm.now()
-			m := sm.m
-			r := machinePlans[m.plan].linkRole
-			ok := m.can(actor, "invite", "") && m.mayAssign(actor, r) && m.fits(now, nil, r, uses, "")
-			inv, err := sm.s.CreateLink(ctx, actor, sm.id, uses, 0)
-			expect(t, "CreateLink", err, ok)
-			if err == nil {
-				m.invites = append(m.invites, &mInvite{id: inv.ID, token: inv.Token, role: r, inviter: actor, link: true, max: uses, expires: now.Add(7 * 24 * time.Hour)})
-			}
-		},
-		"accept": func(t *rapid.T) {
-			m := sm.m
-			if len(m.invites) == 0 {
-				t.Skip("no invitations")
-			}
-			inv := rapid.SampledFrom(m.invites).Draw(t, "invitation")
-			who := user.Draw(t, "who")
-			email := who + "@example.com"
-			now := sm.now()
-			p := machinePlans[m.plan]
-			mem, isMember := m.members[who]
-			role := inv.role
-			if inv.link {
-				role = p.linkRole // a link gives the plan's link role as of now
-			}
-			// The inviter must still be allowed to make the invitation.
-			action, project := "invite", ""
-			if len(inv.projects) > 0 {
-				action, project = "share_project", inv.projects[0]
-			}
-			ok := !inv.revoked && inv.uses < inv.max && now.Before(inv.expires) &&
-				(inv.email == "" || inv.email == email) &&
-				slices.Contains(p.roles, role) && !(role == "guest" && m.guestsOff) &&
-				m.can(inv.inviter, action, project) && m.mayAssign(inv.inviter, role)
-			grant := false
-			if ok && isMember {
-				grant = role == "guest" && mem.role == "guest"
-				ok = grant
-			}
-			if ok && !grant {
-				ok = m.fits(now, inv, role, 1, "")
-			}
-			_, err := sm.s.Accept(ctx, who, email, inv.token)
-			expect(t, "Accept", err, ok)
-			if err != nil {
-				return
-			}
-			inv.uses++
-			if grant {
-				mem.projects = sortedUnion(mem.projects, inv.projects)
-				m.members[who] = mem
-				return
-			}
-			m.members[who] = mMember{role: role, projects: slices.Clone(inv.projects)}
-			m.seat(who, "", role, now, p.price)
-		},
-		"revoke": func(t *rapid.T) {
-			m := sm.m
-			if len(m.invites) == 0 {
-				t.Skip("no invitations")
-			}
-			inv := rapid.SampledFrom(m.invites).Draw(t, "invitation")
-			actor := user.Draw(t, "actor")
-			ok := m.can(actor, "invite", "")
-			err := sm.s.Revoke(ctx, actor, sm.id, inv.id)
-			expect(t, "Revoke", err, ok)
-			if err == nil {
-				inv.revoked = true
-			}
-		},
-		"changeRole": func(t *rapid.T) {
-			actor, target := user.Draw(t, "actor"), user.Draw(t, "target")
-			role := rapid.SampledFrom([]string{"admin", "member", "viewer", "guest", "owner"}).Draw(t, "role")
-			m := sm.m
-			now := sm.now()
-			tm, isMember := m.members[target]
-			ok := m.can(actor, "change_roles", "") && isMember && target != m.owner && role != "owner" && target != actor
-			same := ok && tm.role == role // a no-op, even for a guest
-			if ok && !same {
-				ok = role != "guest" && machineRoles[tm.role].rank <= machineRoles[m.members[actor].role].rank &&
-					m.mayAssign(actor, role) && m.fits(now, nil, role, 1, tm.role)
-			}
-			err := sm.s.ChangeRole(ctx, actor, sm.id, target, role)
-			expect(t, "ChangeRole", err, ok)
-			if err != nil || same {
-				return
-			}
-			from := tm.role
-			tm.role, tm.projects = role, nil
-			m.members[target] = tm
-			m.seat(target, from, role, now, machinePlans[m.plan].price)
-			if m.billingContact == target && !machineRoles[role].admin {
-				m.billingContact = m.owner
-			}
-		},
-		"remove": func(t *rapid.T) {
-			actor, target := user.Draw(t, "actor"), user.Draw(t, "target")
-			m := sm.m
-			tm, isMember := m.members[target]
-			var ok bool
-			if actor == target {
-				ok = isMember && target != m.owner
-			} else {
-				ok = m.can(actor, "remove", "") && isMember && target != m.owner &&
-					machineRoles[tm.role].rank <= machineRoles[m.members[actor].role].rank
-			}
-			err := sm.s.Remove(ctx, actor, sm.id, target)
-			expect(t, "Remove", err, ok)
-			if err == nil {
-				sm.drop(target)
-			}
-		},
-		"leave": func(t *rapid.T) {
-			who := user.Draw(t, "who")
-			m := sm.m
-			_, isMember := m.members[who]
-			ok := isMember && who != m.owner
-			err := sm.s.Leave(ctx, who, sm.id)
-			expect(t, "Leave", err, ok)
-			if err == nil {
-				sm.drop(who)
-			}
-		},
-		"transfer": func(t *rapid.T) {
-			actor, to := user.Draw(t, "actor"), user.Draw(t, "to")
-			m := sm.m
-			tm, isMember := m.members[to]
-			ok := m.can(actor, "transfer", "") && actor == m.owner && isMember && to != m.owner && machineRoles[tm.role].admin
-			err := sm.s.TransferOwnership(ctx, actor, sm.id, to)
-			expect(t, "TransferOwnership", err, ok)
-			if err != nil {
-				return
-			}
-			now := sm.now()
-			price := machinePlans[m.plan].price
-			old := m.members[actor]
-			m.members[actor], m.members[to] = mMember{role: tm.role, seatSince: old.seatSince}, mMember{role: old.role, seatSince: tm.seatSince}
-			m.seat(actor, "owner", tm.role, now, price)
-			m.seat(to, tm.role, "owner", now, price)
-			m.owner, m.billingContact = to, to
-		},
-		"changePlan": func(t *rapid.T) {
-			actor := user.Draw(t, "actor")
-			to := rapid.SampledFrom([]string{"basic", "team"}).Draw(t, "plan")
-			m := sm.m
-			now := sm.now()
-			p := machinePlans[to]
-			ok := m.can(actor, "billing", "")
-			if ok && to != m.plan {
-				n, seats, guests := m.counts(now, nil)
-				ok = n <= p.members && seats <= p.seats && guests <= p.guests &&
-					!(m.guestsOff && !slices.Contains(p.features, "guest_control"))
-				for _, mem := range m.members {
-					ok = ok && slices.Contains(p.roles, mem.role)
-				}
-				for _, inv := range m.invites {
-					ok = ok && (!m.pendingInvite(inv, now) || slices.Contains(p.roles, inv.role))
-				}
-			}
-			err := sm.s.ChangePlan(ctx, actor, sm.id, to)
-			expect(t, "ChangePlan", err, ok)
-			if err != nil || to == m.plan {
-				return
-			}
-			old := machinePlans[m.plan]
-			for _, u := range slices.Sorted(maps.Keys(m.members)) {
-				r := m.members[u].role
-				m.seat(u, r, "", now, old.price)
-				m.seat(u, "", r, now, p.price)
-			}
-			m.plan = to
-		},
-		"guests": func(t *rapid.T) {
-			actor := user.Draw(t, "actor")
-			off := rapid.Bool().Draw(t, "off")
-			ok := sm.m.can(actor, "settings", "")
-			err := sm.s.SetGuestsDisabled(ctx, actor, sm.id, off)
-			expect(t, "SetGuestsDisabled", err, ok)
-			if err == nil {
-				sm.m.guestsOff = off
-			}
-		},
-		"clock": func(t *rapid.T) {
-			sm.c.Add(time.Duration(rapid.Int64Range(1, 10*24*60).Draw(t, "minutes")) * time.Minute)
-		},
-		"": func(t *rapid.T) { sm.check(t) },
+// created adds to the model the shared workspace ws that actor just
+// created on planName ("" for their licence's plan), and actor's personal
+// workspace, which creating one makes when actor has none.
+func (sm *serviceMachine) created(t *rapid.T, actor string, ws *workspaceT, planName string) {
+	sm.ensuredPersonal(t, actor)
+	if planName == "" {
+		planName = sm.w.personalOf(actor).plan
+	}
+	sm.w.ws = append(sm.w.ws, newModel(sm.w.pol, ws.ID, actor, planName, false, sm.now()))
+}
+
+// ensuredPersonal adds u's personal workspace to the model when the
+// Service has just made one, which the model predicts when u has none: its
+// ID comes from the workspaces Workspaces lists for u, and u must be a
+// member of exactly one personal workspace.
+func (sm *serviceMachine) ensuredPersonal(t *rapid.T, u string) {
+	known := sm.w.personalOf(u)
+	ms, _, err := sm.s.Workspaces(ctx, u, charter.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range ms {
+		if m.Kind == workspace.Personal {
+			ids = append(ids, m.Workspace)
+		}
+	}
+	switch {
+	case len(ids) != 1:
+		t.Fatalf("%s is in personal workspaces %v, want exactly one", u, ids)
+	case known != nil && known.id != ids[0]:
+		t.Fatalf("%s's personal workspace is %s, model %s", u, ids[0], known.id)
+	case known == nil:
+		sm.w.ws = append(sm.w.ws, newModel(sm.w.pol, ids[0], u, sm.w.pol.defPlan, true, sm.now()))
 	}
 }
 
-func (sm *serviceMachine) drop(user string) {
-	m := sm.m
-	m.seat(user, m.members[user].role, "", sm.now(), machinePlans[m.plan].price)
+// sharing is the model's prediction for an invitation of n holders of role
+// into m once the inviter may make it: a personal workspace becomes shared
+// only where the policy converts (ErrForbidden), within the shared
+// workspaces its user may own, and the invitation fits the plan's limits
+// (ErrLimitExceeded).
+func (sm *serviceMachine) sharing(m *model, role string, n int) error {
+	switch {
+	case m.personal && !sm.w.pol.convert:
+		return charter.ErrForbidden
+	case m.personal && over(sm.w.ownedShared(m.home)+1, sm.w.pol.plans[m.plan].shared),
+		!m.fits(sm.now(), nil, role, n, ""):
+		return charter.ErrLimitExceeded
+	}
+	return nil
+}
+
+// share turns m into a shared workspace, if it is not one.
+func (m *model) share() { m.personal = false }
+
+// drop removes user from m, crediting their seat.
+func (m *model) drop(user string, now time.Time) {
+	m.seat(user, m.members[user].role, "", now, m.pol.plans[m.plan].price)
 	delete(m.members, user)
 	if m.billingContact == user {
 		m.billingContact = m.owner
@@ -482,74 +465,34 @@ func sortedUnion(a, b []string) []string {
 	return slices.Compact(out)
 }
 
-// check compares the Service with the model and checks the invariants.
-func (sm *serviceMachine) check(t *rapid.T) {
-	m := sm.m
-	ws, err := sm.s.Workspace(ctx, m.owner, sm.id)
-	if err != nil {
-		t.Fatalf("Workspace: %v", err)
-	}
-	if err := ws.Check(); err != nil {
-		t.Fatalf("invariants: %v", err)
-	}
-	owners := 0
-	for u, mem := range ws.Members() {
-		if mem.Role.Owner {
-			owners++
-		}
-		want, ok := m.members[u]
-		if !ok || want.role != mem.Role.Name || !slices.Equal(want.projects, mem.Projects) {
-			t.Fatalf("member %s is %s %v; model has %+v (present %t)", u, mem.Role.Name, mem.Projects, want, ok)
-		}
-	}
-	if owners != 1 || ws.Owner != m.owner || ws.Len() != len(m.members) || ws.Plan.Name != m.plan ||
-		ws.BillingContact != m.billingContact || ws.Settings.GuestsDisabled != m.guestsOff {
-		t.Fatalf("workspace owner %s (%d owner roles), %d members, plan %s, billing %s, guests off %t; model %+v",
-			ws.Owner, owners, ws.Len(), ws.Plan.Name, ws.BillingContact, ws.Settings.GuestsDisabled, m)
-	}
-	if !ws.Role(ws.Owner).Admin {
-		t.Fatalf("no admin-flagged member: the owner holds %s", ws.Role(ws.Owner))
-	}
-	now := sm.now()
-	p := machinePlans[m.plan]
-	if n, seats, guests := m.counts(now, nil); n > p.members || seats > p.seats || guests > p.guests {
-		t.Fatalf("limits of %s exceeded with pending invitations: %d members, %d seats, %d guests", m.plan, n, seats, guests)
-	}
-	// Seat charges minus credits, from the event feed.
-	evs, err := sm.s.Events(ctx, sm.id, 0, 10000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var net int64
-	for i, e := range evs {
-		if i > 0 && e.Seq <= evs[i-1].Seq {
-			t.Fatalf("events out of order: %d after %d", e.Seq, evs[i-1].Seq)
-		}
-		switch e.Type {
-		case charter.EventSeatCharged:
-			net += e.Amount
-		case charter.EventSeatCredited:
-			net -= e.Amount
+// TestServiceMachine drives the Service with random sequences of every
+// membership operation by random actors, in several workspaces, on every
+// backend and under each kind of ownership (machinePolicies), checking the
+// invariants and the model after every step. On the in-memory store each
+// policy gets rapid's full run; on the durable ones, whose runs are slower,
+// each run draws its policy.
+func TestServiceMachine(t *testing.T) {
+	pols := machinePolicies(t)
+	run := func(pols []machinePolicy, b backend) func(*rapid.T) {
+		return func(rt *rapid.T) {
+			mp := pols[rapid.IntRange(0, len(pols)-1).Draw(rt, "policy")]
+			c := newClock()
+			store := b.open(t)
+			defer store.Close()
+			s, err := charter.New(mp.p, store, charter.Options{Now: c.Now})
+			if err != nil {
+				rt.Fatal(err)
+			}
+			rt.Repeat(newServiceMachine(rt, s, c, mp.m).actions())
 		}
 	}
-	if net != m.seatNet {
-		t.Fatalf("seat charges minus credits = %d, model %d", net, m.seatNet)
-	}
-	// Service.Can equals the model on a sample of questions; billing only
-	// to admin roles.
-	for i := 0; i < 12; i++ {
-		u := rapid.SampledFrom(append(users, "stranger")).Draw(t, "who")
-		a := rapid.SampledFrom(slices.Sorted(maps.Keys(machineActions))).Draw(t, "action")
-		pr := rapid.SampledFrom([]string{"", "p1", "p2"}).Draw(t, "project")
-		got, err := sm.s.CanProject(ctx, u, a, sm.id, pr)
-		if err != nil {
-			t.Fatal(err)
+	for _, b := range backends() {
+		if b.name != "memory" {
+			t.Run(b.name, func(t *testing.T) { rapid.Check(t, run(pols, b)) })
+			continue
 		}
-		if want := m.can(u, a, pr); got != want {
-			t.Fatalf("CanProject(%q, %q, %q) = %t, model %t (member %+v)", u, a, pr, got, want, m.members[u])
-		}
-		if got && machineActions[a].billing && !machineRoles[m.members[u].role].admin {
-			t.Fatalf("billing action %s allowed to %s", a, m.members[u].role)
+		for _, mp := range pols {
+			t.Run(b.name+"/"+mp.name, func(t *testing.T) { rapid.Check(t, run([]machinePolicy{mp}, b)) })
 		}
 	}
 }
@@ -576,19 +519,6 @@ func runMachine(t *testing.T, p *policy.Policy, owner, plan string, machine func
 			})
 		})
 	}
-}
-
-// TestServiceMachine drives the Service with random sequences of every
-// membership operation by random actors, on every backend, checking the
-// invariants and the model after every step.
-func TestServiceMachine(t *testing.T) {
-	runMachine(t, loadMachinePolicy(t), "u0", "basic", func(_ *rapid.T, s *charter.Service, c *clock, ws *workspaceT) map[string]func(*rapid.T) {
-		sm := &serviceMachine{s: s, c: c, id: ws.ID, m: &model{
-			owner: "u0", plan: "basic", billingContact: "u0",
-			members: map[string]mMember{"u0": {role: "owner"}},
-		}}
-		return sm.actions()
-	})
 }
 
 func loadMachinePolicy(tb testing.TB) *policy.Policy {
