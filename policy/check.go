@@ -198,6 +198,14 @@ func (a *Action) Allows(r *role.Role, ws *workspace.Workspace, project string, p
 	return a.decision(a.reason(r, projects, false, "", ws, project), r, "", ws, project)
 }
 
+// Permits is Allows without the reason: whether a member holding role r,
+// granted projects, may perform a in ws (on project). It builds no Decision,
+// for callers that need only the verdict; it reports false when a or ws is
+// nil.
+func (a *Action) Permits(r *role.Role, ws *workspace.Workspace, project string, projects []string) bool {
+	return a != nil && ws != nil && a.reason(r, projects, false, "", ws, project) == Allowed
+}
+
 func planName(p *plan.Plan) string {
 	if p == nil {
 		return ""
