@@ -164,13 +164,18 @@ func BenchmarkSpend(b *testing.B) {
 		b.Run(fmt.Sprintf("service/goroutines=%d", procs), func(b *testing.B) {
 			s := newService(b, "credit-pool", memoryStore(), newClock())
 			id := spendPool(b, s, int64(b.N)+1)
-			var seq atomic.Int64
+			// Keys are made before the clock starts, as in the floor.
+			keys := make([]string, b.N)
+			for i := range keys {
+				keys[i] = "k" + strconv.Itoa(i)
+			}
+			var next atomic.Int64
 			b.SetParallelism(procs)
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := s.Spend(ctx, "edi", "create_visuals", id, fmt.Sprint("k", seq.Add(1))); err != nil {
+					if _, err := s.Spend(ctx, "edi", "create_visuals", id, keys[next.Add(1)-1]); err != nil {
 						b.Error(err)
 						return
 					}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -210,9 +211,22 @@ func del[K comparable, V any](t *tx, m map[K]V, k K) {
 	t.undo = append(t.undo, func() { m[k] = old })
 }
 
-func notFound(what string, args ...any) error {
-	return fmt.Errorf("memory: %s %w", fmt.Sprint(append([]any{what}, args...)...), storage.ErrNotFound)
+// notFound is the storage.ErrNotFound of a read or write that found no
+// row: "memory: " and parts, joined, then " not found". The message is
+// built only when asked for: a spend's first use of its key is a miss.
+func notFound(parts ...string) error {
+	e := &missing{}
+	copy(e.parts[:], parts)
+	return e
 }
+
+type missing struct{ parts [4]string }
+
+func (e *missing) Error() string {
+	return "memory: " + strings.Join(e.parts[:], "") + " " + storage.ErrNotFound.Error()
+}
+
+func (e *missing) Unwrap() error { return storage.ErrNotFound }
 
 // clone copies s; an empty s becomes nil, as in the database backends.
 func clone[T any](s []T) []T {
