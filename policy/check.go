@@ -158,7 +158,7 @@ func (p *Policy) Decide(actor, action string, ws *workspace.Workspace, project s
 	if ws == nil {
 		return Decision{Reason: NoWorkspace}
 	}
-	a := p.actionIndex[action]
+	a := p.Action(action)
 	if a == nil {
 		return Decision{Reason: UnknownAction, Plan: planName(ws.Plan), Detail: action}
 	}
@@ -254,7 +254,7 @@ func (a *Action) decision(reason Reason, r *role.Role, actor string, ws *workspa
 
 // can is allowed with the action looked up by name.
 func (p *Policy) can(actor, action string, ws *workspace.Workspace, project string) bool {
-	return p.actionIndex[action].allowed(actor, ws, project)
+	return p.Action(action).allowed(actor, ws, project)
 }
 
 // allowed is the check of Can and CanProject: the tests of reason with a

@@ -87,6 +87,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 		return storage.ErrClosed
 	}
 	tx := &tx{s: &st.s, write: true}
+	tx.undo = tx.first[:0]
 	defer func() {
 		if r := recover(); r != nil {
 			tx.rollback()
@@ -157,6 +158,9 @@ type tx struct {
 	write bool
 	done  bool
 	undo  []func()
+	// first holds the undo log's first steps, enough for a spend's
+	// writes, so that a short transaction does not grow the log.
+	first [8]func()
 }
 
 var errReadOnly = fmt.Errorf("memory: write in a read-only transaction")
