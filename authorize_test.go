@@ -1,9 +1,11 @@
 package charter_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/charterhq/charter"
 	"github.com/charterhq/charter/policy"
 )
 
@@ -91,5 +93,68 @@ func TestWrongKindNamesKind(t *testing.T) {
 	d := forbidden(t, err)
 	if d.Reason != policy.WrongKind || !strings.Contains(d.String(), "does not apply in personal workspaces") {
 		t.Errorf("Balance of coins in a personal workspace: %q, want it to name the personal kind", d.String())
+	}
+}
+
+// TestCanAgreesWithDecide: Can and CanProject give Decide's verdict and
+// error on every path a check takes: members of each role, a guest on and
+// off its project and with guests disabled, a non-member, an unknown
+// workspace or action, free and costed actions, and input the gate
+// refuses. Can decides free actions on a path of its own, without a
+// Decision; this holds that path to Decide's answer.
+func TestCanAgreesWithDecide(t *testing.T) {
+	s, id := team(t) // ana is the admin, ben a member
+	inv, err := s.InviteGuest(ctx, "ana", id, "gus@example.com", "roadmap")
+	ok(t, err)
+	_, err = s.Accept(ctx, "gus", "gus@example.com", inv.Token)
+	ok(t, err)
+	starter, err := s.CreateWorkspace(ctx, "ana", "Small", "starter")
+	ok(t, err)
+	credits := newService(t, "credit-pool")
+	studio, err := credits.CreateWorkspace(ctx, "olga", "Studio", "")
+	ok(t, err)
+
+	bad := []string{"", "a\x00b", "\xff", "tab\there", strings.Repeat("x", 300), "é\u0085"}
+	for _, tc := range []struct {
+		name string
+		s    *charter.Service
+		ids  []string
+	}{
+		{"team-guests", s, []string{id, starter.ID}},
+		{"credit-pool", credits, []string{studio.ID}},
+	} {
+		var actions []string
+		for _, a := range tc.s.Policy().Actions() {
+			actions = append(actions, a.Name)
+		}
+		actions = append(actions, "fly")
+		actors := []string{"ana", "ben", "gus", "olga", "eve", "Ana", "élise"}
+		ids := append(tc.ids, "ws_none", "ünïcode")
+		projects := []string{"", "roadmap", "payroll", "日本"}
+		for _, disabled := range []bool{false, true} {
+			if tc.s == s {
+				ok(t, s.SetGuestsDisabled(ctx, "ana", id, disabled))
+			}
+			for _, actor := range append(actors, bad...) {
+				for _, action := range append(actions, bad...) {
+					for _, wid := range append(ids, bad...) {
+						for _, project := range append(projects, bad[1:]...) {
+							d, derr := tc.s.Decide(ctx, actor, action, wid, project)
+							var got bool
+							var err error
+							if project == "" {
+								got, err = tc.s.Can(ctx, actor, action, wid)
+							} else {
+								got, err = tc.s.CanProject(ctx, actor, action, wid, project)
+							}
+							if got != d.Allowed || fmt.Sprint(err) != fmt.Sprint(derr) {
+								t.Fatalf("%s, guests disabled %t: Can(%.20q, %.20q, %.20q, %.20q) = %t, %v; Decide says %t, %v (%v)",
+									tc.name, disabled, actor, action, wid, project, got, err, d.Allowed, derr, d)
+							}
+						}
+					}
+				}
+			}
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,22 +53,97 @@ func (k *keying) once(may func() error, apply func() (Receipt, error)) (r Receip
 
 // record is what stores r as the key's first result.
 func (k *keying) record(r Receipt) (*storage.Idempotency, error) {
-	b, err := json.Marshal(r)
+	b, err := receiptJSON(r)
 	if err != nil {
 		return nil, err
 	}
 	return &storage.Idempotency{Workspace: k.wsID, Key: k.key, Fingerprint: k.fingerprint, Result: string(b), Created: r.Time}, nil
 }
 
+// receiptJSON is json.Marshal(r), byte for byte (TestReceiptJSON), without
+// reflection when every text of r is plain (see jsonPlain) and every time
+// in years 0 to 9999: a spend encodes one receipt.
+func receiptJSON(r Receipt) ([]byte, error) {
+	ok := jsonPlain(r.Key) && jsonPlain(r.Action) && jsonPlain(r.Member) && jsonPlain(r.Currency) && jsonTime(r.Time)
+	for _, l := range r.Lots {
+		ok = ok && jsonPlain(l.Grant) && jsonTime(l.Expires)
+	}
+	if !ok {
+		return json.Marshal(r)
+	}
+	b := make([]byte, 0, 160+80*len(r.Lots))
+	b = append(b, `{"Key":"`...)
+	b = append(b, r.Key...)
+	b = append(b, `","Action":"`...)
+	b = append(b, r.Action...)
+	b = append(b, `","Member":"`...)
+	b = append(b, r.Member...)
+	b = append(b, `","Currency":"`...)
+	b = append(b, r.Currency...)
+	b = append(b, `","Amount":`...)
+	b = strconv.AppendInt(b, r.Amount, 10)
+	b = append(b, `,"Period":`...)
+	b = strconv.AppendInt(b, r.Period, 10)
+	b = append(b, `,"Time":"`...)
+	b = r.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","Lots":`...)
+	if r.Lots == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, l := range r.Lots {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"Grant":"`...)
+			b = append(b, l.Grant...)
+			b = append(b, `","Amount":`...)
+			b = strconv.AppendInt(b, l.Amount, 10)
+			if !l.Expires.IsZero() {
+				b = append(b, `,"Expires":"`...)
+				b = l.Expires.AppendFormat(b, time.RFC3339Nano)
+				b = append(b, '"')
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"Refunded":`...)
+	b = strconv.AppendBool(b, r.Refunded)
+	return append(b, '}'), nil
+}
+
+// jsonPlain reports whether encoding/json writes v as it is between
+// quotes: printable ASCII but for the quote, the backslash and the three
+// characters it escapes for HTML.
+func jsonPlain(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c < 0x20, c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
+
+// jsonTime reports whether time.Time.MarshalJSON writes t, as it does
+// unless its year is outside 0 to 9999 or its zone 24 hours or more away
+// from UTC; it then writes what AppendFormat(RFC3339Nano) does.
+func jsonTime(t time.Time) bool {
+	_, offset := t.Zone()
+	return t.Year() >= 0 && t.Year() <= 9999 && offset > -24*3600 && offset < 24*3600
+}
+
 // fingerprint identifies what a keyed request asked for: a hash, so any
 // bytes in its parts can be stored.
 func fingerprint(parts ...string) string {
-	h := sha256.New()
+	var buf [256]byte // holds a spend's parts, so that hashing them allocates nothing
+	b := buf[:0]
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		b = append(append(b, p...), 0)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // spendFingerprint is the fingerprint of a spend: its actor and action,

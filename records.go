@@ -1,6 +1,7 @@
 package charter
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -151,10 +152,26 @@ func allowanceOf(l storage.Ledger) *credits.Allowance {
 // pool is a credit pool loaded in a transaction, with what it was loaded
 // from, so the save writes only what changed.
 type pool struct {
-	p       credits.Pool
-	header  storage.Pool
-	grants  map[string]credits.Grant
+	p      credits.Pool
+	header storage.Pool
+	// stored are the lots as stored, by ID: a slice, not a map, since a
+	// pool holds a few lots and a spend reads it once.
+	stored  []credits.Grant
 	entries []credits.Entry // written since the load
+}
+
+// storedLot returns the stored lot with id.
+func (pl *pool) storedLot(id string) (credits.Grant, bool) {
+	i, ok := slices.BinarySearchFunc(pl.stored, id, func(g credits.Grant, id string) int { return cmp.Compare(g.ID, id) })
+	if !ok {
+		return credits.Grant{}, false
+	}
+	return pl.stored[i], true
+}
+
+// byID returns gs sorted by ID, in a new slice.
+func byID(gs []credits.Grant) []credits.Grant {
+	return slices.SortedFunc(slices.Values(gs), func(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // poolOf is the pool of currency that l holds, brought to the period
@@ -163,11 +180,8 @@ func (s *Service) poolOf(w *workspace.Workspace, currency string, l storage.Ledg
 	if l.Pool == nil {
 		return nil, nil
 	}
-	pl := &pool{header: *l.Pool, grants: make(map[string]credits.Grant, len(l.Grants))}
+	pl := &pool{header: *l.Pool, stored: byID(l.Grants)}
 	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period, Grants: l.Grants}
-	for _, g := range l.Grants {
-		pl.grants[g.ID] = g
-	}
 	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
 	es, err := credits.Reset(&pl.p, s.grantOf(w.Plan, currency), w.Anchor, now)
 	if err != nil {
@@ -191,20 +205,25 @@ func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl
 	if allow != nil {
 		c.Allowance = allow
 	}
-	if len(pl.entries) > 0 {
-		live := make(map[string]bool, len(pl.p.Grants))
-		for _, g := range pl.p.Grants {
-			live[g.ID] = true
-			if old, ok := pl.grants[g.ID]; !ok || old != g {
+	changed := len(pl.entries) > 0
+	var now []credits.Grant
+	if changed {
+		now = byID(pl.p.Grants)
+		for _, g := range now {
+			if old, ok := pl.storedLot(g.ID); !ok || old != g {
 				c.Put = append(c.Put, g)
 			}
 		}
-		for id := range pl.grants {
-			if !live[id] {
-				c.Delete = append(c.Delete, id)
+		// Both by ID: a stored lot missing from now left the pool.
+		i := 0
+		for _, old := range pl.stored {
+			for i < len(now) && now[i].ID < old.ID {
+				i++
+			}
+			if i == len(now) || now[i].ID != old.ID {
+				c.Delete = append(c.Delete, old.ID)
 			}
 		}
-		slices.Sort(c.Delete)
 		// The header changes only when a period's reset was applied; the
 		// pool's row lock, not its version, keeps spends from racing.
 		if h := pl.header; h.Started != pl.p.Started || h.Period != pl.p.Period {
@@ -217,13 +236,10 @@ func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl
 		return err
 	}
 	// Saved: what was loaded is now what is stored.
+	if changed {
+		pl.stored = now
+	}
 	pl.entries = nil
-	for _, g := range c.Put {
-		pl.grants[g.ID] = g
-	}
-	for _, id := range c.Delete {
-		delete(pl.grants, id)
-	}
 	if c.Pool != nil {
 		pl.header = *c.Pool
 	}

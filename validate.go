@@ -187,6 +187,34 @@ func (s *Service) check(ctx context.Context, args ...arg) error {
 	return nil
 }
 
+// checkDecide is check of the arguments of Decide, Can and CanProject, with
+// a fast path: when every argument is plain (printable ASCII within its
+// limit), which every rule passes, it builds no argument list. Anything
+// else goes to check, which passes or refuses it by the full rules, so the
+// fast path changes no answer.
+func (s *Service) checkDecide(ctx context.Context, actor, action, id, project string) error {
+	if s != nil && s.store != nil && s.policy != nil && ctx != nil &&
+		plain(actor, MaxIDBytes) && plain(action, MaxPolicyNameBytes) && plain(id, MaxIDBytes) &&
+		(project == "" || plain(project, MaxProjectBytes)) {
+		return nil
+	}
+	return s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("workspace", id), isProject(project).orEmpty())
+}
+
+// plain reports whether v is 1 to limit bytes of printable ASCII (0x20 to
+// 0x7E): text that textRule passes.
+func plain(v string, limit int) bool {
+	if len(v) == 0 || len(v) > limit {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 func (a *arg) check() error {
 	switch a.kind {
 	case kindAmount, kindAllowance:

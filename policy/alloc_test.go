@@ -25,6 +25,7 @@ func TestCheckDoesNotAllocate(t *testing.T) {
 		{"Action.CanProject", func() { sink = a.CanProject("gu", ws, "p1") }},
 		{"Action.Decide", func() { d = a.Decide("gu", ws, "p1") }},
 		{"Action.Allows", func() { d = a.Allows(m.Role, ws, "p1", m.Projects) }},
+		{"Action.Permits", func() { sink = a.Permits(m.Role, ws, "p1", m.Projects) }},
 	}
 	for _, c := range checks {
 		if n := testing.AllocsPerRun(1000, c.f); n != 0 {

@@ -164,7 +164,7 @@ func (p *Policy) Decide(actor, action string, ws *workspace.Workspace, project s
 	if ws == nil {
 		return Decision{Reason: NoWorkspace}
 	}
-	a := p.actionIndex[action]
+	a := p.Action(action)
 	if a == nil {
 		return Decision{Reason: UnknownAction, Plan: planName(ws.Plan), Detail: action}
 	}
@@ -202,6 +202,14 @@ func (a *Action) Allows(r *role.Role, ws *workspace.Workspace, project string, p
 		return Decision{Reason: UnknownAction, Plan: planName(ws.Plan)}
 	}
 	return a.decision(a.reason(r, projects, false, "", ws, project), r, "", ws, project)
+}
+
+// Permits is Allows without the reason: whether a member holding role r,
+// granted projects, may perform a in ws (on project). It builds no Decision,
+// for callers that need only the verdict; it reports false when a or ws is
+// nil.
+func (a *Action) Permits(r *role.Role, ws *workspace.Workspace, project string, projects []string) bool {
+	return a != nil && ws != nil && a.reason(r, projects, false, "", ws, project) == Allowed
 }
 
 func planName(p *plan.Plan) string {
@@ -252,7 +260,7 @@ func (a *Action) decision(reason Reason, r *role.Role, actor string, ws *workspa
 
 // can is allowed with the action looked up by name.
 func (p *Policy) can(actor, action string, ws *workspace.Workspace, project string) bool {
-	return p.actionIndex[action].allowed(actor, ws, project)
+	return p.Action(action).allowed(actor, ws, project)
 }
 
 // allowed is the check of Can and CanProject: the tests of reason with a

@@ -60,6 +60,7 @@ type Policy struct {
 	// role; Allowed only holds bits below len(roles).
 	actions     []*Action
 	actionIndex map[string]*Action
+	actionTable actionTable // actionIndex, faster; see actiontable.go
 
 	// ops[op] is the action authorizing op, nil when unmapped; ops[0] is
 	// always nil.
@@ -418,7 +419,12 @@ func (p *Policy) Actions() []*Action { return p.actions }
 
 // Action returns the action called name, or nil. Keep the result to check
 // the same action many times.
-func (p *Policy) Action(name string) *Action { return p.actionIndex[name] }
+func (p *Policy) Action(name string) *Action {
+	if a, ok := p.actionTable.find(name); ok {
+		return a
+	}
+	return p.actionIndex[name]
+}
 
 // Operation returns the action that authorizes op, or nil when the policy
 // maps none, which denies op to everyone. An unmapped guest_access is

@@ -559,6 +559,9 @@ func TestCheckAgreesWithReference(t *testing.T) {
 								if got := a.Allows(m.Role, ws, project, m.Projects); got != d {
 									t.Fatalf("Allows = %+v, want %+v", got, d)
 								}
+								if got := a.Permits(m.Role, ws, project, m.Projects); got != d.Allowed {
+									t.Fatalf("Permits(%q, %q, %q) = %t, want %t", actor, action, project, got, d.Allowed)
+								}
 							}
 						}
 						checkDecisionFields(t, d, action, a)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +43,7 @@ type state struct {
 	pools      map[string]map[string]storage.Pool       // workspace -> currency -> pool
 	grants     map[poolKey]map[string]credits.Grant     // pool -> lot ID -> grant
 	allowances map[poolKey]map[string]credits.Allowance // pool -> member -> allowance
-	entries    map[poolKey][]storage.Entry
+	entries    map[poolKey]*journal
 	idem       map[string]map[string]storage.Idempotency // workspace -> key -> record
 }
 
@@ -69,7 +70,7 @@ func New() *Store {
 		pools:       map[string]map[string]storage.Pool{},
 		grants:      map[poolKey]map[string]credits.Grant{},
 		allowances:  map[poolKey]map[string]credits.Allowance{},
-		entries:     map[poolKey][]storage.Entry{},
+		entries:     map[poolKey]*journal{},
 		idem:        map[string]map[string]storage.Idempotency{},
 	}}
 }
@@ -86,6 +87,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 		return storage.ErrClosed
 	}
 	tx := &tx{s: &st.s, write: true}
+	tx.undo = tx.first[:0]
 	defer func() {
 		if r := recover(); r != nil {
 			tx.rollback()
@@ -156,6 +158,9 @@ type tx struct {
 	write bool
 	done  bool
 	undo  []func()
+	// first holds the undo log's first steps, enough for a spend's
+	// writes, so that a short transaction does not grow the log.
+	first [8]func()
 }
 
 var errReadOnly = fmt.Errorf("memory: write in a read-only transaction")
@@ -210,9 +215,22 @@ func del[K comparable, V any](t *tx, m map[K]V, k K) {
 	t.undo = append(t.undo, func() { m[k] = old })
 }
 
-func notFound(what string, args ...any) error {
-	return fmt.Errorf("memory: %s %w", fmt.Sprint(append([]any{what}, args...)...), storage.ErrNotFound)
+// notFound is the storage.ErrNotFound of a read or write that found no
+// row: "memory: " and parts, joined, then " not found". The message is
+// built only when asked for: a spend's first use of its key is a miss.
+func notFound(parts ...string) error {
+	e := &missing{}
+	copy(e.parts[:], parts)
+	return e
 }
+
+type missing struct{ parts [4]string }
+
+func (e *missing) Error() string {
+	return "memory: " + strings.Join(e.parts[:], "") + " " + storage.ErrNotFound.Error()
+}
+
+func (e *missing) Unwrap() error { return storage.ErrNotFound }
 
 // clone copies s; an empty s becomes nil, as in the database backends.
 func clone[T any](s []T) []T {
@@ -655,16 +673,18 @@ func (t *tx) AppendEntries(_ context.Context, ws string, es []credits.Entry) err
 	}
 	for _, e := range es {
 		k := poolKey{ws, e.Currency}
-		old := t.s.entries[k]
+		j := t.s.entries[k]
+		if j == nil {
+			j = &journal{}
+			t.s.entries[k] = j
+		}
+		n := j.n
 		e.Time, e.Expires = ts(e.Time), ts(e.Expires)
-		t.s.entries[k] = append(old, storage.Entry{Seq: int64(len(old)) + 1, Entry: e})
-		// The journal only grows, so undoing an append is truncating it;
-		// readers get copies, so the shared backing array never leaks.
+		j.append(storage.Entry{Seq: int64(n) + 1, Entry: e})
+		// The journal only grows, so undoing an append is truncating it.
 		t.undo = append(t.undo, func() {
-			if len(old) == 0 {
+			if j.truncate(n); n == 0 {
 				delete(t.s.entries, k)
-			} else {
-				t.s.entries[k] = t.s.entries[k][:len(old)]
 			}
 		})
 	}
@@ -672,10 +692,65 @@ func (t *tx) AppendEntries(_ context.Context, ws string, es []credits.Entry) err
 }
 
 func (t *tx) Entries(_ context.Context, ws, currency string, after int64, limit int) ([]storage.Entry, error) {
-	all := t.s.entries[poolKey{ws, currency}]
-	after = min(max(after, 0), int64(len(all)))
-	end := min(after+int64(max(limit, 0)), int64(len(all)))
-	return slices.Clone(all[after:end]), nil
+	j := t.s.entries[poolKey{ws, currency}]
+	if j == nil {
+		return nil, nil
+	}
+	n := int64(j.n)
+	after = min(max(after, 0), n)
+	end := min(after+int64(max(limit, 0)), n)
+	return j.read(int(after), int(end)), nil
+}
+
+// journalChunk is how many entries one chunk of a journal holds.
+const journalChunk = 1024
+
+// journal is one pool's journal, in chunks of journalChunk entries: an
+// append never copies the entries before it, as growing one slice would,
+// again and again, in a journal that only grows. Every chunk but the last
+// is full.
+type journal struct {
+	chunks [][]storage.Entry
+	n      int // entries in all
+}
+
+func (j *journal) append(e storage.Entry) {
+	if j.n == len(j.chunks)*journalChunk {
+		j.chunks = append(j.chunks, make([]storage.Entry, 0, journalChunk))
+	}
+	last := &j.chunks[len(j.chunks)-1]
+	*last = append(*last, e)
+	j.n++
+}
+
+// truncate drops the entries from the nth on.
+func (j *journal) truncate(n int) {
+	keep := (n + journalChunk - 1) / journalChunk
+	clear(j.chunks[keep:])
+	j.chunks = j.chunks[:keep]
+	if keep > 0 {
+		last := &j.chunks[keep-1]
+		cut := n - (keep-1)*journalChunk
+		clear((*last)[cut:]) // drop what the cut entries point to
+		*last = (*last)[:cut]
+	}
+	j.n = n
+}
+
+// read returns a copy of entries from to end (0-based, end excluded).
+func (j *journal) read(from, end int) []storage.Entry {
+	if from >= end {
+		return nil
+	}
+	out := make([]storage.Entry, 0, end-from)
+	for i := from; i < end; {
+		c := j.chunks[i/journalChunk]
+		k := i % journalChunk
+		part := c[k:min(len(c), k+end-i)]
+		out = append(out, part...)
+		i += len(part)
+	}
+	return out
 }
 
 func (t *tx) Idempotency(_ context.Context, ws, key string) (storage.Idempotency, error) {
