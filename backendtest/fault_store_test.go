@@ -240,3 +240,21 @@ func (t *faultTx) Idempotency(ctx context.Context, ws, key string) (storage.Idem
 func (t *faultTx) PutIdempotency(ctx context.Context, r storage.Idempotency) error {
 	return call0(t, func() error { return t.tx.PutIdempotency(ctx, r) })
 }
+func (t *faultTx) WorkspacesIn(ctx context.Context, ids []string) ([]storage.Workspace, error) {
+	return call1(t, func() ([]storage.Workspace, error) { return t.tx.WorkspacesIn(ctx, ids) })
+}
+func (t *faultTx) PersonalWorkspacesOf(ctx context.Context, users []string) ([]storage.Workspace, error) {
+	return call1(t, func() ([]storage.Workspace, error) { return t.tx.PersonalWorkspacesOf(ctx, users) })
+}
+func (t *faultTx) OwnedSharedOf(ctx context.Context, users []string) (map[string]int, error) {
+	return call1(t, func() (map[string]int, error) { return t.tx.OwnedSharedOf(ctx, users) })
+}
+func (t *faultTx) CreateWorkspaces(ctx context.Context, ws []storage.Workspace) error {
+	return call0(t, func() error { return t.tx.CreateWorkspaces(ctx, ws) })
+}
+func (t *faultTx) InsertMembers(ctx context.Context, ms []storage.Member) error {
+	return call0(t, func() error { return t.tx.InsertMembers(ctx, ms) })
+}
+func (t *faultTx) AppendEvents(ctx context.Context, es []storage.Event) (int64, error) {
+	return call1(t, func() (int64, error) { return t.tx.AppendEvents(ctx, es) })
+}

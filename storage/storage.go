@@ -100,6 +100,7 @@ type Tx interface {
 	InvitationTx
 	EventTx
 	CreditTx
+	BulkTx
 }
 
 // Workspace is the stored form of a workspace's header: workspace.Workspace
@@ -238,6 +239,37 @@ type EventTx interface {
 	// Events returns up to limit events with Seq > after, in order. When
 	// workspace is not "", only that workspace's.
 	Events(ctx context.Context, workspace string, after int64, limit int) ([]Event, error)
+}
+
+// BulkTx reads and writes many records in one step each, so that an
+// import of many workspaces sends a few statements per batch rather than
+// several per workspace (PostgreSQL: COPY for the writes, one query for each
+// read; SQLite: multi-row inserts). The Service checks every invariant
+// before it writes: these methods check only what the schema does.
+//
+// A write that fails (a key taken, a workspace missing) may leave the
+// transaction unusable, unlike the one-record methods: the function given to
+// Update must return its error, and then nothing of it is written.
+type BulkTx interface {
+	// WorkspacesIn returns those of the workspaces with ids that exist, by
+	// ID. In an Update transaction it locks them, as Workspace does.
+	WorkspacesIn(ctx context.Context, ids []string) ([]Workspace, error)
+	// PersonalWorkspacesOf returns the personal workspaces of those of
+	// users who have one, by ID.
+	PersonalWorkspacesOf(ctx context.Context, users []string) ([]Workspace, error)
+	// OwnedSharedOf counts the shared workspaces each of users owns; a
+	// user who owns none is not in the map.
+	OwnedSharedOf(ctx context.Context, users []string) (map[string]int, error)
+	// CreateWorkspaces inserts ws, each with Version 1. Returns ErrExists
+	// if an ID is taken (in the store or twice in ws) or a personal
+	// workspace's owner would have two.
+	CreateWorkspaces(ctx context.Context, ws []Workspace) error
+	// InsertMembers inserts new memberships. Returns ErrExists if one
+	// exists, ErrNotFound if its workspace does not.
+	InsertMembers(ctx context.Context, ms []Member) error
+	// AppendEvents appends es in order, as AppendEvent would one by one,
+	// and returns the Seq of the last (0 when es is empty).
+	AppendEvents(ctx context.Context, es []Event) (int64, error)
 }
 
 // Pool is the stored header of a workspace's pool of one currency:
