@@ -258,3 +258,9 @@ func (t *faultTx) InsertMembers(ctx context.Context, ms []storage.Member) error 
 func (t *faultTx) AppendEvents(ctx context.Context, es []storage.Event) (int64, error) {
 	return call1(t, func() (int64, error) { return t.tx.AppendEvents(ctx, es) })
 }
+func (t *faultTx) DeleteEvents(ctx context.Context, ws string, through int64) (int, error) {
+	return call1(t, func() (int, error) { return t.tx.DeleteEvents(ctx, ws, through) })
+}
+func (t *faultTx) DeleteInvitations(ctx context.Context, ws string, before time.Time) (int, error) {
+	return call1(t, func() (int, error) { return t.tx.DeleteInvitations(ctx, ws, before) })
+}

@@ -220,6 +220,18 @@ func faultOps() []faultOp {
 			_, err := s.Import(ctx, strings.NewReader(`{"id": "imp", "owner": "zed", "members": [{"user": "gus", "role": "admin"}]}`+"\n"), charter.ImportOptions{})
 			return noAllow(err)
 		}},
+		{"PruneEvents", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
+			_, err := s.PruneEvents(ctx, e.id, 1<<40)
+			return noAllow(err)
+		}},
+		{"PruneInvitations", "credit-pool", then(poolSetup, func(tb testing.TB, s *charter.Service, e *faultEnv) {
+			inv := must[charter.Invitation](tb)(s.Invite(ctx, "own", e.id, "x@example.com", "editor"))
+			check(tb, s.Revoke(ctx, "own", e.id, inv.ID))
+			e.c.Add(time.Hour)
+		}), func(s *charter.Service, e *faultEnv) (bool, error) {
+			_, err := s.PruneInvitations(ctx, "", e.c.Now())
+			return noAllow(err)
+		}},
 		{"DeleteWorkspace", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
 			return noAllow(s.DeleteWorkspace(ctx, "own", e.id))
 		}},

@@ -74,6 +74,14 @@ var gateCalls = []gateCall{
 	{"Sweep", []string{"workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
 		return s.Sweep(ctx, in["workspace"])
 	}},
+	{"PruneEvents", []string{"workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
+		_, err := s.PruneEvents(ctx, in["workspace"], 1)
+		return err
+	}},
+	{"PruneInvitations", []string{"workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
+		_, err := s.PruneInvitations(ctx, in["workspace"], time.Now())
+		return err
+	}},
 	{"Events", []string{"workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
 		_, err := s.Events(ctx, in["workspace"], 0, 10)
 		return err

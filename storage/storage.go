@@ -212,6 +212,12 @@ type InvitationTx interface {
 	PendingInvitations(ctx context.Context, workspace string, now time.Time) ([]Invitation, error)
 	// UpdateInvitation saves Uses and Revoked. Returns ErrNotFound.
 	UpdateInvitation(ctx context.Context, inv Invitation) error
+	// DeleteInvitations deletes the workspace's invitations (every
+	// workspace's when workspace is "") that were created before before
+	// and can no longer be accepted at before: revoked, used up, or
+	// expired by then. It returns how many it deleted. A deleted
+	// invitation's token is then unknown (ErrNotFound).
+	DeleteInvitations(ctx context.Context, workspace string, before time.Time) (int, error)
 }
 
 // Event is one entry of the audit trail, which is also the feed of seat
@@ -239,6 +245,11 @@ type EventTx interface {
 	// Events returns up to limit events with Seq > after, in order. When
 	// workspace is not "", only that workspace's.
 	Events(ctx context.Context, workspace string, after int64, limit int) ([]Event, error)
+	// DeleteEvents deletes the events with Seq <= through (only the
+	// workspace's when workspace is not "") and returns how many it
+	// deleted. Their numbers are never given again: a reader that pages by
+	// Seq finds them gone and goes on.
+	DeleteEvents(ctx context.Context, workspace string, through int64) (int, error)
 }
 
 // BulkTx reads and writes many records in one step each, so that an

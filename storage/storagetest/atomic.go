@@ -114,6 +114,14 @@ func writes() []write {
 		{"InsertMembers", func(ctx context.Context, tx storage.Tx) error {
 			return tx.InsertMembers(ctx, []storage.Member{member("a", "dan", "member"), member("a", "eve", "guest", "x")})
 		}},
+		{"DeleteEvents", func(ctx context.Context, tx storage.Tx) error {
+			_, err := tx.DeleteEvents(ctx, "a", 1)
+			return err
+		}},
+		{"DeleteInvitations", func(ctx context.Context, tx storage.Tx) error {
+			_, err := tx.DeleteInvitations(ctx, "", at(24*30))
+			return err
+		}},
 		{"AppendEvents", func(ctx context.Context, tx storage.Tx) error {
 			_, err := tx.AppendEvents(ctx, []storage.Event{event("a", "bulk1"), event("p", "bulk2")})
 			return err

@@ -49,6 +49,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"BulkWorkspaces", testBulkWorkspaces},
 		{"BulkMembers", testBulkMembers},
 		{"BulkEvents", testBulkEvents},
+		{"DeleteEvents", testDeleteEvents},
+		{"DeleteInvitations", testDeleteInvitations},
 		{"Access", testAccess},
 		{"AccessFollowsWrites", testAccessFollowsWrites},
 		{"AccessProperty", testAccessProperty},
