@@ -180,8 +180,8 @@ func (t *faultTx) Invitation(ctx context.Context, ws, id string) (storage.Invita
 func (t *faultTx) InvitationByToken(ctx context.Context, h string) (storage.Invitation, error) {
 	return call1(t, func() (storage.Invitation, error) { return t.tx.InvitationByToken(ctx, h) })
 }
-func (t *faultTx) Invitations(ctx context.Context, ws string) ([]storage.Invitation, error) {
-	return call1(t, func() ([]storage.Invitation, error) { return t.tx.Invitations(ctx, ws) })
+func (t *faultTx) Invitations(ctx context.Context, ws string, after *storage.InvitationKey, limit int) ([]storage.Invitation, error) {
+	return call1(t, func() ([]storage.Invitation, error) { return t.tx.Invitations(ctx, ws, after, limit) })
 }
 func (t *faultTx) PendingInvitations(ctx context.Context, ws string, now time.Time) ([]storage.Invitation, error) {
 	return call1(t, func() ([]storage.Invitation, error) { return t.tx.PendingInvitations(ctx, ws, now) })
@@ -263,4 +263,7 @@ func (t *faultTx) DeleteEvents(ctx context.Context, ws string, through int64) (i
 }
 func (t *faultTx) DeleteInvitations(ctx context.Context, ws string, before time.Time) (int, error) {
 	return call1(t, func() (int, error) { return t.tx.DeleteInvitations(ctx, ws, before) })
+}
+func (t *faultTx) SpendRows(ctx context.Context, ws, cur string, after *storage.SpendKey, limit int) ([]credits.SpendRow, error) {
+	return call1(t, func() ([]credits.SpendRow, error) { return t.tx.SpendRows(ctx, ws, cur, after, limit) })
 }

@@ -32,7 +32,7 @@ func TestRetention(t *testing.T) {
 		if n := must[int](t)(s.PruneInvitations(ctx, id, c.Now())); n != 2 {
 			t.Errorf("PruneInvitations(%s) = %d, want 2 (revoked, used)", id, n)
 		}
-		left := must[[]charter.Invitation](t)(s.Invitations(ctx, "ana", id))
+		left := must[[]charter.Invitation](t)(invitationsOf(s, "ana", id))
 		if len(left) != 1 || left[0].ID != pending.ID {
 			t.Errorf("invitations left = %v, want only the open one", left)
 		}

@@ -192,6 +192,13 @@ type Invitation struct {
 	Revoked   bool
 }
 
+// InvitationKey is an invitation's place in its workspace's listing,
+// which is by creation, then ID.
+type InvitationKey struct {
+	Created time.Time
+	ID      string
+}
+
 // InvitationTx reads and writes invitations.
 type InvitationTx interface {
 	// CreateInvitation inserts inv. Returns ErrExists if the ID or token
@@ -203,8 +210,10 @@ type InvitationTx interface {
 	// InvitationByToken returns the invitation whose token hashes to
 	// tokenHash. Returns ErrNotFound.
 	InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
-	// Invitations returns the workspace's invitations, by creation then ID.
-	Invitations(ctx context.Context, workspace string) ([]Invitation, error)
+	// Invitations returns up to limit of the workspace's invitations, by
+	// creation then ID, that come after the key after (from the first when
+	// after is nil).
+	Invitations(ctx context.Context, workspace string, after *InvitationKey, limit int) ([]Invitation, error)
 	// PendingInvitations returns the workspace's invitations that can still
 	// be accepted at now (not revoked, not used up, expiring after now), by
 	// creation then ID. Its cost does not grow with the invitations that
@@ -301,6 +310,13 @@ type Entry struct {
 	credits.Entry
 }
 
+// SpendKey is a spend table row's place in the table of its pool, which is
+// by period, then member.
+type SpendKey struct {
+	Period int64
+	Member string
+}
+
 // Idempotency records the first result of a keyed operation. No domain
 // package has idempotency keys: the Service keeps them to apply a keyed
 // operation once.
@@ -352,6 +368,11 @@ type CreditTx interface {
 	// Entries returns up to limit journal entries of the pool with Seq >
 	// after, in order.
 	Entries(ctx context.Context, workspace, currency string, after int64, limit int) ([]Entry, error)
+	// SpendRows returns up to limit rows of the pool's spend table (see
+	// credits.SpendTable), by period then member, that come after the key
+	// after (from the first when after is nil). Its result is bounded by
+	// limit; its cost grows with the pool's spends and refunds.
+	SpendRows(ctx context.Context, workspace, currency string, after *SpendKey, limit int) ([]credits.SpendRow, error)
 	// Idempotency returns the record of key. Returns ErrNotFound.
 	Idempotency(ctx context.Context, workspace, key string) (Idempotency, error)
 	// PutIdempotency inserts a record. Returns ErrExists if the key is taken.

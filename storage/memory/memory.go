@@ -453,8 +453,11 @@ func (t *tx) InvitationByToken(ctx context.Context, hash string) (storage.Invita
 	return inv, nil
 }
 
-func (t *tx) Invitations(_ context.Context, ws string) ([]storage.Invitation, error) {
-	return t.invitations(t.s.invitesOf[ws], func(storage.Invitation) bool { return true }), nil
+func (t *tx) Invitations(_ context.Context, ws string, after *storage.InvitationKey, limit int) ([]storage.Invitation, error) {
+	out := t.invitations(t.s.invitesOf[ws], func(inv storage.Invitation) bool {
+		return after == nil || cmp.Or(inv.Created.Compare(after.Created), cmp.Compare(inv.ID, after.ID)) > 0
+	})
+	return out[:min(len(out), max(limit, 0))], nil
 }
 
 func (t *tx) PendingInvitations(_ context.Context, ws string, now time.Time) ([]storage.Invitation, error) {

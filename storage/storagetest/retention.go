@@ -103,7 +103,7 @@ func testDeleteInvitations(t *testing.T, s storage.Store) {
 		}
 		view(t, s, func(tx storage.Tx) error {
 			for ws, want := range left {
-				got, err := tx.Invitations(ctx, ws)
+				got, err := allInvitations(ctx, tx, ws)
 				noErr(t, "Invitations", err)
 				var ids []string
 				for _, inv := range got {

@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"BulkMembers", testBulkMembers},
 		{"BulkEvents", testBulkEvents},
 		{"DeleteEvents", testDeleteEvents},
+		{"InvitationPages", testInvitationPages},
+		{"SpendRows", testSpendRows},
 		{"DeleteInvitations", testDeleteInvitations},
 		{"Access", testAccess},
 		{"AccessFollowsWrites", testAccessFollowsWrites},
@@ -324,7 +326,7 @@ func snap(tb testing.TB, s storage.Store) snapshot {
 			if len(ms) > 0 {
 				sn.Members[id] = ms
 			}
-			invs, err := tx.Invitations(ctx, id)
+			invs, err := allInvitations(ctx, tx, id)
 			if err != nil {
 				return err
 			}

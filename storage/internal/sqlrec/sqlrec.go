@@ -92,11 +92,12 @@ type Dialect[T, L any] struct {
 	// json_each(?))".
 	In string
 
-	// Q holds the statements in this dialect, B the bulk reads and R the
-	// retention deletes, set by Init.
+	// Q holds the statements in this dialect, B the bulk reads, R the
+	// retention deletes and P the paged reads, set by Init.
 	Q Statements
 	B BulkStatements
 	R RetentionStatements
+	P PageStatements
 }
 
 // Init writes d's statements in its dialect. Call it once, before d is used.
@@ -107,6 +108,7 @@ func (d *Dialect[T, L]) Init() *Dialect[T, L] {
 	d.B = bulkStatements(d.In, func(query string) string { return bind(query, d.Placeholder, d.False) })
 	d.B.WorkspacesInLocked = d.B.WorkspacesIn + d.Lock
 	d.R = retentionStatements(func(query string) string { return bind(query, d.Placeholder, d.False) })
+	d.P = pageStatements(func(query string) string { return bind(query, d.Placeholder, d.False) })
 	return d
 }
 
