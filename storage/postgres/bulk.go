@@ -57,22 +57,15 @@ func (t *tx) copyFrom(ctx context.Context, op, table string, cols []string, rows
 
 // CreateWorkspaces copies ws into workspaces at version 1.
 func (t *tx) CreateWorkspaces(ctx context.Context, ws []storage.Workspace) error {
-	rows := make([][]any, len(ws))
-	for i, w := range ws {
-		rows[i] = append(t.D.WorkspaceArgs(w), int64(1))
-	}
+	rows := t.D.WorkspaceRows(ws)
 	return t.copyFrom(ctx, fmt.Sprintf("create %d workspaces", len(ws)), "workspaces", workspaceColumns, rows)
 }
 
 // InsertMembers copies ms into members.
 func (t *tx) InsertMembers(ctx context.Context, ms []storage.Member) error {
-	rows := make([][]any, len(ms))
-	for i, m := range ms {
-		args, err := t.D.MemberArgs(m)
-		if err != nil {
-			return fmt.Errorf("postgres: insert member: %w", err)
-		}
-		rows[i] = args
+	rows, err := t.D.MemberRows(ms)
+	if err != nil {
+		return err
 	}
 	return t.copyFrom(ctx, fmt.Sprintf("insert %d members", len(ms)), "members", memberColumns, rows)
 }
@@ -96,11 +89,7 @@ func (t *tx) AppendEvents(ctx context.Context, es []storage.Event) (int64, error
 	case !found:
 		return 0, errors.New("postgres: append events: no event sequence (run Migrate)")
 	}
-	rows := make([][]any, len(es))
-	first := last - int64(len(es)) + 1
-	for i, e := range es {
-		rows[i] = append([]any{first + int64(i)}, t.D.EventArgs(e)...)
-	}
+	rows := t.D.EventRows(es, last)
 	if err := t.copyFrom(ctx, fmt.Sprintf("append %d events", len(es)), "events", eventColumns, rows); err != nil {
 		return 0, err
 	}

@@ -49,22 +49,15 @@ func (t *tx) insertRows(ctx context.Context, op, table, cols string, rows [][]an
 
 // CreateWorkspaces inserts ws at version 1.
 func (t *tx) CreateWorkspaces(ctx context.Context, ws []storage.Workspace) error {
-	rows := make([][]any, len(ws))
-	for i, w := range ws {
-		rows[i] = append(t.D.WorkspaceArgs(w), int64(1))
-	}
+	rows := t.D.WorkspaceRows(ws)
 	return t.insertRows(ctx, fmt.Sprintf("create %d workspaces", len(ws)), "workspaces", sqlrec.WorkspaceCols, rows)
 }
 
 // InsertMembers inserts ms; the foreign key refuses a missing workspace.
 func (t *tx) InsertMembers(ctx context.Context, ms []storage.Member) error {
-	rows := make([][]any, len(ms))
-	for i, m := range ms {
-		args, err := t.D.MemberArgs(m)
-		if err != nil {
-			return fmt.Errorf("sqlite: insert member: %w", err)
-		}
-		rows[i] = args
+	rows, err := t.D.MemberRows(ms)
+	if err != nil {
+		return err
 	}
 	return t.insertRows(ctx, fmt.Sprintf("insert %d members", len(ms)), "members", sqlrec.MemberCols, rows)
 }
@@ -83,11 +76,7 @@ func (t *tx) AppendEvents(ctx context.Context, es []storage.Event) (int64, error
 		sqlrec.ScanFunc(func(s sqlrec.Scanner) error { return s.Scan(&last) })); err != nil {
 		return 0, err
 	}
-	rows := make([][]any, len(es))
-	first := last - int64(len(es)) + 1
-	for i, e := range es {
-		rows[i] = append([]any{first + int64(i)}, t.D.EventArgs(e)...)
-	}
+	rows := t.D.EventRows(es, last)
 	if err := t.insertRows(ctx, fmt.Sprintf("append %d events", len(es)), "events", sqlrec.EventCols, rows); err != nil {
 		return 0, err
 	}

@@ -89,3 +89,38 @@ func (r *Records[T, L]) OwnedSharedOf(ctx context.Context, users []string) (map[
 	}
 	return out, nil
 }
+
+// The rows of the bulk writes, in the order of their column lists.
+
+// WorkspaceRows are ws as rows of WorkspaceCols, each at version 1.
+func (d *Dialect[T, L]) WorkspaceRows(ws []storage.Workspace) [][]any {
+	rows := make([][]any, len(ws))
+	for i, w := range ws {
+		rows[i] = append(d.WorkspaceArgs(w), int64(1))
+	}
+	return rows
+}
+
+// MemberRows are ms as rows of MemberCols.
+func (d *Dialect[T, L]) MemberRows(ms []storage.Member) ([][]any, error) {
+	rows := make([][]any, len(ms))
+	for i, m := range ms {
+		args, err := d.MemberArgs(m)
+		if err != nil {
+			return nil, fmt.Errorf("%s: insert member: %w", d.Name, err)
+		}
+		rows[i] = args
+	}
+	return rows, nil
+}
+
+// EventRows are es as rows of EventCols, numbered so that the last is
+// last.
+func (d *Dialect[T, L]) EventRows(es []storage.Event, last int64) [][]any {
+	rows := make([][]any, len(es))
+	first := last - int64(len(es)) + 1
+	for i, e := range es {
+		rows[i] = append([]any{first + int64(i)}, d.EventArgs(e)...)
+	}
+	return rows
+}
