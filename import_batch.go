@@ -78,7 +78,9 @@ func (s *Service) importRun(ctx context.Context, tx storage.Tx, run []*importing
 		made    []*importing
 	)
 	for _, im := range run {
-		w := im.ws.Clone()
+		// Writing the record's own workspace needs no copy: what is set
+		// below is set the same way if the transaction runs again.
+		w := im.ws
 		fail := func(err error) (int, error) {
 			return 0, &ImportError{Line: im.line, ID: im.rec.ID, Err: fromStorage(err)}
 		}
@@ -116,7 +118,6 @@ func (s *Service) importRun(ctx context.Context, tx storage.Tx, run []*importing
 			return fail(err)
 		}
 		events = append(events, e)
-		im.ws = w
 		made = append(made, im)
 	}
 	if len(made) == 0 {
