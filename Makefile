@@ -54,4 +54,5 @@ fuzz:
 	$(GO) test ./cmd/charter -run '^$$' -fuzz '^FuzzParseSuite$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test . -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test . -run '^$$' -fuzz '^FuzzCheckWorkspaceID$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test . -run '^$$' -fuzz '^FuzzPageCursor$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test ./cmd/charter/internal/playground -run '^$$' -fuzz '^FuzzMarkdownCells$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)

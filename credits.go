@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/charterhq/charter/credits"
@@ -237,29 +238,69 @@ func (s *Service) dropAllowances(ctx context.Context, tx storage.Tx, id, user st
 	return nil
 }
 
-// SpendTable returns what each member spent of currency per period (seed
-// 001: "View credit spend table"), for those the policy lets view it.
-func (s *Service) SpendTable(ctx context.Context, actor, id, currency string) ([]credits.SpendRow, error) {
-	es, err := s.Journal(ctx, actor, id, currency)
-	if err != nil {
-		return nil, err
-	}
-	return credits.SpendTable(es), nil
-}
-
-// Journal returns the pool's whole journal, for those the policy lets view
-// the spend table. Balances are projections of it (see credits.Replay).
-func (s *Service) Journal(ctx context.Context, actor, id, currency string) ([]credits.Entry, error) {
+// SpendTable lists one page of what each member spent of currency per
+// period (seed 001: "View credit spend table"), by period then member, for
+// those the policy lets view it, and the cursor of the next page ("" after
+// the last). Its rows are credits.SpendTable of the pool's journal.
+func (s *Service) SpendTable(ctx context.Context, actor, id, currency string, page Page) ([]credits.SpendRow, string, error) {
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("currency", currency)); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	var out []credits.Entry
-	err := s.in(ctx, actor, id, gate{op: policy.OpViewSpend}, func(tx storage.Tx, l *loaded) error {
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := spendAfter(page.After)
+	if err != nil {
+		return nil, "", err
+	}
+	var rows []credits.SpendRow
+	var next string
+	err = s.in(ctx, actor, id, gate{op: policy.OpViewSpend}, func(tx storage.Tx, _ *loaded) error {
 		var err error
-		out, err = journal(ctx, tx, id, currency)
+		rows, err = tx.SpendRows(ctx, id, currency, after, limit+1)
+		rows, next = nextPage(rows, limit, spendCursor)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, "", err
+	}
+	return rows, next, nil
+}
+
+// Journal lists one page of the pool's journal, in order, for those the
+// policy lets view the spend table, and the cursor of the next page (""
+// after the last). Balances are projections of it (see credits.Replay).
+func (s *Service) Journal(ctx context.Context, actor, id, currency string, page Page) ([]credits.Entry, string, error) {
+	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("currency", currency)); err != nil {
+		return nil, "", err
+	}
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := seqAfter(page.After)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []credits.Entry
+	var next string
+	err = s.in(ctx, actor, id, gate{op: policy.OpViewSpend}, func(tx storage.Tx, _ *loaded) error {
+		es, err := tx.Entries(ctx, id, currency, after, limit+1)
+		if err != nil {
+			return err
+		}
+		es, next = nextPage(es, limit, func(e storage.Entry) string { return strconv.FormatInt(e.Seq, 10) })
+		out = make([]credits.Entry, len(es))
+		for i, e := range es {
+			out[i] = e.Entry
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // periodSpend returns what member spent of currency in period k, net of

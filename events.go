@@ -89,6 +89,16 @@ type event struct {
 }
 
 func (s *Service) record(ctx context.Context, tx storage.Tx, ws, actor string, now time.Time, e event) error {
+	se, err := encodeEvent(ws, actor, now, e)
+	if err != nil {
+		return err
+	}
+	_, err = tx.AppendEvent(ctx, se)
+	return err
+}
+
+// encodeEvent is the stored form of e, its states in JSON.
+func encodeEvent(ws, actor string, now time.Time, e event) (storage.Event, error) {
 	enc := func(v any) (string, error) {
 		if v == nil {
 			return "", nil
@@ -98,14 +108,13 @@ func (s *Service) record(ctx context.Context, tx storage.Tx, ws, actor string, n
 	}
 	before, err := enc(e.Before)
 	if err != nil {
-		return fmt.Errorf("charter: encoding event: %w", err)
+		return storage.Event{}, fmt.Errorf("charter: encoding event: %w", err)
 	}
 	after, err := enc(e.After)
 	if err != nil {
-		return fmt.Errorf("charter: encoding event: %w", err)
+		return storage.Event{}, fmt.Errorf("charter: encoding event: %w", err)
 	}
-	_, err = tx.AppendEvent(ctx, storedEvent(ws, actor, now, e, before, after))
-	return err
+	return storedEvent(ws, actor, now, e, before, after), nil
 }
 
 // memberState is how events show a membership.

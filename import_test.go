@@ -331,3 +331,54 @@ func FuzzImport(f *testing.F) {
 		}
 	})
 }
+
+// TestImportWithinBatch checks that a record is checked against the records
+// before it in its own batch, as against those already stored: the
+// licence a personal workspace gives, the shared workspaces counted so far,
+// one personal workspace per user, and an ID given twice.
+func TestImportWithinBatch(t *testing.T) {
+	for _, tt := range []struct {
+		name, policy, file string
+		created, skipped   int
+		is                 error // of line 3, or nil
+		want               string
+	}{
+		{name: "same record twice", policy: ownerTeam,
+			file:    `{"id": "a", "owner": "ann"}` + "\n" + `{"id": "b", "owner": "ann"}` + "\n" + `{"id": "a", "owner": "ann"}`,
+			created: 2, skipped: 1},
+		{name: "same ID, different record", policy: ownerTeam,
+			file: `{"id": "a", "owner": "ann"}` + "\n" + `{"id": "b", "owner": "ann"}` + "\n" + `{"id": "a", "owner": "bob"}`,
+			is:   charter.ErrExists, want: "exists with owner ann"},
+		{name: "two personal workspaces", policy: ownerTeam,
+			file: `{"id": "h1", "kind": "personal", "owner": "ann"}` + "\n" + `{"id": "b", "owner": "ann"}` + "\n" + `{"id": "h2", "kind": "personal", "owner": "ann"}`,
+			is:   charter.ErrExists, want: `already has personal workspace "h1"`},
+		{name: "licence from the batch", policy: "coins",
+			file:    `{"id": "home", "kind": "personal", "owner": "ann", "plan": "individual"}` + "\n" + `{"id": "s1", "owner": "ann", "plan": "individual"}`,
+			created: 2},
+		{name: "licence used up in the batch", policy: "coins",
+			file: `{"id": "home", "kind": "personal", "owner": "ann", "plan": "individual"}` + "\n" + `{"id": "s1", "owner": "ann", "plan": "individual"}` + "\n" + `{"id": "s2", "owner": "ann", "plan": "individual"}`,
+			is:   charter.ErrLimitExceeded, want: "shared_workspaces"},
+		{name: "personal plan below the shared ones before it", policy: "coins",
+			file:    `{"id": "big", "kind": "personal", "owner": "bob", "plan": "enterprise"}` + "\n" + `{"id": "s1", "owner": "bob", "plan": "individual"}` + "\n" + `{"id": "home", "kind": "personal", "owner": "ann", "plan": "free"}`,
+			created: 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := importService(t, tt.policy)
+			prog, err := importString(t, s, tt.file, charter.ImportOptions{})
+			if tt.is == nil {
+				needOK(t, err)
+				if prog.Created != tt.created || prog.Skipped != tt.skipped {
+					t.Errorf("progress = %+v, want %d created and %d skipped", prog, tt.created, tt.skipped)
+				}
+				return
+			}
+			var ie *charter.ImportError
+			if !errors.As(err, &ie) || ie.Line != 3 || !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Import = %v, want an ImportError on line 3 wrapping %v and saying %q", err, tt.is, tt.want)
+			}
+			if prog.Records != 0 {
+				t.Errorf("progress = %+v, want nothing of the batch committed", prog)
+			}
+		})
+	}
+}

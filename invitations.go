@@ -200,20 +200,40 @@ func (s *Service) createInvitation(ctx context.Context, tx storage.Tx, l *loaded
 	return out, nil
 }
 
-// Invitations lists the workspace's invitations, for those who may invite.
-func (s *Service) Invitations(ctx context.Context, actor, id string) ([]Invitation, error) {
+// Invitations lists one page of the workspace's invitations, by creation
+// then ID, for those the policy lets invite, and the cursor of the next
+// page ("" after the last). It lists every invitation not pruned (see
+// PruneInvitations): pending, accepted, revoked and expired.
+func (s *Service) Invitations(ctx context.Context, actor, id string, page Page) ([]Invitation, string, error) {
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	after, err := invitationsAfter(page.After)
+	if err != nil {
+		return nil, "", err
 	}
 	var out []Invitation
-	err := s.in(ctx, actor, id, gate{op: policy.OpInvite}, func(tx storage.Tx, l *loaded) error {
-		invs, err := tx.Invitations(ctx, id)
-		for _, inv := range invs {
-			out = append(out, invitation(inv))
+	var next string
+	err = s.in(ctx, actor, id, gate{op: policy.OpInvite}, func(tx storage.Tx, l *loaded) error {
+		invs, err := tx.Invitations(ctx, id, after, limit+1)
+		if err != nil {
+			return err
 		}
-		return err
+		invs, next = nextPage(invs, limit, invitationCursor)
+		out = make([]Invitation, len(invs))
+		for i, inv := range invs {
+			out[i] = invitation(inv)
+		}
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // Revoke revokes an invitation or link so it can no longer be used.

@@ -3,8 +3,11 @@ package charter
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
 )
@@ -86,4 +89,70 @@ func (s *Service) Members(ctx context.Context, actor, id string, page Page) ([]w
 		return nil, "", err
 	}
 	return out, next, nil
+}
+
+// nextPage cuts items, read with one more than limit, to limit, and returns
+// the cursor of the next page when there is one ("" otherwise): cursor of
+// the page's last item.
+func nextPage[T any](items []T, limit int, cursor func(T) string) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
+	}
+	return items[:limit], cursor(items[limit-1])
+}
+
+// A cursor of a listing in a composite order holds its last item's key as
+// "number:text" (creation time in microseconds and ID; period and member).
+
+func keyCursor(n int64, text string) string { return strconv.FormatInt(n, 10) + ":" + text }
+
+func parseKeyCursor(after string) (int64, string, error) {
+	num, text, ok := strings.Cut(after, ":")
+	n, err := strconv.ParseInt(num, 10, 64)
+	if !ok || err != nil {
+		return 0, "", invalid("page cursor %q is not one this listing gave", after)
+	}
+	return n, text, nil
+}
+
+// invitationsAfter is the storage key of an invitation page's cursor.
+func invitationsAfter(after string) (*storage.InvitationKey, error) {
+	if after == "" {
+		return nil, nil
+	}
+	micros, id, err := parseKeyCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	return &storage.InvitationKey{Created: time.UnixMicro(micros).UTC(), ID: id}, nil
+}
+
+func invitationCursor(inv storage.Invitation) string {
+	return keyCursor(inv.Created.UnixMicro(), inv.ID)
+}
+
+// spendAfter is the storage key of a spend table page's cursor.
+func spendAfter(after string) (*storage.SpendKey, error) {
+	if after == "" {
+		return nil, nil
+	}
+	period, member, err := parseKeyCursor(after)
+	if err != nil {
+		return nil, err
+	}
+	return &storage.SpendKey{Period: period, Member: member}, nil
+}
+
+func spendCursor(r credits.SpendRow) string { return keyCursor(r.Period, r.Member) }
+
+// seqAfter is the sequence number of a journal page's cursor.
+func seqAfter(after string) (int64, error) {
+	if after == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(after, 10, 64)
+	if err != nil || n < 0 {
+		return 0, invalid("page cursor %q is not one this listing gave", after)
+	}
+	return n, nil
 }

@@ -41,6 +41,37 @@ func TestPageLimits(t *testing.T) {
 			t.Errorf("Workspaces with limit %d: %v, want ErrInvalid", limit, err)
 		}
 	}
+	// Every listing takes a Page and refuses what it did not give.
+	listings := map[string]func(charter.Page) error{
+		"Invitations": func(p charter.Page) error { _, _, err := s.Invitations(ctx, "ana", w.ID, p); return err },
+		"Journal": func(p charter.Page) error {
+			_, _, err := s.Journal(ctx, "ana", w.ID, "credits", p)
+			return err
+		},
+		"SpendTable": func(p charter.Page) error {
+			_, _, err := s.SpendTable(ctx, "ana", w.ID, "credits", p)
+			return err
+		},
+		"WorkspacesAllowing": func(p charter.Page) error {
+			_, _, err := s.WorkspacesAllowing(ctx, "ana", "edit", p)
+			return err
+		},
+	}
+	for name, list := range listings {
+		for _, limit := range []int{-1, charter.MaxPageSize + 1} {
+			if err := list(charter.Page{Limit: limit}); !errors.Is(err, charter.ErrInvalid) {
+				t.Errorf("%s with limit %d: %v, want ErrInvalid", name, limit, err)
+			}
+		}
+		if name == "WorkspacesAllowing" {
+			continue // its cursor is a workspace ID
+		}
+		for _, after := range []string{"x", ":x", "1.5:x", "-"} {
+			if err := list(charter.Page{After: after}); !errors.Is(err, charter.ErrInvalid) {
+				t.Errorf("%s after %q: %v, want ErrInvalid", name, after, err)
+			}
+		}
+	}
 	ms, next, err := s.Members(ctx, "ana", w.ID, charter.Page{Limit: charter.MaxPageSize})
 	if err != nil || len(ms) != 1 || next != "" {
 		t.Errorf("Members = %v, %q, %v; want ana alone and no next page", ms, next, err)

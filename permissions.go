@@ -357,22 +357,20 @@ func (pu *purse) allowancePays(cost int64) bool {
 	return !pu.requireAllowance
 }
 
-// WorkspacesAllowing lists the workspaces actor is a member of in which
-// Decide allows actor action (credits included, for an action with a
-// cost), by workspace ID, limit at a time (1 to 1000; 0 means 100). cursor
-// is "" for the first page and the next value of the page before for the
-// others; next is "" after the last page. An action the policy does not
-// declare is allowed nowhere.
-func (s *Service) WorkspacesAllowing(ctx context.Context, actor, action, cursor string, limit int) (page []Membership, next string, err error) {
-	if err := s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("cursor", cursor).orEmpty()); err != nil {
+// WorkspacesAllowing lists one page of the workspaces actor is a member of
+// in which Decide allows actor action (credits included, for an action with
+// a cost), by workspace ID, and the cursor of the next page ("" after the
+// last). An action the policy does not declare is allowed nowhere.
+func (s *Service) WorkspacesAllowing(ctx context.Context, actor, action string, page Page) (_ []Membership, next string, err error) {
+	if err := s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("cursor", page.After).orEmpty()); err != nil {
 		return nil, "", err
 	}
-	switch {
-	case limit == 0:
-		limit = 100
-	case limit < 0 || limit > 1000:
-		return nil, "", invalid("limit must be 0 to 1000, got %d", limit)
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
 	}
+	cursor := page.After
+	var out []Membership
 	a := s.policy.Action(action)
 	if a == nil {
 		return nil, "", nil
@@ -387,8 +385,8 @@ func (s *Service) WorkspacesAllowing(ctx context.Context, actor, action, cursor 
 			if h.ID <= cursor {
 				continue
 			}
-			if len(page) == limit {
-				next = page[len(page)-1].Workspace
+			if len(out) == limit {
+				next = out[len(out)-1].Workspace
 				return nil
 			}
 			m, err := tx.Member(ctx, h.ID, actor)
@@ -403,7 +401,7 @@ func (s *Service) WorkspacesAllowing(ctx context.Context, actor, action, cursor 
 				}
 			}
 			if d.Allowed {
-				page = append(page, membership(h, m, actor))
+				out = append(out, membership(h, m, actor))
 			}
 		}
 		return nil
@@ -411,7 +409,7 @@ func (s *Service) WorkspacesAllowing(ctx context.Context, actor, action, cursor 
 	if err != nil {
 		return nil, "", err
 	}
-	return page, next, nil
+	return out, next, nil
 }
 
 // membership is h as user's Membership, m being user's membership of it.

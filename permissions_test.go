@@ -223,7 +223,7 @@ func checkPermissions(t *rapid.T, s *charter.Service, ids, users, actions []stri
 			var got []string
 			cursor := ""
 			for range len(mine) + 2 {
-				page, next, err := s.WorkspacesAllowing(ctx, u, action, cursor, limit)
+				page, next, err := s.WorkspacesAllowing(ctx, u, action, charter.Page{After: cursor, Limit: limit})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -247,11 +247,11 @@ func checkPermissions(t *rapid.T, s *charter.Service, ids, users, actions []stri
 func TestWorkspacesAllowingLimits(t *testing.T) {
 	s := newService(t, "credit-pool")
 	for _, limit := range []int{-1, 1001} {
-		if _, _, err := s.WorkspacesAllowing(ctx, "ana", "create_visuals", "", limit); !errors.Is(err, charter.ErrInvalid) {
+		if _, _, err := s.WorkspacesAllowing(ctx, "ana", "create_visuals", charter.Page{Limit: limit}); !errors.Is(err, charter.ErrInvalid) {
 			t.Errorf("WorkspacesAllowing(limit %d) = %v, want ErrInvalid", limit, err)
 		}
 	}
-	page, next, err := s.WorkspacesAllowing(ctx, "ana", "no_such_action", "", 0)
+	page, next, err := s.WorkspacesAllowing(ctx, "ana", "no_such_action", charter.Page{})
 	if err != nil || len(page) != 0 || next != "" {
 		t.Errorf("WorkspacesAllowing(unknown action) = %v, %q, %v; want nothing", page, next, err)
 	}

@@ -148,11 +148,28 @@ func (s *Service) settlePools(ctx context.Context, tx storage.Tx, w *workspace.W
 
 // checkPlanFits lists everything about w that plan p would not allow.
 func (s *Service) checkPlanFits(ctx context.Context, tx storage.Tx, w *workspace.Workspace, p *plan.Plan) error {
-	var problems []string
 	counts, err := s.pending(ctx, tx, w, "")
 	if err != nil {
 		return err
 	}
+	invs, err := tx.PendingInvitations(ctx, w.ID, s.clock())
+	if err != nil {
+		return err
+	}
+	owned := 0
+	if w.Kind == workspace.Personal {
+		if owned, err = tx.OwnedShared(ctx, w.Owner); err != nil {
+			return err
+		}
+	}
+	return s.planFits(w, p, counts, invs, owned)
+}
+
+// planFits lists everything about w that plan p would not allow, given its
+// counts of members and pending invitations, its pending invitations, and
+// for a personal workspace, how many shared workspaces its owner owns.
+func (s *Service) planFits(w *workspace.Workspace, p *plan.Plan, counts workspace.Counts, invs []storage.Invitation, owned int) error {
+	var problems []string
 	if err := counts.Within(p.Limits); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
 			problems = append(problems, strings.TrimPrefix(line, "workspace: ")+" (members and pending invitations)")
@@ -162,10 +179,6 @@ func (s *Service) checkPlanFits(ctx context.Context, tx storage.Tx, w *workspace
 		if m := memberOf(w, u); !p.Offers(m.Role) {
 			problems = append(problems, fmt.Sprintf("member %s holds role %s, which plan %s does not offer", u, m.Role, p.Name))
 		}
-	}
-	invs, err := tx.PendingInvitations(ctx, w.ID, s.clock())
-	if err != nil {
-		return err
 	}
 	for _, inv := range invs {
 		if !p.Offers(s.policy.Role(inv.Role)) {
@@ -177,14 +190,8 @@ func (s *Service) checkPlanFits(ctx context.Context, tx storage.Tx, w *workspace
 			problems = append(problems, fmt.Sprintf("guests are disabled, a setting plan %s does not offer", p.Name))
 		}
 	}
-	if w.Kind == workspace.Personal {
-		n, err := tx.OwnedShared(ctx, w.Owner)
-		if err != nil {
-			return err
-		}
-		if !p.Limits.SharedWorkspaces.Allows(n) {
-			problems = append(problems, fmt.Sprintf("owner owns %d shared workspaces, plan %s allows %d", n, p.Name, p.Limits.SharedWorkspaces))
-		}
+	if w.Kind == workspace.Personal && !p.Limits.SharedWorkspaces.Allows(owned) {
+		problems = append(problems, fmt.Sprintf("owner owns %d shared workspaces, plan %s allows %d", owned, p.Name, p.Limits.SharedWorkspaces))
 	}
 	if len(problems) > 0 {
 		return &DowngradeError{Plan: p.Name, Problems: problems}

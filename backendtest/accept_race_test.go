@@ -57,7 +57,7 @@ func TestConcurrentAcceptsOneInvitation(t *testing.T) {
 		if members != 1 {
 			t.Errorf("%d of the racers are members, want 1", members)
 		}
-		for _, got := range must[[]charter.Invitation](t)(s.Invitations(ctx, "ana", id)) {
+		for _, got := range must[[]charter.Invitation](t)(invitationsOf(s, "ana", id)) {
 			if got.ID == inv.ID && got.Uses != 1 {
 				t.Errorf("invitation has %d uses, want 1", got.Uses)
 			}
@@ -101,7 +101,7 @@ func TestAcceptAtExpiry(t *testing.T) {
 		if _, ok := ws.Member("at"); ok {
 			t.Error("accepted exactly at expiry, yet a member")
 		}
-		for _, inv := range must[[]charter.Invitation](t)(s.Invitations(ctx, "ana", id)) {
+		for _, inv := range must[[]charter.Invitation](t)(invitationsOf(s, "ana", id)) {
 			if inv.ID == at.ID && inv.Uses != 0 {
 				t.Errorf("expired invitation has %d uses", inv.Uses)
 			}

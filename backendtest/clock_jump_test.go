@@ -93,7 +93,7 @@ func TestPeriodResetsOnceAcrossClockJumps(t *testing.T) {
 				check(t, s.Sweep(ctx, id))
 			}
 			resets := map[int64]int{}
-			for _, e := range must[[]credits.Entry](t)(svc[1].Journal(ctx, "own", id, "credits")) {
+			for _, e := range must[[]credits.Entry](t)(journalOf(svc[1], "own", id, "credits")) {
 				if e.Kind == credits.KindReset {
 					resets[e.Period]++
 				}

@@ -79,7 +79,7 @@ func TestRefundAfterTopUpLeft(t *testing.T) {
 		if got := must[charter.Balance](t)(s.Balance(ctx, "own", id, "credits")).Available; got != 1 {
 			t.Errorf("balance after the expiry = %d, want 1", got)
 		}
-		journal := must[[]credits.Entry](t)(s.Journal(ctx, "own", id, "credits"))
+		journal := must[[]credits.Entry](t)(journalOf(s, "own", id, "credits"))
 		pools, err := credits.Replay(journal)
 		check(t, err)
 		if got := pools["credits"].Balance(c.Now()); got != 1 {

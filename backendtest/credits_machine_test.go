@@ -297,7 +297,7 @@ func (cm *creditMachine) check(t *rapid.T) {
 	if b.Available != m.balance() || b.Available < 0 {
 		t.Fatalf("balance %d, model %d", b.Available, m.balance())
 	}
-	j, err := cm.s.Journal(ctx, "own", cm.id, "credits")
+	j, err := journalOf(cm.s, "own", cm.id, "credits")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func (cm *creditMachine) check(t *rapid.T) {
 	if got := pools["credits"].Balance(cm.now()); got != b.Available {
 		t.Fatalf("replayed balance %d, live %d", got, b.Available)
 	}
-	rows, err := cm.s.SpendTable(ctx, "own", cm.id, "credits")
+	rows, err := spendTableOf(cm.s, "own", cm.id, "credits")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -180,8 +180,8 @@ func (t *faultTx) Invitation(ctx context.Context, ws, id string) (storage.Invita
 func (t *faultTx) InvitationByToken(ctx context.Context, h string) (storage.Invitation, error) {
 	return call1(t, func() (storage.Invitation, error) { return t.tx.InvitationByToken(ctx, h) })
 }
-func (t *faultTx) Invitations(ctx context.Context, ws string) ([]storage.Invitation, error) {
-	return call1(t, func() ([]storage.Invitation, error) { return t.tx.Invitations(ctx, ws) })
+func (t *faultTx) Invitations(ctx context.Context, ws string, after *storage.InvitationKey, limit int) ([]storage.Invitation, error) {
+	return call1(t, func() ([]storage.Invitation, error) { return t.tx.Invitations(ctx, ws, after, limit) })
 }
 func (t *faultTx) PendingInvitations(ctx context.Context, ws string, now time.Time) ([]storage.Invitation, error) {
 	return call1(t, func() ([]storage.Invitation, error) { return t.tx.PendingInvitations(ctx, ws, now) })
@@ -239,4 +239,31 @@ func (t *faultTx) Idempotency(ctx context.Context, ws, key string) (storage.Idem
 }
 func (t *faultTx) PutIdempotency(ctx context.Context, r storage.Idempotency) error {
 	return call0(t, func() error { return t.tx.PutIdempotency(ctx, r) })
+}
+func (t *faultTx) WorkspacesIn(ctx context.Context, ids []string) ([]storage.Workspace, error) {
+	return call1(t, func() ([]storage.Workspace, error) { return t.tx.WorkspacesIn(ctx, ids) })
+}
+func (t *faultTx) PersonalWorkspacesOf(ctx context.Context, users []string) ([]storage.Workspace, error) {
+	return call1(t, func() ([]storage.Workspace, error) { return t.tx.PersonalWorkspacesOf(ctx, users) })
+}
+func (t *faultTx) OwnedSharedOf(ctx context.Context, users []string) (map[string]int, error) {
+	return call1(t, func() (map[string]int, error) { return t.tx.OwnedSharedOf(ctx, users) })
+}
+func (t *faultTx) CreateWorkspaces(ctx context.Context, ws []storage.Workspace) error {
+	return call0(t, func() error { return t.tx.CreateWorkspaces(ctx, ws) })
+}
+func (t *faultTx) InsertMembers(ctx context.Context, ms []storage.Member) error {
+	return call0(t, func() error { return t.tx.InsertMembers(ctx, ms) })
+}
+func (t *faultTx) AppendEvents(ctx context.Context, es []storage.Event) (int64, error) {
+	return call1(t, func() (int64, error) { return t.tx.AppendEvents(ctx, es) })
+}
+func (t *faultTx) DeleteEvents(ctx context.Context, ws string, through int64) (int, error) {
+	return call1(t, func() (int, error) { return t.tx.DeleteEvents(ctx, ws, through) })
+}
+func (t *faultTx) DeleteInvitations(ctx context.Context, ws string, before time.Time) (int, error) {
+	return call1(t, func() (int, error) { return t.tx.DeleteInvitations(ctx, ws, before) })
+}
+func (t *faultTx) SpendRows(ctx context.Context, ws, cur string, after *storage.SpendKey, limit int) ([]credits.SpendRow, error) {
+	return call1(t, func() ([]credits.SpendRow, error) { return t.tx.SpendRows(ctx, ws, cur, after, limit) })
 }

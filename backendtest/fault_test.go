@@ -112,11 +112,11 @@ func faultOps() []faultOp {
 			return noAllow(err)
 		}},
 		{"Journal", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
-			_, err := s.Journal(ctx, "own", e.id, "credits")
+			_, _, err := s.Journal(ctx, "own", e.id, "credits", charter.Page{})
 			return noAllow(err)
 		}},
 		{"SpendTable", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
-			_, err := s.SpendTable(ctx, "own", e.id, "credits")
+			_, _, err := s.SpendTable(ctx, "own", e.id, "credits", charter.Page{})
 			return noAllow(err)
 		}},
 		{"Sweep", "credit-pool", then(poolSetup, func(_ testing.TB, _ *charter.Service, e *faultEnv) {
@@ -154,7 +154,7 @@ func faultOps() []faultOp {
 			return noAllow(s.Revoke(ctx, "adm", e.id, e.invID))
 		}},
 		{"Invitations", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
-			_, err := s.Invitations(ctx, "adm", e.id)
+			_, _, err := s.Invitations(ctx, "adm", e.id, charter.Page{})
 			return noAllow(err)
 		}},
 		{"ChangeRole", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
@@ -221,7 +221,7 @@ func faultOps() []faultOp {
 			return set.Len() > 0 && err == nil, err
 		}},
 		{"WorkspacesAllowing", "credit-pool", poolSetup, func(s *charter.Service, _ *faultEnv) (bool, error) {
-			page, _, err := s.WorkspacesAllowing(ctx, "edi", "create_visuals", "", 10)
+			page, _, err := s.WorkspacesAllowing(ctx, "edi", "create_visuals", charter.Page{Limit: 10})
 			return len(page) > 0, err
 		}},
 		{"Members", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
@@ -230,6 +230,18 @@ func faultOps() []faultOp {
 		}},
 		{"Import", "credit-pool", poolSetup, func(s *charter.Service, _ *faultEnv) (bool, error) {
 			_, err := s.Import(ctx, strings.NewReader(`{"id": "imp", "owner": "zed", "members": [{"user": "gus", "role": "admin"}]}`+"\n"), charter.ImportOptions{})
+			return noAllow(err)
+		}},
+		{"PruneEvents", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
+			_, err := s.PruneEvents(ctx, e.id, 1<<40)
+			return noAllow(err)
+		}},
+		{"PruneInvitations", "credit-pool", then(poolSetup, func(tb testing.TB, s *charter.Service, e *faultEnv) {
+			inv := must[charter.Invitation](tb)(s.Invite(ctx, "own", e.id, "x@example.com", "editor"))
+			check(tb, s.Revoke(ctx, "own", e.id, inv.ID))
+			e.c.Add(time.Hour)
+		}), func(s *charter.Service, e *faultEnv) (bool, error) {
+			_, err := s.PruneInvitations(ctx, "", e.c.Now())
 			return noAllow(err)
 		}},
 		{"DeleteWorkspace", "credit-pool", poolSetup, func(s *charter.Service, e *faultEnv) (bool, error) {
@@ -346,7 +358,7 @@ func dumpStore(tb testing.TB, st storage.Store, ids ...string) storeDump {
 			if d.Members[id], err = tx.Members(ctx, id); err != nil {
 				return err
 			}
-			if d.Invitations[id], err = tx.Invitations(ctx, id); err != nil {
+			if d.Invitations[id], err = tx.Invitations(ctx, id, nil, 1<<20); err != nil {
 				return err
 			}
 			pools, err := tx.Pools(ctx, id)

@@ -228,11 +228,11 @@ func TestCreditPool(t *testing.T) {
 		if b := must[charter.Balance](t)(s.Balance(ctx, "edi", id, "credits")); b.HasAllowance {
 			t.Errorf("allowance survived a move to reviewer: %+v", b)
 		}
-		rows := must[[]creditsRow](t)(s.SpendTable(ctx, "adm", id, "credits"))
+		rows := must[[]creditsRow](t)(spendTableOf(s, "adm", id, "credits"))
 		if len(rows) != 2 {
 			t.Errorf("spend table %+v, want rows for adm and edi", rows)
 		}
-		_, err = s.SpendTable(ctx, "edi", id, "credits")
+		_, err = spendTableOf(s, "edi", id, "credits")
 		wantErr(t, err, charter.ErrForbidden)
 	})
 }
@@ -299,8 +299,8 @@ func TestCrossTenant(t *testing.T) {
 				"Fund":        second(s.Fund(ctx, "alice", id, "credits", 1, time.Time{}, "x")),
 				"Spend":       second(s.Spend(ctx, "alice", "create_visuals", id, "x")),
 				"Balance":     second(s.Balance(ctx, "alice", id, "credits")),
-				"SpendTable":  second(s.SpendTable(ctx, "alice", id, "credits")),
-				"Invitations": second(s.Invitations(ctx, "alice", id)),
+				"SpendTable":  second(spendTableOf(s, "alice", id, "credits")),
+				"Invitations": second(invitationsOf(s, "alice", id)),
 				"Leave":       s.Leave(ctx, "alice", id),
 				"Allowance":   s.SetAllowance(ctx, "alice", id, "bea", "credits", 1),
 			}

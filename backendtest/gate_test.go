@@ -35,7 +35,7 @@ var gateCalls = []gateCall{
 		return err
 	}},
 	{"WorkspacesAllowing", []string{"actor", "action"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
-		_, _, err := s.WorkspacesAllowing(ctx, in["actor"], in["action"], "", 10)
+		_, _, err := s.WorkspacesAllowing(ctx, in["actor"], in["action"], charter.Page{Limit: 10})
 		return err
 	}},
 	{"Can", []string{"actor", "action", "workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
@@ -64,15 +64,23 @@ var gateCalls = []gateCall{
 		return s.SetAllowance(ctx, in["actor"], in["workspace"], in["member"], in["currency"], 5)
 	}},
 	{"SpendTable", []string{"actor", "workspace", "currency"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
-		_, err := s.SpendTable(ctx, in["actor"], in["workspace"], in["currency"])
+		_, _, err := s.SpendTable(ctx, in["actor"], in["workspace"], in["currency"], charter.Page{})
 		return err
 	}},
 	{"Journal", []string{"actor", "workspace", "currency"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
-		_, err := s.Journal(ctx, in["actor"], in["workspace"], in["currency"])
+		_, _, err := s.Journal(ctx, in["actor"], in["workspace"], in["currency"], charter.Page{})
 		return err
 	}},
 	{"Sweep", []string{"workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
 		return s.Sweep(ctx, in["workspace"])
+	}},
+	{"PruneEvents", []string{"workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
+		_, err := s.PruneEvents(ctx, in["workspace"], 1)
+		return err
+	}},
+	{"PruneInvitations", []string{"workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
+		_, err := s.PruneInvitations(ctx, in["workspace"], time.Now())
+		return err
 	}},
 	{"Events", []string{"workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
 		_, err := s.Events(ctx, in["workspace"], 0, 10)
@@ -91,7 +99,7 @@ var gateCalls = []gateCall{
 		return err
 	}},
 	{"Invitations", []string{"actor", "workspace"}, func(ctx context.Context, s *charter.Service, in gateIn) error {
-		_, err := s.Invitations(ctx, in["actor"], in["workspace"])
+		_, _, err := s.Invitations(ctx, in["actor"], in["workspace"], charter.Page{})
 		return err
 	}},
 	{"Revoke", []string{"actor", "workspace", "invitation"}, func(ctx context.Context, s *charter.Service, in gateIn) error {

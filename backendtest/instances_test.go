@@ -66,7 +66,7 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 			t.Errorf("balance %d, want %d", b.Available, int64(n)-want)
 		}
 	}
-	j := must[[]credits.Entry](t)(services[1].Journal(ctx, "own", id, "credits"))
+	j := must[[]credits.Entry](t)(journalOf(services[1], "own", id, "credits"))
 	perKey := map[string]int{}
 	for _, e := range j {
 		if e.Kind == credits.KindSpend {

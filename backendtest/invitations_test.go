@@ -48,7 +48,7 @@ func TestInvitationLifecycle(t *testing.T) {
 		wantErr(t, err, charter.ErrInvitationUsed)
 
 		// Nothing about the token is stored: listing shows no token.
-		for _, inv := range must[[]charter.Invitation](t)(s.Invitations(ctx, "ana", id)) {
+		for _, inv := range must[[]charter.Invitation](t)(invitationsOf(s, "ana", id)) {
 			if inv.Token != "" {
 				t.Errorf("listed invitation %s carries its token", inv.ID)
 			}

@@ -99,7 +99,7 @@ func TestConcurrentMembership(t *testing.T) {
 		if lim := ws.Plan.Limits; !lim.Members.Allows(cnt.Members) || !lim.Seats.Allows(cnt.Seats) {
 			t.Errorf("counts %+v exceed limits %+v", cnt, lim)
 		}
-		for _, inv := range must[[]charter.Invitation](t)(s.Invitations(ctx, owner, id)) {
+		for _, inv := range must[[]charter.Invitation](t)(invitationsOf(s, owner, id)) {
 			if inv.Uses > inv.MaxUses {
 				t.Errorf("invitation %s used %d times, allows %d", inv.ID, inv.Uses, inv.MaxUses)
 			}

@@ -54,7 +54,7 @@ func TestSingleUseLinkUsedOnceUnderRace(t *testing.T) {
 			wg.Wait()
 			if joined != 1 {
 				var uses int
-				for _, inv := range must[[]charter.Invitation](t)(s.Invitations(ctx, "ada", id)) {
+				for _, inv := range must[[]charter.Invitation](t)(invitationsOf(s, "ada", id)) {
 					if inv.ID == link.ID {
 						uses = inv.Uses
 					}

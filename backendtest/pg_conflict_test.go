@@ -51,7 +51,7 @@ func TestForcedSerializationFailures(t *testing.T) {
 			_, err = conn.Exec(ctx, `INSERT INTO force_code VALUES ($1)`, code)
 			check(t, err)
 
-			before := must[[]credits.Entry](t)(s.Journal(ctx, "own", id, "credits"))
+			before := must[[]credits.Entry](t)(journalOf(s, "own", id, "credits"))
 			_, err = s.Spend(ctx, "edi", "create_visuals", id, "k1")
 			wantErr(t, err, charter.ErrConflict)
 			var hits int64
@@ -59,7 +59,7 @@ func TestForcedSerializationFailures(t *testing.T) {
 			if hits != postgres.MaxAttempts {
 				t.Errorf("the failing insert ran %d times, want the bound %d", hits, postgres.MaxAttempts)
 			}
-			after := must[[]credits.Entry](t)(s.Journal(ctx, "own", id, "credits"))
+			after := must[[]credits.Entry](t)(journalOf(s, "own", id, "credits"))
 			if len(after) != len(before) {
 				t.Errorf("journal grew from %d to %d entries through a failed spend", len(before), len(after))
 			}
@@ -80,7 +80,7 @@ func TestForcedSerializationFailures(t *testing.T) {
 				t.Errorf("balance %d after one spend, want 9", b.Available)
 			}
 			spends := 0
-			for _, e := range must[[]credits.Entry](t)(s.Journal(ctx, "own", id, "credits")) {
+			for _, e := range must[[]credits.Entry](t)(journalOf(s, "own", id, "credits")) {
 				if e.Kind == credits.KindSpend && e.Key == "k1" {
 					spends++
 				}

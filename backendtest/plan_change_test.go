@@ -126,7 +126,7 @@ func TestNewAllowanceCountsThePeriodsSpend(t *testing.T) {
 		check(t, s.ChangeRole(ctx, "own", id, "edi", "editor"))
 		check(t, s.SetAllowance(ctx, "own", id, "edi", "credits", 5))
 		b := must[charter.Balance](t)(s.Balance(ctx, "edi", id, "credits"))
-		for _, r := range must[[]credits.SpendRow](t)(s.SpendTable(ctx, "own", id, "credits")) {
+		for _, r := range must[[]credits.SpendRow](t)(spendTableOf(s, "own", id, "credits")) {
 			if r.Member == "edi" && r.Period == b.Period && r.Spent != b.Allowance-b.AllowanceLeft {
 				t.Errorf("spend table: edi spent %d this period; allowance %d has %d left", r.Spent, b.Allowance, b.AllowanceLeft)
 			}

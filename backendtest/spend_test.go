@@ -84,7 +84,7 @@ func TestConcurrentSpends(t *testing.T) {
 		if b.Available != int64(n)-want {
 			t.Errorf("balance %d, want %d", b.Available, int64(n)-want)
 		}
-		j := must[[]credits.Entry](t)(s.Journal(ctx, "own", id, "credits"))
+		j := must[[]credits.Entry](t)(journalOf(s, "own", id, "credits"))
 		if sum := credits.Sum(j); sum != b.Available {
 			t.Errorf("journal sums to %d, balance %d", sum, b.Available)
 		}

@@ -100,6 +100,7 @@ type Tx interface {
 	InvitationTx
 	EventTx
 	CreditTx
+	BulkTx
 }
 
 // Workspace is the stored form of a workspace's header: workspace.Workspace
@@ -197,6 +198,13 @@ type Invitation struct {
 	Revoked   bool
 }
 
+// InvitationKey is an invitation's place in its workspace's listing,
+// which is by creation, then ID.
+type InvitationKey struct {
+	Created time.Time
+	ID      string
+}
+
 // InvitationTx reads and writes invitations.
 type InvitationTx interface {
 	// CreateInvitation inserts inv. Returns ErrExists if the ID or token
@@ -208,8 +216,10 @@ type InvitationTx interface {
 	// InvitationByToken returns the invitation whose token hashes to
 	// tokenHash. Returns ErrNotFound.
 	InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
-	// Invitations returns the workspace's invitations, by creation then ID.
-	Invitations(ctx context.Context, workspace string) ([]Invitation, error)
+	// Invitations returns up to limit of the workspace's invitations, by
+	// creation then ID, that come after the key after (from the first when
+	// after is nil).
+	Invitations(ctx context.Context, workspace string, after *InvitationKey, limit int) ([]Invitation, error)
 	// PendingInvitations returns the workspace's invitations that can still
 	// be accepted at now (not revoked, not used up, expiring after now), by
 	// creation then ID. Its cost does not grow with the invitations that
@@ -217,6 +227,12 @@ type InvitationTx interface {
 	PendingInvitations(ctx context.Context, workspace string, now time.Time) ([]Invitation, error)
 	// UpdateInvitation saves Uses and Revoked. Returns ErrNotFound.
 	UpdateInvitation(ctx context.Context, inv Invitation) error
+	// DeleteInvitations deletes the workspace's invitations (every
+	// workspace's when workspace is "") that were created before before
+	// and can no longer be accepted at before: revoked, used up, or
+	// expired by then. It returns how many it deleted. A deleted
+	// invitation's token is then unknown (ErrNotFound).
+	DeleteInvitations(ctx context.Context, workspace string, before time.Time) (int, error)
 }
 
 // Event is one entry of the audit trail, which is also the feed of seat
@@ -244,6 +260,42 @@ type EventTx interface {
 	// Events returns up to limit events with Seq > after, in order. When
 	// workspace is not "", only that workspace's.
 	Events(ctx context.Context, workspace string, after int64, limit int) ([]Event, error)
+	// DeleteEvents deletes the events with Seq <= through (only the
+	// workspace's when workspace is not "") and returns how many it
+	// deleted. Their numbers are never given again: a reader that pages by
+	// Seq finds them gone and goes on.
+	DeleteEvents(ctx context.Context, workspace string, through int64) (int, error)
+}
+
+// BulkTx reads and writes many records in one step each, so that an
+// import of many workspaces sends a few statements per batch rather than
+// several per workspace (PostgreSQL: COPY for the writes, one query for each
+// read; SQLite: multi-row inserts). The Service checks every invariant
+// before it writes: these methods check only what the schema does.
+//
+// A write that fails (a key taken, a workspace missing) may leave the
+// transaction unusable, unlike the one-record methods: the function given to
+// Update must return its error, and then nothing of it is written.
+type BulkTx interface {
+	// WorkspacesIn returns those of the workspaces with ids that exist, by
+	// ID. In an Update transaction it locks them, as Workspace does.
+	WorkspacesIn(ctx context.Context, ids []string) ([]Workspace, error)
+	// PersonalWorkspacesOf returns the personal workspaces of those of
+	// users who have one, by ID.
+	PersonalWorkspacesOf(ctx context.Context, users []string) ([]Workspace, error)
+	// OwnedSharedOf counts the shared workspaces each of users owns; a
+	// user who owns none is not in the map.
+	OwnedSharedOf(ctx context.Context, users []string) (map[string]int, error)
+	// CreateWorkspaces inserts ws, each with Version 1. Returns ErrExists
+	// if an ID is taken (in the store or twice in ws) or a personal
+	// workspace's owner would have two.
+	CreateWorkspaces(ctx context.Context, ws []Workspace) error
+	// InsertMembers inserts new memberships. Returns ErrExists if one
+	// exists, ErrNotFound if its workspace does not.
+	InsertMembers(ctx context.Context, ms []Member) error
+	// AppendEvents appends es in order, as AppendEvent would one by one,
+	// and returns the Seq of the last (0 when es is empty).
+	AppendEvents(ctx context.Context, es []Event) (int64, error)
 }
 
 // Pool is the stored header of a workspace's pool of one currency:
@@ -262,6 +314,13 @@ type Pool struct {
 type Entry struct {
 	Seq int64 // assigned by AppendEntries, increasing per pool
 	credits.Entry
+}
+
+// SpendKey is a spend table row's place in the table of its pool, which is
+// by period, then member.
+type SpendKey struct {
+	Period int64
+	Member string
 }
 
 // Idempotency records the first result of a keyed operation. No domain
@@ -315,6 +374,11 @@ type CreditTx interface {
 	// Entries returns up to limit journal entries of the pool with Seq >
 	// after, in order.
 	Entries(ctx context.Context, workspace, currency string, after int64, limit int) ([]Entry, error)
+	// SpendRows returns up to limit rows of the pool's spend table (see
+	// credits.SpendTable), by period then member, that come after the key
+	// after (from the first when after is nil). Its result is bounded by
+	// limit; its cost grows with the pool's spends and refunds.
+	SpendRows(ctx context.Context, workspace, currency string, after *SpendKey, limit int) ([]credits.SpendRow, error)
 	// Idempotency returns the record of key. Returns ErrNotFound.
 	Idempotency(ctx context.Context, workspace, key string) (Idempotency, error)
 	// PutIdempotency inserts a record. Returns ErrExists if the key is taken.

@@ -156,10 +156,11 @@ func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	page := charter.Page{After: q.Get("cursor"), Limit: limit}
 	if action := q.Get("action"); action != "" {
-		ms, next, err = a.s.WorkspacesAllowing(r.Context(), user, action, q.Get("cursor"), limit)
+		ms, next, err = a.s.WorkspacesAllowing(r.Context(), user, action, page)
 	} else {
-		ms, next, err = a.s.Workspaces(r.Context(), user, charter.Page{After: q.Get("cursor"), Limit: limit})
+		ms, next, err = a.s.Workspaces(r.Context(), user, page)
 	}
 	if err != nil {
 		a.g.Error(w, r, err)

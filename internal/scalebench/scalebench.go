@@ -226,41 +226,39 @@ func (w *Workload) Snapshots(p *policy.Policy, now time.Time) (map[string]*works
 	return out, nil
 }
 
-// Store writes the workload's workspaces and memberships into st with
-// storage.Tx writes, 500 workspaces to a transaction as Service.Import
-// batches them. It is the fastest way into a store that the public API
-// offers, and it bypasses the Service: no invariant is checked, no event,
-// pool or personal workspace is written. It serves to measure checks, and
-// as the bare insert an import is judged against.
+// Store writes the workload's workspaces and memberships into st by the
+// fastest means storage offers, its bulk writes (storage.BulkTx: COPY on
+// PostgreSQL, multi-row inserts on SQLite), 500 workspaces to a
+// transaction as Service.Import batches them. It bypasses the Service: no
+// invariant is checked, no event, pool or personal workspace is written.
+// It serves to measure checks, and as the bare insert an import is judged
+// against.
 func (w *Workload) Store(ctx context.Context, st storage.Store, now time.Time) error {
 	const batch = 500
 	now = now.UTC().Truncate(time.Microsecond)
 	for start := 0; start < len(w.Workspaces); start += batch {
 		err := st.Update(ctx, func(tx storage.Tx) error {
+			var headers []storage.Workspace
+			var members []storage.Member
 			for _, ws := range w.Workspaces[start:min(start+batch, len(w.Workspaces))] {
-				if err := w.store(ctx, tx, ws, now); err != nil {
-					return fmt.Errorf("scalebench: storing %s: %w", ws.ID, err)
+				owner := ws.Members[0].User
+				headers = append(headers, storage.Workspace{
+					ID: ws.ID, Kind: workspace.Shared, Plan: PlanName, Owner: owner, BillingContact: owner,
+					Created: now, Anchor: now, Version: 1,
+				})
+				for _, m := range ws.Members {
+					members = append(members, storage.Member{Workspace: ws.ID, User: m.User, Role: w.Roles[m.Role], Joined: now})
 				}
+			}
+			if err := tx.CreateWorkspaces(ctx, headers); err != nil {
+				return fmt.Errorf("scalebench: storing workspaces: %w", err)
+			}
+			if err := tx.InsertMembers(ctx, members); err != nil {
+				return fmt.Errorf("scalebench: storing members: %w", err)
 			}
 			return nil
 		})
 		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (w *Workload) store(ctx context.Context, tx storage.Tx, ws Workspace, now time.Time) error {
-	owner := ws.Members[0].User
-	if err := tx.CreateWorkspace(ctx, storage.Workspace{
-		ID: ws.ID, Kind: workspace.Shared, Plan: PlanName, Owner: owner, BillingContact: owner,
-		Created: now, Anchor: now, Version: 1,
-	}); err != nil {
-		return err
-	}
-	for _, m := range ws.Members {
-		if err := tx.PutMember(ctx, storage.Member{Workspace: ws.ID, User: m.User, Role: w.Roles[m.Role], Joined: now}); err != nil {
 			return err
 		}
 	}

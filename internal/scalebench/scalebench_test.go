@@ -423,19 +423,22 @@ func BenchmarkInviteAccept(b *testing.B) {
 }
 
 // BenchmarkImport builds the workload through Service.Import and, beside
-// it, with bare storage.Tx writes of the same rows (no checks, no events:
-// Workload.Store), on each backend: memory, SQLite, and PostgreSQL when
+// it, with bare bulk writes of the same rows (storage.BulkTx: COPY on
+// PostgreSQL; no checks, no events: Workload.Store), on each backend: memory, SQLite, and PostgreSQL when
 // CHARTER_POSTGRES_URL names a server (scripts/with-postgres.sh). Issue 11's
 // target: Import within 2x of the bare writes. Each row reports build-s for
-// its one build of the whole workload, and, in memory, heap-MiB; the large
-// size runs only when asked (see BenchmarkScale).
+// its one build of the whole workload, and, in memory, heap-MiB; the
+// medium (10,000 workspaces) and large sizes run only when asked (see
+// BenchmarkScale).
 func BenchmarkImport(b *testing.B) {
 	ctx := context.Background()
 	p := loadPolicy(b)
-	for _, size := range []Size{Small, Large} {
+	// medium, a tenth of large, gives the ratios in a minute.
+	medium := Size{Name: "medium", Workspaces: 10_000, Members: 10}
+	for _, size := range []Size{Small, medium, Large} {
 		b.Run(size.Name, func(b *testing.B) {
-			if size == Large && !largeRequested() {
-				b.Skip("the large workload runs with CHARTER_BENCH_LARGE=1 or -bench 'Import/large'")
+			if size != Small && !largeRequested() && !strings.Contains(flag.Lookup("test.bench").Value.String(), size.Name) {
+				b.Skipf("the %s workload runs with CHARTER_BENCH_LARGE=1 or -bench 'Import/%s'", size.Name, size.Name)
 			}
 			w := generate(b, p, size, 1)
 			var file bytes.Buffer

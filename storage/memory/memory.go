@@ -37,7 +37,10 @@ type state struct {
 	byToken     map[string]string          // token hash -> invitation ID
 	invitesOf   map[string]map[string]bool // workspace -> set of invitation IDs
 	openOf      map[string]map[string]bool // workspace -> set of IDs of invitations neither revoked nor used up
-	events      []storage.Event
+	// events[i] has Seq eventBase+i+1; an event pruned by DeleteEvents
+	// is zero (Seq 0) until the events before it are pruned too.
+	events    []storage.Event
+	eventBase int64
 	// The credit maps are nested by workspace or pool, so an operation on
 	// one workspace never scans another's rows.
 	pools      map[string]map[string]storage.Pool       // workspace -> currency -> pool
@@ -479,8 +482,11 @@ func (t *tx) InvitationByToken(ctx context.Context, hash string) (storage.Invita
 	return inv, nil
 }
 
-func (t *tx) Invitations(_ context.Context, ws string) ([]storage.Invitation, error) {
-	return t.invitations(t.s.invitesOf[ws], func(storage.Invitation) bool { return true }), nil
+func (t *tx) Invitations(_ context.Context, ws string, after *storage.InvitationKey, limit int) ([]storage.Invitation, error) {
+	out := t.invitations(t.s.invitesOf[ws], func(inv storage.Invitation) bool {
+		return after == nil || cmp.Or(inv.Created.Compare(after.Created), cmp.Compare(inv.ID, after.ID)) > 0
+	})
+	return out[:min(len(out), max(limit, 0))], nil
 }
 
 func (t *tx) PendingInvitations(_ context.Context, ws string, now time.Time) ([]storage.Invitation, error) {
@@ -527,17 +533,17 @@ func (t *tx) AppendEvent(_ context.Context, e storage.Event) (int64, error) {
 	if err := t.check(); err != nil {
 		return 0, err
 	}
-	e.Seq = int64(len(t.s.events)) + 1
+	e.Seq = t.s.eventBase + int64(len(t.s.events)) + 1
 	e.Time = ts(e.Time)
 	t.s.events = append(t.s.events, e)
-	t.undo = append(t.undo, func() { t.s.events = t.s.events[:e.Seq-1] })
+	t.undo = append(t.undo, func() { t.s.events = t.s.events[:e.Seq-1-t.s.eventBase] })
 	return e.Seq, nil
 }
 
 func (t *tx) Events(_ context.Context, ws string, after int64, limit int) ([]storage.Event, error) {
 	var out []storage.Event
-	for i := max(after, 0); i < int64(len(t.s.events)) && len(out) < limit; i++ {
-		if e := t.s.events[i]; ws == "" || e.Workspace == ws {
+	for i := max(after-t.s.eventBase, 0); i < int64(len(t.s.events)) && len(out) < limit; i++ {
+		if e := t.s.events[i]; e.Seq != 0 && (ws == "" || e.Workspace == ws) {
 			out = append(out, e)
 		}
 	}

@@ -30,6 +30,7 @@ func newDialect() *dialect {
 		ReadList:    func(p []string) ([]string, error) { return projects(p), nil },
 		NoRows:      pgx.ErrNoRows,
 		Translate:   translate,
+		In:          `= ANY(CAST(? AS text[]))`,
 	}).Init()
 }
 

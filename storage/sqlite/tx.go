@@ -29,6 +29,7 @@ func newDialect() *dialect {
 		ReadList:    parseProjects,
 		NoRows:      sql.ErrNoRows,
 		Translate:   translate,
+		In:          `IN (SELECT value FROM json_each(?))`,
 	}).Init()
 }
 

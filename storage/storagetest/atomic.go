@@ -108,6 +108,24 @@ func writes() []write {
 		{"PutIdempotency", func(ctx context.Context, tx storage.Tx) error {
 			return tx.PutIdempotency(ctx, storage.Idempotency{Workspace: "a", Key: "k2", Created: at(1)})
 		}},
+		{"CreateWorkspaces", func(ctx context.Context, tx storage.Tx) error {
+			return tx.CreateWorkspaces(ctx, []storage.Workspace{workspace("b1", "shared", "cat"), workspace("b2", "personal", "dan")})
+		}},
+		{"InsertMembers", func(ctx context.Context, tx storage.Tx) error {
+			return tx.InsertMembers(ctx, []storage.Member{member("a", "dan", "member"), member("a", "eve", "guest", "x")})
+		}},
+		{"DeleteEvents", func(ctx context.Context, tx storage.Tx) error {
+			_, err := tx.DeleteEvents(ctx, "a", 1)
+			return err
+		}},
+		{"DeleteInvitations", func(ctx context.Context, tx storage.Tx) error {
+			_, err := tx.DeleteInvitations(ctx, "", at(24*30))
+			return err
+		}},
+		{"AppendEvents", func(ctx context.Context, tx storage.Tx) error {
+			_, err := tx.AppendEvents(ctx, []storage.Event{event("a", "bulk1"), event("p", "bulk2")})
+			return err
+		}},
 	}
 }
 

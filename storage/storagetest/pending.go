@@ -143,7 +143,7 @@ func testPendingProperty(t *testing.T, s storage.Store) {
 			}
 		}
 		err = s.View(ctx, func(tx storage.Tx) error {
-			all, err := tx.Invitations(ctx, ws)
+			all, err := allInvitations(ctx, tx, ws)
 			if err != nil {
 				return err
 			}

@@ -147,10 +147,10 @@ func testInvitations(t *testing.T, s storage.Store) {
 		diff(t, "InvitationByToken(tok1)", got, i1)
 		_, err = tx.InvitationByToken(ctx, "tok-other")
 		wantErr(t, "InvitationByToken(tok-other)", err, storage.ErrNotFound)
-		all, err := tx.Invitations(ctx, "a")
+		all, err := allInvitations(ctx, tx, "a")
 		noErr(t, "Invitations(a)", err)
 		diff(t, "Invitations(a)", all, []storage.Invitation{i2, i0, i1})
-		all, err = tx.Invitations(ctx, "b")
+		all, err = allInvitations(ctx, tx, "b")
 		noErr(t, "Invitations(b)", err)
 		diff(t, "Invitations(b)", all, []storage.Invitation(nil))
 		return nil

@@ -47,6 +47,13 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"WorkspacesOf", testWorkspacesOf},
 		{"WorkspaceDeleteCascades", testWorkspaceDeleteCascades},
 		{"Members", testMembers},
+		{"BulkWorkspaces", testBulkWorkspaces},
+		{"BulkMembers", testBulkMembers},
+		{"BulkEvents", testBulkEvents},
+		{"DeleteEvents", testDeleteEvents},
+		{"InvitationPages", testInvitationPages},
+		{"SpendRows", testSpendRows},
+		{"DeleteInvitations", testDeleteInvitations},
 		{"Access", testAccess},
 		{"AccessFollowsWrites", testAccessFollowsWrites},
 		{"AccessProperty", testAccessProperty},
@@ -320,7 +327,7 @@ func snap(tb testing.TB, s storage.Store) snapshot {
 			if len(ms) > 0 {
 				sn.Members[id] = ms
 			}
-			invs, err := tx.Invitations(ctx, id)
+			invs, err := allInvitations(ctx, tx, id)
 			if err != nil {
 				return err
 			}

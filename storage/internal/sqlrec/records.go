@@ -189,11 +189,6 @@ func (r *Records[T, L]) InvitationByToken(ctx context.Context, hash string) (sto
 	return one(ctx, r.C, r.D, "invitation", r.D.Q.InvitationByToken, (*Dialect[T, L]).ScanInvitation, hash)
 }
 
-// Invitations reads a workspace's invitations.
-func (r *Records[T, L]) Invitations(ctx context.Context, ws string) ([]storage.Invitation, error) {
-	return all(ctx, r.C, r.D, "invitations of "+ws, r.D.Q.Invitations, (*Dialect[T, L]).ScanInvitation, ws)
-}
-
 // PendingInvitations reads a workspace's invitations that can still be
 // accepted at now.
 func (r *Records[T, L]) PendingInvitations(ctx context.Context, ws string, now time.Time) ([]storage.Invitation, error) {

@@ -87,9 +87,17 @@ type Dialect[T, L any] struct {
 	NoRows error
 	// Translate wraps a driver's error with the storage sentinel it means.
 	Translate func(error) error
+	// In tests a column against one parameter that holds a list of keys
+	// in List's form: "= ANY(CAST(? AS text[]))", "IN (SELECT value FROM
+	// json_each(?))".
+	In string
 
-	// Q holds the statements in this dialect, set by Init.
+	// Q holds the statements in this dialect, B the bulk reads, R the
+	// retention deletes and P the paged reads, set by Init.
 	Q Statements
+	B BulkStatements
+	R RetentionStatements
+	P PageStatements
 }
 
 // Init writes d's statements in its dialect. Call it once, before d is used.
@@ -97,6 +105,10 @@ func (d *Dialect[T, L]) Init() *Dialect[T, L] {
 	d.Q = statements(func(query string) string { return bind(query, d.Placeholder, d.False) })
 	d.Q.WorkspaceLocked = d.Q.Workspace + d.Lock
 	d.Q.PoolLocked = d.Q.Pool + d.Lock
+	d.B = bulkStatements(d.In, func(query string) string { return bind(query, d.Placeholder, d.False) })
+	d.B.WorkspacesInLocked = d.B.WorkspacesIn + d.Lock
+	d.R = retentionStatements(func(query string) string { return bind(query, d.Placeholder, d.False) })
+	d.P = pageStatements(func(query string) string { return bind(query, d.Placeholder, d.False) })
 	return d
 }
 

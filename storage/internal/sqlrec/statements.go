@@ -39,7 +39,6 @@ type Statements struct {
 	CreateInvitation   string // InvitationArgs, workspace
 	Invitation         string // workspace, id
 	InvitationByToken  string // token hash
-	Invitations        string // workspace
 	PendingInvitations string // workspace, now
 	UpdateInvitation   string // uses, revoked, workspace, id
 
@@ -104,7 +103,6 @@ func statements(bind func(string) string) Statements {
 		ON CONFLICT DO NOTHING`,
 		Invitation:        `SELECT ` + InvitationCols + ` FROM invitations WHERE workspace = ? AND id = ?`,
 		InvitationByToken: `SELECT ` + InvitationCols + ` FROM invitations WHERE token_hash = ?`,
-		Invitations:       `SELECT ` + InvitationCols + ` FROM invitations WHERE workspace = ? ORDER BY created, id`,
 		// The partial index invitations_pending holds only invitations
 		// neither revoked nor used up.
 		PendingInvitations: `SELECT ` + InvitationCols + ` FROM invitations
@@ -147,7 +145,7 @@ func statements(bind func(string) string) Statements {
 	for _, p := range []*string{&q.Workspace, &q.PersonalWorkspace, &q.OwnedShared, &q.WorkspacesOf, &q.WorkspaceExists,
 		&q.CreateWorkspace, &q.UpdateWorkspace, &q.DeleteWorkspace,
 		&q.Member, &q.Members, &q.PutMember, &q.DeleteMember,
-		&q.CreateInvitation, &q.Invitation, &q.InvitationByToken, &q.Invitations, &q.PendingInvitations, &q.UpdateInvitation,
+		&q.CreateInvitation, &q.Invitation, &q.InvitationByToken, &q.PendingInvitations, &q.UpdateInvitation,
 		&q.Events, &q.EventsOf,
 		&q.Pool, &q.Pools, &q.CreatePool, &q.UpdatePool, &q.Grants, &q.PutGrant, &q.DeleteGrant,
 		&q.Allowance, &q.Allowances, &q.PutAllowance, &q.DeleteAllowance, &q.Entries, &q.Idempotency, &q.PutIdempotency,

@@ -1,0 +1,92 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/charterhq/charter/storage"
+)
+
+// The bulk methods do what their one-record forms do, record by record:
+// in memory a step costs no round trip.
+
+func (t *tx) WorkspacesIn(_ context.Context, ids []string) ([]storage.Workspace, error) {
+	var out []storage.Workspace
+	for _, id := range ids {
+		if w, ok := t.s.workspaces[id]; ok {
+			out = append(out, w)
+		}
+	}
+	return byID(out), nil
+}
+
+func (t *tx) PersonalWorkspacesOf(_ context.Context, users []string) ([]storage.Workspace, error) {
+	var out []storage.Workspace
+	for _, u := range users {
+		if id, ok := t.s.personal[u]; ok {
+			out = append(out, t.s.workspaces[id])
+		}
+	}
+	return byID(out), nil
+}
+
+// byID sorts ws by ID and drops repeats (a list may name one twice).
+func byID(ws []storage.Workspace) []storage.Workspace {
+	slices.SortFunc(ws, func(a, b storage.Workspace) int { return cmp.Compare(a.ID, b.ID) })
+	return slices.CompactFunc(ws, func(a, b storage.Workspace) bool { return a.ID == b.ID })
+}
+
+func (t *tx) OwnedSharedOf(ctx context.Context, users []string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, u := range users {
+		n, err := t.OwnedShared(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			out[u] = n
+		}
+	}
+	return out, nil
+}
+
+func (t *tx) CreateWorkspaces(ctx context.Context, ws []storage.Workspace) error {
+	for _, w := range ws {
+		if err := t.CreateWorkspace(ctx, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) InsertMembers(ctx context.Context, ms []storage.Member) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if _, ok := t.s.members[memberKey{m.Workspace, m.User}]; ok {
+			return fmt.Errorf("memory: member %s of %s %w", m.User, m.Workspace, storage.ErrExists)
+		}
+		if err := t.PutMember(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) AppendEvents(ctx context.Context, es []storage.Event) (int64, error) {
+	if err := t.check(); err != nil {
+		return 0, err
+	}
+	var last int64
+	for _, e := range es {
+		seq, err := t.AppendEvent(ctx, e)
+		if err != nil {
+			return 0, err
+		}
+		last = seq
+	}
+	return last, nil
+}
