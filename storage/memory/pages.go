@@ -11,10 +11,13 @@ import (
 // SpendRows computes the pool's whole spend table and returns one page of
 // it: in memory, reading the journal costs no round trip.
 func (t *tx) SpendRows(_ context.Context, ws, currency string, after *storage.SpendKey, limit int) ([]credits.SpendRow, error) {
-	es := t.s.entries[poolKey{ws, currency}]
-	entries := make([]credits.Entry, len(es))
-	for i, e := range es {
-		entries[i] = e.Entry
+	var entries []credits.Entry
+	if j := t.s.entries[poolKey{ws, currency}]; j != nil {
+		es := j.read(0, j.n)
+		entries = make([]credits.Entry, len(es))
+		for i, e := range es {
+			entries[i] = e.Entry
+		}
 	}
 	var out []credits.SpendRow
 	for _, r := range credits.SpendTable(entries) {

@@ -57,7 +57,10 @@ func (t *tx) copyFrom(ctx context.Context, op, table string, cols []string, rows
 
 // CreateWorkspaces copies ws into workspaces at version 1.
 func (t *tx) CreateWorkspaces(ctx context.Context, ws []storage.Workspace) error {
-	rows := t.D.WorkspaceRows(ws)
+	rows, err := t.D.WorkspaceRows(ws)
+	if err != nil {
+		return err
+	}
 	return t.copyFrom(ctx, fmt.Sprintf("create %d workspaces", len(ws)), "workspaces", workspaceColumns, rows)
 }
 

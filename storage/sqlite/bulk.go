@@ -49,7 +49,10 @@ func (t *tx) insertRows(ctx context.Context, op, table, cols string, rows [][]an
 
 // CreateWorkspaces inserts ws at version 1.
 func (t *tx) CreateWorkspaces(ctx context.Context, ws []storage.Workspace) error {
-	rows := t.D.WorkspaceRows(ws)
+	rows, err := t.D.WorkspaceRows(ws)
+	if err != nil {
+		return err
+	}
 	return t.insertRows(ctx, fmt.Sprintf("create %d workspaces", len(ws)), "workspaces", sqlrec.WorkspaceCols, rows)
 }
 

@@ -93,12 +93,16 @@ func (r *Records[T, L]) OwnedSharedOf(ctx context.Context, users []string) (map[
 // The rows of the bulk writes, in the order of their column lists.
 
 // WorkspaceRows are ws as rows of WorkspaceCols, each at version 1.
-func (d *Dialect[T, L]) WorkspaceRows(ws []storage.Workspace) [][]any {
+func (d *Dialect[T, L]) WorkspaceRows(ws []storage.Workspace) ([][]any, error) {
 	rows := make([][]any, len(ws))
 	for i, w := range ws {
-		rows[i] = append(d.WorkspaceArgs(w), int64(1))
+		args, err := d.WorkspaceArgs(w)
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = append(args, int64(1))
 	}
-	return rows
+	return rows, nil
 }
 
 // MemberRows are ms as rows of MemberCols.
