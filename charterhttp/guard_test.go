@@ -16,6 +16,7 @@ import (
 	"github.com/charterhq/charter/charterhttp"
 	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage/memory"
+	"github.com/charterhq/charter/workspace"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -70,19 +71,8 @@ type fixture struct {
 // token, "" when there is none.
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	p, err := policy.Load("api.yaml", []byte(testPolicy))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := charter.New(p, memory.New(), charter.Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ws := studio(t, testPolicy)
 	ctx := context.Background()
-	ws, err := s.CreateWorkspace(ctx, "olga", "Studio", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for user, role := range map[string]string{"eddie": "editor", "vera": "viewer"} {
 		inv, err := s.Invite(ctx, "olga", ws.ID, user+"@example.com", role)
 		if err != nil {
@@ -453,4 +443,23 @@ func TestSpendBodyFingerprint(t *testing.T) {
 	if spent := start - balance(); spent != 4 {
 		t.Errorf("spent %d in all, want 4: two keys charged once each", spent)
 	}
+}
+
+// studio returns a Service on the memory store with the policy src, at now,
+// and olga's workspace "Studio".
+func studio(t testing.TB, src string) (*charter.Service, *workspace.Workspace) {
+	t.Helper()
+	p, err := policy.Load("api.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := charter.New(p, memory.New(), charter.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := s.CreateWorkspace(context.Background(), "olga", "Studio", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, ws
 }

@@ -6,12 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/charterhq/charter"
 	"github.com/charterhq/charter/charterhttp"
-	"github.com/charterhq/charter/policy"
-	"github.com/charterhq/charter/storage/memory"
 )
 
 const guestPolicy = `
@@ -40,19 +36,8 @@ permissions:
 // guest spends on a project granted to them, as Require and the permission
 // set say they may, and is refused on another.
 func TestSpendOnProject(t *testing.T) {
-	p, err := policy.Load("guests.yaml", []byte(guestPolicy))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := charter.New(p, memory.New(), charter.Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ws := studio(t, guestPolicy)
 	ctx := context.Background()
-	ws, err := s.CreateWorkspace(ctx, "olga", "Studio", "")
-	if err != nil {
-		t.Fatal(err)
-	}
 	inv, err := s.InviteGuest(ctx, "olga", ws.ID, "gus@example.com", "p1")
 	if err != nil {
 		t.Fatal(err)
@@ -126,19 +111,7 @@ permissions:
 // TestKeyAcrossCurrencies: the same key for another action is 422, even
 // when the actions draw on different currencies.
 func TestKeyAcrossCurrencies(t *testing.T) {
-	p, err := policy.Load("two.yaml", []byte(twoCurrencies))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := charter.New(p, memory.New(), charter.Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	ws, err := s.CreateWorkspace(ctx, "olga", "Studio", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, ws := studio(t, twoCurrencies)
 	g := &charterhttp.Guard{Service: s, Actor: bearer}
 	mux := http.NewServeMux()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})

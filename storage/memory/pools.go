@@ -1,0 +1,246 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/charterhq/charter/credits"
+	"github.com/charterhq/charter/storage"
+)
+
+// This file holds the credit records of a transaction: pools, grant lots,
+// allowances, the journal and idempotency records.
+
+func (t *tx) Pool(_ context.Context, ws, currency string) (storage.Pool, error) {
+	p, ok := t.s.pools[ws][currency]
+	if !ok {
+		return p, notFound("pool ", currency, " of ", ws)
+	}
+	return p, nil
+}
+
+func (t *tx) CreatePool(_ context.Context, p storage.Pool) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if _, ok := t.s.pools[p.Workspace][p.Currency]; ok {
+		return fmt.Errorf("memory: pool %s of %s %w", p.Currency, p.Workspace, storage.ErrExists)
+	}
+	if _, ok := t.s.workspaces[p.Workspace]; !ok {
+		return notFound("workspace ", p.Workspace)
+	}
+	p.Version = 1
+	set(t, inner(t, t.s.pools, p.Workspace), p.Currency, p)
+	return nil
+}
+
+func (t *tx) UpdatePool(_ context.Context, p storage.Pool) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	old, ok := t.s.pools[p.Workspace][p.Currency]
+	if !ok {
+		return notFound("pool ", p.Currency, " of ", p.Workspace)
+	}
+	if p.Version != old.Version+1 {
+		return fmt.Errorf("memory: pool %s of %s at version %d, update to %d: %w", p.Currency, p.Workspace, old.Version, p.Version, storage.ErrConflict)
+	}
+	set(t, t.s.pools[p.Workspace], p.Currency, p)
+	return nil
+}
+
+func (t *tx) Pools(_ context.Context, ws string) ([]storage.Pool, error) {
+	var out []storage.Pool
+	for _, p := range t.s.pools[ws] {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b storage.Pool) int { return cmp.Compare(a.Currency, b.Currency) })
+	return out, nil
+}
+
+func (t *tx) Grants(_ context.Context, ws, currency string) ([]credits.Grant, error) {
+	var out []credits.Grant
+	for _, g := range t.s.grants[poolKey{ws, currency}] {
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (t *tx) PutGrant(_ context.Context, ws, currency string, g credits.Grant) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if g.Remaining < 0 || g.Remaining > g.Amount {
+		return fmt.Errorf("memory: grant %s remaining %d outside [0, %d]", g.ID, g.Remaining, g.Amount)
+	}
+	if _, ok := t.s.pools[ws][currency]; !ok {
+		return notFound("pool ", currency, " of ", ws)
+	}
+	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
+	set(t, inner(t, t.s.grants, poolKey{ws, currency}), g.ID, g)
+	return nil
+}
+
+func (t *tx) DeleteGrant(_ context.Context, ws, currency, id string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	lots := t.s.grants[poolKey{ws, currency}]
+	if _, ok := lots[id]; !ok {
+		return notFound("grant ", id)
+	}
+	del(t, lots, id)
+	return nil
+}
+
+func (t *tx) Allowance(_ context.Context, ws, currency, member string) (credits.Allowance, error) {
+	a, ok := t.s.allowances[poolKey{ws, currency}][member]
+	if !ok {
+		return a, notFound("allowance of ", member)
+	}
+	return a, nil
+}
+
+func (t *tx) Allowances(_ context.Context, ws, currency string) ([]credits.Allowance, error) {
+	var out []credits.Allowance
+	for _, a := range t.s.allowances[poolKey{ws, currency}] {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b credits.Allowance) int { return cmp.Compare(a.Member, b.Member) })
+	return out, nil
+}
+
+func (t *tx) PutAllowance(_ context.Context, ws, currency string, a credits.Allowance) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if _, ok := t.s.workspaces[ws]; !ok {
+		return notFound("workspace ", ws)
+	}
+	set(t, inner(t, t.s.allowances, poolKey{ws, currency}), a.Member, a)
+	return nil
+}
+
+func (t *tx) DeleteAllowance(_ context.Context, ws, currency, member string) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if as, ok := t.s.allowances[poolKey{ws, currency}]; ok {
+		del(t, as, member)
+	}
+	return nil
+}
+
+func (t *tx) AppendEntries(_ context.Context, ws string, es []credits.Entry) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	for _, e := range es {
+		k := poolKey{ws, e.Currency}
+		j := t.s.entries[k]
+		if j == nil {
+			j = &journal{}
+			t.s.entries[k] = j
+		}
+		n := j.n
+		e.Time, e.Expires = ts(e.Time), ts(e.Expires)
+		j.append(storage.Entry{Seq: int64(n) + 1, Entry: e})
+		// The journal only grows, so undoing an append is truncating it.
+		t.undo = append(t.undo, func() {
+			if j.truncate(n); n == 0 {
+				delete(t.s.entries, k)
+			}
+		})
+	}
+	return nil
+}
+
+func (t *tx) Entries(_ context.Context, ws, currency string, after int64, limit int) ([]storage.Entry, error) {
+	j := t.s.entries[poolKey{ws, currency}]
+	if j == nil {
+		return nil, nil
+	}
+	n := int64(j.n)
+	after = min(max(after, 0), n)
+	end := min(after+int64(max(limit, 0)), n)
+	return j.read(int(after), int(end)), nil
+}
+
+// journalChunk is how many entries one chunk of a journal holds.
+const journalChunk = 1024
+
+// journal is one pool's journal, in chunks of journalChunk entries: an
+// append never copies the entries before it, as growing one slice would,
+// again and again, in a journal that only grows. Every chunk but the last
+// is full.
+type journal struct {
+	chunks [][]storage.Entry
+	n      int // entries in all
+}
+
+func (j *journal) append(e storage.Entry) {
+	if j.n == len(j.chunks)*journalChunk {
+		j.chunks = append(j.chunks, make([]storage.Entry, 0, journalChunk))
+	}
+	last := &j.chunks[len(j.chunks)-1]
+	*last = append(*last, e)
+	j.n++
+}
+
+// truncate drops the entries from the nth on.
+func (j *journal) truncate(n int) {
+	keep := (n + journalChunk - 1) / journalChunk
+	clear(j.chunks[keep:])
+	j.chunks = j.chunks[:keep]
+	if keep > 0 {
+		last := &j.chunks[keep-1]
+		cut := n - (keep-1)*journalChunk
+		clear((*last)[cut:]) // drop what the cut entries point to
+		*last = (*last)[:cut]
+	}
+	j.n = n
+}
+
+// read returns a copy of entries from to end (0-based, end excluded).
+func (j *journal) read(from, end int) []storage.Entry {
+	if from >= end {
+		return nil
+	}
+	out := make([]storage.Entry, 0, end-from)
+	for i := from; i < end; {
+		c := j.chunks[i/journalChunk]
+		k := i % journalChunk
+		part := c[k:min(len(c), k+end-i)]
+		out = append(out, part...)
+		i += len(part)
+	}
+	return out
+}
+
+func (t *tx) Idempotency(_ context.Context, ws, key string) (storage.Idempotency, error) {
+	r, ok := t.s.idem[ws][key]
+	if !ok {
+		return r, notFound("idempotency key ", key)
+	}
+	return r, nil
+}
+
+func (t *tx) PutIdempotency(_ context.Context, r storage.Idempotency) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if _, ok := t.s.idem[r.Workspace][r.Key]; ok {
+		return fmt.Errorf("memory: idempotency key %q %w", r.Key, storage.ErrExists)
+	}
+	if _, ok := t.s.workspaces[r.Workspace]; !ok {
+		return notFound("workspace ", r.Workspace)
+	}
+	r.Created = ts(r.Created)
+	set(t, inner(t, t.s.idem, r.Workspace), r.Key, r)
+	return nil
+}
+
+var _ storage.Store = (*Store)(nil)
