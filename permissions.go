@@ -150,8 +150,7 @@ func (s *Service) Permissions(ctx context.Context, actor, id string) (Permission
 // Permissions.
 func (s *Service) ProjectPermissions(ctx context.Context, actor, id, project string) (PermissionSet, error) {
 	// Plain ASCII within the limits passes every rule (see checkDecide).
-	fast := s != nil && s.store != nil && s.policy != nil && ctx != nil &&
-		plain(actor, MaxIDBytes) && plain(id, MaxIDBytes) && (project == "" || plain(project, MaxProjectBytes))
+	fast := s.ready(ctx) && plain(actor, MaxIDBytes) && plain(id, MaxIDBytes) && (project == "" || plain(project, MaxProjectBytes))
 	if !fast {
 		if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isProject(project).orEmpty()); err != nil {
 			return PermissionSet{}, err

@@ -193,12 +193,18 @@ func (s *Service) check(ctx context.Context, args ...arg) error {
 // else goes to check, which passes or refuses it by the full rules, so the
 // fast path changes no answer.
 func (s *Service) checkDecide(ctx context.Context, actor, action, id, project string) error {
-	if s != nil && s.store != nil && s.policy != nil && ctx != nil &&
+	if s.ready(ctx) &&
 		plain(actor, MaxIDBytes) && plain(action, MaxPolicyNameBytes) && plain(id, MaxIDBytes) &&
 		(project == "" || plain(project, MaxProjectBytes)) {
 		return nil
 	}
 	return s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("workspace", id), isProject(project).orEmpty())
+}
+
+// ready reports whether s was made by New and ctx is not nil: what the gate
+// checks before the arguments.
+func (s *Service) ready(ctx context.Context) bool {
+	return s != nil && s.store != nil && s.policy != nil && ctx != nil
 }
 
 // plain reports whether v is 1 to limit bytes of printable ASCII (0x20 to
