@@ -229,11 +229,11 @@ func (s *Service) permissions(ctx context.Context, actor, id, project string) (P
 // reads in one transaction with the membership.
 func (s *Service) freePermissions(ctx context.Context, actor, id, project string) (ps PermissionSet, done bool, err error) {
 	h, m, found, err := s.store.Access(ctx, id, actor)
-	switch {
-	case errors.Is(err, storage.ErrNotFound), err == nil && !found:
-		return PermissionSet{}, true, errNoWorkspace(id)
-	case err != nil:
-		return PermissionSet{}, true, fromStorage(err)
+	if member, err := isMember(found, err); !member {
+		if err == nil {
+			err = errNoWorkspace(id)
+		}
+		return PermissionSet{}, true, err
 	}
 	w, r := s.headerValue(&h), s.policy.Role(m.Role)
 	perms, _ := s.templates.get(r, &w)
