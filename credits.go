@@ -239,7 +239,7 @@ func (s *Service) dropAllowances(ctx context.Context, tx storage.Tx, id, user st
 }
 
 // SpendTable lists one page of what each member spent of currency per
-// period (seed 001: "View credit spend table"), by period then member, for
+// period (the video-studio policy's "View credit spend table"), by period then member, for
 // those the policy lets view it, and the cursor of the next page ("" after
 // the last). Its rows are credits.SpendTable of the pool's journal.
 func (s *Service) SpendTable(ctx context.Context, actor, id, currency string, page Page) ([]credits.SpendRow, string, error) {
