@@ -171,6 +171,12 @@ func (t *faultTx) PutMember(ctx context.Context, m storage.Member) error {
 func (t *faultTx) DeleteMember(ctx context.Context, ws, user string) error {
 	return call0(t, func() error { return t.tx.DeleteMember(ctx, ws, user) })
 }
+func (t *faultTx) RoleCounts(ctx context.Context, ws string) (map[string]int, error) {
+	return call1(t, func() (map[string]int, error) { return t.tx.RoleCounts(ctx, ws) })
+}
+func (t *faultTx) FirstMembers(ctx context.Context, ws, role string, limit int) ([]storage.Member, error) {
+	return call1(t, func() ([]storage.Member, error) { return t.tx.FirstMembers(ctx, ws, role, limit) })
+}
 func (t *faultTx) CreateInvitation(ctx context.Context, inv storage.Invitation) error {
 	return call0(t, func() error { return t.tx.CreateInvitation(ctx, inv) })
 }

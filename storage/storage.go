@@ -177,6 +177,17 @@ type MemberTx interface {
 	PutMember(ctx context.Context, m Member) error
 	// DeleteMember deletes a membership. Returns ErrNotFound.
 	DeleteMember(ctx context.Context, workspace, user string) error
+	// RoleCounts returns how many members hold each role in the
+	// workspace, by role name; roles nobody holds are absent. Returns
+	// ErrNotFound if the workspace does not exist. Its cost does not grow
+	// with the members: backends keep the counts as members are written
+	// (the SQL backends by triggers, so changes made by hand count too).
+	RoleCounts(ctx context.Context, workspace string) (map[string]int, error)
+	// FirstMembers returns up to limit of the workspace's members holding
+	// role, by Joined, then User. Its cost does not grow with the
+	// members (the SQL backends read an index on workspace, role, joined
+	// and user).
+	FirstMembers(ctx context.Context, workspace, role string, limit int) ([]Member, error)
 }
 
 // Invitation is the stored form of an invitation by email or by link. Only a

@@ -17,11 +17,12 @@ type Counts struct {
 	Guests  int // guests
 }
 
-// Counts counts the workspace's members, seats and guests.
+// Counts counts the workspace's members, seats and guests (of a partial
+// workspace, those it does not hold too).
 func (w *Workspace) Counts() Counts {
 	var c Counts
-	for _, r := range w.roles {
-		c.Add(r, 1)
+	for r, n := range w.tally {
+		c.Add(r, n)
 	}
 	return c
 }

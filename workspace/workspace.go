@@ -125,6 +125,16 @@ type Workspace struct {
 	// two change together, through set and remove, and only there.
 	members map[string]Member
 	roles   map[string]*role.Role
+	// tally counts the members holding each role (nil for a role the
+	// policy no longer knows), over all of them: in a whole workspace
+	// those of members, in a partial one (see Partial) also those it does
+	// not hold. set and remove keep it.
+	tally map[*role.Role]int
+	// partial is set by Partial: members holds only some of the members.
+	// Every admin who joined no later than edge (by Joined, then User) is
+	// held; when bounded is false, every admin is.
+	partial, bounded bool
+	edge             Member
 	// Settings are the workspace-wide settings the policy reads.
 	Settings Settings
 	// Logo is the URL of the workspace's logo (absolute, http or https),
@@ -202,31 +212,76 @@ func (w *Workspace) Owned() bool {
 }
 
 // FirstAdmin returns the earliest member to join who holds an admin role
-// (guests never do), ties broken by user ID; "" when there is none. It is
-// the billing contact of a workspace without an owner.
+// (guests never do), ties broken by user ID; "" when there is none, or when
+// a partial workspace no longer holds it (every admin it held as the
+// earliest is gone: see Partial). It is the billing contact of a workspace
+// without an owner.
 func (w *Workspace) FirstAdmin() string {
-	first, at := "", time.Time{}
+	var first *Member
 	for u, m := range w.members {
 		if m.Role == nil || !m.Role.Admin || m.Role.Guest {
 			continue
 		}
-		if first == "" || m.Joined.Before(at) || (m.Joined.Equal(at) && u < first) {
-			first, at = u, m.Joined
+		if first == nil || m.Joined.Before(first.Joined) || (m.Joined.Equal(first.Joined) && u < first.User) {
+			first = &m
 		}
 	}
-	return first
+	if first == nil || (w.partial && w.bounded && earlier(w.edge, *first)) {
+		return ""
+	}
+	return first.User
+}
+
+// earlier reports whether a joined before b: by Joined, then User.
+func earlier(a, b Member) bool {
+	return a.Joined.Before(b.Joined) || (a.Joined.Equal(b.Joined) && a.User < b.User)
 }
 
 // admins returns the number of members holding an admin role.
 func (w *Workspace) admins() int {
 	n := 0
-	for _, r := range w.roles {
+	for r, k := range w.tally {
 		if r != nil && r.Admin && !r.Guest {
-			n++
+			n += k
 		}
 	}
 	return n
 }
+
+// Partial marks w, built with Put from some of a workspace's members, as
+// that workspace: counts gives how many of all its members hold each role
+// (nil for a role the policy no longer knows), held or not, and every admin
+// who joined no later than edge (by Joined, then User) is held; every admin
+// is when edge is nil. The counts keep the rules that span every member
+// (one owner, at least one admin, the plan's limits, roles the plan
+// offers) without holding them, and the admins held keep the first admin
+// (FirstAdmin) through any one change of membership. A partial workspace's
+// Members and Users list the members it holds; Len and Counts count all.
+// It returns an error, leaving w whole, when counts has fewer holders of a
+// role than w holds.
+func (w *Workspace) Partial(counts map[*role.Role]int, edge *Member) error {
+	held := w.tally
+	for r, n := range held {
+		if counts[r] < n {
+			return fmt.Errorf("%w: workspace %s: %d members hold %s, but %d are held", ErrInvalid, w.ID, counts[r], r, n)
+		}
+	}
+	w.tally = make(map[*role.Role]int, len(counts))
+	for r, n := range counts {
+		if n > 0 {
+			w.tally[r] = n
+		}
+	}
+	w.partial, w.bounded = true, edge != nil
+	if edge != nil {
+		w.edge = *edge
+	}
+	return nil
+}
+
+// Whole reports whether w holds every one of its members (it is not
+// Partial).
+func (w *Workspace) Whole() bool { return !w.partial }
 
 // lastAdmin reports whether taking user's admin role away (demoting or
 // removing them) would leave a workspace without an owner with no admin.
@@ -258,11 +313,19 @@ func (w *Workspace) Role(user string) *role.Role {
 	return w.roles[user]
 }
 
-// Len returns the number of members, guests included.
-func (w *Workspace) Len() int { return len(w.members) }
+// Len returns the number of members, guests included (of a partial
+// workspace, those it does not hold too).
+func (w *Workspace) Len() int {
+	n := 0
+	for _, k := range w.tally {
+		n += k
+	}
+	return n
+}
 
-// Members returns an iterator over the memberships, by user ID, in no
-// particular order. The workspace must not change during the iteration.
+// Members returns an iterator over the memberships (of a partial
+// workspace, those it holds), by user ID, in no particular order. The
+// workspace must not change during the iteration.
 func (w *Workspace) Members() iter.Seq2[string, Member] {
 	return func(yield func(string, Member) bool) {
 		for u, m := range w.members {
@@ -273,7 +336,8 @@ func (w *Workspace) Members() iter.Seq2[string, Member] {
 	}
 }
 
-// Users returns the members' user IDs, sorted.
+// Users returns the members' user IDs (of a partial workspace, those it
+// holds), sorted.
 func (w *Workspace) Users() []string {
 	return slices.Sorted(maps.Keys(w.members))
 }
@@ -295,13 +359,30 @@ func (w *Workspace) set(m Member) {
 	if w.roles == nil {
 		w.roles = make(map[string]*role.Role)
 	}
+	if w.tally == nil {
+		w.tally = make(map[*role.Role]int)
+	}
+	if old, ok := w.members[m.User]; ok {
+		w.untally(old.Role)
+	}
+	w.tally[m.Role]++
 	w.members[m.User], w.roles[m.User] = m, m.Role
 }
 
 // remove deletes user's membership from both maps.
 func (w *Workspace) remove(user string) {
+	if old, ok := w.members[user]; ok {
+		w.untally(old.Role)
+	}
 	delete(w.members, user)
 	delete(w.roles, user)
+}
+
+// untally takes one holder of r from the tally.
+func (w *Workspace) untally(r *role.Role) {
+	if w.tally[r]--; w.tally[r] <= 0 {
+		delete(w.tally, r)
+	}
 }
 
 // Check verifies the invariants and returns every violation.
@@ -323,6 +404,7 @@ func (w *Workspace) Check() error {
 	if _, ok := w.members[w.BillingContact]; !ok {
 		errs = append(errs, fmt.Errorf("billing contact %q is not a member", w.BillingContact))
 	}
+	errs = append(errs, w.checkTally(owned)...)
 	for _, u := range w.Users() {
 		m := w.members[u]
 		switch {
@@ -348,9 +430,44 @@ func (w *Workspace) Check() error {
 	return nil
 }
 
+// checkTally checks the rules that span every member against the tally:
+// the owner role's holders, the admins, unknown roles and roles the plan
+// offers. Of a whole workspace, it also recounts the tally.
+func (w *Workspace) checkTally(owned bool) []error {
+	var errs []error
+	owners, want := 0, 0
+	if owned {
+		want = 1
+	}
+	for r, n := range w.tally {
+		switch {
+		case r == nil:
+			errs = append(errs, fmt.Errorf("%d members hold a role the policy does not know", n))
+		case !w.Plan.Offers(r):
+			errs = append(errs, fmt.Errorf("%d members hold %s, which plan %s does not offer", n, r.Name, w.Plan))
+		case r.Owner:
+			owners += n
+		}
+	}
+	if owners != want {
+		errs = append(errs, fmt.Errorf("%d members hold the owner role, want %d", owners, want))
+	}
+	if !w.partial {
+		recount := map[*role.Role]int{}
+		for _, r := range w.roles {
+			recount[r]++
+		}
+		if !maps.Equal(recount, w.tally) {
+			errs = append(errs, fmt.Errorf("role counts %v are not the members' %v", w.tally, recount))
+		}
+	}
+	return errs
+}
+
 // Clone returns a deep copy of w, so a failed mutation can be discarded.
 func (w *Workspace) Clone() *Workspace {
 	c := *w
+	c.tally = maps.Clone(w.tally)
 	c.members, c.roles = make(map[string]Member, len(w.members)), maps.Clone(w.roles)
 	c.Preferences = maps.Clone(w.Preferences)
 	for u, m := range w.members {

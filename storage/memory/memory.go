@@ -31,6 +31,7 @@ type state struct {
 	personal    map[string]string // user -> personal workspace ID
 	members     map[memberKey]storage.Member
 	byWorkspace map[string]map[string]bool // workspace -> set of member users
+	roleCounts  map[string]map[string]int  // workspace -> role -> members holding it
 	ofUser      map[string]map[string]bool // user -> set of workspaces they are a member of
 	ownedBy     map[string]map[string]bool // user -> set of workspaces they own
 	invitations map[string]storage.Invitation
@@ -64,6 +65,7 @@ func New() *Store {
 		personal:    map[string]string{},
 		members:     map[memberKey]storage.Member{},
 		byWorkspace: map[string]map[string]bool{},
+		roleCounts:  map[string]map[string]int{},
 		ofUser:      map[string]map[string]bool{},
 		ownedBy:     map[string]map[string]bool{},
 		invitations: map[string]storage.Invitation{},
@@ -365,6 +367,7 @@ func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
 		del(t, t.s.ofUser[u], id)
 	}
 	del(t, t.s.byWorkspace, id)
+	del(t, t.s.roleCounts, id)
 	for iid := range t.s.invitesOf[id] {
 		del(t, t.s.byToken, t.s.invitations[iid].TokenHash)
 		del(t, t.s.invitations, iid)
@@ -414,7 +417,12 @@ func (t *tx) PutMember(_ context.Context, m storage.Member) error {
 	}
 	m.Projects = clone(m.Projects)
 	m.Joined = ts(m.Joined)
-	set(t, t.s.members, memberKey{m.Workspace, m.User}, m)
+	k := memberKey{m.Workspace, m.User}
+	if old, ok := t.s.members[k]; ok {
+		t.count(m.Workspace, old.Role, -1)
+	}
+	t.count(m.Workspace, m.Role, 1)
+	set(t, t.s.members, k, m)
 	set(t, users, m.User, true)
 	set(t, inner(t, t.s.ofUser, m.User), m.Workspace, true)
 	return nil
@@ -425,9 +433,11 @@ func (t *tx) DeleteMember(_ context.Context, ws, user string) error {
 		return err
 	}
 	k := memberKey{ws, user}
-	if _, ok := t.s.members[k]; !ok {
+	m, ok := t.s.members[k]
+	if !ok {
 		return notFound("member ", user, " of ", ws)
 	}
+	t.count(ws, m.Role, -1)
 	del(t, t.s.members, k)
 	del(t, t.s.byWorkspace[ws], user)
 	del(t, t.s.ofUser[user], ws)

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"WorkspacesOf", testWorkspacesOf},
 		{"WorkspaceDeleteCascades", testWorkspaceDeleteCascades},
 		{"Members", testMembers},
+		{"RoleCountsProperty", testRoleCountsProperty},
 		{"BulkWorkspaces", testBulkWorkspaces},
 		{"BulkMembers", testBulkMembers},
 		{"BulkEvents", testBulkEvents},

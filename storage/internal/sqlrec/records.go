@@ -161,6 +161,46 @@ func (r *Records[T, L]) DeleteMember(ctx context.Context, ws, user string) error
 	return r.delete(ctx, "member "+user+" of "+ws, r.D.Q.DeleteMember, ws, user)
 }
 
+// roleCount is one row of RoleCounts.
+type roleCount struct {
+	role string
+	n    int
+}
+
+// RoleCounts reads how many members hold each role, from the counts the
+// schema's triggers keep.
+func (r *Records[T, L]) RoleCounts(ctx context.Context, ws string) (map[string]int, error) {
+	rows, err := all(ctx, r.C, r.D, "role counts of "+ws, r.D.Q.RoleCounts, func(_ *Dialect[T, L], s Scanner) (roleCount, error) {
+		var c roleCount
+		var n int64
+		err := s.Scan(&c.role, &n)
+		c.n = int(n)
+		return c, err
+	}, ws)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, r.D.NotFound("workspace " + ws)
+	}
+	out := make(map[string]int, len(rows))
+	for _, c := range rows {
+		if c.n > 0 {
+			out[c.role] = c.n
+		}
+	}
+	return out, nil
+}
+
+// FirstMembers reads up to limit of the members holding role, earliest
+// first, by the index members_role.
+func (r *Records[T, L]) FirstMembers(ctx context.Context, ws, role string, limit int) ([]storage.Member, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return all(ctx, r.C, r.D, "first members of "+ws, r.D.Q.FirstMembers, (*Dialect[T, L]).ScanMember, ws, role, limit)
+}
+
 // Invitations.
 
 // CreateInvitation inserts inv.

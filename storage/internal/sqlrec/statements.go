@@ -35,6 +35,8 @@ type Statements struct {
 	Members      string // workspace
 	PutMember    string // MemberArgs, workspace
 	DeleteMember string // workspace, user
+	RoleCounts   string // workspace: role and count, or one row of '' and 0 (see Records.RoleCounts)
+	FirstMembers string // workspace, role, limit
 
 	CreateInvitation   string // InvitationArgs, workspace
 	Invitation         string // workspace, id
@@ -96,6 +98,13 @@ func statements(bind func(string) string) Statements {
 		ON CONFLICT (workspace, user_id) DO UPDATE SET role = excluded.role, projects = excluded.projects,
 			joined = excluded.joined, seat_since = excluded.seat_since`,
 		DeleteMember: `DELETE FROM members WHERE workspace = ? AND user_id = ?`,
+		// The workspace's row comes back once even when it has no counts,
+		// so an empty result tells that it does not exist.
+		RoleCounts: `SELECT coalesce(c.role, ''), coalesce(c.n, 0) FROM workspaces w
+		LEFT JOIN member_counts c ON c.workspace = w.id AND c.n > 0
+		WHERE w.id = ? ORDER BY c.role`,
+		FirstMembers: `SELECT ` + MemberCols + ` FROM members WHERE workspace = ? AND role = ?
+		ORDER BY joined, user_id LIMIT ?`,
 
 		CreateInvitation: `INSERT INTO invitations (` + InvitationCols + `)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
@@ -144,7 +153,7 @@ func statements(bind func(string) string) Statements {
 	}
 	for _, p := range []*string{&q.Workspace, &q.PersonalWorkspace, &q.OwnedShared, &q.WorkspacesOf, &q.WorkspaceExists,
 		&q.CreateWorkspace, &q.UpdateWorkspace, &q.DeleteWorkspace,
-		&q.Member, &q.Members, &q.PutMember, &q.DeleteMember,
+		&q.Member, &q.Members, &q.PutMember, &q.DeleteMember, &q.RoleCounts, &q.FirstMembers,
 		&q.CreateInvitation, &q.Invitation, &q.InvitationByToken, &q.PendingInvitations, &q.UpdateInvitation,
 		&q.Events, &q.EventsOf,
 		&q.Pool, &q.Pools, &q.CreatePool, &q.UpdatePool, &q.Grants, &q.PutGrant, &q.DeleteGrant,
