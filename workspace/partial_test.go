@@ -64,7 +64,9 @@ func TestPartialAgreesWithWhole(t *testing.T) {
 		Limits: plan.Limits{Members: plan.Unlimited, Seats: plan.Unlimited, Guests: plan.Unlimited, SharedWorkspaces: plan.Unlimited}}
 	users := []string{"ann", "bob", "cat", "dan", "eve", "fay", "gus"}
 	rapid.Check(t, func(rt *rapid.T) {
-		at := func(label string) time.Time { return t0.Add(time.Duration(rapid.IntRange(0, 2).Draw(rt, label)) * time.Hour) }
+		at := func(label string) time.Time {
+			return t0.Add(time.Duration(rapid.IntRange(0, 2).Draw(rt, label)) * time.Hour)
+		}
 		creatorRole := admin
 		if rapid.Bool().Draw(rt, "owned") {
 			creatorRole = owner
