@@ -175,7 +175,7 @@ func (s *Service) SetAllowance(ctx context.Context, actor, id, member, currency 
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("member", member), isPolicyName("currency", currency), isAllowance(amount)); err != nil {
 		return err
 	}
-	return s.in(ctx, actor, id, gate{op: policy.OpSetAllowance, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, actor, id, gate{op: policy.OpSetAllowance, write: true, part: true, touch: member}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		m, ok := w.Member(member)
 		if !ok {

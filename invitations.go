@@ -77,7 +77,7 @@ func (s *Service) invite(ctx context.Context, actor, id, email, roleName, projec
 	if project != "" {
 		op = policy.OpInviteGuest
 	}
-	err = s.in(ctx, actor, id, gate{op: op, project: project, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	err = s.in(ctx, actor, id, gate{op: op, project: project, write: true, part: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		var r *role.Role
 		var projects []string
@@ -144,7 +144,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, id string, maxUses int,
 		ttl = s.ttl
 	}
 	var out Invitation
-	err := s.in(ctx, actor, id, gate{op: policy.OpInvite, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	err := s.in(ctx, actor, id, gate{op: policy.OpInvite, write: true, part: true}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		r := w.Plan.LinkRole
 		if r == nil {
@@ -241,7 +241,7 @@ func (s *Service) Revoke(ctx context.Context, actor, id, invitationID string) er
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("invitation", invitationID)); err != nil {
 		return err
 	}
-	return s.in(ctx, actor, id, gate{op: policy.OpInvite, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, actor, id, gate{op: policy.OpInvite, write: true, part: true}, func(tx storage.Tx, l *loaded) error {
 		inv, err := tx.Invitation(ctx, id, invitationID)
 		if err != nil {
 			return err
@@ -273,7 +273,10 @@ func (s *Service) Revoke(ctx context.Context, actor, id, invitationID string) er
 // inviter has left, or may no longer invite or assign its role, is
 // ErrInvitationRevoked. A link gives the plan's link role as of now. A guest
 // invitation accepted by an existing guest adds the project to their grants.
-// Returns the workspace joined.
+// Returns the workspace joined, as the change read it: partial
+// (workspace.Workspace.Whole is false), holding user, the inviter, the owner,
+// the billing contact and the first admins, and counting every member; use
+// Workspace or Members to list them all.
 func (s *Service) Accept(ctx context.Context, user, email, token string) (*workspace.Workspace, error) {
 	if err := s.check(ctx, isID("user", user), isEmail(email).orEmpty(), isToken(token)); err != nil {
 		return nil, err
@@ -296,7 +299,7 @@ func (s *Service) Accept(ctx context.Context, user, email, token string) (*works
 		// Lock the workspace, then read the invitation again: revocations
 		// and other acceptances take the same lock, so this copy is
 		// current, and a single-use invitation is used once.
-		l, err := s.load(ctx, tx, found.Workspace)
+		l, err := s.loadPart(ctx, tx, found.Workspace, user, found.Inviter)
 		if err != nil {
 			return err
 		}

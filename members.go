@@ -65,7 +65,7 @@ func (s *Service) GrantProject(ctx context.Context, actor, id, user, project str
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("user", user), isProject(project)); err != nil {
 		return err
 	}
-	return s.in(ctx, actor, id, gate{op: policy.OpInviteGuest, project: project, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, actor, id, gate{op: policy.OpInviteGuest, project: project, write: true, part: true, touch: user}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		m, ok := w.Member(user)
 		if !ok {
@@ -104,7 +104,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor, id, user, roleName stri
 	if r == nil {
 		return invalid("unknown role %q", roleName)
 	}
-	return s.in(ctx, actor, id, gate{op: policy.OpChangeRole, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, actor, id, gate{op: policy.OpChangeRole, write: true, part: true, touch: user}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		before, err := w.CheckRoleChange(actor, user, r)
 		switch {
@@ -164,7 +164,7 @@ func (s *Service) Remove(ctx context.Context, actor, id, user string) error {
 	if actor == user {
 		return s.Leave(ctx, user, id)
 	}
-	return s.in(ctx, actor, id, gate{op: policy.OpRemove, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, actor, id, gate{op: policy.OpRemove, write: true, part: true, touch: user}, func(tx storage.Tx, l *loaded) error {
 		// The snapshot is discarded unless the removal is saved.
 		m, err := l.ws.Remove(user)
 		switch {
@@ -188,7 +188,7 @@ func (s *Service) Leave(ctx context.Context, user, id string) error {
 	if err := s.check(ctx, isID("user", user), isID("workspace", id)); err != nil {
 		return err
 	}
-	return s.in(ctx, user, id, gate{op: membersOnly, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, user, id, gate{op: membersOnly, write: true, part: true}, func(tx storage.Tx, l *loaded) error {
 		m, err := l.ws.Remove(user)
 		if err != nil {
 			return breaksRule(err)
@@ -222,7 +222,7 @@ func (s *Service) TransferOwnership(ctx context.Context, actor, id, to string) e
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isID("to", to)); err != nil {
 		return err
 	}
-	return s.in(ctx, actor, id, gate{op: policy.OpTransferOwnership, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, actor, id, gate{op: policy.OpTransferOwnership, write: true, part: true, touch: to}, func(tx storage.Tx, l *loaded) error {
 		w := l.ws
 		if actor != w.Owner {
 			return &ForbiddenError{Op: policy.OpTransferOwnership.String(), Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: w.Role(actor).Name, Plan: w.Plan.Name, Action: "transfer ownership (owner only)"}}

@@ -2,7 +2,6 @@ package charter
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,25 +39,6 @@ func (p Page) limit() (int, error) {
 	return p.Limit, nil
 }
 
-// pageOf returns the page of items, sorted by key, that follows after, and
-// the next page's cursor: the last key of the page, when items go on.
-func pageOf[T any](items []T, after string, limit int, key func(T) string) ([]T, string) {
-	start := 0
-	if after != "" {
-		start, _ = slices.BinarySearchFunc(items, after, func(it T, after string) int {
-			if c := strings.Compare(key(it), after); c != 0 {
-				return c
-			}
-			return -1 // an item equal to the cursor was on the last page
-		})
-	}
-	end := min(start+limit, len(items))
-	if end == len(items) {
-		return items[start:end], ""
-	}
-	return items[start:end], key(items[end-1])
-}
-
 // Members lists one page of the members of the workspace with id, by user
 // ID, for a member of it, and the cursor of the next page ("" after the
 // last). Anyone else, and anyone asking for a workspace that does not
@@ -74,11 +54,11 @@ func (s *Service) Members(ctx context.Context, actor, id string, page Page) ([]w
 	var out []workspace.Member
 	var next string
 	err = s.in(ctx, actor, id, gate{op: membersOnly}, func(tx storage.Tx, _ *loaded) error {
-		ms, err := tx.Members(ctx, id)
+		ms, err := tx.MembersPage(ctx, id, page.After, limit+1)
 		if err != nil {
 			return err
 		}
-		ms, next = pageOf(ms, page.After, limit, func(m storage.Member) string { return m.User })
+		ms, next = nextPage(ms, limit, func(m storage.Member) string { return m.User })
 		out = make([]workspace.Member, len(ms))
 		for i, m := range ms {
 			out[i] = s.member(m)

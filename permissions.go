@@ -1,7 +1,6 @@
 package charter
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"iter"
@@ -415,15 +414,19 @@ func (s *Service) WorkspacesAllowing(ctx context.Context, actor, action string, 
 		return nil, "", nil
 	}
 	err = s.view(ctx, func(tx storage.Tx) error {
-		ws, err := tx.WorkspacesOf(ctx, actor)
-		if err != nil {
-			return err
-		}
-		slices.SortFunc(ws, func(x, y storage.Workspace) int { return cmp.Compare(x.ID, y.ID) })
-		for _, h := range ws {
-			if h.ID <= cursor {
-				continue
+		// The actor's workspaces, a page at a time, until limit allow
+		// the action and one more workspace follows.
+		var ws []storage.Workspace
+		for {
+			if len(ws) == 0 {
+				var err error
+				if ws, err = tx.WorkspacesOfPage(ctx, actor, cursor, limit+1); err != nil || len(ws) == 0 {
+					return err
+				}
+				cursor = ws[len(ws)-1].ID
 			}
+			h := ws[0]
+			ws = ws[1:]
 			if len(out) == limit {
 				next = out[len(out)-1].Workspace
 				return nil
@@ -443,7 +446,6 @@ func (s *Service) WorkspacesAllowing(ctx context.Context, actor, action string, 
 				out = append(out, membership(h, m, actor))
 			}
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, "", err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/charterhq/charter/credits"
+	"github.com/charterhq/charter/role"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
 )
@@ -50,6 +51,81 @@ func (s *Service) load(ctx context.Context, tx storage.Tx, id string) (*loaded, 
 	for _, m := range ms {
 		l.members[m.User] = m
 		l.ws.Put(s.member(m))
+	}
+	return l, nil
+}
+
+// loadPart reads what one change of membership needs of workspace id,
+// locking it as load does: the header; the members named (those who are
+// members), the owner and the billing contact; in a workspace without an
+// owner, its first two admins; and how many members hold each role. The
+// snapshot is partial (workspace.Workspace.Partial): its rules that span
+// every member are kept by the counts, so what it reads does not grow with
+// the workspace's members.
+func (s *Service) loadPart(ctx context.Context, tx storage.Tx, id string, users ...string) (*loaded, error) {
+	h, err := tx.Workspace(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, errNoWorkspace(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	counts, err := tx.RoleCounts(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{ws: s.header(h), header: h, members: make(map[string]storage.Member, len(users)+4)}
+	hold := func(m storage.Member) {
+		if _, ok := l.members[m.User]; !ok {
+			l.members[m.User] = m
+			l.ws.Put(s.member(m))
+		}
+	}
+	for _, u := range slices.Concat(users, []string{h.Owner, h.BillingContact}) {
+		if _, ok := l.members[u]; ok || u == "" {
+			continue
+		}
+		m, err := tx.Member(ctx, id, u)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		hold(m)
+	}
+	var edge *workspace.Member
+	if !l.ws.Owned() {
+		// The first two admins, of all admin roles: each role's first two
+		// hold them. With both held, one change leaves one of them, or
+		// brings its own, to name the first admin after it.
+		var first []storage.Member
+		for _, r := range s.policy.Roles() {
+			if r.Admin && !r.Guest && counts[r.Name] > 0 {
+				ms, err := tx.FirstMembers(ctx, id, r.Name, 2)
+				if err != nil {
+					return nil, err
+				}
+				first = append(first, ms...)
+			}
+		}
+		slices.SortFunc(first, func(a, b storage.Member) int {
+			return cmp.Or(a.Joined.Compare(b.Joined), cmp.Compare(a.User, b.User))
+		})
+		for _, m := range first[:min(2, len(first))] {
+			hold(m)
+		}
+		if len(first) >= 2 {
+			e := s.member(first[1])
+			edge = &e
+		}
+	}
+	tally := make(map[*role.Role]int, len(counts))
+	for name, n := range counts {
+		tally[s.policy.Role(name)] += n
+	}
+	if err := l.ws.Partial(tally, edge); err != nil {
+		return nil, fmt.Errorf("charter: loading workspace %s: %w", id, err)
 	}
 	return l, nil
 }

@@ -185,8 +185,12 @@ type gate struct {
 	// otherwise in a read-only one.
 	write bool
 	// whole loads the whole workspace, every member, locked in a write;
-	// otherwise only its header and the actor's membership are read.
-	whole bool
+	// part loads, locked, what one change of membership needs (loadPart):
+	// the actor, touch (a member the call changes, or ""), the owner, the
+	// billing contact, the first admins and the role counts. Otherwise
+	// only its header and the actor's membership are read.
+	whole, part bool
+	touch       string
 }
 
 // in runs fn after the preamble every call acting in one workspace shares:
@@ -220,8 +224,14 @@ func (s *Service) in(ctx context.Context, actor, id string, g gate, fn func(tx s
 
 // enter loads what g asks of workspace id for actor and authorizes g; see in.
 func (s *Service) enter(ctx context.Context, tx storage.Tx, actor, id string, g gate) (*loaded, error) {
-	if g.whole {
-		l, err := s.load(ctx, tx, id)
+	if g.whole || g.part {
+		var l *loaded
+		var err error
+		if g.whole {
+			l, err = s.load(ctx, tx, id)
+		} else {
+			l, err = s.loadPart(ctx, tx, id, actor, g.touch)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -52,7 +52,7 @@ func (s *Service) Rename(ctx context.Context, actor, id, name string) error {
 // type typ with the old and new values under key; a value that is already
 // there changes nothing and records nothing.
 func (s *Service) setText(ctx context.Context, actor, id, typ, key, v string, field func(*workspace.Workspace) *string) error {
-	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, part: true}, func(tx storage.Tx, l *loaded) error {
 		p := field(l.ws)
 		before := *p
 		if before == v {
@@ -98,7 +98,7 @@ func (s *Service) SetPreferences(ctx context.Context, actor, id string, set map[
 	if bad != nil {
 		return bad
 	}
-	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, actor, id, gate{op: policy.OpUpdateSettings, write: true, part: true}, func(tx storage.Tx, l *loaded) error {
 		after, before, changed, err := applyPreferences(l.ws.Preferences, set, unset)
 		if err != nil || len(changed) == 0 {
 			return err
@@ -174,7 +174,7 @@ func (s *Service) SetGuestsDisabled(ctx context.Context, actor, id string, disab
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id)); err != nil {
 		return err
 	}
-	return s.in(ctx, actor, id, gate{op: policy.OpGuestAccess, write: true, whole: true}, func(tx storage.Tx, l *loaded) error {
+	return s.in(ctx, actor, id, gate{op: policy.OpGuestAccess, write: true, part: true}, func(tx storage.Tx, l *loaded) error {
 		before := l.ws.Settings
 		if before.GuestsDisabled == disabled {
 			return nil

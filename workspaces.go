@@ -230,11 +230,11 @@ func (s *Service) Workspaces(ctx context.Context, user string, page Page) ([]Mem
 	var out []Membership
 	var next string
 	err = s.view(ctx, func(tx storage.Tx) error {
-		ws, err := tx.WorkspacesOf(ctx, user)
+		ws, err := tx.WorkspacesOfPage(ctx, user, page.After, limit+1)
 		if err != nil {
 			return err
 		}
-		ws, next = pageOf(ws, page.After, limit, func(h storage.Workspace) string { return h.ID })
+		ws, next = nextPage(ws, limit, func(h storage.Workspace) string { return h.ID })
 		for _, h := range ws {
 			m, err := tx.Member(ctx, h.ID, user)
 			if err != nil {

@@ -171,6 +171,12 @@ func (t *faultTx) PutMember(ctx context.Context, m storage.Member) error {
 func (t *faultTx) DeleteMember(ctx context.Context, ws, user string) error {
 	return call0(t, func() error { return t.tx.DeleteMember(ctx, ws, user) })
 }
+func (t *faultTx) MembersPage(ctx context.Context, ws, after string, limit int) ([]storage.Member, error) {
+	return call1(t, func() ([]storage.Member, error) { return t.tx.MembersPage(ctx, ws, after, limit) })
+}
+func (t *faultTx) WorkspacesOfPage(ctx context.Context, user, after string, limit int) ([]storage.Workspace, error) {
+	return call1(t, func() ([]storage.Workspace, error) { return t.tx.WorkspacesOfPage(ctx, user, after, limit) })
+}
 func (t *faultTx) RoleCounts(ctx context.Context, ws string) (map[string]int, error) {
 	return call1(t, func() (map[string]int, error) { return t.tx.RoleCounts(ctx, ws) })
 }

@@ -140,6 +140,9 @@ type WorkspaceTx interface {
 	OwnedShared(ctx context.Context, user string) (int, error)
 	// WorkspacesOf returns the workspaces user is a member of, by ID.
 	WorkspacesOf(ctx context.Context, user string) ([]Workspace, error)
+	// WorkspacesOfPage returns up to limit of the workspaces user is a
+	// member of whose ID comes after after ("" for the first), by ID.
+	WorkspacesOfPage(ctx context.Context, user, after string, limit int) ([]Workspace, error)
 	// CreateWorkspace inserts w with Version 1. Returns ErrExists if the ID
 	// is taken or w is personal and its owner has a personal workspace.
 	CreateWorkspace(ctx context.Context, w Workspace) error
@@ -173,6 +176,9 @@ type MemberTx interface {
 	Member(ctx context.Context, workspace, user string) (Member, error)
 	// Members returns the workspace's members, sorted by user.
 	Members(ctx context.Context, workspace string) ([]Member, error)
+	// MembersPage returns up to limit of the workspace's members whose
+	// user comes after after ("" for the first), sorted by user.
+	MembersPage(ctx context.Context, workspace, after string, limit int) ([]Member, error)
 	// PutMember inserts or replaces a membership.
 	PutMember(ctx context.Context, m Member) error
 	// DeleteMember deletes a membership. Returns ErrNotFound.

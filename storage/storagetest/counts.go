@@ -139,3 +139,74 @@ func countsAgree(ctx context.Context, s storage.Store, id string, roles []string
 		return nil
 	})
 }
+
+// testMemberPages walks MembersPage and WorkspacesOfPage at several page
+// sizes, and from cursors that are not keys, against Members and
+// WorkspacesOf.
+func testMemberPages(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	update(t, s, func(tx storage.Tx) error {
+		for _, id := range []string{"a", "b", "c", "d"} {
+			noErr(t, "create "+id, tx.CreateWorkspace(ctx, workspace(id, "shared", "ann")))
+		}
+		for i := range 7 {
+			for _, id := range []string{"a", "c", "d"} {
+				if id != "a" && i > 0 {
+					continue
+				}
+				noErr(t, "put", tx.PutMember(ctx, member(id, name("u", i), "member")))
+			}
+		}
+		return nil
+	})
+	view(t, s, func(tx storage.Tx) error {
+		all, err := tx.Members(ctx, "a")
+		noErr(t, "Members(a)", err)
+		for _, limit := range []int{1, 2, 3, 7, 8} {
+			var got []storage.Member
+			for after := ""; ; {
+				page, err := tx.MembersPage(ctx, "a", after, limit)
+				noErr(t, "MembersPage", err)
+				if len(page) > limit {
+					t.Fatalf("MembersPage(a, %q, %d) returned %d", after, limit, len(page))
+				}
+				got = append(got, page...)
+				if len(page) < limit {
+					break
+				}
+				after = page[len(page)-1].User
+			}
+			diff(t, fmt.Sprintf("MembersPage walk by %d", limit), got, all)
+		}
+		// A cursor between keys starts at the next key.
+		page, err := tx.MembersPage(ctx, "a", name("u", 2)+"!", 2)
+		noErr(t, "MembersPage between keys", err)
+		diff(t, "MembersPage between keys", page, all[3:5])
+		page, err = tx.MembersPage(ctx, "b", "", 5)
+		noErr(t, "MembersPage(b)", err)
+		diff(t, "MembersPage of a workspace without members", page, []storage.Member(nil))
+
+		ws, err := tx.WorkspacesOf(ctx, name("u", 0))
+		noErr(t, "WorkspacesOf", err)
+		if len(ws) != 3 {
+			t.Fatalf("WorkspacesOf(u000) = %d workspaces, want 3", len(ws))
+		}
+		for _, limit := range []int{1, 2, 3, 4} {
+			var got []storage.Workspace
+			for after := ""; ; {
+				page, err := tx.WorkspacesOfPage(ctx, name("u", 0), after, limit)
+				noErr(t, "WorkspacesOfPage", err)
+				got = append(got, page...)
+				if len(page) < limit {
+					break
+				}
+				after = page[len(page)-1].ID
+			}
+			diff(t, fmt.Sprintf("WorkspacesOfPage walk by %d", limit), got, ws)
+		}
+		got, err := tx.WorkspacesOfPage(ctx, name("u", 0), "b", 5)
+		noErr(t, "WorkspacesOfPage after b", err)
+		diff(t, "WorkspacesOfPage after b", got, ws[1:])
+		return nil
+	})
+}

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"WorkspaceDeleteCascades", testWorkspaceDeleteCascades},
 		{"Members", testMembers},
 		{"RoleCountsProperty", testRoleCountsProperty},
+		{"MemberPages", testMemberPages},
 		{"BulkWorkspaces", testBulkWorkspaces},
 		{"BulkMembers", testBulkMembers},
 		{"BulkEvents", testBulkEvents},

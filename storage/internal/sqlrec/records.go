@@ -55,6 +55,15 @@ func (r *Records[T, L]) WorkspacesOf(ctx context.Context, user string) ([]storag
 	return all(ctx, r.C, r.D, "workspaces of "+user, r.D.Q.WorkspacesOf, (*Dialect[T, L]).ScanWorkspace, user)
 }
 
+// WorkspacesOfPage reads a page of a user's workspaces, by the index
+// members_user.
+func (r *Records[T, L]) WorkspacesOfPage(ctx context.Context, user, after string, limit int) ([]storage.Workspace, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return all(ctx, r.C, r.D, "workspaces of "+user, r.D.Q.WorkspacesOfPage, (*Dialect[T, L]).ScanWorkspace, user, after, limit)
+}
+
 // CreateWorkspace inserts w at version 1.
 func (r *Records[T, L]) CreateWorkspace(ctx context.Context, w storage.Workspace) error {
 	if err := r.C.Writable(); err != nil {
@@ -138,6 +147,14 @@ func (r *Records[T, L]) Member(ctx context.Context, ws, user string) (storage.Me
 // Members reads a workspace's members.
 func (r *Records[T, L]) Members(ctx context.Context, ws string) ([]storage.Member, error) {
 	return all(ctx, r.C, r.D, "members of "+ws, r.D.Q.Members, (*Dialect[T, L]).ScanMember, ws)
+}
+
+// MembersPage reads a page of a workspace's members, by its primary key.
+func (r *Records[T, L]) MembersPage(ctx context.Context, ws, after string, limit int) ([]storage.Member, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return all(ctx, r.C, r.D, "members of "+ws, r.D.Q.MembersPage, (*Dialect[T, L]).ScanMember, ws, after, limit)
 }
 
 // PutMember inserts or replaces a membership.

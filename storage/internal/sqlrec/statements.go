@@ -26,6 +26,7 @@ type Statements struct {
 	PersonalWorkspace          string // owner
 	OwnedShared                string // owner
 	WorkspacesOf               string // user
+	WorkspacesOfPage           string // user, after, limit
 	WorkspaceExists            string // id
 	CreateWorkspace            string // WorkspaceArgs
 	UpdateWorkspace            string // see Records.UpdateWorkspace
@@ -33,6 +34,7 @@ type Statements struct {
 
 	Member       string // workspace, user
 	Members      string // workspace
+	MembersPage  string // workspace, after, limit
 	PutMember    string // MemberArgs, workspace
 	DeleteMember string // workspace, user
 	RoleCounts   string // workspace: role and count, or one row of '' and 0 (see Records.RoleCounts)
@@ -79,6 +81,10 @@ func statements(bind func(string) string) Statements {
 		w.guests_disabled, w.logo, w.preferences, w.created, w.anchor, w.version
 		FROM members m JOIN workspaces w ON w.id = m.workspace
 		WHERE m.user_id = ? ORDER BY w.id`,
+		WorkspacesOfPage: `SELECT w.id, w.name, w.kind, w.plan, w.owner, w.billing_contact,
+		w.guests_disabled, w.logo, w.preferences, w.created, w.anchor, w.version
+		FROM members m JOIN workspaces w ON w.id = m.workspace
+		WHERE m.user_id = ? AND m.workspace > ? ORDER BY m.workspace LIMIT ?`,
 		WorkspaceExists: `SELECT count(*) FROM workspaces WHERE id = ?`,
 		// With no conflict target, DO NOTHING covers the ID and the
 		// one-personal-workspace index alike.
@@ -93,6 +99,8 @@ func statements(bind func(string) string) Statements {
 
 		Member:  `SELECT ` + MemberCols + ` FROM members WHERE workspace = ? AND user_id = ?`,
 		Members: `SELECT ` + MemberCols + ` FROM members WHERE workspace = ? ORDER BY user_id`,
+		MembersPage: `SELECT ` + MemberCols + ` FROM members WHERE workspace = ? AND user_id > ?
+		ORDER BY user_id LIMIT ?`,
 		PutMember: `INSERT INTO members (` + MemberCols + `)
 		SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM workspaces WHERE id = ?)
 		ON CONFLICT (workspace, user_id) DO UPDATE SET role = excluded.role, projects = excluded.projects,
@@ -151,9 +159,9 @@ func statements(bind func(string) string) Statements {
 	FROM workspaces w LEFT JOIN members m ON m.workspace = w.id AND m.user_id = ?
 	WHERE w.id = ?`,
 	}
-	for _, p := range []*string{&q.Workspace, &q.PersonalWorkspace, &q.OwnedShared, &q.WorkspacesOf, &q.WorkspaceExists,
+	for _, p := range []*string{&q.Workspace, &q.PersonalWorkspace, &q.OwnedShared, &q.WorkspacesOf, &q.WorkspacesOfPage, &q.WorkspaceExists,
 		&q.CreateWorkspace, &q.UpdateWorkspace, &q.DeleteWorkspace,
-		&q.Member, &q.Members, &q.PutMember, &q.DeleteMember, &q.RoleCounts, &q.FirstMembers,
+		&q.Member, &q.Members, &q.MembersPage, &q.PutMember, &q.DeleteMember, &q.RoleCounts, &q.FirstMembers,
 		&q.CreateInvitation, &q.Invitation, &q.InvitationByToken, &q.PendingInvitations, &q.UpdateInvitation,
 		&q.Events, &q.EventsOf,
 		&q.Pool, &q.Pools, &q.CreatePool, &q.UpdatePool, &q.Grants, &q.PutGrant, &q.DeleteGrant,
