@@ -149,14 +149,10 @@ func (a *api) listWorkspaces(w http.ResponseWriter, r *http.Request) {
 		next string
 		err  error
 	)
-	limit := 0
-	if l := q.Get("limit"); l != "" {
-		if limit, err = strconv.Atoi(l); err != nil {
-			charterhttp.WriteProblem(w, charterhttp.Problem{Status: http.StatusBadRequest, Code: "invalid", Detail: "limit: " + err.Error()})
-			return
-		}
+	page, ok := pageOf(w, r)
+	if !ok {
+		return
 	}
-	page := charter.Page{After: q.Get("cursor"), Limit: limit}
 	if action := q.Get("action"); action != "" {
 		ms, next, err = a.s.WorkspacesAllowing(r.Context(), user, action, page)
 	} else {
@@ -190,19 +186,46 @@ type Member struct {
 	Joined time.Time `json:"joined"`
 }
 
+// Members is a page of a workspace's members and the cursor of the next
+// ("" after the last).
+type Members struct {
+	Members []Member `json:"members"`
+	Next    string   `json:"next,omitempty"`
+}
+
+// listMembers lists a workspace's members, by user, a page at a time
+// (?limit=, ?cursor=).
 func (a *api) listMembers(w http.ResponseWriter, r *http.Request) {
 	user, id := actor(r)
-	ws, err := a.s.Workspace(r.Context(), user, id)
+	page, ok := pageOf(w, r)
+	if !ok {
+		return
+	}
+	ms, next, err := a.s.Members(r.Context(), user, id, page)
 	if err != nil {
 		a.g.Error(w, r, err)
 		return
 	}
-	out := []Member{}
-	for _, u := range ws.Users() {
-		m, _ := ws.Member(u)
-		out = append(out, Member{User: u, Role: m.Role.String(), Joined: m.Joined})
+	out := Members{Members: []Member{}, Next: next}
+	for _, m := range ms {
+		out.Members = append(out.Members, Member{User: m.User, Role: m.Role.String(), Joined: m.Joined})
 	}
 	reply(w, http.StatusOK, out)
+}
+
+// pageOf reads a listing's ?limit= and ?cursor=, answering 400 to a limit
+// that is not a number (charter refuses one out of range).
+func pageOf(w http.ResponseWriter, r *http.Request) (charter.Page, bool) {
+	q := r.URL.Query()
+	limit := 0
+	if l := q.Get("limit"); l != "" {
+		var err error
+		if limit, err = strconv.Atoi(l); err != nil {
+			charterhttp.WriteProblem(w, charterhttp.Problem{Status: http.StatusBadRequest, Code: "invalid", Detail: "limit: " + err.Error()})
+			return charter.Page{}, false
+		}
+	}
+	return charter.Page{After: q.Get("cursor"), Limit: limit}, true
 }
 
 // Invitation is a new invitation: its token is shown once, to the inviter,

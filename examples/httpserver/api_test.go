@@ -172,10 +172,21 @@ func testFlow(t *testing.T, c *client) {
 		// 410: an invitation is used once.
 		c.want(c.do("POST", "/invitations/accept", "mallory", map[string]string{"token": inv.Token, "email": user + "@example.com"}), 410, "invitation_used", nil)
 	}
-	var members []Member
-	c.want(c.do("GET", path+"/members", "rita", nil), 200, "", &members)
+	// A page at a time: two pages of 3 and 1.
 	roles := map[string]string{}
-	for _, m := range members {
+	var page Members
+	c.want(c.do("GET", path+"/members?limit=3", "rita", nil), 200, "", &page)
+	if len(page.Members) != 3 || page.Next == "" {
+		t.Fatalf("first page of members: %+v, want 3 and a cursor", page)
+	}
+	for cursor := page.Next; cursor != ""; cursor = page.Next {
+		for _, m := range page.Members {
+			roles[m.User] = m.Role
+		}
+		page = Members{}
+		c.want(c.do("GET", path+"/members?limit=3&cursor="+cursor, "rita", nil), 200, "", &page)
+	}
+	for _, m := range page.Members {
 		roles[m.User] = m.Role
 	}
 	if diff := cmp.Diff(map[string]string{"olga": "owner", "adam": "admin", "eddie": "editor", "rita": "reviewer"}, roles); diff != "" {
