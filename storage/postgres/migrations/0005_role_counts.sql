@@ -96,3 +96,54 @@ BEGIN
 	EXECUTE format('ALTER FUNCTION members_counted_truncate() SET search_path = %I, pg_temp', current_schema());
 END
 $$;
+
+-- The access stamp of version 2 was taken per member row: a statement that
+-- wrote many members of one workspace (an import's COPY of a large
+-- workspace) updated its workspace row once per member, which costs a row
+-- version each. It is now taken once per workspace and statement, from the
+-- same transition tables. Every statement that changes a member still
+-- stamps its workspace, in the same transaction.
+DROP TRIGGER members_stamp ON members;
+DROP FUNCTION members_stamp();
+
+CREATE FUNCTION members_stamp_new() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE workspaces SET stamp = 0 WHERE id IN (SELECT workspace FROM new_rows);
+	RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION members_stamp_old() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE workspaces SET stamp = 0 WHERE id IN (SELECT workspace FROM old_rows);
+	RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION members_stamp_both() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE workspaces SET stamp = 0
+	WHERE id IN (SELECT workspace FROM old_rows UNION SELECT workspace FROM new_rows);
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER members_stamp_insert AFTER INSERT ON members
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION members_stamp_new();
+
+CREATE TRIGGER members_stamp_update AFTER UPDATE ON members
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION members_stamp_both();
+
+CREATE TRIGGER members_stamp_delete AFTER DELETE ON members
+	REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION members_stamp_old();
+
+DO $$
+BEGIN
+	EXECUTE format('ALTER FUNCTION members_stamp_new() SET search_path = %I, pg_temp', current_schema());
+	EXECUTE format('ALTER FUNCTION members_stamp_old() SET search_path = %I, pg_temp', current_schema());
+	EXECUTE format('ALTER FUNCTION members_stamp_both() SET search_path = %I, pg_temp', current_schema());
+END
+$$;
