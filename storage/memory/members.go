@@ -97,10 +97,16 @@ func (s *state) encode(m storage.Member, user uint32) (memberVal, error) {
 // member returns a stored membership of workspace h as a storage.Member.
 // Its projects are a copy.
 func (s *state) member(h uint32, r memberRec) storage.Member {
-	m := storage.Member{
-		Workspace: s.ws.at(h).id, User: s.users.at(r.user).name, Role: s.names.list[r.role],
-		Joined: at(r.joined),
-	}
+	var m storage.Member
+	s.readMember(h, r, &m)
+	return m
+}
+
+// readMember sets *m, which is zero, to the stored membership r of
+// workspace h.
+func (s *state) readMember(h uint32, r memberRec, m *storage.Member) {
+	m.Workspace, m.User, m.Role = s.ws.at(h).id, s.users.at(r.user).name, s.names.list[r.role]
+	m.Joined = at(r.joined)
 	switch {
 	case r.flags&seatJoined != 0:
 		m.SeatSince = m.Joined
@@ -110,7 +116,6 @@ func (s *state) member(h uint32, r memberRec) storage.Member {
 	if r.flags&hasProjects != 0 {
 		m.Projects = slices.Clone(s.projects[mkey{h, r.user}])
 	}
-	return m
 }
 
 // get returns user's membership of workspace h.

@@ -135,27 +135,28 @@ var errNoWorkspace = fmt.Errorf("memory: workspace %w", storage.ErrNotFound)
 
 // Access reads a workspace and one membership under the read lock. It
 // allocates nothing unless the member has projects to copy.
-func (st *Store) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
+func (st *Store) Access(ctx context.Context, id, user string) (w storage.Workspace, m storage.Member, ok bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return storage.Workspace{}, storage.Member{}, false, err
+		return w, m, false, err
 	}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	if st.closed {
-		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
+		return w, m, false, storage.ErrClosed
 	}
-	h, ok := st.s.workspaces[id]
-	if !ok {
-		return storage.Workspace{}, storage.Member{}, false, errNoWorkspace
+	h, found := st.s.workspaces[id]
+	if !found {
+		return w, m, false, errNoWorkspace
 	}
-	w := st.s.header(h)
-	if u, ok := st.s.users.find(user); ok {
+	st.s.readHeader(h, &w)
+	if u, found := st.s.users.find(user); found {
 		r := st.s.ws.at(h)
 		if i := r.find(u); i >= 0 {
-			return w, st.s.member(h, r.members[i]), true, nil
+			st.s.readMember(h, r.members[i], &m)
+			return w, m, true, nil
 		}
 	}
-	return w, storage.Member{}, false, nil
+	return w, m, false, nil
 }
 
 // Close marks the store closed; later transactions return storage.ErrClosed.

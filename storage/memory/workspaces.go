@@ -14,17 +14,19 @@ import (
 // This file holds how the store keeps workspace headers, and the
 // transaction's workspace methods.
 
-// wsRec is what the store keeps of a workspace: its header, with times as
-// microseconds, its plan by name handle and what most workspaces leave
-// empty out of line, and its members (see members.go).
+// wsRec is what the store keeps of a workspace: its header, with its plan
+// by name handle and what most workspaces leave empty out of line, and its
+// members (see members.go). Its times stay time.Time values: converting
+// them on every Access would cost a permission check more than the 32
+// bytes a workspace they save.
 type wsRec struct {
 	id      string
 	owner   string
 	members []memberRec // in no order
 	big     *bigWS      // the indexes of a workspace of more than bigAt members
 	extra   *wsExtra    // nil when name, logo and preferences are empty and the billing contact is the owner or none
-	created int64
-	anchor  int64
+	created time.Time
+	anchor  time.Time
 	version int64
 	plan    uint32 // in state.names
 	kind    workspace.Kind
@@ -49,18 +51,23 @@ func at(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 // header returns the stored workspace h as a storage.Workspace.
 func (s *state) header(h uint32) storage.Workspace {
+	var w storage.Workspace
+	s.readHeader(h, &w)
+	return w
+}
+
+// readHeader sets *w to the stored workspace h. Access reads into its
+// result, which spares copying a large struct twice.
+func (s *state) readHeader(h uint32, w *storage.Workspace) {
 	r := s.ws.at(h)
-	w := storage.Workspace{
-		ID: r.id, Kind: r.kind, Plan: s.names.list[r.plan], Owner: r.owner, Settings: r.settings,
-		Created: at(r.created), Anchor: at(r.anchor), Version: r.version,
-	}
+	w.ID, w.Kind, w.Plan, w.Owner, w.Settings = r.id, r.kind, s.names.list[r.plan], r.owner, r.settings
+	w.Created, w.Anchor, w.Version = r.created, r.anchor, r.version
 	if e := r.extra; e != nil {
 		w.Name, w.Logo, w.BillingContact, w.Preferences = e.name, e.logo, e.billing, e.prefs
 	}
 	if r.billingOwner {
 		w.BillingContact = r.owner
 	}
-	return w
 }
 
 // setHeader stores w's header in h, keeping its members. The owner's
@@ -68,7 +75,7 @@ func (s *state) header(h uint32) storage.Workspace {
 func (s *state) setHeader(h uint32, w storage.Workspace, owner uint32) {
 	r := s.ws.at(h)
 	r.id, r.owner = w.ID, s.users.at(owner).name
-	r.created, r.anchor, r.version = micros(w.Created), micros(w.Anchor), w.Version
+	r.created, r.anchor, r.version = ts(w.Created), ts(w.Anchor), w.Version
 	r.plan, r.kind, r.settings = s.names.intern(w.Plan), w.Kind, w.Settings
 	r.billingOwner = w.BillingContact == w.Owner && w.Owner != ""
 	billing := w.BillingContact
