@@ -81,10 +81,11 @@ func (t *tx) InsertMembers(_ context.Context, ms []storage.Member) error {
 		r := t.s.ws.at(h)
 		r.members = slices.Grow(r.members, n)
 		for _, m := range ms[i : i+n] {
-			if u, ok := t.s.users.find(m.User); ok && t.s.ws.at(h).find(u) >= 0 {
+			u := t.s.users.intern(m.User)
+			if t.s.ws.at(h).find(u) >= 0 {
 				return fmt.Errorf("memory: member %s of %s %w", m.User, m.Workspace, storage.ErrExists)
 			}
-			if err := t.put(h, m); err != nil {
+			if err := t.putAs(h, u, m); err != nil {
 				return err
 			}
 		}

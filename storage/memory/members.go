@@ -268,8 +268,9 @@ func (t *tx) Member(_ context.Context, ws, user string) (storage.Member, error) 
 	return storage.Member{}, notFound("member ", user, " of ", ws)
 }
 
-// Members sorts on read: the store keeps members in no order, so that a
-// change costs the same in a workspace of any size.
+// Members sorts on read a workspace of up to bigAt members, which the
+// store keeps in no order, so that a change costs the same in a workspace
+// of any size; a larger one is read in the order of its index by user.
 func (t *tx) Members(_ context.Context, ws string) ([]storage.Member, error) {
 	h, ok := t.s.workspaces[ws]
 	if !ok {
@@ -277,6 +278,12 @@ func (t *tx) Members(_ context.Context, ws string) ([]storage.Member, error) {
 	}
 	r := t.s.ws.at(h)
 	out := make([]storage.Member, 0, len(r.members))
+	if r.big != nil {
+		for _, x := range r.big.byUser.first(len(r.members)) {
+			out = append(out, t.s.member(h, r.members[r.big.pos[x.user]]))
+		}
+		return out, nil
+	}
 	for _, m := range r.members {
 		out = append(out, t.s.member(h, m))
 	}
@@ -297,8 +304,12 @@ func (t *tx) PutMember(_ context.Context, m storage.Member) error {
 
 // put stores m in workspace h, recording how to undo it.
 func (t *tx) put(h uint32, m storage.Member) error {
+	return t.putAs(h, t.s.users.intern(m.User), m)
+}
+
+// putAs is put with m's user interned as u.
+func (t *tx) putAs(h, u uint32, m storage.Member) error {
 	s := t.s
-	u := s.users.intern(m.User)
 	v, err := s.encode(m, u)
 	if err != nil {
 		s.users.unref(u)
