@@ -227,7 +227,9 @@ func (b *bigWS) forget(us *users, m memberRec) {
 }
 
 // join adds workspace h to user's list; leave takes it out, and puts the
-// user on the drop list if nothing refers to them any more.
+// user on the drop list if nothing refers to them any more. leave scans
+// the list: its cost grows with the workspaces the user is a member of
+// (a handful for most), not with the workspace's members.
 func (s *state) join(user, h uint32) {
 	u := s.users.at(user)
 	u.ws = append(u.ws, h)
