@@ -14,8 +14,8 @@
 // Every draw comes from a seeded generator, so a seed gives the same
 // workload every time.
 //
-// Sizes: Small (W=10, M=5) and Large (W=100,000, M=10: 1,000,000
-// memberships).
+// Sizes: Small (W=10, M=5), Medium (W=10,000, M=10: a tenth of Large, to
+// iterate on) and Large (W=100,000, M=10: 1,000,000 memberships).
 package scalebench
 
 import (
@@ -55,10 +55,12 @@ type Size struct {
 	Members    int
 }
 
-// The two sizes the figures are measured at.
+// The sizes the figures are measured at. Medium, a tenth of Large, gives
+// ratios and heap sizes in a minute while one works on them.
 var (
-	Small = Size{Name: "small", Workspaces: 10, Members: 5}
-	Large = Size{Name: "large", Workspaces: 100_000, Members: 10}
+	Small  = Size{Name: "small", Workspaces: 10, Members: 5}
+	Medium = Size{Name: "medium", Workspaces: 10_000, Members: 10}
+	Large  = Size{Name: "large", Workspaces: 100_000, Members: 10}
 )
 
 // Pool is how many users a workload of this size draws its members from:

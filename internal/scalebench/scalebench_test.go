@@ -198,11 +198,20 @@ func newService(tb testing.TB, p *policy.Policy) service {
 // minutes and gigabytes, so only when CHARTER_BENCH_LARGE is set or -bench
 // names it ("-bench Scale/large").
 func largeRequested() bool {
-	if os.Getenv("CHARTER_BENCH_LARGE") != "" {
-		return true
-	}
+	return os.Getenv("CHARTER_BENCH_LARGE") != "" || benchNames("large")
+}
+
+// benchNames reports whether the -bench pattern names size.
+func benchNames(size string) bool {
 	f := flag.Lookup("test.bench")
-	return f != nil && strings.Contains(f.Value.String(), "large")
+	return f != nil && strings.Contains(f.Value.String(), size)
+}
+
+// sizeRequested reports whether a benchmark should run the workload of
+// size: small always, the others when largeRequested or when -bench names
+// them ("-bench Scale/medium").
+func sizeRequested(size Size) bool {
+	return size == Small || largeRequested() || benchNames(size.Name)
 }
 
 // liveHeap returns the bytes of live heap after a full collection.
@@ -251,21 +260,22 @@ func report(b *testing.B, c built) {
 // check and the floor in alternating chunks of queries, so that both meet
 // the same load on a shared machine, and report their ratio (x-floor).
 //
-// The small workload always runs. The large one (1,000,000 memberships)
-// runs only when asked:
+// The small workload always runs. The medium (100,000 memberships) and
+// large (1,000,000) ones run only when asked:
 //
 //	CHARTER_BENCH_LARGE=1 go test ./internal/scalebench -run '^$' -bench Scale -benchmem -count 3
 //	go test ./internal/scalebench -run '^$' -bench 'Scale/large' -benchmem -count 3
+//	go test ./internal/scalebench -run '^$' -bench 'Scale/medium' -benchmem -count 3
 //
 // The Service's store is filled by Service.Import (build-s includes writing
 // the import file into memory); BenchmarkImport compares that with bare
 // storage writes, BenchmarkInviteAccept with adding members one by one.
 func BenchmarkScale(b *testing.B) {
 	p := loadPolicy(b)
-	for _, size := range []Size{Small, Large} {
+	for _, size := range []Size{Small, Medium, Large} {
 		b.Run(size.Name, func(b *testing.B) {
-			if size == Large && !largeRequested() {
-				b.Skip("the large workload runs with CHARTER_BENCH_LARGE=1 or -bench 'Scale/large'")
+			if !sizeRequested(size) {
+				b.Skipf("the %s workload runs with CHARTER_BENCH_LARGE=1 or -bench 'Scale/%s'", size.Name, size.Name)
 			}
 			benchScale(b, p, size)
 		})
@@ -433,11 +443,9 @@ func BenchmarkInviteAccept(b *testing.B) {
 func BenchmarkImport(b *testing.B) {
 	ctx := context.Background()
 	p := loadPolicy(b)
-	// medium, a tenth of large, gives the ratios in a minute.
-	medium := Size{Name: "medium", Workspaces: 10_000, Members: 10}
-	for _, size := range []Size{Small, medium, Large} {
+	for _, size := range []Size{Small, Medium, Large} {
 		b.Run(size.Name, func(b *testing.B) {
-			if size != Small && !largeRequested() && !strings.Contains(flag.Lookup("test.bench").Value.String(), size.Name) {
+			if !sizeRequested(size) {
 				b.Skipf("the %s workload runs with CHARTER_BENCH_LARGE=1 or -bench 'Import/%s'", size.Name, size.Name)
 			}
 			w := generate(b, p, size, 1)

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/charterhq/charter/storage"
@@ -18,7 +19,19 @@ func TestAccessDoesNotAllocate(t *testing.T) {
 		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "w", Kind: workspace.Shared, Plan: "p", Owner: "ann", Version: 1}); err != nil {
 			return err
 		}
-		return tx.PutMember(ctx, storage.Member{Workspace: "w", User: "ann", Role: "owner"})
+		if err := tx.PutMember(ctx, storage.Member{Workspace: "w", User: "ann", Role: "owner"}); err != nil {
+			return err
+		}
+		// A workspace large enough to keep an index of its members.
+		if err := tx.CreateWorkspace(ctx, storage.Workspace{ID: "big", Kind: workspace.Shared, Plan: "p", Owner: "ann", Version: 1}); err != nil {
+			return err
+		}
+		for i := range 2 * bigAt {
+			if err := tx.PutMember(ctx, storage.Member{Workspace: "big", User: fmt.Sprint("u", i), Role: "member"}); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +44,8 @@ func TestAccessDoesNotAllocate(t *testing.T) {
 		{"member", "w", "ann", true, nil},
 		{"non-member", "w", "bob", false, nil},
 		{"no workspace", "x", "ann", false, storage.ErrNotFound},
+		{"member of a large workspace", "big", "u40", true, nil},
+		{"non-member of a large workspace", "big", "ann", false, nil},
 	} {
 		allocs := testing.AllocsPerRun(100, func() {
 			_, _, ok, err := st.Access(ctx, tt.id, tt.user)

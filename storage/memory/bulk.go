@@ -15,8 +15,8 @@ import (
 func (t *tx) WorkspacesIn(_ context.Context, ids []string) ([]storage.Workspace, error) {
 	var out []storage.Workspace
 	for _, id := range ids {
-		if w, ok := t.s.workspaces[id]; ok {
-			out = append(out, w)
+		if h, ok := t.s.workspaces[id]; ok {
+			out = append(out, t.s.header(h))
 		}
 	}
 	return byID(out), nil
@@ -25,8 +25,8 @@ func (t *tx) WorkspacesIn(_ context.Context, ids []string) ([]storage.Workspace,
 func (t *tx) PersonalWorkspacesOf(_ context.Context, users []string) ([]storage.Workspace, error) {
 	var out []storage.Workspace
 	for _, u := range users {
-		if id, ok := t.s.personal[u]; ok {
-			out = append(out, t.s.workspaces[id])
+		if h := t.s.personal(u); h != 0 {
+			out = append(out, t.s.header(h))
 		}
 	}
 	return byID(out), nil
@@ -61,17 +61,35 @@ func (t *tx) CreateWorkspaces(ctx context.Context, ws []storage.Workspace) error
 	return nil
 }
 
-func (t *tx) InsertMembers(ctx context.Context, ms []storage.Member) error {
+// InsertMembers grows each workspace's list once for the run of its
+// members (an import gives them workspace by workspace), so that a list
+// carries no slack.
+func (t *tx) InsertMembers(_ context.Context, ms []storage.Member) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	for _, m := range ms {
-		if _, ok := t.s.members[memberKey{m.Workspace, m.User}]; ok {
-			return fmt.Errorf("memory: member %s of %s %w", m.User, m.Workspace, storage.ErrExists)
+	for i := 0; i < len(ms); {
+		ws := ms[i].Workspace
+		h, ok := t.s.workspaces[ws]
+		if !ok {
+			return notFound("workspace ", ws)
 		}
-		if err := t.PutMember(ctx, m); err != nil {
-			return err
+		n := 1
+		for i+n < len(ms) && ms[i+n].Workspace == ws {
+			n++
 		}
+		r := t.s.ws.at(h)
+		r.members = slices.Grow(r.members, n)
+		for _, m := range ms[i : i+n] {
+			u := t.s.users.intern(m.User)
+			if t.s.ws.at(h).find(u) >= 0 {
+				return fmt.Errorf("memory: member %s of %s %w", m.User, m.Workspace, storage.ErrExists)
+			}
+			if err := t.putAs(h, u, m); err != nil {
+				return err
+			}
+		}
+		i += n
 	}
 	return nil
 }

@@ -4,10 +4,19 @@
 // other. A failed Update is rolled back by replaying its undo log, so nothing
 // is half-written. Like the database backends, it keeps times in UTC at
 // microsecond precision and gives back empty project lists as nil.
+//
+// Memberships are kept compact, so that a million of them take about 1.7
+// times the heap of a bare map of workspace to user to role: a user ID is
+// held once, and named by a four-byte handle; a membership is a 16-byte
+// record (user, role, join time) in its workspace's list, with what few
+// members have (a guest's projects, a seat that started after joining) in
+// maps aside. Changes cost the same in a workspace of any size: a
+// workspace of up to 32 members is scanned, a larger one keeps an index
+// of its members, its role counts and each role's holders in order.
+// Listings sort on read.
 package memory
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -18,22 +27,26 @@ import (
 
 	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
-	"github.com/charterhq/charter/workspace"
 )
 
-type memberKey struct{ ws, user string }
 type poolKey struct{ ws, currency string }
 
-// state is everything the store holds. Its maps hold values, never pointers,
-// so a value handed to a caller cannot alias the store.
+// state is everything the store holds. Workspaces and memberships are kept
+// compact (see workspaces.go and members.go): users and workspaces by small
+// integer handles, a membership as a 16-byte record in its workspace's
+// list, times as microseconds. The other maps hold values, never pointers,
+// and a read builds its result afresh, so a value handed to a caller cannot
+// alias the store (but for a workspace's preferences, which storage lets a
+// read share).
 type state struct {
-	workspaces  map[string]storage.Workspace
-	personal    map[string]string // user -> personal workspace ID
-	members     map[memberKey]storage.Member
-	byWorkspace map[string]map[string]bool // workspace -> set of member users
-	roleCounts  map[string]map[string]int  // workspace -> role -> members holding it
-	ofUser      map[string]map[string]bool // user -> set of workspaces they are a member of
-	ownedBy     map[string]map[string]bool // user -> set of workspaces they own
+	workspaces  map[string]uint32 // workspace ID -> handle in ws
+	ws          slab[wsRec]
+	users       users
+	names       names             // role and plan names
+	seats       map[mkey]int64    // SeatSince of members whose seat started after they joined
+	projects    map[mkey][]string // guests' projects
+	oddOwned    map[uint32]int    // user -> workspaces they own that are neither personal nor shared
+	deadWS      []uint32          // workspaces deleted in this transaction: see sweep
 	invitations map[string]storage.Invitation
 	byToken     map[string]string          // token hash -> invitation ID
 	invitesOf   map[string]map[string]bool // workspace -> set of invitation IDs
@@ -61,13 +74,11 @@ type Store struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{s: state{
-		workspaces:  map[string]storage.Workspace{},
-		personal:    map[string]string{},
-		members:     map[memberKey]storage.Member{},
-		byWorkspace: map[string]map[string]bool{},
-		roleCounts:  map[string]map[string]int{},
-		ofUser:      map[string]map[string]bool{},
-		ownedBy:     map[string]map[string]bool{},
+		workspaces:  map[string]uint32{},
+		users:       newUsers(),
+		seats:       map[mkey]int64{},
+		projects:    map[mkey][]string{},
+		oddOwned:    map[uint32]int{},
 		invitations: map[string]storage.Invitation{},
 		byToken:     map[string]string{},
 		invitesOf:   map[string]map[string]bool{},
@@ -97,6 +108,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 		if r := recover(); r != nil {
 			tx.rollback()
 			tx.done = true
+			st.s.sweep()
 			panic(r)
 		}
 		if err == nil {
@@ -106,6 +118,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 			tx.rollback()
 		}
 		tx.done = true
+		st.s.sweep()
 	}()
 	return fn(tx)
 }
@@ -132,22 +145,28 @@ var errNoWorkspace = fmt.Errorf("memory: workspace %w", storage.ErrNotFound)
 
 // Access reads a workspace and one membership under the read lock. It
 // allocates nothing unless the member has projects to copy.
-func (st *Store) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
+func (st *Store) Access(ctx context.Context, id, user string) (w storage.Workspace, m storage.Member, ok bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return storage.Workspace{}, storage.Member{}, false, err
+		return w, m, false, err
 	}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	if st.closed {
-		return storage.Workspace{}, storage.Member{}, false, storage.ErrClosed
+		return w, m, false, storage.ErrClosed
 	}
-	w, ok := st.s.workspaces[id]
-	if !ok {
-		return storage.Workspace{}, storage.Member{}, false, errNoWorkspace
+	h, found := st.s.workspaces[id]
+	if !found {
+		return w, m, false, errNoWorkspace
 	}
-	m, ok := st.s.members[memberKey{id, user}]
-	m.Projects = clone(m.Projects)
-	return w, m, ok, nil
+	st.s.readHeader(h, &w)
+	if u, found := st.s.users.find(user); found {
+		r := st.s.ws.at(h)
+		if i := r.find(u); i >= 0 {
+			st.s.readMember(h, r.members[i], &m)
+			return w, m, true, nil
+		}
+	}
+	return w, m, false, nil
 }
 
 // Close marks the store closed; later transactions return storage.ErrClosed.
@@ -258,190 +277,6 @@ func cloneMap(m map[string]string) map[string]string {
 // a monotonic clock reading.
 func ts(t time.Time) time.Time {
 	return t.Truncate(time.Microsecond).UTC()
-}
-
-// Workspaces.
-
-func (t *tx) Workspace(_ context.Context, id string) (storage.Workspace, error) {
-	w, ok := t.s.workspaces[id]
-	if !ok {
-		return w, notFound("workspace ", id)
-	}
-	return w, nil
-}
-
-func (t *tx) PersonalWorkspace(ctx context.Context, user string) (storage.Workspace, error) {
-	id, ok := t.s.personal[user]
-	if !ok {
-		return storage.Workspace{}, notFound("personal workspace of ", user)
-	}
-	return t.Workspace(ctx, id)
-}
-
-func (t *tx) OwnedShared(_ context.Context, user string) (int, error) {
-	n := 0
-	for id := range t.s.ownedBy[user] {
-		if w := t.s.workspaces[id]; w.Owner == user && w.Kind == workspace.Shared {
-			n++
-		}
-	}
-	return n, nil
-}
-
-func (t *tx) WorkspacesOf(_ context.Context, user string) ([]storage.Workspace, error) {
-	var out []storage.Workspace
-	for id := range t.s.ofUser[user] {
-		out = append(out, t.s.workspaces[id])
-	}
-	slices.SortFunc(out, func(a, b storage.Workspace) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
-}
-
-func (t *tx) CreateWorkspace(_ context.Context, w storage.Workspace) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	if _, ok := t.s.workspaces[w.ID]; ok {
-		return fmt.Errorf("memory: workspace %s %w", w.ID, storage.ErrExists)
-	}
-	if w.Kind == workspace.Personal {
-		if _, ok := t.s.personal[w.Owner]; ok {
-			return fmt.Errorf("memory: personal workspace of %s %w", w.Owner, storage.ErrExists)
-		}
-		set(t, t.s.personal, w.Owner, w.ID)
-	}
-	w.Version = 1
-	w.Created, w.Anchor = ts(w.Created), ts(w.Anchor)
-	w.Preferences = cloneMap(w.Preferences)
-	set(t, t.s.workspaces, w.ID, w)
-	set(t, inner(t, t.s.ownedBy, w.Owner), w.ID, true)
-	set(t, t.s.byWorkspace, w.ID, map[string]bool{})
-	return nil
-}
-
-func (t *tx) UpdateWorkspace(_ context.Context, w storage.Workspace) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	old, ok := t.s.workspaces[w.ID]
-	if !ok {
-		return notFound("workspace ", w.ID)
-	}
-	if w.Version != old.Version+1 {
-		return fmt.Errorf("memory: workspace %s at version %d, update to %d: %w", w.ID, old.Version, w.Version, storage.ErrConflict)
-	}
-	// Keep the one-personal-workspace-per-owner index in step with kind
-	// and owner.
-	if w.Kind == workspace.Personal && (old.Kind != workspace.Personal || old.Owner != w.Owner) {
-		if _, ok := t.s.personal[w.Owner]; ok {
-			return fmt.Errorf("memory: personal workspace of %s %w", w.Owner, storage.ErrExists)
-		}
-	}
-	if old.Kind == workspace.Personal {
-		del(t, t.s.personal, old.Owner)
-	}
-	if w.Kind == workspace.Personal {
-		set(t, t.s.personal, w.Owner, w.ID)
-	}
-	w.Created, w.Anchor = ts(w.Created), ts(w.Anchor)
-	w.Preferences = cloneMap(w.Preferences)
-	del(t, t.s.ownedBy[old.Owner], w.ID)
-	set(t, inner(t, t.s.ownedBy, w.Owner), w.ID, true)
-	set(t, t.s.workspaces, w.ID, w)
-	return nil
-}
-
-func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	w, ok := t.s.workspaces[id]
-	if !ok {
-		return notFound("workspace ", id)
-	}
-	if w.Kind == workspace.Personal && t.s.personal[w.Owner] == id {
-		del(t, t.s.personal, w.Owner)
-	}
-	for u := range t.s.byWorkspace[id] {
-		del(t, t.s.members, memberKey{id, u})
-		del(t, t.s.ofUser[u], id)
-	}
-	del(t, t.s.byWorkspace, id)
-	del(t, t.s.roleCounts, id)
-	for iid := range t.s.invitesOf[id] {
-		del(t, t.s.byToken, t.s.invitations[iid].TokenHash)
-		del(t, t.s.invitations, iid)
-	}
-	del(t, t.s.invitesOf, id)
-	del(t, t.s.openOf, id)
-	for currency := range t.s.pools[id] {
-		del(t, t.s.grants, poolKey{id, currency})
-		del(t, t.s.allowances, poolKey{id, currency})
-	}
-	del(t, t.s.pools, id)
-	del(t, t.s.idem, id)
-	del(t, t.s.ownedBy[w.Owner], id)
-	del(t, t.s.workspaces, id)
-	return nil
-}
-
-// Members.
-
-func (t *tx) Member(_ context.Context, ws, user string) (storage.Member, error) {
-	m, ok := t.s.members[memberKey{ws, user}]
-	if !ok {
-		return m, notFound("member ", user, " of ", ws)
-	}
-	m.Projects = clone(m.Projects)
-	return m, nil
-}
-
-func (t *tx) Members(_ context.Context, ws string) ([]storage.Member, error) {
-	users := slices.Sorted(maps.Keys(t.s.byWorkspace[ws]))
-	out := make([]storage.Member, 0, len(users))
-	for _, u := range users {
-		m := t.s.members[memberKey{ws, u}]
-		m.Projects = clone(m.Projects)
-		out = append(out, m)
-	}
-	return out, nil
-}
-
-func (t *tx) PutMember(_ context.Context, m storage.Member) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	users, ok := t.s.byWorkspace[m.Workspace]
-	if !ok {
-		return notFound("workspace ", m.Workspace)
-	}
-	m.Projects = clone(m.Projects)
-	m.Joined = ts(m.Joined)
-	k := memberKey{m.Workspace, m.User}
-	if old, ok := t.s.members[k]; ok {
-		t.count(m.Workspace, old.Role, -1)
-	}
-	t.count(m.Workspace, m.Role, 1)
-	set(t, t.s.members, k, m)
-	set(t, users, m.User, true)
-	set(t, inner(t, t.s.ofUser, m.User), m.Workspace, true)
-	return nil
-}
-
-func (t *tx) DeleteMember(_ context.Context, ws, user string) error {
-	if err := t.check(); err != nil {
-		return err
-	}
-	k := memberKey{ws, user}
-	m, ok := t.s.members[k]
-	if !ok {
-		return notFound("member ", user, " of ", ws)
-	}
-	t.count(ws, m.Role, -1)
-	del(t, t.s.members, k)
-	del(t, t.s.byWorkspace[ws], user)
-	del(t, t.s.ofUser[user], ws)
-	return nil
 }
 
 // Invitations.
