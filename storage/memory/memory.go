@@ -48,6 +48,8 @@ type state struct {
 	allowances map[poolKey]map[string]credits.Allowance // pool -> member -> allowance
 	entries    map[poolKey]*journal
 	idem       map[string]map[string]storage.Idempotency // workspace -> key -> record
+	// log is the undo log of the running Update's credit writes (ledger.go).
+	log writeLog
 }
 
 // Store is an in-memory storage.Store.
@@ -91,6 +93,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 	}
 	tx := &tx{s: &st.s, write: true}
 	tx.undo = tx.first[:0]
+	st.s.log.reset()
 	defer func() {
 		if r := recover(); r != nil {
 			tx.rollback()

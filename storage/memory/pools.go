@@ -40,14 +40,16 @@ func (t *tx) UpdatePool(_ context.Context, p storage.Pool) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	old, ok := t.s.pools[p.Workspace][p.Currency]
+	pools := t.s.pools[p.Workspace]
+	old, ok := pools[p.Currency]
 	if !ok {
 		return notFound("pool ", p.Currency, " of ", p.Workspace)
 	}
 	if p.Version != old.Version+1 {
 		return fmt.Errorf("memory: pool %s of %s at version %d, update to %d: %w", p.Currency, p.Workspace, old.Version, p.Version, storage.ErrConflict)
 	}
-	set(t, t.s.pools[p.Workspace], p.Currency, p)
+	pools[p.Currency] = p
+	t.push(write{kind: wrotePool, pools: pools, key: p.Currency, pool: old, had: true})
 	return nil
 }
 
@@ -80,7 +82,10 @@ func (t *tx) PutGrant(_ context.Context, ws, currency string, g credits.Grant) e
 		return notFound("pool ", currency, " of ", ws)
 	}
 	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
-	set(t, inner(t, t.s.grants, poolKey{ws, currency}), g.ID, g)
+	lots := inner(t, t.s.grants, poolKey{ws, currency})
+	old, had := lots[g.ID]
+	lots[g.ID] = g
+	t.push(write{kind: wroteLot, lots: lots, key: g.ID, lot: old, had: had})
 	return nil
 }
 
@@ -89,10 +94,12 @@ func (t *tx) DeleteGrant(_ context.Context, ws, currency, id string) error {
 		return err
 	}
 	lots := t.s.grants[poolKey{ws, currency}]
-	if _, ok := lots[id]; !ok {
+	old, ok := lots[id]
+	if !ok {
 		return notFound("grant ", id)
 	}
-	del(t, lots, id)
+	delete(lots, id)
+	t.push(write{kind: wroteLot, lots: lots, key: id, lot: old, had: true})
 	return nil
 }
 
@@ -120,7 +127,10 @@ func (t *tx) PutAllowance(_ context.Context, ws, currency string, a credits.Allo
 	if _, ok := t.s.workspaces[ws]; !ok {
 		return notFound("workspace ", ws)
 	}
-	set(t, inner(t, t.s.allowances, poolKey{ws, currency}), a.Member, a)
+	as := inner(t, t.s.allowances, poolKey{ws, currency})
+	old, had := as[a.Member]
+	as[a.Member] = a
+	t.push(write{kind: wroteAllowance, allows: as, key: a.Member, allow: old, had: had})
 	return nil
 }
 
@@ -143,17 +153,13 @@ func (t *tx) AppendEntries(_ context.Context, ws string, es []credits.Entry) err
 		j := t.s.entries[k]
 		if j == nil {
 			j = &journal{}
-			t.s.entries[k] = j
+			set(t, t.s.entries, k, j)
 		}
 		n := j.n
 		e.Time, e.Expires = ts(e.Time), ts(e.Expires)
 		j.append(storage.Entry{Seq: int64(n) + 1, Entry: e})
 		// The journal only grows, so undoing an append is truncating it.
-		t.undo = append(t.undo, func() {
-			if j.truncate(n); n == 0 {
-				delete(t.s.entries, k)
-			}
-		})
+		t.push(write{kind: wroteEntries, journal: j, n: n})
 	}
 	return nil
 }
@@ -239,7 +245,9 @@ func (t *tx) PutIdempotency(_ context.Context, r storage.Idempotency) error {
 		return notFound("workspace ", r.Workspace)
 	}
 	r.Created = ts(r.Created)
-	set(t, inner(t, t.s.idem, r.Workspace), r.Key, r)
+	records := inner(t, t.s.idem, r.Workspace)
+	records[r.Key] = r
+	t.push(write{kind: wroteRecord, idem: records, key: r.Key})
 	return nil
 }
 

@@ -1,0 +1,209 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/charterhq/charter/credits"
+	"github.com/charterhq/charter/storage"
+)
+
+// This file holds the one-step reads and writes of a credit operation
+// (storage.AccessTx, storage.LedgerTx) and the undo log of the credit
+// writes, which keeps their old values as typed values rather than in
+// closures: a spend's writes then allocate nothing to be undone.
+
+// Access reads what storage.ReadAccess returns, through the Tx's own reads:
+// in memory a step costs no round trip.
+func (t *tx) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
+	w, err := t.Workspace(ctx, id)
+	if err != nil {
+		return storage.Workspace{}, storage.Member{}, false, err
+	}
+	m, err := t.Member(ctx, id, user)
+	if errors.Is(err, storage.ErrNotFound) {
+		return w, storage.Member{}, false, nil
+	}
+	if err != nil {
+		return storage.Workspace{}, storage.Member{}, false, err
+	}
+	return w, m, true, nil
+}
+
+// ledgerRead holds what one Ledger read returns behind pointers, and the
+// first lots, so that the read allocates once.
+type ledgerRead struct {
+	pool   storage.Pool
+	allow  credits.Allowance
+	record storage.Idempotency
+	lots   [2]credits.Grant
+}
+
+// Ledger reads what storage.ReadLedger returns, in one allocation for a
+// pool of up to two lots.
+func (t *tx) Ledger(_ context.Context, q storage.LedgerQuery) (storage.Ledger, error) {
+	var l storage.Ledger
+	k := poolKey{q.Workspace, q.Currency}
+	p, hasPool := t.s.pools[q.Workspace][q.Currency]
+	var a credits.Allowance
+	hasAllow := false
+	if q.Member != "" {
+		a, hasAllow = t.s.allowances[k][q.Member]
+	}
+	var r storage.Idempotency
+	hasRecord := false
+	if q.Key != "" {
+		r, hasRecord = t.s.idem[q.Workspace][q.Key]
+	}
+	if !hasPool && !hasAllow && !hasRecord {
+		return l, nil
+	}
+	b := &ledgerRead{}
+	if hasPool {
+		b.pool = p
+		l.Pool = &b.pool
+		if lots := t.s.grants[k]; len(lots) > 0 {
+			l.Grants = b.lots[:0]
+			if len(lots) > len(b.lots) {
+				l.Grants = make([]credits.Grant, 0, len(lots))
+			}
+			for _, g := range lots {
+				l.Grants = append(l.Grants, g)
+			}
+			slices.SortFunc(l.Grants, func(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) })
+		}
+	}
+	if hasAllow {
+		b.allow = a
+		l.Allowance = &b.allow
+	}
+	if hasRecord {
+		b.record = r
+		l.Record = &b.record
+	}
+	return l, nil
+}
+
+// SaveLedger writes what storage.SaveLedger writes, with the same checks
+// and errors, in the same order.
+func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	if err := c.Check(); err != nil {
+		return err
+	}
+	if c.Record != nil {
+		if err := t.PutIdempotency(ctx, *c.Record); err != nil {
+			return err
+		}
+	}
+	for _, g := range c.Put {
+		if err := t.PutGrant(ctx, c.Workspace, c.Currency, g); err != nil {
+			return err
+		}
+	}
+	for _, id := range c.Delete {
+		if err := t.DeleteGrant(ctx, c.Workspace, c.Currency, id); err != nil {
+			return err
+		}
+	}
+	if c.Pool != nil {
+		if err := t.UpdatePool(ctx, *c.Pool); err != nil {
+			return err
+		}
+	}
+	if len(c.Entries) > 0 {
+		if err := t.AppendEntries(ctx, c.Workspace, c.Entries); err != nil {
+			return err
+		}
+	}
+	if c.Allowance != nil {
+		return t.PutAllowance(ctx, c.Workspace, c.Currency, *c.Allowance)
+	}
+	return nil
+}
+
+// writeLog is the undo log of the credit writes of the running Update:
+// each write pushes its old value here and state.undoWrite onto the tx's
+// undo log, which pops it. Update empties it when it starts; its room is
+// kept from one Update to the next.
+type writeLog struct {
+	writes []write
+	// undo is state.undoWrite, made once.
+	undo func()
+}
+
+// write is one credit write's old value: which map and key it wrote, and
+// what the key held (had is false when it held nothing).
+type write struct {
+	kind   writeKind
+	key    string
+	had    bool
+	idem   map[string]storage.Idempotency
+	lots   map[string]credits.Grant
+	lot    credits.Grant
+	allows map[string]credits.Allowance
+	allow  credits.Allowance
+	pools  map[string]storage.Pool
+	pool   storage.Pool
+	// journal is the journal appended to and n its length before.
+	journal *journal
+	n       int
+}
+
+type writeKind uint8
+
+const (
+	wroteRecord writeKind = iota
+	wroteLot
+	wroteAllowance
+	wrotePool
+	wroteEntries
+)
+
+// reset empties l, dropping what its writes hold.
+func (l *writeLog) reset() {
+	clear(l.writes)
+	l.writes = l.writes[:0]
+}
+
+// push records w, to be undone by the matching step of t's undo log.
+func (t *tx) push(w write) {
+	l := &t.s.log
+	if l.undo == nil {
+		l.undo = t.s.undoWrite
+	}
+	l.writes = append(l.writes, w)
+	t.undo = append(t.undo, l.undo)
+}
+
+// undoWrite undoes the last write of the log and drops it.
+func (s *state) undoWrite() {
+	l := &s.log
+	w := &l.writes[len(l.writes)-1]
+	switch w.kind {
+	case wroteRecord:
+		delete(w.idem, w.key)
+	case wroteLot:
+		if w.had {
+			w.lots[w.key] = w.lot
+		} else {
+			delete(w.lots, w.key)
+		}
+	case wroteAllowance:
+		if w.had {
+			w.allows[w.key] = w.allow
+		} else {
+			delete(w.allows, w.key)
+		}
+	case wrotePool:
+		w.pools[w.key] = w.pool
+	case wroteEntries:
+		w.journal.truncate(w.n)
+	}
+	*w = write{}
+	l.writes = l.writes[:len(l.writes)-1]
+}
