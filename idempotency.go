@@ -12,6 +12,7 @@ import (
 	"github.com/charterhq/charter/role"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charterhq/charter/storage"
@@ -239,9 +240,25 @@ type keyedCall struct {
 	w        workspace.Workspace
 	role     *role.Role
 	projects []string
+	room     storage.LedgerRoom
 	k        keying
 	out      Receipt
+	// runs is c.run, made once per keyedCall.
+	runs func(storage.Tx) error
 }
+
+// keyedCalls keeps keyedCalls for reuse: a spend then leaves no garbage
+// for what it only needs while it runs. Nothing of a call outlives keyed:
+// the receipt is copied out and its lots are allocated apart; the store
+// copies what it writes.
+var keyedCalls = sync.Pool{New: func() any {
+	c := &keyedCall{}
+	c.runs = c.run
+	return c
+}}
+
+// newKeyedCall returns an empty keyedCall, to give keyed.
+func newKeyedCall() *keyedCall { return keyedCalls.Get().(*keyedCall) }
 
 // keyed runs a keyed operation once per key: it reads the workspace's
 // header and actor's membership and, in one read, the pool, actor's
@@ -253,6 +270,7 @@ type keyedCall struct {
 // receipt.
 func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 	if err := clientKey(c.k.key); err != nil {
+		c.release()
 		return Receipt{}, err
 	}
 	c.s, c.ctx, c.k.wsID = s, ctx, c.id
@@ -260,7 +278,7 @@ func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 	if s.logs.on() {
 		start = time.Now()
 	}
-	err := s.updateOnce(ctx, c.run)
+	err := s.updateOnce(ctx, c.runs)
 	if s.logs.on() {
 		if err == nil && c.g.action != nil {
 			w := c.w
@@ -269,7 +287,15 @@ func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 		}
 		s.logRefusal(ctx, c.actor, c.id, c.g.project, start, err)
 	}
-	return c.out, err
+	out := c.out
+	c.release()
+	return out, err
+}
+
+// release empties c and gives it back for reuse.
+func (c *keyedCall) release() {
+	*c = keyedCall{runs: c.runs}
+	keyedCalls.Put(c)
 }
 
 // run is c in its transaction.
@@ -283,7 +309,7 @@ func (c *keyedCall) run(tx storage.Tx) error {
 		return err
 	}
 	c.w, c.role, c.projects = s.headerValue(&h), s.policy.Role(m.Role), m.Projects
-	c.k.ledger, err = storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: c.id, Currency: c.currency, Member: c.actor, Key: c.k.key})
+	c.k.ledger, err = storage.ReadLedgerIn(ctx, tx, storage.LedgerQuery{Workspace: c.id, Currency: c.currency, Member: c.actor, Key: c.k.key}, &c.room)
 	if err != nil {
 		return err
 	}

@@ -88,11 +88,11 @@ func (s *Service) SpendWith(ctx context.Context, actor, action, id, key string, 
 	if a.Cost.Amount <= 0 {
 		return Receipt{}, invalid("action %s costs nothing", action)
 	}
-	return s.keyed(ctx, &keyedCall{
-		actor: actor, id: id, currency: a.Cost.Currency, g: gate{action: a, name: "spend", project: o.Project},
-		amount: a.Cost.Amount, meta: credits.Meta{Member: actor, Action: action, Key: key},
-		k: keying{key: key, fingerprint: spendFingerprint(actor, action, o)},
-	})
+	c := newKeyedCall()
+	c.actor, c.id, c.currency, c.g = actor, id, a.Cost.Currency, gate{action: a, name: "spend", project: o.Project}
+	c.amount, c.meta = a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}
+	c.k.key, c.k.fingerprint = key, spendFingerprint(actor, action, o)
+	return s.keyed(ctx, c)
 }
 
 // Pay spends amount of currency (the coins policy: coins, in a store transaction),
@@ -111,11 +111,11 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("currency", currency), isAmount("amount", amount), isKey(key)); err != nil {
 		return Receipt{}, err
 	}
-	return s.keyed(ctx, &keyedCall{
-		actor: actor, id: id, currency: currency, g: gate{op: policy.OpManageCoins},
-		credit: op == "earn", amount: amount, meta: credits.Meta{Member: actor, Action: op, Key: key}, event: EventCoinsEarned,
-		k: keying{key: key, fingerprint: fingerprintOf(op, actor, currency, strconv.FormatInt(amount, 10))},
-	})
+	c := newKeyedCall()
+	c.actor, c.id, c.currency, c.g = actor, id, currency, gate{op: policy.OpManageCoins}
+	c.credit, c.amount, c.meta, c.event = op == "earn", amount, credits.Meta{Member: actor, Action: op, Key: key}, EventCoinsEarned
+	c.k.key, c.k.fingerprint = key, fingerprintOf(op, actor, currency, strconv.FormatInt(amount, 10))
+	return s.keyed(ctx, c)
 }
 
 // debit takes amount from the pool and the allowance of actor, a member of
@@ -213,11 +213,11 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("currency", currency), isAmount("amount", amount), isKey(key)); err != nil {
 		return Receipt{}, err
 	}
-	return s.keyed(ctx, &keyedCall{
-		actor: actor, id: id, currency: currency, g: gate{op: policy.OpFundCredits},
-		credit: true, amount: amount, expires: expires, meta: credits.Meta{Member: actor, Action: "fund", Key: key}, event: EventCreditsFunded,
-		k: keying{key: key, fingerprint: fingerprintOf("fund", actor, currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))},
-	})
+	c := newKeyedCall()
+	c.actor, c.id, c.currency, c.g = actor, id, currency, gate{op: policy.OpFundCredits}
+	c.credit, c.amount, c.expires, c.meta, c.event = true, amount, expires, credits.Meta{Member: actor, Action: "fund", Key: key}, EventCreditsFunded
+	c.k.key, c.k.fingerprint = key, fingerprintOf("fund", actor, currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))
+	return s.keyed(ctx, c)
 }
 
 // Refund reverses the spend made under key, lot by lot, and gives back the

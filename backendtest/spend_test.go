@@ -103,6 +103,39 @@ func TestConcurrentSpends(t *testing.T) {
 	})
 }
 
+// TestSpendAllocs pins what Service.Spend allocates on the memory store:
+// the receipt's lots (returned), the stored record (its fingerprint and
+// receipt in one string, kept) and the store's transaction. Growing the
+// key map and the journal, now and then, is averaged away. A replay
+// allocates what decoding the stored receipt does.
+func TestSpendAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items at random under -race")
+	}
+	const runs = 2000
+	s := newService(t, "credit-pool", memoryStore(), newClock())
+	id := spendPool(t, s, runs+10)
+	keys := make([]string, runs+1)
+	for i := range keys {
+		keys[i] = "k" + strconv.Itoa(i)
+	}
+	i := 0
+	n := testing.AllocsPerRun(runs, func() {
+		if _, err := s.Spend(ctx, "edi", "create_visuals", id, keys[i]); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	})
+	t.Logf("Spend allocates %v times", n)
+	if n > 3 {
+		t.Errorf("Spend allocates %v times, want at most 3", n)
+	}
+	b := must[charter.Balance](t)(s.Balance(ctx, "edi", id, "credits"))
+	if b.Available != 10-1 { // AllocsPerRun runs once more to warm up
+		t.Errorf("balance %d after %d spends, want 9", b.Available, i)
+	}
+}
+
 func isMemory(t *testing.T) bool { return len(t.Name()) > 7 && t.Name()[len(t.Name())-7:] == "/memory" }
 
 // BenchmarkSpend measures Service.Spend on the in-memory store, uncontended

@@ -32,41 +32,23 @@ func (t *tx) Access(ctx context.Context, id, user string) (storage.Workspace, st
 	return w, m, true, nil
 }
 
-// ledgerRead holds what one Ledger read returns behind pointers, and the
-// first lots, so that the read allocates once.
-type ledgerRead struct {
-	pool   storage.Pool
-	allow  credits.Allowance
-	record storage.Idempotency
-	lots   [2]credits.Grant
-}
-
 // Ledger reads what storage.ReadLedger returns, in one allocation for a
 // pool of up to two lots.
-func (t *tx) Ledger(_ context.Context, q storage.LedgerQuery) (storage.Ledger, error) {
+func (t *tx) Ledger(ctx context.Context, q storage.LedgerQuery) (storage.Ledger, error) {
+	return t.LedgerIn(ctx, q, &storage.LedgerRoom{})
+}
+
+// LedgerIn reads what storage.ReadLedger returns, into room: it allocates
+// only for a pool of more lots than room holds.
+func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.LedgerRoom) (storage.Ledger, error) {
 	var l storage.Ledger
 	k := poolKey{q.Workspace, q.Currency}
-	p, hasPool := t.s.pools[q.Workspace][q.Currency]
-	var a credits.Allowance
-	hasAllow := false
-	if q.Member != "" {
-		a, hasAllow = t.s.allowances[k][q.Member]
-	}
-	var r storage.Idempotency
-	hasRecord := false
-	if q.Key != "" {
-		r, hasRecord = t.s.idem[q.Workspace][q.Key]
-	}
-	if !hasPool && !hasAllow && !hasRecord {
-		return l, nil
-	}
-	b := &ledgerRead{}
-	if hasPool {
-		b.pool = p
-		l.Pool = &b.pool
+	if p, ok := t.s.pools[q.Workspace][q.Currency]; ok {
+		room.Pool = p
+		l.Pool = &room.Pool
 		if lots := t.s.grants[k]; len(lots) > 0 {
-			l.Grants = b.lots[:0]
-			if len(lots) > len(b.lots) {
+			l.Grants = room.Lots[:0]
+			if len(lots) > len(room.Lots) {
 				l.Grants = make([]credits.Grant, 0, len(lots))
 			}
 			for _, g := range lots {
@@ -75,13 +57,17 @@ func (t *tx) Ledger(_ context.Context, q storage.LedgerQuery) (storage.Ledger, e
 			slices.SortFunc(l.Grants, func(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) })
 		}
 	}
-	if hasAllow {
-		b.allow = a
-		l.Allowance = &b.allow
+	if q.Member != "" {
+		if a, ok := t.s.allowances[k][q.Member]; ok {
+			room.Allowance = a
+			l.Allowance = &room.Allowance
+		}
 	}
-	if hasRecord {
-		b.record = r
-		l.Record = &b.record
+	if q.Key != "" {
+		if r, ok := t.s.idem[q.Workspace][q.Key]; ok {
+			room.Record = r
+			l.Record = &room.Record
+		}
 	}
 	return l, nil
 }
