@@ -64,7 +64,7 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 		}
 	}
 	if q.Key != "" {
-		if r, ok := t.s.idem[q.Workspace][q.Key]; ok {
+		if r, ok := t.s.idem[q.Workspace].get(q.Workspace, q.Key); ok {
 			room.Record = r
 			l.Record = &room.Record
 		}
@@ -125,16 +125,16 @@ type writeLog struct {
 // write is one credit write's old value: which map and key it wrote, and
 // what the key held (had is false when it held nothing).
 type write struct {
-	kind   writeKind
-	key    string
-	had    bool
-	idem   map[string]storage.Idempotency
-	lots   map[string]credits.Grant
-	lot    credits.Grant
-	allows map[string]credits.Allowance
-	allow  credits.Allowance
-	pools  map[string]storage.Pool
-	pool   storage.Pool
+	kind    writeKind
+	key     string
+	had     bool
+	records *keyRecords
+	lots    map[string]credits.Grant
+	lot     credits.Grant
+	allows  map[string]credits.Allowance
+	allow   credits.Allowance
+	pools   map[string]storage.Pool
+	pool    storage.Pool
 	// journal is the journal appended to and n its length before.
 	journal *journal
 	n       int
@@ -172,7 +172,7 @@ func (s *state) undoWrite() {
 	w := &l.writes[len(l.writes)-1]
 	switch w.kind {
 	case wroteRecord:
-		delete(w.idem, w.key)
+		w.records.drop(w.key)
 	case wroteLot:
 		if w.had {
 			w.lots[w.key] = w.lot

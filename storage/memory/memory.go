@@ -47,7 +47,7 @@ type state struct {
 	grants     map[poolKey]map[string]credits.Grant     // pool -> lot ID -> grant
 	allowances map[poolKey]map[string]credits.Allowance // pool -> member -> allowance
 	entries    map[poolKey]*journal
-	idem       map[string]map[string]storage.Idempotency // workspace -> key -> record
+	idem       map[string]*keyRecords // workspace -> key -> record (keys.go)
 	// log is the undo log of the running Update's credit writes (ledger.go).
 	log writeLog
 }
@@ -76,7 +76,7 @@ func New() *Store {
 		grants:      map[poolKey]map[string]credits.Grant{},
 		allowances:  map[poolKey]map[string]credits.Allowance{},
 		entries:     map[poolKey]*journal{},
-		idem:        map[string]map[string]storage.Idempotency{},
+		idem:        map[string]*keyRecords{},
 	}}
 }
 

@@ -179,9 +179,9 @@ func (t *tx) Entries(_ context.Context, ws, currency string, after int64, limit 
 const journalChunk = 1024
 
 // journal is one pool's journal, in chunks of journalChunk entries: an
-// append never copies the entries before it, as growing one slice would,
-// again and again, in a journal that only grows. Every chunk but the last
-// is full.
+// append copies at most the first chunk's entries, as it grows, never all
+// the entries before it, as growing one slice would, again and again, in a
+// journal that only grows. Every chunk but the last is full.
 type journal struct {
 	chunks [][]storage.Entry
 	n      int // entries in all
@@ -189,7 +189,13 @@ type journal struct {
 
 func (j *journal) append(e storage.Entry) {
 	if j.n == len(j.chunks)*journalChunk {
-		j.chunks = append(j.chunks, make([]storage.Entry, 0, journalChunk))
+		// The first chunk grows as a slice does, so that a short journal
+		// is small; the others are made full size.
+		var c []storage.Entry
+		if j.n > 0 {
+			c = make([]storage.Entry, 0, journalChunk)
+		}
+		j.chunks = append(j.chunks, c)
 	}
 	last := &j.chunks[len(j.chunks)-1]
 	*last = append(*last, e)
@@ -227,7 +233,7 @@ func (j *journal) read(from, end int) []storage.Entry {
 }
 
 func (t *tx) Idempotency(_ context.Context, ws, key string) (storage.Idempotency, error) {
-	r, ok := t.s.idem[ws][key]
+	r, ok := t.s.idem[ws].get(ws, key)
 	if !ok {
 		return r, notFound("idempotency key ", key)
 	}
@@ -238,16 +244,19 @@ func (t *tx) PutIdempotency(_ context.Context, r storage.Idempotency) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if _, ok := t.s.idem[r.Workspace][r.Key]; ok {
+	if t.s.idem[r.Workspace].has(r.Key) {
 		return fmt.Errorf("memory: idempotency key %q %w", r.Key, storage.ErrExists)
 	}
 	if _, ok := t.s.workspaces[r.Workspace]; !ok {
 		return notFound("workspace ", r.Workspace)
 	}
-	r.Created = ts(r.Created)
-	records := inner(t, t.s.idem, r.Workspace)
-	records[r.Key] = r
-	t.push(write{kind: wroteRecord, idem: records, key: r.Key})
+	rs := t.s.idem[r.Workspace]
+	if rs == nil {
+		rs = newKeyRecords()
+		set(t, t.s.idem, r.Workspace, rs)
+	}
+	rs.add(r.Key, keyRecord{fingerprint: r.Fingerprint, result: r.Result, created: ts(r.Created)})
+	t.push(write{kind: wroteRecord, records: rs, key: r.Key})
 	return nil
 }
 
