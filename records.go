@@ -217,7 +217,12 @@ func (s *Service) poolInto(pl *pool, w *workspace.Workspace, currency string, l 
 	}
 	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period, Grants: append(pl.lots[:0:len(pl.lots)], l.Grants...)}
 	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
-	es, err := credits.Reset(&pl.p, s.grantOf(w.Plan, currency), w.Anchor, now)
+	g := s.grantOf(w.Plan, currency)
+	var k int64
+	if !g.Every.IsZero() {
+		k = periodIndex(g.Every, w.Anchor, now)
+	}
+	es, err := credits.ResetTo(&pl.p, g, k, now)
 	if err != nil {
 		return false, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
 	}
