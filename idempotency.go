@@ -245,6 +245,27 @@ type keyedCall struct {
 	out      Receipt
 	// runs is c.run, made once per keyedCall.
 	runs func(storage.Tx) error
+	// last is the last spend's fingerprint and what it was of, kept
+	// across reuses: a member who spends on one action again and again
+	// (from one P, as sync.Pool hands out) hashes once.
+	last spendPrint
+}
+
+// spendPrint is a spend's fingerprint and what it is of.
+type spendPrint struct {
+	actor, action string
+	o             SpendOptions
+	fingerprint   fingerprintHex
+	ok            bool
+}
+
+// spendFingerprint is spendFingerprint, from c.last when it is of the same
+// spend.
+func (c *keyedCall) spendFingerprint(actor, action string, o SpendOptions) fingerprintHex {
+	if l := &c.last; !l.ok || l.actor != actor || l.action != action || l.o != o {
+		*l = spendPrint{actor: actor, action: action, o: o, fingerprint: spendFingerprint(actor, action, o), ok: true}
+	}
+	return c.last.fingerprint
 }
 
 // keyedCalls keeps keyedCalls for reuse: a spend then leaves no garbage
@@ -294,7 +315,7 @@ func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 
 // release empties c and gives it back for reuse.
 func (c *keyedCall) release() {
-	*c = keyedCall{runs: c.runs}
+	*c = keyedCall{runs: c.runs, last: c.last}
 	keyedCalls.Put(c)
 }
 

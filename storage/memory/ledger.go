@@ -73,27 +73,46 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 }
 
 // SaveLedger writes what storage.SaveLedger writes, with the same checks
-// and errors, in the same order.
+// and errors, in the same order, looking each map up once.
 func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 	if err := t.check(); err != nil {
 		return err
 	}
+	// Check holds every part to c's pool and every lot to its amount.
 	if err := c.Check(); err != nil {
 		return err
 	}
-	if c.Record != nil {
-		if err := t.PutIdempotency(ctx, *c.Record); err != nil {
-			return err
+	ws, k := c.Workspace, poolKey{c.Workspace, c.Currency}
+	_, hasPool := t.s.pools[ws][c.Currency]
+	hasWorkspace := hasPool // DeleteWorkspace drops a workspace's pools
+	if !hasPool {
+		_, hasWorkspace = t.s.workspaces[ws]
+	}
+	if r := c.Record; r != nil {
+		rs := t.s.idem[ws]
+		if rs.has(r.Key) {
+			return keyTaken(r.Key)
+		}
+		if !hasWorkspace {
+			return notFound("workspace ", ws)
+		}
+		t.putRecord(rs, *r)
+	}
+	if len(c.Put) > 0 {
+		if !hasPool {
+			return notFound("pool ", c.Currency, " of ", ws)
+		}
+		lots := inner(t, t.s.grants, k)
+		for _, g := range c.Put {
+			t.putLot(lots, g)
 		}
 	}
-	for _, g := range c.Put {
-		if err := t.PutGrant(ctx, c.Workspace, c.Currency, g); err != nil {
-			return err
-		}
-	}
-	for _, id := range c.Delete {
-		if err := t.DeleteGrant(ctx, c.Workspace, c.Currency, id); err != nil {
-			return err
+	if len(c.Delete) > 0 {
+		lots := t.s.grants[k]
+		for _, id := range c.Delete {
+			if err := t.dropLot(lots, id); err != nil {
+				return err
+			}
 		}
 	}
 	if c.Pool != nil {
@@ -102,12 +121,16 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		}
 	}
 	if len(c.Entries) > 0 {
-		if err := t.AppendEntries(ctx, c.Workspace, c.Entries); err != nil {
-			return err
+		j := t.journal(k)
+		for _, e := range c.Entries {
+			t.appendEntry(j, e)
 		}
 	}
 	if c.Allowance != nil {
-		return t.PutAllowance(ctx, c.Workspace, c.Currency, *c.Allowance)
+		if !hasWorkspace {
+			return notFound("workspace ", ws)
+		}
+		t.putAllowance(inner(t, t.s.allowances, k), *c.Allowance)
 	}
 	return nil
 }

@@ -81,19 +81,27 @@ func (t *tx) PutGrant(_ context.Context, ws, currency string, g credits.Grant) e
 	if _, ok := t.s.pools[ws][currency]; !ok {
 		return notFound("pool ", currency, " of ", ws)
 	}
+	t.putLot(inner(t, t.s.grants, poolKey{ws, currency}), g)
+	return nil
+}
+
+// putLot writes g into lots, a pool's, undoably.
+func (t *tx) putLot(lots map[string]credits.Grant, g credits.Grant) {
 	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
-	lots := inner(t, t.s.grants, poolKey{ws, currency})
 	old, had := lots[g.ID]
 	lots[g.ID] = g
 	t.push(write{kind: wroteLot, lots: lots, key: g.ID, lot: old, had: had})
-	return nil
 }
 
 func (t *tx) DeleteGrant(_ context.Context, ws, currency, id string) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	lots := t.s.grants[poolKey{ws, currency}]
+	return t.dropLot(t.s.grants[poolKey{ws, currency}], id)
+}
+
+// dropLot deletes lot id from lots, a pool's, undoably.
+func (t *tx) dropLot(lots map[string]credits.Grant, id string) error {
 	old, ok := lots[id]
 	if !ok {
 		return notFound("grant ", id)
@@ -127,11 +135,15 @@ func (t *tx) PutAllowance(_ context.Context, ws, currency string, a credits.Allo
 	if _, ok := t.s.workspaces[ws]; !ok {
 		return notFound("workspace ", ws)
 	}
-	as := inner(t, t.s.allowances, poolKey{ws, currency})
+	t.putAllowance(inner(t, t.s.allowances, poolKey{ws, currency}), a)
+	return nil
+}
+
+// putAllowance writes a into as, a pool's allowances, undoably.
+func (t *tx) putAllowance(as map[string]credits.Allowance, a credits.Allowance) {
 	old, had := as[a.Member]
 	as[a.Member] = a
 	t.push(write{kind: wroteAllowance, allows: as, key: a.Member, allow: old, had: had})
-	return nil
 }
 
 func (t *tx) DeleteAllowance(_ context.Context, ws, currency, member string) error {
@@ -149,19 +161,28 @@ func (t *tx) AppendEntries(_ context.Context, ws string, es []credits.Entry) err
 		return err
 	}
 	for _, e := range es {
-		k := poolKey{ws, e.Currency}
-		j := t.s.entries[k]
-		if j == nil {
-			j = &journal{}
-			set(t, t.s.entries, k, j)
-		}
-		n := j.n
-		e.Time, e.Expires = ts(e.Time), ts(e.Expires)
-		j.append(storage.Entry{Seq: int64(n) + 1, Entry: e})
-		// The journal only grows, so undoing an append is truncating it.
-		t.push(write{kind: wroteEntries, journal: j, n: n})
+		t.appendEntry(t.journal(poolKey{ws, e.Currency}), e)
 	}
 	return nil
+}
+
+// journal returns the journal of pool k, making it (undoably) if needed.
+func (t *tx) journal(k poolKey) *journal {
+	j := t.s.entries[k]
+	if j == nil {
+		j = &journal{}
+		set(t, t.s.entries, k, j)
+	}
+	return j
+}
+
+// appendEntry appends e to j, undoably.
+func (t *tx) appendEntry(j *journal, e credits.Entry) {
+	n := j.n
+	e.Time, e.Expires = ts(e.Time), ts(e.Expires)
+	j.append(storage.Entry{Seq: int64(n) + 1, Entry: e})
+	// The journal only grows, so undoing an append is truncating it.
+	t.push(write{kind: wroteEntries, journal: j, n: n})
 }
 
 func (t *tx) Entries(_ context.Context, ws, currency string, after int64, limit int) ([]storage.Entry, error) {
@@ -244,20 +265,30 @@ func (t *tx) PutIdempotency(_ context.Context, r storage.Idempotency) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if t.s.idem[r.Workspace].has(r.Key) {
-		return fmt.Errorf("memory: idempotency key %q %w", r.Key, storage.ErrExists)
+	rs := t.s.idem[r.Workspace]
+	if rs.has(r.Key) {
+		return keyTaken(r.Key)
 	}
 	if _, ok := t.s.workspaces[r.Workspace]; !ok {
 		return notFound("workspace ", r.Workspace)
 	}
-	rs := t.s.idem[r.Workspace]
+	t.putRecord(rs, r)
+	return nil
+}
+
+func keyTaken(key string) error {
+	return fmt.Errorf("memory: idempotency key %q %w", key, storage.ErrExists)
+}
+
+// putRecord adds r to rs, its workspace's records (nil: none yet), whose
+// key it does not hold, undoably.
+func (t *tx) putRecord(rs *keyRecords, r storage.Idempotency) {
 	if rs == nil {
 		rs = newKeyRecords()
 		set(t, t.s.idem, r.Workspace, rs)
 	}
 	rs.add(r.Key, keyRecord{fingerprint: r.Fingerprint, result: r.Result, created: ts(r.Created)})
 	t.push(write{kind: wroteRecord, records: rs, key: r.Key})
-	return nil
 }
 
 var _ storage.Store = (*Store)(nil)
