@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/charterhq/charter/role"
 	"strconv"
 	"time"
 
 	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/policy"
+	"github.com/charterhq/charter/role"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
 )
