@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/charterhq/charter/credits"
@@ -32,6 +33,29 @@ func (s *Service) grantOf(p *plan.Plan, currency string) plan.Grant {
 		}
 	}
 	return plan.Grant{Currency: currency}
+}
+
+// periodSpan is period k of a schedule from an anchor: [start, end).
+type periodSpan struct {
+	every      plan.Period
+	anchor     time.Time
+	start, end time.Time
+	k          int64
+}
+
+// lastPeriod is the period periodIndex found last.
+var lastPeriod atomic.Pointer[periodSpan]
+
+// periodIndex is every.Index(anchor, now), which it remembers with the
+// period's bounds: the spends of one workspace within one period skip the
+// calendar arithmetic, at the cost of comparing times.
+func periodIndex(every plan.Period, anchor, now time.Time) int64 {
+	if p := lastPeriod.Load(); p != nil && p.every == every && p.anchor.Equal(anchor) && !now.Before(p.start) && now.Before(p.end) {
+		return p.k
+	}
+	k := every.Index(anchor, now)
+	lastPeriod.Store(&periodSpan{every: every, anchor: anchor, start: every.Boundary(anchor, k), end: every.Boundary(anchor, k+1), k: k})
+	return k
 }
 
 // loadPool reads the pool of currency (locking it in an Update) and brings it

@@ -5,11 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/charterhq/charter/credits"
+	"github.com/charterhq/charter/policy"
+	"github.com/charterhq/charter/role"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
 )
@@ -20,9 +25,14 @@ import (
 // same fingerprint gets that receipt back, a different one
 // ErrIdempotencyMismatch.
 type keying struct {
-	ledger           storage.Ledger
-	wsID             string
-	key, fingerprint string
+	ledger      storage.Ledger
+	wsID, key   string
+	fingerprint fingerprintHex
+	// rec, pool and allow are room for what the operation writes, in the
+	// keying's one allocation.
+	rec   storage.Idempotency
+	pool  pool
+	allow credits.Allowance
 }
 
 // once returns the receipt stored under the key if there is one with the
@@ -32,13 +42,10 @@ type keying struct {
 // request is refused only to whom may allows, so that a member who may not
 // perform the operation cannot tell used keys from unused ones. may is nil
 // when the caller authorized before reading the key.
-func (k *keying) once(may func() error, apply func() (Receipt, error)) (r Receipt, err error) {
+func (k *keying) once(may func() error, apply func() (Receipt, error)) (Receipt, error) {
 	rec := k.ledger.Record
-	if rec != nil && rec.Fingerprint == k.fingerprint {
-		if err := json.Unmarshal([]byte(rec.Result), &r); err != nil {
-			return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", short(k.key), err)
-		}
-		return r, nil
+	if rec != nil && rec.Fingerprint == string(k.fingerprint[:]) {
+		return storedReceipt(rec.Result, k.key)
 	}
 	if may != nil {
 		if err := may(); err != nil {
@@ -51,27 +58,45 @@ func (k *keying) once(may func() error, apply func() (Receipt, error)) (r Receip
 	return apply()
 }
 
-// record is what stores r as the key's first result.
+// storedReceipt decodes the receipt stored under key.
+func storedReceipt(result, key string) (Receipt, error) {
+	var r Receipt
+	if err := json.Unmarshal([]byte(result), &r); err != nil {
+		return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", short(key), err)
+	}
+	return r, nil
+}
+
+// record is what stores r as the key's first result: k's record, whose
+// fingerprint and receipt share one string.
 func (k *keying) record(r Receipt) (*storage.Idempotency, error) {
-	b, err := receiptJSON(r)
+	var buf [512]byte
+	b, err := appendReceiptJSON(append(buf[:0], k.fingerprint[:]...), r)
 	if err != nil {
 		return nil, err
 	}
-	return &storage.Idempotency{Workspace: k.wsID, Key: k.key, Fingerprint: k.fingerprint, Result: string(b), Created: r.Time}, nil
+	both := string(b)
+	n := len(k.fingerprint)
+	k.rec = storage.Idempotency{Workspace: k.wsID, Key: k.key, Fingerprint: both[:n], Result: both[n:], Created: r.Time}
+	return &k.rec, nil
 }
 
 // receiptJSON is json.Marshal(r), byte for byte (TestReceiptJSON), without
 // reflection when every text of r is plain (see jsonPlain) and every time
 // in years 0 to 9999: a spend encodes one receipt.
 func receiptJSON(r Receipt) ([]byte, error) {
+	return appendReceiptJSON(make([]byte, 0, 160+80*len(r.Lots)), r)
+}
+
+// appendReceiptJSON appends receiptJSON(r) to b.
+func appendReceiptJSON(b []byte, r Receipt) ([]byte, error) {
 	ok := jsonPlain(r.Key) && jsonPlain(r.Action) && jsonPlain(r.Member) && jsonPlain(r.Currency) && jsonTime(r.Time)
 	for _, l := range r.Lots {
 		ok = ok && jsonPlain(l.Grant) && jsonTime(l.Expires)
 	}
 	if !ok {
-		return json.Marshal(r)
+		return appendMarshal(b, r)
 	}
-	b := make([]byte, 0, 160+80*len(r.Lots))
 	b = append(b, `{"Key":"`...)
 	b = append(b, r.Key...)
 	b = append(b, `","Action":"`...)
@@ -113,6 +138,12 @@ func receiptJSON(r Receipt) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// appendMarshal appends json.Marshal(r) to b.
+func appendMarshal(b []byte, r Receipt) ([]byte, error) {
+	j, err := json.Marshal(r)
+	return append(b, j...), err
+}
+
 // jsonPlain reports whether encoding/json writes v as it is between
 // quotes: printable ASCII but for the quote, the backslash and the three
 // characters it escapes for HTML.
@@ -134,26 +165,37 @@ func jsonTime(t time.Time) bool {
 	return t.Year() >= 0 && t.Year() <= 9999 && offset > -24*3600 && offset < 24*3600
 }
 
+// fingerprintHex is a fingerprint: a SHA-256 hash in hex.
+type fingerprintHex [2 * sha256.Size]byte
+
 // fingerprint identifies what a keyed request asked for: a hash, so any
 // bytes in its parts can be stored.
 func fingerprint(parts ...string) string {
+	p := fingerprintOf(parts...)
+	return string(p[:])
+}
+
+// fingerprintOf is fingerprint without the string.
+func fingerprintOf(parts ...string) fingerprintHex {
 	var buf [256]byte // holds a spend's parts, so that hashing them allocates nothing
 	b := buf[:0]
 	for _, p := range parts {
 		b = append(append(b, p...), 0)
 	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	var p fingerprintHex
+	hex.Encode(p[:], sum[:])
+	return p
 }
 
 // spendFingerprint is the fingerprint of a spend: its actor and action,
 // and its options when it has any (so that Spend's fingerprint stays what
 // it was before SpendWith).
-func spendFingerprint(actor, action string, o SpendOptions) string {
+func spendFingerprint(actor, action string, o SpendOptions) fingerprintHex {
 	if o == (SpendOptions{}) {
-		return fingerprint("spend", actor, action)
+		return fingerprintOf("spend", actor, action)
 	}
-	return fingerprint("spend", actor, action, o.Request, o.Project)
+	return fingerprintOf("spend", actor, action, o.Request, o.Project)
 }
 
 // reservedKeys starts the idempotency keys charter keeps for its own
@@ -176,42 +218,148 @@ func refundKey(key string) string {
 	return reservedKeys + "refund:" + fingerprint(key)
 }
 
-// keyed runs a keyed operation of actor on the pool of currency once per
-// key: it loads what actor sees and, in one read, the pool, actor's
+// keyedCall is a keyed operation of actor on the pool of currency in
+// workspace id: what keyed was asked, what its transaction read, and room
+// for what it writes, in one allocation.
+type keyedCall struct {
+	s                   *Service
+	ctx                 context.Context
+	actor, id, currency string
+	g                   gate
+	// credit, amount, expires, meta and event say what the first use of
+	// the key applies: a debit of amount (Spend, Pay), or a credit of a lot
+	// of amount expiring at expires, recorded as event (Earn, Fund).
+	credit  bool
+	amount  int64
+	expires time.Time
+	meta    credits.Meta
+	event   string
+	// w is the workspace's header, without members: actor's role and
+	// projects are beside it. Its preferences are the store's; it never
+	// leaves keyed.
+	w        workspace.Workspace
+	role     *role.Role
+	projects []string
+	room     storage.LedgerRoom
+	k        keying
+	out      Receipt
+	// runs is c.run, made once per keyedCall.
+	runs func(storage.Tx) error
+	// last is the last spend's fingerprint and what it was of, kept
+	// across reuses: a member who spends on one action again and again
+	// (from one P, as sync.Pool hands out) hashes once.
+	last spendPrint
+}
+
+// spendPrint is a spend's fingerprint and what it is of.
+type spendPrint struct {
+	actor, action string
+	o             SpendOptions
+	fingerprint   fingerprintHex
+	ok            bool
+}
+
+// spendFingerprint is spendFingerprint, from c.last when it is of the same
+// spend.
+func (c *keyedCall) spendFingerprint(actor, action string, o SpendOptions) fingerprintHex {
+	if l := &c.last; !l.ok || l.actor != actor || l.action != action || l.o != o {
+		*l = spendPrint{actor: actor, action: action, o: o, fingerprint: spendFingerprint(actor, action, o), ok: true}
+	}
+	return c.last.fingerprint
+}
+
+// keyedCalls keeps keyedCalls for reuse: a spend then leaves no garbage
+// for what it only needs while it runs. Nothing of a call outlives keyed:
+// the receipt is copied out and its lots are allocated apart; the store
+// copies what it writes.
+var keyedCalls = sync.Pool{New: func() any {
+	c := &keyedCall{}
+	c.runs = c.run
+	return c
+}}
+
+// newKeyedCall returns an empty keyedCall, to give keyed.
+func newKeyedCall() *keyedCall { return keyedCalls.Get().(*keyedCall) }
+
+// keyed runs a keyed operation once per key: it reads the workspace's
+// header and actor's membership and, in one read, the pool, actor's
 // allowance and the key's record; it replays a stored receipt or, the first
-// time, authorizes g and runs apply, which saves the record with its moves.
-// (A retry is answered from the record, as first applied, without asking the
+// time, authorizes c.g and applies c, saving the record with its moves. (A
+// retry is answered from the record, as first applied, without asking the
 // policy again.) When a concurrent request with the same key wins the race
 // to store it, the operation runs once more and finds that request's
 // receipt.
-func (s *Service) keyed(ctx context.Context, actor, id string, g gate, currency, key, fingerprint string, apply func(storage.Tx, *workspace.Workspace, *keying) (Receipt, error)) (Receipt, error) {
-	if err := clientKey(key); err != nil {
+func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
+	if err := clientKey(c.k.key); err != nil {
+		c.release()
 		return Receipt{}, err
 	}
+	c.s, c.ctx, c.k.wsID = s, ctx, c.id
 	var start time.Time
 	if s.logs.on() {
 		start = time.Now()
 	}
-	var out Receipt
-	var w *workspace.Workspace
-	err := s.updateOnce(ctx, func(tx storage.Tx) (err error) {
-		w, err = s.visible(ctx, tx, actor, id, gate{op: membersOnly, write: true})
-		if err != nil {
-			return err
-		}
-		ledger, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: id, Currency: currency, Member: actor, Key: key})
-		if err != nil {
-			return err
-		}
-		k := &keying{ledger: ledger, wsID: id, key: key, fingerprint: fingerprint}
-		out, err = k.once(func() error { return s.authorize(w, actor, g) }, func() (Receipt, error) { return apply(tx, w, k) })
-		return err
-	})
+	err := s.updateOnce(ctx, c.runs)
 	if s.logs.on() {
-		if err == nil && g.action != nil {
-			s.logSpend(ctx, actor, w, g, start)
+		if err == nil && c.g.action != nil {
+			w := c.w
+			w.Put(workspace.Member{User: c.actor, Role: c.role, Projects: c.projects})
+			s.logSpend(ctx, c.actor, &w, c.g, start)
 		}
-		s.logRefusal(ctx, actor, id, g.project, start, err)
+		s.logRefusal(ctx, c.actor, c.id, c.g.project, start, err)
 	}
+	out := c.out
+	c.release()
 	return out, err
+}
+
+// release empties c and gives it back for reuse.
+func (c *keyedCall) release() {
+	*c = keyedCall{runs: c.runs, last: c.last}
+	keyedCalls.Put(c)
+}
+
+// run is c in its transaction.
+func (c *keyedCall) run(tx storage.Tx) error {
+	s, ctx := c.s, c.ctx
+	h, m, found, err := storage.ReadAccess(ctx, tx, c.id, c.actor)
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || err == nil && !found:
+		return errNoWorkspace(c.id)
+	case err != nil:
+		return err
+	}
+	c.w, c.role, c.projects = s.headerValue(&h), s.policy.Role(m.Role), m.Projects
+	c.k.ledger, err = storage.ReadLedgerIn(ctx, tx, storage.LedgerQuery{Workspace: c.id, Currency: c.currency, Member: c.actor, Key: c.k.key}, &c.room)
+	if err != nil {
+		return err
+	}
+	c.out, err = c.k.once(func() error { return s.authorizeMember(&c.w, c.role, c.projects, c.g) }, func() (Receipt, error) {
+		if c.credit {
+			return s.credit(ctx, tx, &c.w, c.actor, c.currency, c.amount, c.expires, c.meta, c.event, &c.k)
+		}
+		return s.debit(ctx, tx, &c.w, c.role, c.actor, c.currency, c.amount, c.meta, &c.k)
+	})
+	return err
+}
+
+// authorizeMember is authorize for a member whose role r and projects the
+// caller read, in a workspace w that holds no members.
+func (s *Service) authorizeMember(w *workspace.Workspace, r *role.Role, projects []string, g gate) error {
+	a, name := g.action, g.name
+	if a == nil {
+		if g.op == membersOnly {
+			return nil
+		}
+		a, name = s.policy.Operation(g.op), g.op.String()
+		if a == nil {
+			return &ForbiddenError{Op: name, Decision: policy.Decision{Reason: policy.UnknownAction}}
+		}
+	}
+	if a.Permits(r, w, g.project, projects) {
+		return nil
+	}
+	// Only a denial needs the reason and position: what Decide gives a
+	// member.
+	return &ForbiddenError{Op: name, Decision: a.Allows(r, w, g.project, projects)}
 }

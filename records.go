@@ -216,15 +216,6 @@ func invitation(inv storage.Invitation) Invitation {
 	}
 }
 
-// allowanceOf is l's allowance: nil when there is none.
-func allowanceOf(l storage.Ledger) *credits.Allowance {
-	if l.Allowance == nil {
-		return nil
-	}
-	a := *l.Allowance
-	return &a
-}
-
 // pool is a credit pool loaded in a transaction, with what it was loaded
 // from, so the save writes only what changed.
 type pool struct {
@@ -234,6 +225,30 @@ type pool struct {
 	// pool holds a few lots and a spend reads it once.
 	stored  []credits.Grant
 	entries []credits.Entry // written since the load
+	// lots and put are room for the lots in burn order and for the lots a
+	// save writes: a spend from a pool of a few lots allocates neither.
+	lots [2]credits.Grant
+	put  [1]credits.Grant
+	// spent is room for the entry of a spend from one lot.
+	spent [1]credits.Entry
+}
+
+// room returns the entries written since the load, in pl.spent when there
+// are none yet, to append to.
+func (pl *pool) room() []credits.Entry {
+	if pl.entries == nil {
+		return pl.spent[:0]
+	}
+	return pl.entries
+}
+
+// add notes es, written since the load.
+func (pl *pool) add(es []credits.Entry) {
+	if pl.entries == nil {
+		pl.entries = es
+		return
+	}
+	pl.entries = append(pl.entries, es...)
 }
 
 // storedLot returns the stored lot with id.
@@ -245,9 +260,12 @@ func (pl *pool) storedLot(id string) (credits.Grant, bool) {
 	return pl.stored[i], true
 }
 
+// lotID orders lots by ID.
+func lotID(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) }
+
 // byID returns gs sorted by ID, in a new slice.
 func byID(gs []credits.Grant) []credits.Grant {
-	return slices.SortedFunc(slices.Values(gs), func(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) })
+	return slices.SortedFunc(slices.Values(gs), lotID)
 }
 
 // poolOf is the pool of currency that l holds, brought to the period
@@ -256,15 +274,46 @@ func (s *Service) poolOf(w *workspace.Workspace, currency string, l storage.Ledg
 	if l.Pool == nil {
 		return nil, nil
 	}
-	pl := &pool{header: *l.Pool, stored: byID(l.Grants)}
-	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period, Grants: l.Grants}
-	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
-	es, err := credits.Reset(&pl.p, s.grantOf(w.Plan, currency), w.Anchor, now)
-	if err != nil {
-		return nil, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
+	pl := &pool{}
+	if _, err := s.poolInto(pl, w, currency, l, now); err != nil {
+		return nil, err
 	}
-	pl.entries = append(pl.entries, es...)
 	return pl, nil
+}
+
+// poolInto is poolOf into pl, which it overwrites: ok is false when l
+// holds no pool. The pool takes l's lots as its stored lots.
+func (s *Service) poolInto(pl *pool, w *workspace.Workspace, currency string, l storage.Ledger, now time.Time) (ok bool, err error) {
+	if l.Pool == nil {
+		return false, nil
+	}
+	pl.header, pl.stored, pl.entries = *l.Pool, l.Grants, nil
+	if !slices.IsSortedFunc(pl.stored, lotID) {
+		pl.stored = byID(pl.stored) // storage gives them by ID; this is only a guard
+	}
+	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period, Grants: append(pl.lots[:0:len(pl.lots)], l.Grants...)}
+	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
+	g := s.grantOf(w.Plan, currency)
+	var k int64
+	if !g.Every.IsZero() {
+		k = periodIndex(g.Every, w.Anchor, now)
+	}
+	es, err := credits.ResetTo(&pl.p, g, k, now)
+	if err != nil {
+		return false, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
+	}
+	pl.add(es)
+	return true, nil
+}
+
+// allowance is a copy of the allowance k read, in k: nil when there is
+// none.
+func (k *keying) allowance() *credits.Allowance {
+	if k.ledger.Allowance == nil {
+		return nil
+	}
+	k.allow = *k.ledger.Allowance
+	return &k.allow
 }
 
 // savePool writes the lots that changed, the header (version-checked, when
@@ -282,38 +331,47 @@ func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl
 		c.Allowance = allow
 	}
 	changed := len(pl.entries) > 0
-	var now []credits.Grant
 	if changed {
-		now = byID(pl.p.Grants)
-		for _, g := range now {
-			if old, ok := pl.storedLot(g.ID); !ok || old != g {
+		c.Put = pl.put[:0]
+		kept := 0 // stored lots still in the pool
+		for _, g := range pl.p.Grants {
+			old, ok := pl.storedLot(g.ID)
+			if ok {
+				kept++
+			}
+			if !ok || old != g {
 				c.Put = append(c.Put, g)
 			}
 		}
-		// Both by ID: a stored lot missing from now left the pool.
-		i := 0
-		for _, old := range pl.stored {
-			for i < len(now) && now[i].ID < old.ID {
-				i++
-			}
-			if i == len(now) || now[i].ID != old.ID {
-				c.Delete = append(c.Delete, old.ID)
+		if kept < len(pl.stored) {
+			// Both by ID: a stored lot missing from the pool left it.
+			now, i := byID(pl.p.Grants), 0
+			for _, old := range pl.stored {
+				for i < len(now) && now[i].ID < old.ID {
+					i++
+				}
+				if i == len(now) || now[i].ID != old.ID {
+					c.Delete = append(c.Delete, old.ID)
+				}
 			}
 		}
 		// The header changes only when a period's reset was applied; the
 		// pool's row lock, not its version, keeps spends from racing.
-		if h := pl.header; h.Started != pl.p.Started || h.Period != pl.p.Period {
-			h.Started, h.Period, h.Version = pl.p.Started, pl.p.Period, h.Version+1
-			c.Pool = &h
+		if h := &pl.header; h.Started != pl.p.Started || h.Period != pl.p.Period {
+			moved := *h
+			moved.Started, moved.Period, moved.Version = pl.p.Started, pl.p.Period, h.Version+1
+			c.Pool = &moved
 		}
 		c.Entries = pl.entries
 	}
 	if err := storage.SaveLedger(ctx, tx, c); err != nil {
 		return err
 	}
-	// Saved: what was loaded is now what is stored.
+	// Saved: what was loaded is now what is stored. The pool owns the
+	// stored lots' slice (poolInto), so it copies the lots into it.
 	if changed {
-		pl.stored = now
+		pl.stored = append(pl.stored[:0], pl.p.Grants...)
+		slices.SortFunc(pl.stored, lotID)
 	}
 	pl.entries = nil
 	if c.Pool != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/policy"
+	"github.com/charterhq/charter/role"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
 )
@@ -87,10 +88,11 @@ func (s *Service) SpendWith(ctx context.Context, actor, action, id, key string, 
 	if a.Cost.Amount <= 0 {
 		return Receipt{}, invalid("action %s costs nothing", action)
 	}
-	g := gate{action: a, name: "spend", project: o.Project}
-	return s.keyed(ctx, actor, id, g, a.Cost.Currency, key, spendFingerprint(actor, action, o), func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
-		return s.debit(ctx, tx, w, actor, a.Cost.Currency, a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}, k)
-	})
+	c := newKeyedCall()
+	c.actor, c.id, c.currency, c.g = actor, id, a.Cost.Currency, gate{action: a, name: "spend", project: o.Project}
+	c.amount, c.meta = a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}
+	c.k.key, c.k.fingerprint = key, c.spendFingerprint(actor, action, o)
+	return s.keyed(ctx, c)
 }
 
 // Pay spends amount of currency (the coins policy: coins, in a store transaction),
@@ -109,37 +111,34 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("currency", currency), isAmount("amount", amount), isKey(key)); err != nil {
 		return Receipt{}, err
 	}
-	fp := fingerprint(op, actor, currency, strconv.FormatInt(amount, 10))
-	return s.keyed(ctx, actor, id, gate{op: policy.OpManageCoins}, currency, key, fp, func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
-		m := credits.Meta{Member: actor, Action: op, Key: key}
-		if op == "pay" {
-			return s.debit(ctx, tx, w, actor, currency, amount, m, k)
-		}
-		return s.credit(ctx, tx, w, actor, currency, amount, time.Time{}, m, EventCoinsEarned, k)
-	})
+	c := newKeyedCall()
+	c.actor, c.id, c.currency, c.g = actor, id, currency, gate{op: policy.OpManageCoins}
+	c.credit, c.amount, c.meta, c.event = op == "earn", amount, credits.Meta{Member: actor, Action: op, Key: key}, EventCoinsEarned
+	c.k.key, c.k.fingerprint = key, fingerprintOf(op, actor, currency, strconv.FormatInt(amount, 10))
+	return s.keyed(ctx, c)
 }
 
-// debit takes amount from the pool and the member's allowance, both as k
-// read them, and saves the moves with k's record. It checks that the
-// member's role spends and that the currency exists in w, as credit checks
+// debit takes amount from the pool and the allowance of actor, a member of
+// actorRole, both as k read them, and saves the moves with k's record. It
+// checks that the role spends and that the currency exists in w, as credit checks
 // the currency: every path that moves credits passes one of them.
-func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actor, currency string, amount int64, m credits.Meta, k *keying) (Receipt, error) {
-	if r := w.Role(actor); !r.Spends {
+func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actorRole *role.Role, actor, currency string, amount int64, m credits.Meta, k *keying) (Receipt, error) {
+	if r := actorRole; !r.Spends {
 		return Receipt{}, &ForbiddenError{Op: "spend", Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: r.String(), Plan: w.Plan.Name, Action: m.Action, Pos: s.policy.RolePos(r)}}
 	}
 	if _, err := s.currency(w, currency, "spend"); err != nil {
 		return Receipt{}, err
 	}
 	now := s.clock()
-	pl, err := s.poolOf(w, currency, k.ledger, now)
-	if err != nil {
+	pl := &k.pool
+	if ok, err := s.poolInto(pl, w, currency, k.ledger, now); err != nil {
 		return Receipt{}, err
-	}
-	if pl == nil {
+	} else if !ok {
 		return Receipt{}, refuse(ErrInsufficientCredits, &credits.InsufficientError{Currency: currency, Needed: amount})
 	}
-	allow := allowanceOf(k.ledger)
-	es, err := credits.Spend(&pl.p, allow, s.grantOf(w.Plan, currency).RequireAllowance, amount, now, m)
+	allow := k.allowance()
+	before := len(pl.entries)
+	all, err := credits.AppendSpend(pl.room(), &pl.p, allow, s.grantOf(w.Plan, currency).RequireAllowance, amount, now, m)
 	switch {
 	case errors.Is(err, credits.ErrInsufficientCredits):
 		return Receipt{}, refuse(ErrInsufficientCredits, err)
@@ -148,10 +147,14 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 	case err != nil:
 		return Receipt{}, invalid("%v", err)
 	}
-	pl.entries = append(pl.entries, es...)
+	pl.entries = all
+	es := all[before:]
 	r := Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now}
-	for _, e := range es {
-		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: -e.Amount, Expires: e.Expires})
+	if len(es) > 0 {
+		r.Lots = make([]Lot, len(es))
+		for i, e := range es {
+			r.Lots[i] = Lot{Grant: e.Grant, Amount: -e.Amount, Expires: e.Expires}
+		}
 	}
 	rec, err := k.record(r)
 	if err != nil {
@@ -210,10 +213,11 @@ func (s *Service) Fund(ctx context.Context, actor, id, currency string, amount i
 	if err := s.check(ctx, isID("actor", actor), isID("workspace", id), isPolicyName("currency", currency), isAmount("amount", amount), isKey(key)); err != nil {
 		return Receipt{}, err
 	}
-	fp := fingerprint("fund", actor, currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))
-	return s.keyed(ctx, actor, id, gate{op: policy.OpFundCredits}, currency, key, fp, func(tx storage.Tx, w *workspace.Workspace, k *keying) (Receipt, error) {
-		return s.credit(ctx, tx, w, actor, currency, amount, expires, credits.Meta{Member: actor, Action: "fund", Key: key}, EventCreditsFunded, k)
-	})
+	c := newKeyedCall()
+	c.actor, c.id, c.currency, c.g = actor, id, currency, gate{op: policy.OpFundCredits}
+	c.credit, c.amount, c.expires, c.meta, c.event = true, amount, expires, credits.Meta{Member: actor, Action: "fund", Key: key}, EventCreditsFunded
+	c.k.key, c.k.fingerprint = key, fingerprintOf("fund", actor, currency, strconv.FormatInt(amount, 10), expires.UTC().Format(time.RFC3339Nano))
+	return s.keyed(ctx, c)
 }
 
 // Refund reverses the spend made under key, lot by lot, and gives back the
@@ -256,7 +260,7 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		if err != nil {
 			return err
 		}
-		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprint("refund")}
+		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprintOf("refund")}
 		out, err = k.once(nil, func() (Receipt, error) { return s.refund(ctx, tx, w, spend, k) })
 		return err
 	})
@@ -279,7 +283,7 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 		}
 		return r, tx.PutIdempotency(ctx, *rec)
 	}
-	allow := allowanceOf(k.ledger)
+	allow := k.allowance()
 	m := credits.Meta{Member: spend.Member, Action: spend.Action, Key: spend.Key}
 	var burned []credits.Entry
 	for _, l := range spend.Lots {

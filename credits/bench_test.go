@@ -87,6 +87,10 @@ func BenchmarkResetNoop(b *testing.B) {
 	}
 }
 
+// spent keeps what TestAllocs spends, so the entries escape as they do in
+// the Service.
+var spent []credits.Entry
+
 // TestAllocs pins the allocations of the calls the Service makes on every
 // request.
 func TestAllocs(t *testing.T) {
@@ -102,7 +106,14 @@ func TestAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { _, _ = credits.Reset(p, g, jan31, now) }); n != 0 {
 		t.Errorf("Reset in the same period allocates %v times, want 0", n)
 	}
-	if n := testing.AllocsPerRun(100, func() { _, _ = credits.Spend(p, nil, false, 1, now, credits.Meta{}) }); n != 1 {
+	if n := testing.AllocsPerRun(100, func() { spent, _ = credits.Spend(p, nil, false, 1, now, credits.Meta{}) }); n != 1 {
 		t.Errorf("Spend allocates %v times, want 1 (its entries)", n)
+	}
+	room := make([]credits.Entry, 0, 1)
+	if n := testing.AllocsPerRun(100, func() { spent, _ = credits.AppendSpend(room, p, nil, false, 1, now, credits.Meta{}) }); n != 0 {
+		t.Errorf("AppendSpend into room allocates %v times, want 0", n)
+	}
+	if len(spent) != 1 || spent[0].Amount != -1 || &spent[0] != &room[:1][0] {
+		t.Errorf("AppendSpend gave %+v, want one entry of -1 in room", spent)
 	}
 }

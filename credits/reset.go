@@ -61,6 +61,17 @@ const InitialID = "initial"
 // pool's), a negative g.Amount or a negative cap is an error, as is a grant
 // that would make the pool's total overflow; pool is then left unchanged.
 func Reset(pool *Pool, g plan.Grant, anchor, now time.Time) ([]Entry, error) {
+	var k int64
+	if !g.Every.IsZero() {
+		k = g.Every.Index(anchor, now)
+	}
+	return ResetTo(pool, g, k, now)
+}
+
+// ResetTo is Reset for a caller that knows k, the period containing now:
+// g.Every.Index(anchor, now), which it need not compute again. k is
+// ignored when g has no periods.
+func ResetTo(pool *Pool, g plan.Grant, k int64, now time.Time) ([]Entry, error) {
 	if g.Currency != "" && g.Currency != pool.Currency {
 		return nil, fmt.Errorf("%w: grant of %q to a pool of %q", ErrCurrencyMismatch, g.Currency, pool.Currency)
 	}
@@ -72,7 +83,7 @@ func Reset(pool *Pool, g plan.Grant, anchor, now time.Time) ([]Entry, error) {
 	}
 	var from, to int64 = 1, 0 // the periods to apply, from..to; none without a schedule
 	if !g.Every.IsZero() {
-		to = g.Every.Index(anchor, now)
+		to = k
 		from = to
 		if pool.Started {
 			from = pool.Period + 1

@@ -30,6 +30,13 @@ import (
 // Spend does not know idempotency keys: the caller records m.Key with the
 // result and answers a repeated key from that record, without calling Spend.
 func Spend(pool *Pool, allow *Allowance, requireAllowance bool, amount int64, now time.Time, m Meta) ([]Entry, error) {
+	return AppendSpend(make([]Entry, 0, 2), pool, allow, requireAllowance, amount, now, m)
+}
+
+// AppendSpend is Spend appending its entries to dst, which it returns with
+// them: a caller that keeps room for them spends without allocating. On
+// error it returns nil.
+func AppendSpend(dst []Entry, pool *Pool, allow *Allowance, requireAllowance bool, amount int64, now time.Time, m Meta) ([]Entry, error) {
 	if amount <= 0 {
 		return nil, fmt.Errorf("%w: spend of %d", ErrInvalidAmount, amount)
 	}
@@ -47,7 +54,7 @@ func Spend(pool *Pool, allow *Allowance, requireAllowance bool, amount int64, no
 	}
 
 	// From here on the spend cannot fail: the unexpired lots hold enough.
-	out := make([]Entry, 0, 2)
+	out := dst
 	need := amount
 	for i := range pool.Grants {
 		if need == 0 {

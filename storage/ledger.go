@@ -63,6 +63,35 @@ type (
 	}
 )
 
+// LedgerRoom is room for what a Ledger holds behind pointers, and for the
+// lots of a small pool: ReadLedgerIn reads into it, so that a credit
+// operation that keeps one room (say, in a sync.Pool) reads without
+// allocating. A Ledger read into a room is valid until the room is used
+// again.
+type LedgerRoom struct {
+	Pool      Pool
+	Allowance credits.Allowance
+	Record    Idempotency
+	Lots      [2]credits.Grant
+}
+
+// LedgerInTx is what a Tx may implement to read a ledger into a room; see
+// ReadLedgerIn. A Tx that implements it implements LedgerTx too.
+type LedgerInTx interface {
+	// LedgerIn reads what ReadLedger returns, into room.
+	LedgerIn(ctx context.Context, q LedgerQuery, room *LedgerRoom) (Ledger, error)
+}
+
+// ReadLedgerIn is ReadLedger, reading into room when the Tx can (see
+// LedgerInTx): the Ledger's pointers and, for a pool of a few lots, its
+// Grants are then room's.
+func ReadLedgerIn(ctx context.Context, tx Tx, q LedgerQuery, room *LedgerRoom) (Ledger, error) {
+	if l, ok := tx.(LedgerInTx); ok {
+		return l.LedgerIn(ctx, q, room)
+	}
+	return ReadLedger(ctx, tx, q)
+}
+
 // ReadAccess reads the workspace with id and then user's membership of it:
 // ok is false when user is not a member. Returns ErrNotFound when the
 // workspace does not exist.

@@ -61,7 +61,9 @@ type state struct {
 	grants     map[poolKey]map[string]credits.Grant     // pool -> lot ID -> grant
 	allowances map[poolKey]map[string]credits.Allowance // pool -> member -> allowance
 	entries    map[poolKey]*journal
-	idem       map[string]map[string]storage.Idempotency // workspace -> key -> record
+	idem       map[string]*keyRecords // workspace -> key -> record (keys.go)
+	// log is the undo log of the running Update's credit writes (ledger.go).
+	log writeLog
 }
 
 // Store is an in-memory storage.Store.
@@ -87,7 +89,7 @@ func New() *Store {
 		grants:      map[poolKey]map[string]credits.Grant{},
 		allowances:  map[poolKey]map[string]credits.Allowance{},
 		entries:     map[poolKey]*journal{},
-		idem:        map[string]map[string]storage.Idempotency{},
+		idem:        map[string]*keyRecords{},
 	}}
 }
 
@@ -104,6 +106,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 	}
 	tx := &tx{s: &st.s, write: true}
 	tx.undo = tx.first[:0]
+	st.s.log.reset()
 	defer func() {
 		if r := recover(); r != nil {
 			tx.rollback()

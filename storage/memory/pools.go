@@ -40,14 +40,16 @@ func (t *tx) UpdatePool(_ context.Context, p storage.Pool) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	old, ok := t.s.pools[p.Workspace][p.Currency]
+	pools := t.s.pools[p.Workspace]
+	old, ok := pools[p.Currency]
 	if !ok {
 		return notFound("pool ", p.Currency, " of ", p.Workspace)
 	}
 	if p.Version != old.Version+1 {
 		return fmt.Errorf("memory: pool %s of %s at version %d, update to %d: %w", p.Currency, p.Workspace, old.Version, p.Version, storage.ErrConflict)
 	}
-	set(t, t.s.pools[p.Workspace], p.Currency, p)
+	pools[p.Currency] = p
+	t.push(write{kind: wrotePool, pools: pools, key: p.Currency, pool: old, had: true})
 	return nil
 }
 
@@ -79,20 +81,33 @@ func (t *tx) PutGrant(_ context.Context, ws, currency string, g credits.Grant) e
 	if _, ok := t.s.pools[ws][currency]; !ok {
 		return notFound("pool ", currency, " of ", ws)
 	}
-	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
-	set(t, inner(t, t.s.grants, poolKey{ws, currency}), g.ID, g)
+	t.putLot(inner(t, t.s.grants, poolKey{ws, currency}), g)
 	return nil
+}
+
+// putLot writes g into lots, a pool's, undoably.
+func (t *tx) putLot(lots map[string]credits.Grant, g credits.Grant) {
+	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
+	old, had := lots[g.ID]
+	lots[g.ID] = g
+	t.push(write{kind: wroteLot, lots: lots, key: g.ID, lot: old, had: had})
 }
 
 func (t *tx) DeleteGrant(_ context.Context, ws, currency, id string) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	lots := t.s.grants[poolKey{ws, currency}]
-	if _, ok := lots[id]; !ok {
+	return t.dropLot(t.s.grants[poolKey{ws, currency}], id)
+}
+
+// dropLot deletes lot id from lots, a pool's, undoably.
+func (t *tx) dropLot(lots map[string]credits.Grant, id string) error {
+	old, ok := lots[id]
+	if !ok {
 		return notFound("grant ", id)
 	}
-	del(t, lots, id)
+	delete(lots, id)
+	t.push(write{kind: wroteLot, lots: lots, key: id, lot: old, had: true})
 	return nil
 }
 
@@ -120,8 +135,15 @@ func (t *tx) PutAllowance(_ context.Context, ws, currency string, a credits.Allo
 	if _, ok := t.s.workspaces[ws]; !ok {
 		return notFound("workspace ", ws)
 	}
-	set(t, inner(t, t.s.allowances, poolKey{ws, currency}), a.Member, a)
+	t.putAllowance(inner(t, t.s.allowances, poolKey{ws, currency}), a)
 	return nil
+}
+
+// putAllowance writes a into as, a pool's allowances, undoably.
+func (t *tx) putAllowance(as map[string]credits.Allowance, a credits.Allowance) {
+	old, had := as[a.Member]
+	as[a.Member] = a
+	t.push(write{kind: wroteAllowance, allows: as, key: a.Member, allow: old, had: had})
 }
 
 func (t *tx) DeleteAllowance(_ context.Context, ws, currency, member string) error {
@@ -139,23 +161,28 @@ func (t *tx) AppendEntries(_ context.Context, ws string, es []credits.Entry) err
 		return err
 	}
 	for _, e := range es {
-		k := poolKey{ws, e.Currency}
-		j := t.s.entries[k]
-		if j == nil {
-			j = &journal{}
-			t.s.entries[k] = j
-		}
-		n := j.n
-		e.Time, e.Expires = ts(e.Time), ts(e.Expires)
-		j.append(storage.Entry{Seq: int64(n) + 1, Entry: e})
-		// The journal only grows, so undoing an append is truncating it.
-		t.undo = append(t.undo, func() {
-			if j.truncate(n); n == 0 {
-				delete(t.s.entries, k)
-			}
-		})
+		t.appendEntry(t.journal(poolKey{ws, e.Currency}), e)
 	}
 	return nil
+}
+
+// journal returns the journal of pool k, making it (undoably) if needed.
+func (t *tx) journal(k poolKey) *journal {
+	j := t.s.entries[k]
+	if j == nil {
+		j = &journal{}
+		set(t, t.s.entries, k, j)
+	}
+	return j
+}
+
+// appendEntry appends e to j, undoably.
+func (t *tx) appendEntry(j *journal, e credits.Entry) {
+	n := j.n
+	e.Time, e.Expires = ts(e.Time), ts(e.Expires)
+	j.append(storage.Entry{Seq: int64(n) + 1, Entry: e})
+	// The journal only grows, so undoing an append is truncating it.
+	t.push(write{kind: wroteEntries, journal: j, n: n})
 }
 
 func (t *tx) Entries(_ context.Context, ws, currency string, after int64, limit int) ([]storage.Entry, error) {
@@ -173,9 +200,9 @@ func (t *tx) Entries(_ context.Context, ws, currency string, after int64, limit 
 const journalChunk = 1024
 
 // journal is one pool's journal, in chunks of journalChunk entries: an
-// append never copies the entries before it, as growing one slice would,
-// again and again, in a journal that only grows. Every chunk but the last
-// is full.
+// append copies at most the first chunk's entries, as it grows, never all
+// the entries before it, as growing one slice would, again and again, in a
+// journal that only grows. Every chunk but the last is full.
 type journal struct {
 	chunks [][]storage.Entry
 	n      int // entries in all
@@ -183,7 +210,13 @@ type journal struct {
 
 func (j *journal) append(e storage.Entry) {
 	if j.n == len(j.chunks)*journalChunk {
-		j.chunks = append(j.chunks, make([]storage.Entry, 0, journalChunk))
+		// The first chunk grows as a slice does, so that a short journal
+		// is small; the others are made full size.
+		var c []storage.Entry
+		if j.n > 0 {
+			c = make([]storage.Entry, 0, journalChunk)
+		}
+		j.chunks = append(j.chunks, c)
 	}
 	last := &j.chunks[len(j.chunks)-1]
 	*last = append(*last, e)
@@ -221,7 +254,7 @@ func (j *journal) read(from, end int) []storage.Entry {
 }
 
 func (t *tx) Idempotency(_ context.Context, ws, key string) (storage.Idempotency, error) {
-	r, ok := t.s.idem[ws][key]
+	r, ok := t.s.idem[ws].get(ws, key)
 	if !ok {
 		return r, notFound("idempotency key ", key)
 	}
@@ -232,15 +265,30 @@ func (t *tx) PutIdempotency(_ context.Context, r storage.Idempotency) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	if _, ok := t.s.idem[r.Workspace][r.Key]; ok {
-		return fmt.Errorf("memory: idempotency key %q %w", r.Key, storage.ErrExists)
+	rs := t.s.idem[r.Workspace]
+	if rs.has(r.Key) {
+		return keyTaken(r.Key)
 	}
 	if _, ok := t.s.workspaces[r.Workspace]; !ok {
 		return notFound("workspace ", r.Workspace)
 	}
-	r.Created = ts(r.Created)
-	set(t, inner(t, t.s.idem, r.Workspace), r.Key, r)
+	t.putRecord(rs, r)
 	return nil
+}
+
+func keyTaken(key string) error {
+	return fmt.Errorf("memory: idempotency key %q %w", key, storage.ErrExists)
+}
+
+// putRecord adds r to rs, its workspace's records (nil: none yet), whose
+// key it does not hold, undoably.
+func (t *tx) putRecord(rs *keyRecords, r storage.Idempotency) {
+	if rs == nil {
+		rs = newKeyRecords()
+		set(t, t.s.idem, r.Workspace, rs)
+	}
+	rs.add(r.Key, keyRecord{fingerprint: r.Fingerprint, result: r.Result, created: ts(r.Created)})
+	t.push(write{kind: wroteRecord, records: rs, key: r.Key})
 }
 
 var _ storage.Store = (*Store)(nil)

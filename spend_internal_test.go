@@ -1,0 +1,49 @@
+package charter
+
+import (
+	"testing"
+	"time"
+
+	"github.com/charterhq/charter/plan"
+	"pgregory.net/rapid"
+)
+
+// TestPeriodIndex: periodIndex, which remembers the last period it found,
+// answers what plan.Period.Index does, for times inside, on and around
+// the remembered period's bounds, and for other anchors and schedules.
+func TestPeriodIndex(t *testing.T) {
+	base := time.Date(2024, 1, 31, 9, 30, 0, 0, time.UTC)
+	rapid.Check(t, func(t *rapid.T) {
+		every := plan.Period{
+			N:    rapid.IntRange(1, 3).Draw(t, "n"),
+			Unit: rapid.SampledFrom([]plan.Unit{plan.Day, plan.Week, plan.Month, plan.Year}).Draw(t, "unit"),
+		}
+		anchor := base.Add(time.Duration(rapid.Int64Range(0, 400*24).Draw(t, "anchor hours")) * time.Hour)
+		for i := range rapid.IntRange(1, 20).Draw(t, "queries") {
+			now := anchor.Add(time.Duration(rapid.Int64Range(0, 3*366*24*3600).Draw(t, "now seconds")) * time.Second)
+			if rapid.Bool().Draw(t, "on a bound") {
+				now = every.Boundary(anchor, every.Index(anchor, now)+rapid.Int64Range(-1, 1).Draw(t, "bound"))
+				now = now.Add(time.Duration(rapid.IntRange(-1, 1).Draw(t, "ns")))
+			}
+			if got, want := periodIndex(every, anchor, now), every.Index(anchor, now); got != want {
+				t.Fatalf("query %d: periodIndex(%v, %v, %v) = %d, Index gives %d", i, every, anchor, now, got, want)
+			}
+		}
+	})
+}
+
+// TestSpendFingerprintReuse: a keyedCall's remembered fingerprint is that
+// of the spend asked for, whatever it was asked before.
+func TestSpendFingerprintReuse(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		c := &keyedCall{}
+		for i := range rapid.IntRange(1, 10).Draw(t, "spends") {
+			actor := rapid.SampledFrom([]string{"a", "b", "ab"}).Draw(t, "actor")
+			action := rapid.SampledFrom([]string{"x", "y", "bx"}).Draw(t, "action")
+			o := SpendOptions{Project: rapid.SampledFrom([]string{"", "p"}).Draw(t, "project"), Request: rapid.SampledFrom([]string{"", "r"}).Draw(t, "request")}
+			if got, want := c.spendFingerprint(actor, action, o), spendFingerprint(actor, action, o); got != want {
+				t.Fatalf("spend %d (%s, %s, %+v): fingerprint %s, want %s", i, actor, action, o, got[:8], want[:8])
+			}
+		}
+	})
+}

@@ -1,0 +1,218 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/charterhq/charter/credits"
+	"github.com/charterhq/charter/storage"
+)
+
+// This file holds the one-step reads and writes of a credit operation
+// (storage.AccessTx, storage.LedgerTx) and the undo log of the credit
+// writes, which keeps their old values as typed values rather than in
+// closures: a spend's writes then allocate nothing to be undone.
+
+// Access reads what storage.ReadAccess returns, through the Tx's own reads:
+// in memory a step costs no round trip.
+func (t *tx) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
+	w, err := t.Workspace(ctx, id)
+	if err != nil {
+		return storage.Workspace{}, storage.Member{}, false, err
+	}
+	m, err := t.Member(ctx, id, user)
+	if errors.Is(err, storage.ErrNotFound) {
+		return w, storage.Member{}, false, nil
+	}
+	if err != nil {
+		return storage.Workspace{}, storage.Member{}, false, err
+	}
+	return w, m, true, nil
+}
+
+// Ledger reads what storage.ReadLedger returns, in one allocation for a
+// pool of up to two lots.
+func (t *tx) Ledger(ctx context.Context, q storage.LedgerQuery) (storage.Ledger, error) {
+	return t.LedgerIn(ctx, q, &storage.LedgerRoom{})
+}
+
+// LedgerIn reads what storage.ReadLedger returns, into room: it allocates
+// only for a pool of more lots than room holds.
+func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.LedgerRoom) (storage.Ledger, error) {
+	var l storage.Ledger
+	k := poolKey{q.Workspace, q.Currency}
+	if p, ok := t.s.pools[q.Workspace][q.Currency]; ok {
+		room.Pool = p
+		l.Pool = &room.Pool
+		if lots := t.s.grants[k]; len(lots) > 0 {
+			l.Grants = room.Lots[:0]
+			if len(lots) > len(room.Lots) {
+				l.Grants = make([]credits.Grant, 0, len(lots))
+			}
+			for _, g := range lots {
+				l.Grants = append(l.Grants, g)
+			}
+			slices.SortFunc(l.Grants, func(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) })
+		}
+	}
+	if q.Member != "" {
+		if a, ok := t.s.allowances[k][q.Member]; ok {
+			room.Allowance = a
+			l.Allowance = &room.Allowance
+		}
+	}
+	if q.Key != "" {
+		if r, ok := t.s.idem[q.Workspace].get(q.Workspace, q.Key); ok {
+			room.Record = r
+			l.Record = &room.Record
+		}
+	}
+	return l, nil
+}
+
+// SaveLedger writes what storage.SaveLedger writes, with the same checks
+// and errors, in the same order, looking each map up once.
+func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
+	if err := t.check(); err != nil {
+		return err
+	}
+	// Check holds every part to c's pool and every lot to its amount.
+	if err := c.Check(); err != nil {
+		return err
+	}
+	ws, k := c.Workspace, poolKey{c.Workspace, c.Currency}
+	_, hasPool := t.s.pools[ws][c.Currency]
+	hasWorkspace := hasPool // DeleteWorkspace drops a workspace's pools
+	if !hasPool {
+		_, hasWorkspace = t.s.workspaces[ws]
+	}
+	if r := c.Record; r != nil {
+		rs := t.s.idem[ws]
+		if rs.has(r.Key) {
+			return keyTaken(r.Key)
+		}
+		if !hasWorkspace {
+			return notFound("workspace ", ws)
+		}
+		t.putRecord(rs, *r)
+	}
+	if len(c.Put) > 0 {
+		if !hasPool {
+			return notFound("pool ", c.Currency, " of ", ws)
+		}
+		lots := inner(t, t.s.grants, k)
+		for _, g := range c.Put {
+			t.putLot(lots, g)
+		}
+	}
+	if len(c.Delete) > 0 {
+		lots := t.s.grants[k]
+		for _, id := range c.Delete {
+			if err := t.dropLot(lots, id); err != nil {
+				return err
+			}
+		}
+	}
+	if c.Pool != nil {
+		if err := t.UpdatePool(ctx, *c.Pool); err != nil {
+			return err
+		}
+	}
+	if len(c.Entries) > 0 {
+		j := t.journal(k)
+		for _, e := range c.Entries {
+			t.appendEntry(j, e)
+		}
+	}
+	if c.Allowance != nil {
+		if !hasWorkspace {
+			return notFound("workspace ", ws)
+		}
+		t.putAllowance(inner(t, t.s.allowances, k), *c.Allowance)
+	}
+	return nil
+}
+
+// writeLog is the undo log of the credit writes of the running Update:
+// each write pushes its old value here and state.undoWrite onto the tx's
+// undo log, which pops it. Update empties it when it starts; its room is
+// kept from one Update to the next.
+type writeLog struct {
+	writes []write
+	// undo is state.undoWrite, made once.
+	undo func()
+}
+
+// write is one credit write's old value: which map and key it wrote, and
+// what the key held (had is false when it held nothing).
+type write struct {
+	kind    writeKind
+	key     string
+	had     bool
+	records *keyRecords
+	lots    map[string]credits.Grant
+	lot     credits.Grant
+	allows  map[string]credits.Allowance
+	allow   credits.Allowance
+	pools   map[string]storage.Pool
+	pool    storage.Pool
+	// journal is the journal appended to and n its length before.
+	journal *journal
+	n       int
+}
+
+type writeKind uint8
+
+const (
+	wroteRecord writeKind = iota
+	wroteLot
+	wroteAllowance
+	wrotePool
+	wroteEntries
+)
+
+// reset empties l, dropping what its writes hold.
+func (l *writeLog) reset() {
+	clear(l.writes)
+	l.writes = l.writes[:0]
+}
+
+// push records w, to be undone by the matching step of t's undo log.
+func (t *tx) push(w write) {
+	l := &t.s.log
+	if l.undo == nil {
+		l.undo = t.s.undoWrite
+	}
+	l.writes = append(l.writes, w)
+	t.undo = append(t.undo, l.undo)
+}
+
+// undoWrite undoes the last write of the log and drops it.
+func (s *state) undoWrite() {
+	l := &s.log
+	w := &l.writes[len(l.writes)-1]
+	switch w.kind {
+	case wroteRecord:
+		w.records.drop(w.key)
+	case wroteLot:
+		if w.had {
+			w.lots[w.key] = w.lot
+		} else {
+			delete(w.lots, w.key)
+		}
+	case wroteAllowance:
+		if w.had {
+			w.allows[w.key] = w.allow
+		} else {
+			delete(w.allows, w.key)
+		}
+	case wrotePool:
+		w.pools[w.key] = w.pool
+	case wroteEntries:
+		w.journal.truncate(w.n)
+	}
+	*w = write{}
+	l.writes = l.writes[:len(l.writes)-1]
+}
