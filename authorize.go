@@ -200,21 +200,33 @@ func (s *Service) authorize(w *workspace.Workspace, actor string, g gate) error 
 	if _, ok := w.Member(actor); !ok {
 		return errNoWorkspace(w.ID)
 	}
-	a, name := g.action, g.name
+	a, name, err := s.gateAction(g)
 	if a == nil {
-		if g.op == membersOnly {
-			return nil
-		}
-		a, name = s.policy.Operation(g.op), g.op.String()
-		if a == nil {
-			return &ForbiddenError{Op: name, Decision: policy.Decision{Reason: policy.UnknownAction}}
-		}
+		return err
 	}
 	if a.CanProject(actor, w, g.project) {
 		return nil
 	}
 	// Only a denial needs Decide's reason and position.
 	return &ForbiddenError{Op: name, Decision: a.Decide(actor, w, g.project)}
+}
+
+// gateAction returns the action g checks and the call's name in a
+// refusal: nil and no error for a call open to every member, nil and a
+// ForbiddenError for an operation the policy does not map.
+func (s *Service) gateAction(g gate) (*policy.Action, string, error) {
+	if g.action != nil {
+		return g.action, g.name, nil
+	}
+	if g.op == membersOnly {
+		return nil, "", nil
+	}
+	name := g.op.String()
+	a := s.policy.Operation(g.op)
+	if a == nil {
+		return nil, name, &ForbiddenError{Op: name, Decision: policy.Decision{Reason: policy.UnknownAction}}
+	}
+	return a, name, nil
 }
 
 // The refusals below come from rules the policy declares outside an

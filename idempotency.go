@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/charterhq/charter/credits"
-	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/role"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
@@ -346,15 +345,9 @@ func (c *keyedCall) run(tx storage.Tx) error {
 // authorizeMember is authorize for a member whose role r and projects the
 // caller read, in a workspace w that holds no members.
 func (s *Service) authorizeMember(w *workspace.Workspace, r *role.Role, projects []string, g gate) error {
-	a, name := g.action, g.name
+	a, name, err := s.gateAction(g)
 	if a == nil {
-		if g.op == membersOnly {
-			return nil
-		}
-		a, name = s.policy.Operation(g.op), g.op.String()
-		if a == nil {
-			return &ForbiddenError{Op: name, Decision: policy.Decision{Reason: policy.UnknownAction}}
-		}
+		return err
 	}
 	if a.Permits(r, w, g.project, projects) {
 		return nil
