@@ -19,6 +19,8 @@ STRESSCHECKS ?= 10000
 
 test:
 	bash scripts/with-chromium.sh bash scripts/with-postgres.sh $(GO) test -race -timeout 45m ./...
+	# The allocation pins that -race skips (it makes sync.Pool drop items).
+	$(GO) test -count 1 -run 'Allocs' ./backendtest
 
 # Benchmarks, each next to the baseline it is judged against. The scale
 # workload (internal/scalebench) runs here at its small size only.
