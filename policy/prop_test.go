@@ -504,6 +504,20 @@ func (rw refWorkspace) build(p *Policy) *workspace.Workspace {
 	return ws
 }
 
+// snapshots returns ws as check-only snapshots (workspace.NewSnapshot,
+// Workspace.Snapshot), which every check must answer as ws does.
+func (rw refWorkspace) snapshots(p *Policy, ws *workspace.Workspace) []*workspace.Workspace {
+	if ws == nil {
+		return nil
+	}
+	s := workspace.NewSnapshot(ws.ID, ws.Kind, ws.Plan, len(rw.members))
+	s.Owner, s.Settings = ws.Owner, ws.Settings
+	for _, m := range ws.Members() {
+		s.Put(m)
+	}
+	return []*workspace.Workspace{s, ws.Snapshot()}
+}
+
 func TestCheckAgreesWithReference(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		g := genPolicy(t)
@@ -520,6 +534,7 @@ func TestCheckAgreesWithReference(t *testing.T) {
 		for range 3 {
 			rw := genWorkspace(t, g)
 			ws := rw.build(p)
+			snaps := rw.snapshots(p, ws)
 			actors := []string{"nobody"}
 			for u := range rw.members {
 				actors = append(actors, u)
@@ -565,6 +580,14 @@ func TestCheckAgreesWithReference(t *testing.T) {
 							}
 						}
 						checkDecisionFields(t, d, action, a)
+						for i, s := range snaps {
+							if got := p.Decide(actor, action, s, project); got != d {
+								t.Fatalf("Decide(%q, %q, %q) on snapshot %d = %+v, on the workspace %+v", actor, action, project, i, got, d)
+							}
+							if got := p.CanProject(actor, action, s, project); got != d.Allowed {
+								t.Fatalf("CanProject(%q, %q, %q) on snapshot %d = %t, want %t", actor, action, project, i, got, d.Allowed)
+							}
+						}
 					}
 				}
 			}

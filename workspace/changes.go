@@ -14,6 +14,9 @@ import (
 // Add makes user a member with role r. Guests need at least one project;
 // others get none.
 func (w *Workspace) Add(user string, r *role.Role, projects []string, now time.Time) error {
+	if err := w.changeable(); err != nil {
+		return err
+	}
 	if user == "" || r == nil {
 		return fmt.Errorf("%w: member needs a user and a role", ErrInvalid)
 	}
@@ -73,6 +76,9 @@ func normalize(projects []string) []string {
 // demoted (ErrLastAdmin). Who may assign r and manage user is the policy's business
 // (role.MayAssign, role.MayManage).
 func (w *Workspace) CheckRoleChange(by, user string, r *role.Role) (Member, error) {
+	if err := w.changeable(); err != nil {
+		return Member{}, err
+	}
 	m, ok := w.members[user]
 	switch {
 	case !ok:
@@ -102,6 +108,9 @@ func (w *Workspace) CheckRoleChange(by, user string, r *role.Role) (Member, erro
 // the first admin after the change, and the last admin is not demoted
 // (ErrLastAdmin).
 func (w *Workspace) SetRole(user string, r *role.Role, projects []string, now time.Time) error {
+	if err := w.changeable(); err != nil {
+		return err
+	}
 	m, ok := w.members[user]
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNotMember, user)
@@ -143,6 +152,9 @@ func seatSince(m Member, r *role.Role, now time.Time) time.Time {
 
 // Grant adds projects to a guest's grants.
 func (w *Workspace) Grant(user string, projects ...string) error {
+	if err := w.changeable(); err != nil {
+		return err
+	}
 	m, ok := w.members[user]
 	switch {
 	case !ok:
@@ -162,6 +174,9 @@ func (w *Workspace) Grant(user string, projects ...string) error {
 // to the next first admin. The user whose personal workspace it is stays
 // its Owner only while a member.
 func (w *Workspace) Remove(user string) (Member, error) {
+	if err := w.changeable(); err != nil {
+		return Member{}, err
+	}
 	m, ok := w.members[user]
 	if !ok {
 		return Member{}, fmt.Errorf("%w: %s", ErrNotMember, user)
@@ -190,6 +205,9 @@ func (w *Workspace) Remove(user string) (Member, error) {
 // role, which is an admin role. Nothing else changes, except that the billing
 // contact follows the ownership.
 func (w *Workspace) Transfer(to string, now time.Time) error {
+	if err := w.changeable(); err != nil {
+		return err
+	}
 	m, ok := w.members[to]
 	switch {
 	case !ok:

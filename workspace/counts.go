@@ -21,6 +21,12 @@ type Counts struct {
 // workspace, those it does not hold too).
 func (w *Workspace) Counts() Counts {
 	var c Counts
+	if w.checkOnly {
+		for _, r := range w.roles {
+			c.Add(r, 1)
+		}
+		return c
+	}
 	for r, n := range w.tally {
 		c.Add(r, n)
 	}

@@ -22,8 +22,9 @@ type mmember struct {
 // beside a plain map of user to membership, written from the documented
 // rules and not from the code. After every step the workspace's role index
 // (Role), its memberships (Member, Members, Users, Len) and the model agree,
-// Check finds nothing, and a refused mutation changed nothing. Clones taken
-// along the way never move when the original does.
+// Check finds nothing, and a refused mutation changed nothing. Clones and
+// check-only snapshots taken along the way never move when the original
+// does, and a snapshot taken at any step reads as the workspace does.
 func TestMutationsAgreeWithModel(t *testing.T) {
 	owner, admin, member, viewer, guest, basic := fixture()
 	roles := []*role.Role{owner, admin, member, viewer, guest}
@@ -103,6 +104,9 @@ func TestMutationsAgreeWithModel(t *testing.T) {
 			"clone": func(rt *rapid.T) {
 				clones = append(clones, clone{w.Clone(), maps.Clone(model)})
 			},
+			"snapshot": func(rt *rapid.T) {
+				clones = append(clones, clone{w.Snapshot(), maps.Clone(model)})
+			},
 			"tick": func(rt *rapid.T) {
 				now = now.Add(time.Duration(rapid.IntRange(1, 48).Draw(rt, "hours")) * time.Hour)
 			},
@@ -113,6 +117,11 @@ func TestMutationsAgreeWithModel(t *testing.T) {
 				agree(rt, w, model, users)
 				if err := w.Check(); err != nil {
 					rt.Fatalf("Check: %v", err)
+				}
+				s := w.Snapshot()
+				agree(rt, s, model, users)
+				if s.Counts() != w.Counts() || s.Owned() != w.Owned() || s.Owner != w.Owner || s.Settings != w.Settings {
+					rt.Fatalf("snapshot: counts %+v owned %t owner %s; workspace %+v %t %s", s.Counts(), s.Owned(), s.Owner, w.Counts(), w.Owned(), w.Owner)
 				}
 				for _, c := range clones {
 					agree(rt, c.w, c.model, users)
@@ -137,7 +146,9 @@ func agree(rt *rapid.T, w *workspace.Workspace, model map[string]mmember, users 
 			rt.Fatalf("%s: Role = %v, Member = %+v; model %v", u, w.Role(u), m, want.role)
 		case in && !slices.Equal(m.Projects, want.projects):
 			rt.Fatalf("%s: projects %v, model %v", u, m.Projects, want.projects)
-		case in && want.role.Seat == m.SeatSince.IsZero():
+		case in && w.CheckOnly() && (!m.Joined.IsZero() || !m.SeatSince.IsZero()):
+			rt.Fatalf("%s: a snapshot holds times: %+v", u, m)
+		case in && !w.CheckOnly() && want.role.Seat == m.SeatSince.IsZero():
 			rt.Fatalf("%s: %s with seat since %v", u, m.Role.Name, m.SeatSince)
 		}
 	}

@@ -104,6 +104,11 @@ type Workspace struct {
 	Name string
 	// Kind is personal or shared.
 	Kind Kind
+	// partial is set by Partial: members holds only some of the members
+	// (see edge). checkOnly is set by NewSnapshot and Snapshot: members
+	// and tally are nil, roles holds every member and guests each guest's
+	// projects. (They sit by Kind, in its padding.)
+	partial, checkOnly bool
 	// Plan is the workspace's own plan.
 	Plan *plan.Plan
 	// Owner is the user who owns the workspace: the holder of the owner role
@@ -130,11 +135,12 @@ type Workspace struct {
 	// those of members, in a partial one (see Partial) also those it does
 	// not hold. set and remove keep it.
 	tally map[*role.Role]int
-	// partial is set by Partial: members holds only some of the members.
-	// Every admin who joined no later than edge (by Joined, then User) is
-	// held; when bounded is false, every admin is.
-	partial, bounded bool
-	edge             Member
+	// edge bounds the admins a partial workspace holds: every admin who
+	// joined no later than edge (by Joined, then User) is held; when edge
+	// is nil, every admin is.
+	edge *Member
+	// guests are a check-only snapshot's guests' projects.
+	guests map[string][]string
 	// Settings are the workspace-wide settings the policy reads.
 	Settings Settings
 	// Logo is the URL of the workspace's logo (absolute, http or https),
@@ -226,15 +232,10 @@ func (w *Workspace) FirstAdmin() string {
 			first = &m
 		}
 	}
-	if first == nil || (w.partial && w.bounded && earlier(w.edge, *first)) {
+	if first == nil || (w.edge != nil && earlier(*w.edge, *first)) {
 		return ""
 	}
 	return first.User
-}
-
-// earlier reports whether a joined before b: by Joined, then User.
-func earlier(a, b Member) bool {
-	return a.Joined.Before(b.Joined) || (a.Joined.Equal(b.Joined) && a.User < b.User)
 }
 
 // admins returns the number of members holding an admin role.
@@ -247,41 +248,6 @@ func (w *Workspace) admins() int {
 	}
 	return n
 }
-
-// Partial marks w, built with Put from some of a workspace's members, as
-// that workspace: counts gives how many of all its members hold each role
-// (nil for a role the policy no longer knows), held or not, and every admin
-// who joined no later than edge (by Joined, then User) is held; every admin
-// is when edge is nil. The counts keep the rules that span every member
-// (one owner, at least one admin, the plan's limits, roles the plan
-// offers) without holding them, and the admins held keep the first admin
-// (FirstAdmin) through any one change of membership. A partial workspace's
-// Members and Users list the members it holds; Len and Counts count all.
-// It returns an error, leaving w whole, when counts has fewer holders of a
-// role than w holds.
-func (w *Workspace) Partial(counts map[*role.Role]int, edge *Member) error {
-	held := w.tally
-	for r, n := range held {
-		if counts[r] < n {
-			return fmt.Errorf("%w: workspace %s: %d members hold %s, but %d are held", ErrInvalid, w.ID, counts[r], r, n)
-		}
-	}
-	w.tally = make(map[*role.Role]int, len(counts))
-	for r, n := range counts {
-		if n > 0 {
-			w.tally[r] = n
-		}
-	}
-	w.partial, w.bounded = true, edge != nil
-	if edge != nil {
-		w.edge = *edge
-	}
-	return nil
-}
-
-// Whole reports whether w holds every one of its members (it is not
-// Partial).
-func (w *Workspace) Whole() bool { return !w.partial }
 
 // lastAdmin reports whether taking user's admin role away (demoting or
 // removing them) would leave a workspace without an owner with no admin.
@@ -301,8 +267,13 @@ func (w *Workspace) rebill() {
 	}
 }
 
-// Member returns the membership of user.
+// Member returns the membership of user (of a check-only snapshot, with
+// zero Joined and SeatSince).
 func (w *Workspace) Member(user string) (Member, bool) {
+	if w.checkOnly {
+		r, ok := w.roles[user]
+		return Member{User: user, Role: r, Projects: w.guests[user]}, ok
+	}
 	m, ok := w.members[user]
 	return m, ok
 }
@@ -316,6 +287,9 @@ func (w *Workspace) Role(user string) *role.Role {
 // Len returns the number of members, guests included (of a partial
 // workspace, those it does not hold too).
 func (w *Workspace) Len() int {
+	if w.checkOnly {
+		return len(w.roles)
+	}
 	n := 0
 	for _, k := range w.tally {
 		n += k
@@ -328,6 +302,14 @@ func (w *Workspace) Len() int {
 // workspace must not change during the iteration.
 func (w *Workspace) Members() iter.Seq2[string, Member] {
 	return func(yield func(string, Member) bool) {
+		if w.checkOnly {
+			for u, r := range w.roles {
+				if !yield(u, Member{User: u, Role: r, Projects: w.guests[u]}) {
+					return
+				}
+			}
+			return
+		}
 		for u, m := range w.members {
 			if !yield(u, m) {
 				return
@@ -339,14 +321,23 @@ func (w *Workspace) Members() iter.Seq2[string, Member] {
 // Users returns the members' user IDs (of a partial workspace, those it
 // holds), sorted.
 func (w *Workspace) Users() []string {
+	if w.checkOnly {
+		return slices.Sorted(maps.Keys(w.roles))
+	}
 	return slices.Sorted(maps.Keys(w.members))
 }
 
 // Put sets m as the membership of m.User, replacing any, without the checks
 // of Add, SetRole and Grant. It is how storage rebuilds a workspace it
 // loaded, and how tests build broken ones: Check reports what Put let in.
-// The projects are copied.
+// The projects are copied. Into a check-only snapshot it puts m's role and
+// projects alone.
 func (w *Workspace) Put(m Member) {
+	if w.checkOnly {
+		w.roles[m.User] = m.Role
+		w.putGuest(m.User, m.Projects)
+		return
+	}
 	m.Projects = slices.Clone(m.Projects)
 	w.set(m)
 }
@@ -387,6 +378,9 @@ func (w *Workspace) untally(r *role.Role) {
 
 // Check verifies the invariants and returns every violation.
 func (w *Workspace) Check() error {
+	if w.checkOnly {
+		return ErrSnapshot
+	}
 	var errs []error
 	owned := w.Owned()
 	switch {
@@ -467,6 +461,7 @@ func (w *Workspace) checkTally(owned bool) []error {
 // Clone returns a deep copy of w, so a failed mutation can be discarded.
 func (w *Workspace) Clone() *Workspace {
 	c := *w
+	c.guests = maps.Clone(w.guests) // a snapshot's; the lists never change in place
 	c.tally = maps.Clone(w.tally)
 	c.members, c.roles = make(map[string]Member, len(w.members)), maps.Clone(w.roles)
 	c.Preferences = maps.Clone(w.Preferences)

@@ -207,9 +207,27 @@ func (f *Floor) Can(id, user string, action int) bool {
 	return ok && f.masks[action]&(1<<r) != 0
 }
 
-// Snapshots builds one policy snapshot (a *workspace.Workspace) per
+// Snapshots builds one check-only snapshot (workspace.NewSnapshot) per
 // workspace, by ID: what policy.Policy.Can checks against.
-func (w *Workload) Snapshots(p *policy.Policy, now time.Time) (map[string]*workspace.Workspace, error) {
+func (w *Workload) Snapshots(p *policy.Policy) map[string]*workspace.Workspace {
+	pl := p.Plan(PlanName)
+	roles := p.Roles()
+	out := make(map[string]*workspace.Workspace, len(w.Workspaces))
+	for _, ws := range w.Workspaces {
+		s := workspace.NewSnapshot(ws.ID, workspace.Shared, pl, len(ws.Members))
+		s.Owner = ws.Members[0].User
+		for _, m := range ws.Members {
+			s.Put(workspace.Member{User: m.User, Role: roles[m.Role]})
+		}
+		out[ws.ID] = s
+	}
+	return out
+}
+
+// Whole builds one whole workspace (workspace.New, then Add) per
+// workspace, by ID: every invariant checked, each membership with its
+// times, as the Service loads one.
+func (w *Workload) Whole(p *policy.Policy, now time.Time) (map[string]*workspace.Workspace, error) {
 	pl := p.Plan(PlanName)
 	roles := p.Roles()
 	out := make(map[string]*workspace.Workspace, len(w.Workspaces))

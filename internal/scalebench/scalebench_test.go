@@ -128,7 +128,8 @@ func TestAllAgree(t *testing.T) {
 	p := loadPolicy(t)
 	w := generate(t, p, Size{Name: "agree", Workspaces: 40, Members: 6}, 5000)
 	floor := w.Floor()
-	snaps, err := w.Snapshots(p, epoch)
+	snaps := w.Snapshots(p)
+	whole, err := w.Whole(p, epoch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +158,9 @@ func TestAllAgree(t *testing.T) {
 		}
 		if got := p.Can(q.User, action, snaps[id]); got != want {
 			t.Errorf("Policy.Can(%s, %s, %s) = %t, floor says %t", q.User, action, id, got, want)
+		}
+		if got := p.Can(q.User, action, whole[id]); got != want {
+			t.Errorf("Policy.Can(%s, %s, whole %s) = %t, floor says %t", q.User, action, id, got, want)
 		}
 		for name, s := range map[string]struct {
 			s  *charter.Service
@@ -306,7 +310,22 @@ func benchScale(b *testing.B, p *policy.Policy, size Size) {
 		}
 	})
 
-	snaps, cost := measure(b, func() (map[string]*workspace.Workspace, error) { return w.Snapshots(p, epoch) })
+	whole, cost := measure(b, func() (map[string]*workspace.Workspace, error) { return w.Whole(p, epoch) })
+	b.Run("whole-workspaces", func(b *testing.B) {
+		report(b, cost)
+		b.ReportAllocs()
+		i := 0
+		for range b.N {
+			q := &queries[i]
+			if p.Can(q.User, w.Actions[q.Action], whole[ids[q.Workspace]]) {
+				sink++
+			}
+			i = (i + 1) % len(queries)
+		}
+	})
+	whole = nil
+
+	snaps, cost := measure(b, func() (map[string]*workspace.Workspace, error) { return w.Snapshots(p), nil })
 	policyCan := func(q *Query) bool { return p.Can(q.User, w.Actions[q.Action], snaps[ids[q.Workspace]]) }
 	b.Run("Policy.Can", func(b *testing.B) {
 		report(b, cost)
