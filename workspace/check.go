@@ -1,0 +1,93 @@
+package workspace
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/charterhq/charter/role"
+)
+
+// This file checks a workspace against every invariant before a save.
+
+// Check verifies the invariants and returns every violation.
+func (w *Workspace) Check() error {
+	if w.checkOnly {
+		return ErrSnapshot
+	}
+	var errs []error
+	owned := w.Owned()
+	switch {
+	case owned:
+	case w.admins() == 0:
+		errs = append(errs, fmt.Errorf("no owner and no admin: %w", ErrLastAdmin))
+	case w.Owner != "" && w.Kind != Personal:
+		errs = append(errs, fmt.Errorf("owner %q is not a member holding the owner role", w.Owner))
+	case w.BillingContact != w.FirstAdmin():
+		errs = append(errs, fmt.Errorf("billing contact %q is not the first admin %q", w.BillingContact, w.FirstAdmin()))
+	}
+	if w.Owner != "" && !owned && w.roles[w.Owner] == nil && w.Kind == Personal {
+		errs = append(errs, fmt.Errorf("owner %q of the personal workspace is not a member", w.Owner))
+	}
+	if _, ok := w.members[w.BillingContact]; !ok {
+		errs = append(errs, fmt.Errorf("billing contact %q is not a member", w.BillingContact))
+	}
+	errs = append(errs, w.checkTally(owned)...)
+	for _, u := range w.Users() {
+		m := w.members[u]
+		switch {
+		case m.Role != w.roles[u]:
+			errs = append(errs, fmt.Errorf("member %q has two roles", u))
+		case m.User != u:
+			errs = append(errs, fmt.Errorf("member %q recorded as %q", u, m.User))
+		case m.Role == nil:
+			errs = append(errs, fmt.Errorf("member %q has no role", u))
+		case m.Role.Owner && (u != w.Owner || !owned):
+			errs = append(errs, fmt.Errorf("member %q holds the owner role but does not own the workspace", u))
+		case !w.Plan.Offers(m.Role):
+			errs = append(errs, fmt.Errorf("member %q holds %s, which plan %s does not offer", u, m.Role.Name, w.Plan))
+		case m.Role.Guest != (len(m.Projects) > 0):
+			errs = append(errs, fmt.Errorf("member %q is %s with %d projects", u, m.Role.Name, len(m.Projects)))
+		case m.Role.Seat == m.SeatSince.IsZero():
+			errs = append(errs, fmt.Errorf("member %q is %s with seat since %v", u, m.Role.Name, m.SeatSince))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: workspace %s: %w", ErrInvalid, w.ID, errors.Join(errs...))
+	}
+	return nil
+}
+
+// checkTally checks the rules that span every member against the tally:
+// the owner role's holders, the admins, unknown roles and roles the plan
+// offers. Of a whole workspace, it also recounts the tally.
+func (w *Workspace) checkTally(owned bool) []error {
+	var errs []error
+	owners, want := 0, 0
+	if owned {
+		want = 1
+	}
+	for r, n := range w.tally {
+		switch {
+		case r == nil:
+			errs = append(errs, fmt.Errorf("%d members hold a role the policy does not know", n))
+		case !w.Plan.Offers(r):
+			errs = append(errs, fmt.Errorf("%d members hold %s, which plan %s does not offer", n, r.Name, w.Plan))
+		case r.Owner:
+			owners += n
+		}
+	}
+	if owners != want {
+		errs = append(errs, fmt.Errorf("%d members hold the owner role, want %d", owners, want))
+	}
+	if !w.partial {
+		recount := map[*role.Role]int{}
+		for _, r := range w.roles {
+			recount[r]++
+		}
+		if !maps.Equal(recount, w.tally) {
+			errs = append(errs, fmt.Errorf("role counts %v are not the members' %v", w.tally, recount))
+		}
+	}
+	return errs
+}
