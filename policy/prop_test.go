@@ -587,6 +587,14 @@ func TestCheckAgreesWithReference(t *testing.T) {
 							if got := p.CanProject(actor, action, s, project); got != d.Allowed {
 								t.Fatalf("CanProject(%q, %q, %q) on snapshot %d = %t, want %t", actor, action, project, i, got, d.Allowed)
 							}
+							if project == "" && p.Can(actor, action, s) != d.Allowed {
+								t.Fatalf("Can(%q, %q) on snapshot %d = %t, want %t", actor, action, i, !d.Allowed, d.Allowed)
+							}
+							if m, ok := s.Member(actor); ok && a != nil {
+								if got := a.Permits(m.Role, s, project, m.Projects); got != d.Allowed {
+									t.Fatalf("Permits(%q, %q, %q) on snapshot %d = %t, want %t", actor, action, project, i, got, d.Allowed)
+								}
+							}
 						}
 					}
 				}

@@ -21,7 +21,7 @@ type Counts struct {
 // workspace, those it does not hold too).
 func (w *Workspace) Counts() Counts {
 	var c Counts
-	if w.checkOnly {
+	if w.checkOnly && w.tally == nil {
 		for _, r := range w.roles {
 			c.Add(r, 1)
 		}

@@ -36,7 +36,7 @@ func (w *Workspace) Partial(counts map[*role.Role]int, edge *Member) error {
 			w.tally[r] = n
 		}
 	}
-	w.partial = true
+	w.partial, w.edge = true, nil
 	if edge != nil {
 		e := *edge
 		w.edge = &e

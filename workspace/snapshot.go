@@ -37,13 +37,20 @@ func NewSnapshot(id string, kind Kind, p *plan.Plan, n int) *Workspace {
 
 // Snapshot returns a check-only snapshot of w (see NewSnapshot): its
 // header, settings and every member's role and a guest's projects. Of a
-// partial workspace it holds the members w holds.
+// partial workspace it holds the members w holds, and is partial too: its
+// Len and Counts count every member, as w's do, and Whole is false.
 func (w *Workspace) Snapshot() *Workspace {
 	s := &Workspace{
 		ID: w.ID, Name: w.Name, Kind: w.Kind, Plan: w.Plan, Owner: w.Owner,
 		BillingContact: w.BillingContact, Settings: w.Settings, Logo: w.Logo,
 		Preferences: maps.Clone(w.Preferences), Created: w.Created, Anchor: w.Anchor,
 		Version: w.Version, checkOnly: true, roles: maps.Clone(w.roles),
+	}
+	if s.roles == nil {
+		s.roles = make(map[string]*role.Role)
+	}
+	if w.partial {
+		s.partial, s.tally = true, maps.Clone(w.tally)
 	}
 	for u, m := range w.Members() {
 		if len(m.Projects) > 0 {

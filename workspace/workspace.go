@@ -109,9 +109,10 @@ type Workspace struct {
 	// Kind is personal or shared.
 	Kind Kind
 	// partial is set by Partial: members holds only some of the members
-	// (see edge). checkOnly is set by NewSnapshot and Snapshot: members
-	// and tally are nil, roles holds every member and guests each guest's
-	// projects. (They sit by Kind, in its padding.)
+	// (see edge). checkOnly is set by NewSnapshot and Snapshot: members is
+	// nil, roles holds every member and guests each guest's projects, and
+	// tally is nil but in a snapshot of a partial workspace. (They sit by
+	// Kind, in its padding.)
 	partial, checkOnly bool
 	// Plan is the workspace's own plan.
 	Plan *plan.Plan
@@ -292,7 +293,7 @@ func (w *Workspace) Role(user string) *role.Role {
 // Len returns the number of members, guests included (of a partial
 // workspace, those it does not hold too).
 func (w *Workspace) Len() int {
-	if w.checkOnly {
+	if w.checkOnly && w.tally == nil {
 		return len(w.roles)
 	}
 	n := 0
@@ -339,6 +340,15 @@ func (w *Workspace) Users() []string {
 // projects alone.
 func (w *Workspace) Put(m Member) {
 	if w.checkOnly {
+		if w.roles == nil {
+			w.roles = make(map[string]*role.Role)
+		}
+		if w.tally != nil { // a snapshot of a partial workspace counts all
+			if old, ok := w.roles[m.User]; ok {
+				w.untally(old)
+			}
+			w.tally[m.Role]++
+		}
 		w.roles[m.User] = m.Role
 		w.putGuest(m.User, m.Projects)
 		return
@@ -384,10 +394,16 @@ func (w *Workspace) untally(r *role.Role) {
 // Clone returns a deep copy of w, so a failed mutation can be discarded.
 func (w *Workspace) Clone() *Workspace {
 	c := *w
-	c.guests = maps.Clone(w.guests) // a snapshot's; the lists never change in place
-	c.tally = maps.Clone(w.tally)
-	c.members, c.roles = make(map[string]Member, len(w.members)), maps.Clone(w.roles)
+	c.tally, c.roles = maps.Clone(w.tally), maps.Clone(w.roles)
 	c.Preferences = maps.Clone(w.Preferences)
+	if w.checkOnly {
+		c.guests = make(map[string][]string, len(w.guests))
+		for u, ps := range w.guests {
+			c.guests[u] = slices.Clone(ps)
+		}
+		return &c
+	}
+	c.members = make(map[string]Member, len(w.members))
 	for u, m := range w.members {
 		m.Projects = slices.Clone(m.Projects)
 		c.members[u] = m
