@@ -170,6 +170,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxImportLine)
 	line := 0
+	var dec importDecoder
 	var pending []*importing
 	var consumed int64
 	flush := func() error {
@@ -198,7 +199,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 		if len(text) == 0 {
 			continue
 		}
-		im, err := s.parseImport(text)
+		im, err := s.parseImport(&dec, text)
 		if err != nil {
 			return prog, &ImportError{Line: line, ID: im.id(), Err: err}
 		}
