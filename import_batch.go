@@ -2,8 +2,11 @@ package charter
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
@@ -110,14 +113,7 @@ func (s *Service) importRun(ctx context.Context, tx storage.Tx, run []*importing
 			w.Put(m)
 			members = append(members, stored(w.ID, m))
 		}
-		e, err := encodeEvent(w.ID, w.Owner, now, event{
-			Type: EventWorkspaceImported, Subject: w.Owner,
-			After: map[string]any{"kind": w.Kind.String(), "plan": w.Plan.Name, "name": w.Name, "members": w.Len()},
-		})
-		if err != nil {
-			return fail(err)
-		}
-		events = append(events, e)
+		events = append(events, storedEvent(w.ID, w.Owner, now, event{Type: EventWorkspaceImported, Subject: w.Owner}, "", importedState(w)))
 		made = append(made, im)
 	}
 	if len(made) == 0 {
@@ -170,4 +166,36 @@ func (s *Service) importFits(w *workspace.Workspace, personal map[string]storage
 		return &LimitError{Plan: licence.Name, Limits: []Limit{{Name: "shared_workspaces", Max: int(lim), Count: owned[w.Owner] + 1}}}
 	}
 	return nil
+}
+
+// importedState is the JSON of an EventWorkspaceImported event's state, as
+// json.Marshal writes the map {kind, plan, name, members} (keys sorted),
+// written by hand: an import writes one per workspace.
+func importedState(w *workspace.Workspace) string {
+	b := make([]byte, 0, 64+len(w.Plan.Name)+len(w.Name))
+	b = append(b, `{"kind":`...)
+	b = appendJSONString(b, w.Kind.String())
+	b = append(b, `,"members":`...)
+	b = strconv.AppendInt(b, int64(w.Len()), 10)
+	b = append(b, `,"name":`...)
+	b = appendJSONString(b, w.Name)
+	b = append(b, `,"plan":`...)
+	b = appendJSONString(b, w.Plan.Name)
+	b = append(b, '}')
+	return string(b)
+}
+
+// appendJSONString appends s as json.Marshal writes it: quoted as it is
+// when it holds only printable ASCII that needs no escape (HTML's
+// characters included), by json.Marshal otherwise.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
