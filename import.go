@@ -171,13 +171,14 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 	sc.Buffer(make([]byte, 0, 64<<10), maxImportLine)
 	line := 0
 	var dec importDecoder
+	var buf importBuffers
 	var pending []*importing
 	var consumed int64
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		created, err := s.importBatch(ctx, pending)
+		created, err := s.importBatch(ctx, pending, &buf)
 		if err != nil {
 			return err
 		}
