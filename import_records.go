@@ -68,6 +68,7 @@ func (s *Service) parseImport(d *importDecoder, text []byte) (*importing, error)
 	if kind == workspace.Personal && len(rec.Members)+len(rec.Guests) > 0 {
 		return im, invalid("a personal workspace has its owner as its only member")
 	}
+	w.Grow(len(rec.Members) + len(rec.Guests))
 	for _, m := range rec.Members {
 		r := s.policy.Role(m.Role)
 		switch {
