@@ -113,7 +113,8 @@ func (s *Service) importRun(ctx context.Context, tx storage.Tx, run []*importing
 			w.Put(m)
 			members = append(members, stored(w.ID, m))
 		}
-		events = append(events, storedEvent(w.ID, w.Owner, now, event{Type: EventWorkspaceImported, Subject: w.Owner}, "", importedState(w)))
+		buf.state = appendImportedState(buf.state[:0], w)
+		events = append(events, storedEvent(w.ID, w.Owner, now, event{Type: EventWorkspaceImported, Subject: w.Owner}, "", string(buf.state)))
 		made = append(made, im)
 	}
 	if len(made) == 0 {
@@ -172,7 +173,11 @@ func (s *Service) importFits(w *workspace.Workspace, personal map[string]storage
 // json.Marshal writes the map {kind, plan, name, members} (keys sorted),
 // written by hand: an import writes one per workspace.
 func importedState(w *workspace.Workspace) string {
-	b := make([]byte, 0, 64+len(w.Plan.Name)+len(w.Name))
+	return string(appendImportedState(nil, w))
+}
+
+// appendImportedState appends importedState(w) to b.
+func appendImportedState(b []byte, w *workspace.Workspace) []byte {
 	b = append(b, `{"kind":`...)
 	b = appendJSONString(b, w.Kind.String())
 	b = append(b, `,"members":`...)
@@ -181,8 +186,7 @@ func importedState(w *workspace.Workspace) string {
 	b = appendJSONString(b, w.Name)
 	b = append(b, `,"plan":`...)
 	b = appendJSONString(b, w.Plan.Name)
-	b = append(b, '}')
-	return string(b)
+	return append(b, '}')
 }
 
 // appendJSONString appends s as json.Marshal writes it: quoted as it is
@@ -210,6 +214,7 @@ type importBuffers struct {
 	events      []storage.Event
 	made        []*importing
 	ran         map[string]bool
+	state       []byte // an event's JSON
 }
 
 // reset empties the lists for a run, dropping what they referred to.

@@ -3,6 +3,7 @@ package charter
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -18,6 +19,9 @@ import (
 // the role names it has seen, so that a member's role allocates no string.
 type importDecoder struct {
 	roles []string
+	// members is where a record's members are read, to be copied into
+	// a list of their number.
+	members []ImportMember
 }
 
 // decode decodes one line into rec. more reports a line that held a
@@ -253,6 +257,7 @@ func (s *importScanner) record(rec *ImportRecord) bool {
 }
 
 func (s *importScanner) members(ms *[]ImportMember) bool {
+	list := s.d.members[:0]
 	empty, ok := s.array(func() bool {
 		var m ImportMember
 		var seen uint32
@@ -286,11 +291,15 @@ func (s *importScanner) members(ms *[]ImportMember) bool {
 			}
 			return false
 		})
-		*ms = append(*ms, m)
+		list = append(list, m)
 		return ok
 	})
-	if empty {
+	s.d.members = list
+	switch {
+	case empty:
 		*ms = []ImportMember{}
+	case ok:
+		*ms = slices.Clone(list)
 	}
 	return ok
 }

@@ -110,7 +110,12 @@ func (w *Workspace) checkTally(owned bool) []error {
 			recount[r]++
 		}
 		if !maps.Equal(recount, w.tally) {
-			errs = append(errs, fmt.Errorf("role counts %v are not the members' %v", w.tally, recount))
+			// A copy, so that the count itself stays off the heap.
+			members := make(map[*role.Role]int, len(recount))
+			for r, n := range recount {
+				members[r] = n
+			}
+			errs = append(errs, fmt.Errorf("role counts %v are not the members' %v", w.tally, members))
 		}
 	}
 	return errs

@@ -327,9 +327,19 @@ func (w *Workspace) Members() iter.Seq2[string, Member] {
 // holds), sorted.
 func (w *Workspace) Users() []string {
 	if w.checkOnly {
-		return slices.Sorted(maps.Keys(w.roles))
+		return sortedKeys(w.roles)
 	}
-	return slices.Sorted(maps.Keys(w.members))
+	return sortedKeys(w.members)
+}
+
+// sortedKeys returns m's keys in order, in a slice of their number.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // Put sets m as the membership of m.User, replacing any, without the checks
