@@ -60,7 +60,7 @@ func (s *Service) parseImport(d *importDecoder, text []byte) (*importing, error)
 	}
 	// The times are set again when the workspace is written.
 	now := s.clock()
-	w, err := workspace.New(rec.ID, kind, p, rec.Owner, s.policy.CreatorRole(kind), now)
+	w, err := workspace.NewWithRoom(rec.ID, kind, p, rec.Owner, s.policy.CreatorRole(kind), now, 1+len(rec.Members)+len(rec.Guests))
 	if err != nil {
 		return im, invalid("%v", err)
 	}
@@ -68,7 +68,6 @@ func (s *Service) parseImport(d *importDecoder, text []byte) (*importing, error)
 	if kind == workspace.Personal && len(rec.Members)+len(rec.Guests) > 0 {
 		return im, invalid("a personal workspace has its owner as its only member")
 	}
-	w.Grow(len(rec.Members) + len(rec.Guests))
 	for _, m := range rec.Members {
 		r := s.policy.Role(m.Role)
 		switch {

@@ -2,7 +2,6 @@ package workspace
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -40,29 +39,6 @@ func (w *Workspace) Add(user string, r *role.Role, projects []string, now time.T
 		}
 	}
 	return nil
-}
-
-// Grow makes room for n more members, so that adding them one by one
-// does not grow the workspace's maps step by step: a hint, like make's
-// capacity, that changes nothing else.
-func (w *Workspace) Grow(n int) {
-	if n <= 0 {
-		return
-	}
-	w.roles = grown(w.roles, n)
-	if !w.checkOnly {
-		w.members = grown(w.members, n)
-	}
-}
-
-// grown returns m, or a copy of it with room for n more entries.
-func grown[V any](m map[string]V, n int) map[string]V {
-	if len(m)+n <= 8 { // small maps start with room for 8
-		return m
-	}
-	g := make(map[string]V, len(m)+n)
-	maps.Copy(g, m)
-	return g
 }
 
 func (w *Workspace) checkRole(r *role.Role, projects []string) error {

@@ -191,6 +191,13 @@ var (
 // makes the workspace one without an owner (whose Owner is the creator in a
 // personal workspace, empty in a shared one).
 func New(id string, kind Kind, p *plan.Plan, creator string, r *role.Role, now time.Time) (*Workspace, error) {
+	return NewWithRoom(id, kind, p, creator, r, now, 0)
+}
+
+// NewWithRoom is New with room for about n members: a hint, like make's
+// capacity, for a caller that knows how many it will add, so that adding
+// them does not grow the workspace's maps step by step.
+func NewWithRoom(id string, kind Kind, p *plan.Plan, creator string, r *role.Role, now time.Time, n int) (*Workspace, error) {
 	if id == "" || creator == "" || p == nil || r == nil || !r.Admin || r.Guest || (kind != Personal && kind != Shared) {
 		return nil, fmt.Errorf("%w: new workspace needs an id, a kind, a plan, a creator and an admin role", ErrInvalid)
 	}
@@ -208,6 +215,9 @@ func New(id string, kind Kind, p *plan.Plan, creator string, r *role.Role, now t
 	}
 	if r.Owner || kind == Personal {
 		w.Owner = creator
+	}
+	if n > 8 { // small maps start with room for 8
+		w.members, w.roles = make(map[string]Member, n), make(map[string]*role.Role, n)
 	}
 	w.set(m)
 	return w, nil
