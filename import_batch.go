@@ -104,7 +104,7 @@ func (s *Service) importRun(ctx context.Context, tx storage.Tx, run []*importing
 			owned[w.Owner]++
 		}
 		headers = append(headers, h)
-		for _, u := range w.Users() {
+		join := func(u string) {
 			m := memberOf(w, u)
 			m.Joined = now
 			if m.Role.Seat {
@@ -112,6 +112,15 @@ func (s *Service) importRun(ctx context.Context, tx storage.Tx, run []*importing
 			}
 			w.Put(m)
 			members = append(members, stored(w.ID, m))
+		}
+		// The members in the record's order, which parseImport added
+		// every one of: sorting them would buy nothing.
+		join(im.rec.Owner)
+		for _, m := range im.rec.Members {
+			join(m.User)
+		}
+		for _, g := range im.rec.Guests {
+			join(g.User)
 		}
 		buf.state = appendImportedState(buf.state[:0], w)
 		events = append(events, storedEvent(w.ID, w.Owner, now, event{Type: EventWorkspaceImported, Subject: w.Owner}, "", string(buf.state)))
