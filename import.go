@@ -170,13 +170,15 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), maxImportLine)
 	line := 0
+	var dec importDecoder
+	var buf importBuffers
 	var pending []*importing
 	var consumed int64
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		created, err := s.importBatch(ctx, pending)
+		created, err := s.importBatch(ctx, pending, &buf)
 		if err != nil {
 			return err
 		}
@@ -198,7 +200,7 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 		if len(text) == 0 {
 			continue
 		}
-		im, err := s.parseImport(text)
+		im, err := s.parseImport(&dec, text)
 		if err != nil {
 			return prog, &ImportError{Line: line, ID: im.id(), Err: err}
 		}

@@ -1,8 +1,6 @@
 package charter
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"time"
@@ -30,14 +28,13 @@ func (im *importing) id() string {
 }
 
 // parseImport decodes one record and builds and checks its workspace.
-func (s *Service) parseImport(text []byte) (*importing, error) {
+func (s *Service) parseImport(d *importDecoder, text []byte) (*importing, error) {
 	im := &importing{}
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&im.rec); err != nil {
+	more, err := d.decode(text, &im.rec)
+	if err != nil {
 		return nil, invalid("not an import record: %v", err)
 	}
-	if dec.More() {
+	if more {
 		return im, invalid("more than one JSON value on the line")
 	}
 	rec := &im.rec
@@ -63,7 +60,7 @@ func (s *Service) parseImport(text []byte) (*importing, error) {
 	}
 	// The times are set again when the workspace is written.
 	now := s.clock()
-	w, err := workspace.New(rec.ID, kind, p, rec.Owner, s.policy.CreatorRole(kind), now)
+	w, err := workspace.NewWithRoom(rec.ID, kind, p, rec.Owner, s.policy.CreatorRole(kind), now, 1+len(rec.Members)+len(rec.Guests))
 	if err != nil {
 		return im, invalid("%v", err)
 	}

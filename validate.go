@@ -296,6 +296,9 @@ func preferenceArgs(set map[string]string, unset []string) ([]arg, error) {
 	if len(set) > MaxPreferences {
 		return nil, &InputError{Field: "preferences", Reason: fmt.Sprintf("sets more than %d keys", MaxPreferences), Value: fmt.Sprint(len(set))}
 	}
+	if len(set)+len(unset) == 0 {
+		return nil, nil
+	}
 	args := make([]arg, 0, 2*len(set)+len(unset))
 	for _, k := range slices.Sorted(maps.Keys(set)) {
 		args = append(args, isPrefKey(k), isPrefValue(set[k]))

@@ -1,9 +1,11 @@
 package workspace
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/charterhq/charter/role"
 )
@@ -33,27 +35,49 @@ func (w *Workspace) Check() error {
 		errs = append(errs, fmt.Errorf("billing contact %q is not a member", w.BillingContact))
 	}
 	errs = append(errs, w.checkTally(owned)...)
-	for _, u := range w.Users() {
-		m := w.members[u]
-		switch {
-		case m.Role != w.roles[u]:
-			errs = append(errs, fmt.Errorf("member %q has two roles", u))
-		case m.User != u:
-			errs = append(errs, fmt.Errorf("member %q recorded as %q", u, m.User))
-		case m.Role == nil:
-			errs = append(errs, fmt.Errorf("member %q has no role", u))
-		case m.Role.Owner && (u != w.Owner || !owned):
-			errs = append(errs, fmt.Errorf("member %q holds the owner role but does not own the workspace", u))
-		case !w.Plan.Offers(m.Role):
-			errs = append(errs, fmt.Errorf("member %q holds %s, which plan %s does not offer", u, m.Role.Name, w.Plan))
-		case m.Role.Guest != (len(m.Projects) > 0):
-			errs = append(errs, fmt.Errorf("member %q is %s with %d projects", u, m.Role.Name, len(m.Projects)))
-		case m.Role.Seat == m.SeatSince.IsZero():
-			errs = append(errs, fmt.Errorf("member %q is %s with seat since %v", u, m.Role.Name, m.SeatSince))
+	// The members are checked in the map's order and the few that break a
+	// rule reported in user order: sorting every member costs more than
+	// the checks.
+	var bad []memberError
+	for u, m := range w.members {
+		if err := w.checkMember(u, m, owned); err != nil {
+			bad = append(bad, memberError{u, err})
 		}
+	}
+	slices.SortFunc(bad, func(a, b memberError) int { return cmp.Compare(a.user, b.user) })
+	for _, b := range bad {
+		errs = append(errs, b.err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: workspace %s: %w", ErrInvalid, w.ID, errors.Join(errs...))
+	}
+	return nil
+}
+
+// memberError is a member's broken rule.
+type memberError struct {
+	user string
+	err  error
+}
+
+// checkMember checks one member's record against its role, the owner and
+// the plan.
+func (w *Workspace) checkMember(u string, m Member, owned bool) error {
+	switch {
+	case m.Role != w.roles[u]:
+		return fmt.Errorf("member %q has two roles", u)
+	case m.User != u:
+		return fmt.Errorf("member %q recorded as %q", u, m.User)
+	case m.Role == nil:
+		return fmt.Errorf("member %q has no role", u)
+	case m.Role.Owner && (u != w.Owner || !owned):
+		return fmt.Errorf("member %q holds the owner role but does not own the workspace", u)
+	case !w.Plan.Offers(m.Role):
+		return fmt.Errorf("member %q holds %s, which plan %s does not offer", u, m.Role.Name, w.Plan)
+	case m.Role.Guest != (len(m.Projects) > 0):
+		return fmt.Errorf("member %q is %s with %d projects", u, m.Role.Name, len(m.Projects))
+	case m.Role.Seat == m.SeatSince.IsZero():
+		return fmt.Errorf("member %q is %s with seat since %v", u, m.Role.Name, m.SeatSince)
 	}
 	return nil
 }
@@ -86,7 +110,12 @@ func (w *Workspace) checkTally(owned bool) []error {
 			recount[r]++
 		}
 		if !maps.Equal(recount, w.tally) {
-			errs = append(errs, fmt.Errorf("role counts %v are not the members' %v", w.tally, recount))
+			// A copy, so that the count itself stays off the heap.
+			members := make(map[*role.Role]int, len(recount))
+			for r, n := range recount {
+				members[r] = n
+			}
+			errs = append(errs, fmt.Errorf("role counts %v are not the members' %v", w.tally, members))
 		}
 	}
 	return errs

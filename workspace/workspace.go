@@ -192,6 +192,13 @@ var (
 // makes the workspace one without an owner (whose Owner is the creator in a
 // personal workspace, empty in a shared one).
 func New(id string, kind Kind, p *plan.Plan, creator string, r *role.Role, now time.Time) (*Workspace, error) {
+	return NewWithRoom(id, kind, p, creator, r, now, 0)
+}
+
+// NewWithRoom is New with room for about n members: a hint, like make's
+// capacity, for a caller that knows how many it will add, so that adding
+// them does not grow the workspace's maps step by step.
+func NewWithRoom(id string, kind Kind, p *plan.Plan, creator string, r *role.Role, now time.Time, n int) (*Workspace, error) {
 	if id == "" || creator == "" || p == nil || r == nil || !r.Admin || r.Guest || (kind != Personal && kind != Shared) {
 		return nil, fmt.Errorf("%w: new workspace needs an id, a kind, a plan, a creator and an admin role", ErrInvalid)
 	}
@@ -209,6 +216,9 @@ func New(id string, kind Kind, p *plan.Plan, creator string, r *role.Role, now t
 	}
 	if r.Owner || kind == Personal {
 		w.Owner = creator
+	}
+	if n > 8 { // small maps start with room for 8
+		w.members, w.roles = make(map[string]Member, n), make(map[string]*role.Role, n)
 	}
 	w.set(m)
 	return w, nil
@@ -328,9 +338,19 @@ func (w *Workspace) Members() iter.Seq2[string, Member] {
 // holds), sorted.
 func (w *Workspace) Users() []string {
 	if w.checkOnly {
-		return slices.Sorted(maps.Keys(w.roles))
+		return sortedKeys(w.roles)
 	}
-	return slices.Sorted(maps.Keys(w.members))
+	return sortedKeys(w.members)
+}
+
+// sortedKeys returns m's keys in order, in a slice of their number.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // Put sets m as the membership of m.User, replacing any, without the checks

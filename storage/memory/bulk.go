@@ -94,17 +94,22 @@ func (t *tx) InsertMembers(_ context.Context, ms []storage.Member) error {
 	return nil
 }
 
-func (t *tx) AppendEvents(ctx context.Context, es []storage.Event) (int64, error) {
+// AppendEvents appends es as AppendEvent would one by one, with one step
+// in the undo log for them all.
+func (t *tx) AppendEvents(_ context.Context, es []storage.Event) (int64, error) {
 	if err := t.check(); err != nil {
 		return 0, err
 	}
-	var last int64
-	for _, e := range es {
-		seq, err := t.AppendEvent(ctx, e)
-		if err != nil {
-			return 0, err
-		}
-		last = seq
+	if len(es) == 0 {
+		return 0, nil
 	}
-	return last, nil
+	s := t.s
+	first := s.eventBase + int64(len(s.events)) + 1
+	for _, e := range es {
+		e.Seq = s.eventBase + int64(len(s.events)) + 1
+		e.Time = ts(e.Time)
+		s.events = append(s.events, e)
+	}
+	t.undo = append(t.undo, func() { s.events = s.events[:first-1-s.eventBase] })
+	return first + int64(len(es)) - 1, nil
 }
