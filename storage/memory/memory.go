@@ -279,6 +279,11 @@ func cloneMap(m map[string]string) map[string]string {
 // ts is how a backend keeps a time: in UTC, at microsecond precision, without
 // a monotonic clock reading.
 func ts(t time.Time) time.Time {
+	// A time the store gave back is kept as it is: a spend puts back the
+	// lot it read.
+	if t.Nanosecond()%1000 == 0 && t.Location() == time.UTC && t == t.Round(0) {
+		return t
+	}
 	return t.Truncate(time.Microsecond).UTC()
 }
 
