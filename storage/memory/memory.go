@@ -188,6 +188,8 @@ type tx struct {
 	// first holds the undo log's first steps, enough for a spend's
 	// writes, so that a short transaction does not grow the log.
 	first [8]func()
+	// led is what the last LedgerIn found of its pool (ledger.go).
+	led ledgerMemo
 }
 
 var errReadOnly = fmt.Errorf("memory: write in a read-only transaction")
