@@ -160,6 +160,9 @@ func jsonPlain(v string) bool {
 // unless its year is outside 0 to 9999 or its zone 24 hours or more away
 // from UTC; it then writes what AppendFormat(RFC3339Nano) does.
 func jsonTime(t time.Time) bool {
+	if t.IsZero() { // a lot that never expires: no zone to look up
+		return true
+	}
 	_, offset := t.Zone()
 	return t.Year() >= 0 && t.Year() <= 9999 && offset > -24*3600 && offset < 24*3600
 }

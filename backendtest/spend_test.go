@@ -194,6 +194,7 @@ func BenchmarkSpend(b *testing.B) {
 				}
 			})
 		})
+		b.Run(fmt.Sprintf("floor+receipt/goroutines=%d", procs), func(b *testing.B) { benchSpendFloorReceipt(b, procs) })
 		if procs == 1 {
 			b.Run("store/goroutines=1", func(b *testing.B) { benchSpendStore(b) })
 		}
@@ -219,6 +220,57 @@ func BenchmarkSpend(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchSpendFloorReceipt is the floor of BenchmarkSpend, but keeping what
+// an idempotent spend must give back on a retry: the receipt. Under the
+// lock, as the floor does its work, it checks the key (a retry gets the
+// stored receipt back), encodes the receipt's fields (key, member, action,
+// amount, period, time, the lot burned) into a string as compactly as text
+// allows, keeps it in a slice the key's map entry points into, and appends
+// the journal entry. It is not the target's floor; it shows what keeping
+// receipts costs over it.
+func benchSpendFloorReceipt(b *testing.B, procs int) {
+	type entry struct {
+		key    string
+		amount int64
+	}
+	keys := make([]string, b.N)
+	for i := range keys {
+		keys[i] = "k" + strconv.Itoa(i)
+	}
+	now := newClock().Now()
+	var (
+		mu       sync.Mutex
+		balance  = int64(b.N + 1)
+		applied  = map[string]int{}
+		receipts []string
+		journal  []entry
+		next     atomic.Int64
+	)
+	b.SetParallelism(procs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var buf [128]byte
+		for pb.Next() {
+			k := keys[next.Add(1)-1]
+			mu.Lock()
+			if i, done := applied[k]; done {
+				_ = receipts[i]
+			} else if balance > 0 {
+				balance--
+				r := append(buf[:0], k...)
+				r = append(append(r, "|edi|create_visuals|"...), '1', '|', '0', '|')
+				r = strconv.AppendInt(r, now.UnixNano(), 10)
+				r = append(r, "|key:fund|1"...)
+				applied[k] = len(receipts)
+				receipts = append(receipts, string(r))
+				journal = append(journal, entry{k, -1})
+			}
+			mu.Unlock()
+		}
+	})
 }
 
 // benchSpendStore is the memory store's share of a spend: the one

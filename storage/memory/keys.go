@@ -1,10 +1,6 @@
 package memory
 
-import (
-	"time"
-
-	"github.com/charterhq/charter/storage"
-)
+import "github.com/charterhq/charter/storage"
 
 // keyRecords are one workspace's idempotency records: a map from each key
 // to its record's place, and the records in chunks. The map's slots stay
@@ -18,10 +14,10 @@ type keyRecords struct {
 }
 
 // keyRecord is a record without its workspace and key, which its place
-// gives.
+// gives; created is its time as micros keeps it.
 type keyRecord struct {
 	fingerprint, result string
-	created             time.Time
+	created             int64
 }
 
 // recordChunk is how many records a full chunk holds.
@@ -39,7 +35,7 @@ func (rs *keyRecords) get(ws, key string) (storage.Idempotency, bool) {
 		return storage.Idempotency{}, false
 	}
 	r := &rs.chunks[i/recordChunk][i%recordChunk]
-	return storage.Idempotency{Workspace: ws, Key: key, Fingerprint: r.fingerprint, Result: r.result, Created: r.created}, true
+	return storage.Idempotency{Workspace: ws, Key: key, Fingerprint: r.fingerprint, Result: r.result, Created: at(r.created)}, true
 }
 
 // has reports whether key has a record.

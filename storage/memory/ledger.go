@@ -43,10 +43,12 @@ func (t *tx) Ledger(ctx context.Context, q storage.LedgerQuery) (storage.Ledger,
 func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.LedgerRoom) (storage.Ledger, error) {
 	var l storage.Ledger
 	k := poolKey{q.Workspace, q.Currency}
+	m := &t.led
+	*m = ledgerMemo{ws: q.Workspace, currency: q.Currency, lots: t.s.grants[k], allows: t.s.allowances[k], j: t.s.entries[k], rs: t.s.idem[q.Workspace]}
 	if p, ok := t.s.pools[q.Workspace][q.Currency]; ok {
 		room.Pool = p
 		l.Pool = &room.Pool
-		if lots := t.s.grants[k]; len(lots) > 0 {
+		if lots := m.lots; len(lots) > 0 {
 			l.Grants = room.Lots[:0]
 			if len(lots) > len(room.Lots) {
 				l.Grants = make([]credits.Grant, 0, len(lots))
@@ -58,13 +60,13 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 		}
 	}
 	if q.Member != "" {
-		if a, ok := t.s.allowances[k][q.Member]; ok {
+		if a, ok := m.allows[q.Member]; ok {
 			room.Allowance = a
 			l.Allowance = &room.Allowance
 		}
 	}
 	if q.Key != "" {
-		if r, ok := t.s.idem[q.Workspace].get(q.Workspace, q.Key); ok {
+		if r, ok := m.rs.get(q.Workspace, q.Key); ok {
 			room.Record = r
 			l.Record = &room.Record
 		}
@@ -83,13 +85,22 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		return err
 	}
 	ws, k := c.Workspace, poolKey{c.Workspace, c.Currency}
+	// What LedgerIn found of the pool, when it read this one: a nil map
+	// was not there, and is looked up (and made) as without the memo.
+	var m ledgerMemo
+	if l := &t.led; l.ws == ws && l.currency == c.Currency {
+		m = *l
+	}
 	_, hasPool := t.s.pools[ws][c.Currency]
 	hasWorkspace := hasPool // DeleteWorkspace drops a workspace's pools
 	if !hasPool {
 		_, hasWorkspace = t.s.workspaces[ws]
 	}
 	if r := c.Record; r != nil {
-		rs := t.s.idem[ws]
+		rs := m.rs
+		if rs == nil {
+			rs = t.s.idem[ws]
+		}
 		if rs.has(r.Key) {
 			return keyTaken(r.Key)
 		}
@@ -102,7 +113,10 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		if !hasPool {
 			return notFound("pool ", c.Currency, " of ", ws)
 		}
-		lots := inner(t, t.s.grants, k)
+		lots := m.lots
+		if lots == nil {
+			lots = inner(t, t.s.grants, k)
+		}
 		for _, g := range c.Put {
 			t.putLot(lots, g)
 		}
@@ -121,7 +135,10 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		}
 	}
 	if len(c.Entries) > 0 {
-		j := t.journal(k)
+		j := m.j
+		if j == nil {
+			j = t.journal(k)
+		}
 		for _, e := range c.Entries {
 			t.appendEntry(j, e)
 		}
@@ -130,9 +147,26 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		if !hasWorkspace {
 			return notFound("workspace ", ws)
 		}
-		t.putAllowance(inner(t, t.s.allowances, k), *c.Allowance)
+		as := m.allows
+		if as == nil {
+			as = inner(t, t.s.allowances, k)
+		}
+		t.putAllowance(as, *c.Allowance)
 	}
 	return nil
+}
+
+// ledgerMemo is what a transaction's last LedgerIn found of its pool's
+// maps, for the SaveLedger of the same pool that follows it: a spend then
+// looks each up once. A nil field was not there. Only DeleteWorkspace
+// drops these maps, and it forgets the memo; a map made since is found
+// by looking it up again.
+type ledgerMemo struct {
+	ws, currency string
+	lots         map[string]credits.Grant
+	allows       map[string]credits.Allowance
+	j            *journal
+	rs           *keyRecords
 }
 
 // writeLog is the undo log of the credit writes of the running Update:

@@ -188,6 +188,8 @@ type tx struct {
 	// first holds the undo log's first steps, enough for a spend's
 	// writes, so that a short transaction does not grow the log.
 	first [8]func()
+	// led is what the last LedgerIn found of its pool (ledger.go).
+	led ledgerMemo
 }
 
 var errReadOnly = fmt.Errorf("memory: write in a read-only transaction")
@@ -279,6 +281,11 @@ func cloneMap(m map[string]string) map[string]string {
 // ts is how a backend keeps a time: in UTC, at microsecond precision, without
 // a monotonic clock reading.
 func ts(t time.Time) time.Time {
+	// A time the store gave back is kept as it is: a spend puts back the
+	// lot it read.
+	if t.Nanosecond()%1000 == 0 && t.Location() == time.UTC && t == t.Round(0) {
+		return t
+	}
 	return t.Truncate(time.Microsecond).UTC()
 }
 

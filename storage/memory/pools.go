@@ -196,63 +196,6 @@ func (t *tx) Entries(_ context.Context, ws, currency string, after int64, limit 
 	return j.read(int(after), int(end)), nil
 }
 
-// journalChunk is how many entries one chunk of a journal holds.
-const journalChunk = 1024
-
-// journal is one pool's journal, in chunks of journalChunk entries: an
-// append copies at most the first chunk's entries, as it grows, never all
-// the entries before it, as growing one slice would, again and again, in a
-// journal that only grows. Every chunk but the last is full.
-type journal struct {
-	chunks [][]storage.Entry
-	n      int // entries in all
-}
-
-func (j *journal) append(e storage.Entry) {
-	if j.n == len(j.chunks)*journalChunk {
-		// The first chunk grows as a slice does, so that a short journal
-		// is small; the others are made full size.
-		var c []storage.Entry
-		if j.n > 0 {
-			c = make([]storage.Entry, 0, journalChunk)
-		}
-		j.chunks = append(j.chunks, c)
-	}
-	last := &j.chunks[len(j.chunks)-1]
-	*last = append(*last, e)
-	j.n++
-}
-
-// truncate drops the entries from the nth on.
-func (j *journal) truncate(n int) {
-	keep := (n + journalChunk - 1) / journalChunk
-	clear(j.chunks[keep:])
-	j.chunks = j.chunks[:keep]
-	if keep > 0 {
-		last := &j.chunks[keep-1]
-		cut := n - (keep-1)*journalChunk
-		clear((*last)[cut:]) // drop what the cut entries point to
-		*last = (*last)[:cut]
-	}
-	j.n = n
-}
-
-// read returns a copy of entries from to end (0-based, end excluded).
-func (j *journal) read(from, end int) []storage.Entry {
-	if from >= end {
-		return nil
-	}
-	out := make([]storage.Entry, 0, end-from)
-	for i := from; i < end; {
-		c := j.chunks[i/journalChunk]
-		k := i % journalChunk
-		part := c[k:min(len(c), k+end-i)]
-		out = append(out, part...)
-		i += len(part)
-	}
-	return out
-}
-
 func (t *tx) Idempotency(_ context.Context, ws, key string) (storage.Idempotency, error) {
 	r, ok := t.s.idem[ws].get(ws, key)
 	if !ok {
@@ -287,7 +230,7 @@ func (t *tx) putRecord(rs *keyRecords, r storage.Idempotency) {
 		rs = newKeyRecords()
 		set(t, t.s.idem, r.Workspace, rs)
 	}
-	rs.add(r.Key, keyRecord{fingerprint: r.Fingerprint, result: r.Result, created: ts(r.Created)})
+	rs.add(r.Key, keyRecord{fingerprint: r.Fingerprint, result: r.Result, created: micros(r.Created)})
 	t.push(write{kind: wroteRecord, records: rs, key: r.Key})
 }
 

@@ -285,6 +285,7 @@ func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
 	}
 	del(t, s.pools, id)
 	del(t, s.idem, id)
+	t.led = ledgerMemo{} // it may hold maps just dropped
 	return nil
 }
 
