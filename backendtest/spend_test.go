@@ -163,19 +163,12 @@ func BenchmarkSpend(b *testing.B) {
 			// baseline's mutex: record the idempotency key, append a
 			// journal entry, decrement. Keys are made before the clock
 			// starts.
-			type entry struct {
-				key    string
-				amount int64
-			}
-			keys := make([]string, b.N)
-			for i := range keys {
-				keys[i] = "k" + strconv.Itoa(i)
-			}
+			keys := spendKeys(b.N)
 			var (
 				mu      sync.Mutex
 				balance = int64(b.N + 1)
 				applied = map[string]int{}
-				journal []entry
+				journal []floorEntry
 				next    atomic.Int64
 			)
 			b.SetParallelism(procs)
@@ -188,7 +181,7 @@ func BenchmarkSpend(b *testing.B) {
 					if _, done := applied[k]; !done && balance > 0 {
 						balance--
 						applied[k] = len(journal)
-						journal = append(journal, entry{k, -1})
+						journal = append(journal, floorEntry{k, -1})
 					}
 					mu.Unlock()
 				}
@@ -202,10 +195,7 @@ func BenchmarkSpend(b *testing.B) {
 			s := newService(b, "credit-pool", memoryStore(), newClock())
 			id := spendPool(b, s, int64(b.N)+1)
 			// Keys are made before the clock starts, as in the floor.
-			keys := make([]string, b.N)
-			for i := range keys {
-				keys[i] = "k" + strconv.Itoa(i)
-			}
+			keys := spendKeys(b.N)
 			var next atomic.Int64
 			b.SetParallelism(procs)
 			b.ReportAllocs()
@@ -231,21 +221,14 @@ func BenchmarkSpend(b *testing.B) {
 // the journal entry. It is not the target's floor; it shows what keeping
 // receipts costs over it.
 func benchSpendFloorReceipt(b *testing.B, procs int) {
-	type entry struct {
-		key    string
-		amount int64
-	}
-	keys := make([]string, b.N)
-	for i := range keys {
-		keys[i] = "k" + strconv.Itoa(i)
-	}
+	keys := spendKeys(b.N)
 	now := newClock().Now()
 	var (
 		mu       sync.Mutex
 		balance  = int64(b.N + 1)
 		applied  = map[string]int{}
 		receipts []string
-		journal  []entry
+		journal  []floorEntry
 		next     atomic.Int64
 	)
 	b.SetParallelism(procs)
@@ -266,7 +249,7 @@ func benchSpendFloorReceipt(b *testing.B, procs int) {
 				r = append(r, "|key:fund|1"...)
 				applied[k] = len(receipts)
 				receipts = append(receipts, string(r))
-				journal = append(journal, entry{k, -1})
+				journal = append(journal, floorEntry{k, -1})
 			}
 			mu.Unlock()
 		}
@@ -283,10 +266,7 @@ func benchSpendStore(b *testing.B) {
 	st := memoryStore()
 	s := newService(b, "credit-pool", st, newClock())
 	id := spendPool(b, s, int64(b.N)+1)
-	keys := make([]string, b.N)
-	for i := range keys {
-		keys[i] = "k" + strconv.Itoa(i)
-	}
+	keys := spendKeys(b.N)
 	now := newClock().Now()
 	const fingerprint = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	const receipt = `{"Key":"k","Action":"create_visuals","Member":"edi","Currency":"credits","Amount":1,"Period":0,"Time":"2026-01-31T09:00:00Z","Lots":[{"Grant":"key:fund","Amount":1}],"Refunded":false}`
@@ -378,4 +358,21 @@ func TestDecideOutOfCredits(t *testing.T) {
 	if ok := must[bool](t)(s.Can(ctx, "olivia", "use_ai_features", free)); !ok {
 		t.Errorf("AI feature still unavailable after the reset on %s", d.ResetsAt)
 	}
+}
+
+// floorEntry is the journal entry of BenchmarkSpend's floors: a key and
+// an amount.
+type floorEntry struct {
+	key    string
+	amount int64
+}
+
+// spendKeys returns the n idempotency keys a spend benchmark uses, made
+// before its clock starts.
+func spendKeys(n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "k" + strconv.Itoa(i)
+	}
+	return keys
 }

@@ -5,13 +5,9 @@ import (
 	"github.com/charterhq/charter/storage"
 )
 
-// journalChunk is how many entries one chunk of a journal holds.
-const journalChunk = 1024
-
-// journal is one pool's journal, in chunks of journalChunk entries: an
+// journal is one pool's journal, its entries in chunks (see chunked): an
 // append copies at most the first chunk's entries, as it grows, never all
-// the entries before it, as growing one slice would, again and again, in a
-// journal that only grows. Every chunk but the last is full.
+// the entries before it.
 //
 // An entry is kept compact (jentry): its texts but the key by their place
 // in the journal's texts, its times as microseconds, its Seq as its place.
@@ -19,9 +15,8 @@ const journalChunk = 1024
 // storage.Entry takes 168 holding seven: less to copy, and less for the
 // garbage collector to scan in a journal that only grows.
 type journal struct {
-	chunks [][]jentry
-	n      int // entries in all
-	names  texts
+	chunked[jentry]
+	names texts
 }
 
 // jentry is a storage.Entry as a journal keeps it: Seq is its place plus
@@ -64,25 +59,16 @@ func (ns *texts) place(field int, v string) uint32 {
 	return i
 }
 
+// append adds e to the journal. Undoing it is truncate (chunked's): the
+// names only the dropped entries used stay, a few texts at most.
 func (j *journal) append(e storage.Entry) {
-	if j.n == len(j.chunks)*journalChunk {
-		// The first chunk grows as a slice does, so that a short journal
-		// is small; the others are made full size.
-		var c []jentry
-		if j.n > 0 {
-			c = make([]jentry, 0, journalChunk)
-		}
-		j.chunks = append(j.chunks, c)
-	}
-	last := &j.chunks[len(j.chunks)-1]
-	*last = append(*last, jentry{
+	j.push(jentry{
 		key: e.Key, amount: e.Amount, period: e.Period,
 		time: e.Time.UnixMicro(), expires: e.Expires.UnixMicro(), // ts'd by appendEntry
 		member: j.names.place(0, e.Member), action: j.names.place(1, e.Action),
 		grant: j.names.place(2, e.Grant), currency: j.names.place(3, e.Currency),
 		kind: e.Kind,
 	})
-	j.n++
 }
 
 // entry returns the nth entry (0-based) as it was appended, but for Seq,
@@ -96,21 +82,6 @@ func (j *journal) entry(n int, c *jentry) storage.Entry {
 	}}
 }
 
-// truncate drops the entries from the nth on. The names they alone used
-// stay: undoing an append leaves at most a few texts behind.
-func (j *journal) truncate(n int) {
-	keep := (n + journalChunk - 1) / journalChunk
-	clear(j.chunks[keep:])
-	j.chunks = j.chunks[:keep]
-	if keep > 0 {
-		last := &j.chunks[keep-1]
-		cut := n - (keep-1)*journalChunk
-		clear((*last)[cut:]) // drop what the cut entries point to
-		*last = (*last)[:cut]
-	}
-	j.n = n
-}
-
 // read returns a copy of entries from to end (0-based, end excluded).
 func (j *journal) read(from, end int) []storage.Entry {
 	if from >= end {
@@ -118,7 +89,7 @@ func (j *journal) read(from, end int) []storage.Entry {
 	}
 	out := make([]storage.Entry, 0, end-from)
 	for i := from; i < end; i++ {
-		out = append(out, j.entry(i, &j.chunks[i/journalChunk][i%journalChunk]))
+		out = append(out, j.entry(i, j.at(i)))
 	}
 	return out
 }

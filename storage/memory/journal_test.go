@@ -18,7 +18,7 @@ func TestJournal(t *testing.T) {
 		var model []storage.Entry
 		t.Repeat(map[string]func(*rapid.T){
 			"append": func(t *rapid.T) {
-				for range rapid.IntRange(1, 3*journalChunk/2).Draw(t, "n") {
+				for range rapid.IntRange(1, 3*chunkLen/2).Draw(t, "n") {
 					e := storage.Entry{Seq: int64(len(model)) + 1, Entry: credits.Entry{Amount: -1, Key: "k"}}
 					j.append(e)
 					model = append(model, e)
@@ -27,7 +27,7 @@ func TestJournal(t *testing.T) {
 			"truncate": func(t *rapid.T) {
 				// Half the cuts fall on or next to a chunk's edge.
 				var edges []int
-				for b := 0; b <= len(model); b += journalChunk {
+				for b := 0; b <= len(model); b += chunkLen {
 					edges = append(edges, b, max(b-1, 0), min(b+1, len(model)))
 				}
 				n := rapid.OneOf(rapid.IntRange(0, len(model)), rapid.SampledFrom(edges)).Draw(t, "n")
@@ -42,11 +42,11 @@ func TestJournal(t *testing.T) {
 				}
 			},
 			"": func(t *rapid.T) {
-				if j.n != len(model) || len(j.chunks) != (len(model)+journalChunk-1)/journalChunk {
+				if j.n != len(model) || len(j.chunks) != (len(model)+chunkLen-1)/chunkLen {
 					t.Fatalf("journal of %d entries in %d chunks, want %d", j.n, len(j.chunks), len(model))
 				}
 				for i, c := range j.chunks {
-					if i < len(j.chunks)-1 && len(c) != journalChunk {
+					if i < len(j.chunks)-1 && len(c) != chunkLen {
 						t.Fatalf("chunk %d of %d holds %d entries", i, len(j.chunks), len(c))
 					}
 				}
