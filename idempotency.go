@@ -27,6 +27,10 @@ type keying struct {
 	ledger      storage.Ledger
 	wsID, key   string
 	fingerprint fingerprintHex
+	// text is fingerprint as a string, when the caller keeps one to share
+	// among the records it stores (a spend's, see spendPrint); "" when
+	// the record makes its own.
+	text string
 	// rec, pool and allow are room for what the operation writes, in the
 	// keying's one allocation.
 	rec   storage.Idempotency
@@ -67,16 +71,25 @@ func storedReceipt(result, key string) (Receipt, error) {
 }
 
 // record is what stores r as the key's first result: k's record, whose
-// fingerprint and receipt share one string.
+// fingerprint is k.text, shared with other records, or else shares one
+// string with the receipt.
 func (k *keying) record(r Receipt) (*storage.Idempotency, error) {
 	var buf [512]byte
-	b, err := appendReceiptJSON(append(buf[:0], k.fingerprint[:]...), r)
+	b := buf[:0]
+	if k.text == "" {
+		b = append(b, k.fingerprint[:]...)
+	}
+	b, err := appendReceiptJSON(b, r)
 	if err != nil {
 		return nil, err
 	}
-	both := string(b)
-	n := len(k.fingerprint)
-	k.rec = storage.Idempotency{Workspace: k.wsID, Key: k.key, Fingerprint: both[:n], Result: both[n:], Created: r.Time}
+	all := string(b)
+	fp, result := k.text, all
+	if fp == "" {
+		n := len(k.fingerprint)
+		fp, result = all[:n], all[n:]
+	}
+	k.rec = storage.Idempotency{Workspace: k.wsID, Key: k.key, Fingerprint: fp, Result: result, Created: r.Time}
 	return &k.rec, nil
 }
 
@@ -253,21 +266,25 @@ type keyedCall struct {
 	last spendPrint
 }
 
-// spendPrint is a spend's fingerprint and what it is of.
+// spendPrint is a spend's fingerprint and what it is of. text is the
+// fingerprint as a string, which the records of the spends it is of
+// share: a store that keeps records (memory) then keeps it once.
 type spendPrint struct {
 	actor, action string
 	o             SpendOptions
 	fingerprint   fingerprintHex
+	text          string
 	ok            bool
 }
 
 // spendFingerprint is spendFingerprint, from c.last when it is of the same
-// spend.
-func (c *keyedCall) spendFingerprint(actor, action string, o SpendOptions) fingerprintHex {
+// spend, and its text.
+func (c *keyedCall) spendFingerprint(actor, action string, o SpendOptions) (fingerprintHex, string) {
 	if l := &c.last; !l.ok || l.actor != actor || l.action != action || l.o != o {
-		*l = spendPrint{actor: actor, action: action, o: o, fingerprint: spendFingerprint(actor, action, o), ok: true}
+		p := spendFingerprint(actor, action, o)
+		*l = spendPrint{actor: actor, action: action, o: o, fingerprint: p, text: string(p[:]), ok: true}
 	}
-	return c.last.fingerprint
+	return c.last.fingerprint, c.last.text
 }
 
 // keyedCalls keeps keyedCalls for reuse: a spend then leaves no garbage

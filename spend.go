@@ -91,7 +91,8 @@ func (s *Service) SpendWith(ctx context.Context, actor, action, id, key string, 
 	c := newKeyedCall()
 	c.actor, c.id, c.currency, c.g = actor, id, a.Cost.Currency, gate{action: a, name: "spend", project: o.Project}
 	c.amount, c.meta = a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}
-	c.k.key, c.k.fingerprint = key, c.spendFingerprint(actor, action, o)
+	c.k.fingerprint, c.k.text = c.spendFingerprint(actor, action, o)
+	c.k.key = key
 	return s.keyed(ctx, c)
 }
 

@@ -138,9 +138,15 @@ func TestSpendAllocs(t *testing.T) {
 
 func isMemory(t *testing.T) bool { return len(t.Name()) > 7 && t.Name()[len(t.Name())-7:] == "/memory" }
 
-// BenchmarkSpend measures Service.Spend on the in-memory store, uncontended
-// and with 2 and 8 goroutines, next to a baseline that only decrements an int
-// under a mutex. Report: the ratio of Spend to the baseline.
+// BenchmarkSpend measures Service.Spend on the in-memory store beside its
+// floors (spend_floor_test.go), each spend with a key of its own, from p
+// goroutines per CPU (goroutines=p, as RunParallel counts them): the
+// baseline only decrements an int under a mutex; the floor also records
+// the key and appends a journal entry; floor+receipt also keeps the
+// receipt; fullfloor does what Spend's semantics ask (authorize, allowance,
+// lots, receipt, journal) with none of charter's layers; store is the
+// memory store's share of a spend. Report: the ratios of service to floor
+// and to fullfloor, per round, as medians (see the README).
 func BenchmarkSpend(b *testing.B) {
 	for _, procs := range []int{1, 2, 8} {
 		b.Run(fmt.Sprintf("baseline/goroutines=%d", procs), func(b *testing.B) {
@@ -158,102 +164,21 @@ func BenchmarkSpend(b *testing.B) {
 				}
 			})
 		})
-		b.Run(fmt.Sprintf("floor/goroutines=%d", procs), func(b *testing.B) {
-			// The least any spend the brief asks for must do, under the
-			// baseline's mutex: record the idempotency key, append a
-			// journal entry, decrement. Keys are made before the clock
-			// starts.
-			keys := spendKeys(b.N)
-			var (
-				mu      sync.Mutex
-				balance = int64(b.N + 1)
-				applied = map[string]int{}
-				journal []floorEntry
-				next    atomic.Int64
-			)
-			b.SetParallelism(procs)
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					k := keys[next.Add(1)-1]
-					mu.Lock()
-					if _, done := applied[k]; !done && balance > 0 {
-						balance--
-						applied[k] = len(journal)
-						journal = append(journal, floorEntry{k, -1})
-					}
-					mu.Unlock()
-				}
-			})
-		})
+		b.Run(fmt.Sprintf("floor/goroutines=%d", procs), func(b *testing.B) { benchSpendFloor(b, procs) })
 		b.Run(fmt.Sprintf("floor+receipt/goroutines=%d", procs), func(b *testing.B) { benchSpendFloorReceipt(b, procs) })
+		b.Run(fmt.Sprintf("fullfloor/goroutines=%d", procs), func(b *testing.B) { benchSpendFullFloor(b, procs) })
 		if procs == 1 {
 			b.Run("store/goroutines=1", func(b *testing.B) { benchSpendStore(b) })
 		}
 		b.Run(fmt.Sprintf("service/goroutines=%d", procs), func(b *testing.B) {
 			s := newService(b, "credit-pool", memoryStore(), newClock())
 			id := spendPool(b, s, int64(b.N)+1)
-			// Keys are made before the clock starts, as in the floor.
-			keys := spendKeys(b.N)
-			var next atomic.Int64
-			b.SetParallelism(procs)
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if _, err := s.Spend(ctx, "edi", "create_visuals", id, keys[next.Add(1)-1]); err != nil {
-						b.Error(err)
-						return
-					}
-				}
+			runSpends(b, procs, func(key string, _ []byte) error {
+				_, err := s.Spend(ctx, "edi", "create_visuals", id, key)
+				return err
 			})
 		})
 	}
-}
-
-// benchSpendFloorReceipt is the floor of BenchmarkSpend, but keeping what
-// an idempotent spend must give back on a retry: the receipt. Under the
-// lock, as the floor does its work, it checks the key (a retry gets the
-// stored receipt back), encodes the receipt's fields (key, member, action,
-// amount, period, time, the lot burned) into a string as compactly as text
-// allows, keeps it in a slice the key's map entry points into, and appends
-// the journal entry. It is not the target's floor; it shows what keeping
-// receipts costs over it.
-func benchSpendFloorReceipt(b *testing.B, procs int) {
-	keys := spendKeys(b.N)
-	now := newClock().Now()
-	var (
-		mu       sync.Mutex
-		balance  = int64(b.N + 1)
-		applied  = map[string]int{}
-		receipts []string
-		journal  []floorEntry
-		next     atomic.Int64
-	)
-	b.SetParallelism(procs)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		var buf [128]byte
-		for pb.Next() {
-			k := keys[next.Add(1)-1]
-			mu.Lock()
-			if i, done := applied[k]; done {
-				_ = receipts[i]
-			} else if balance > 0 {
-				balance--
-				r := append(buf[:0], k...)
-				r = append(append(r, "|edi|create_visuals|"...), '1', '|', '0', '|')
-				r = strconv.AppendInt(r, now.UnixNano(), 10)
-				r = append(r, "|key:fund|1"...)
-				applied[k] = len(receipts)
-				receipts = append(receipts, string(r))
-				journal = append(journal, floorEntry{k, -1})
-			}
-			mu.Unlock()
-		}
-	})
 }
 
 // benchSpendStore is the memory store's share of a spend: the one
@@ -358,21 +283,4 @@ func TestDecideOutOfCredits(t *testing.T) {
 	if ok := must[bool](t)(s.Can(ctx, "olivia", "use_ai_features", free)); !ok {
 		t.Errorf("AI feature still unavailable after the reset on %s", d.ResetsAt)
 	}
-}
-
-// floorEntry is the journal entry of BenchmarkSpend's floors: a key and
-// an amount.
-type floorEntry struct {
-	key    string
-	amount int64
-}
-
-// spendKeys returns the n idempotency keys a spend benchmark uses, made
-// before its clock starts.
-func spendKeys(n int) []string {
-	keys := make([]string, n)
-	for i := range keys {
-		keys[i] = "k" + strconv.Itoa(i)
-	}
-	return keys
 }

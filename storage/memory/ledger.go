@@ -43,7 +43,11 @@ func (t *tx) Ledger(ctx context.Context, q storage.LedgerQuery) (storage.Ledger,
 func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.LedgerRoom) (storage.Ledger, error) {
 	var l storage.Ledger
 	k := poolKey{q.Workspace, q.Currency}
-	m := &t.led
+	var local ledgerMemo
+	m := &local
+	if t.led != nil {
+		m = t.led
+	}
 	*m = ledgerMemo{ws: q.Workspace, currency: q.Currency, lots: t.s.grants[k], allows: t.s.allowances[k], j: t.s.entries[k], rs: t.s.idem[q.Workspace]}
 	if p, ok := t.s.pools[q.Workspace][q.Currency]; ok {
 		room.Pool = p
@@ -88,7 +92,7 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 	// What LedgerIn found of the pool, when it read this one: a nil map
 	// was not there, and is looked up (and made) as without the memo.
 	var m ledgerMemo
-	if l := &t.led; l.ws == ws && l.currency == c.Currency {
+	if l := t.led; l != nil && l.ws == ws && l.currency == c.Currency {
 		m = *l
 	}
 	_, hasPool := t.s.pools[ws][c.Currency]

@@ -64,6 +64,12 @@ type state struct {
 	idem       map[string]*keyRecords // workspace -> key -> record (keys.go)
 	// log is the undo log of the running Update's credit writes (ledger.go).
 	log writeLog
+	// undoRoom holds the running Update's first undo steps, enough for a
+	// spend's writes, and led what its last LedgerIn found (ledger.go):
+	// kept here, as Updates run one at a time, so that a transaction is
+	// a small allocation. Update empties both when it ends.
+	undoRoom [8]func()
+	led      ledgerMemo
 }
 
 // Store is an in-memory storage.Store.
@@ -104,14 +110,12 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 	if st.closed {
 		return storage.ErrClosed
 	}
-	tx := &tx{s: &st.s, write: true}
-	tx.undo = tx.first[:0]
+	tx := &tx{s: &st.s, write: true, undo: st.s.undoRoom[:0], led: &st.s.led}
 	st.s.log.reset()
 	defer func() {
 		if r := recover(); r != nil {
 			tx.rollback()
-			tx.done = true
-			st.s.sweep()
+			st.s.end(tx)
 			panic(r)
 		}
 		if err == nil {
@@ -120,8 +124,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 		if err != nil {
 			tx.rollback()
 		}
-		tx.done = true
-		st.s.sweep()
+		st.s.end(tx)
 	}()
 	return fn(tx)
 }
@@ -184,12 +187,20 @@ type tx struct {
 	s     *state
 	write bool
 	done  bool
-	undo  []func()
-	// first holds the undo log's first steps, enough for a spend's
-	// writes, so that a short transaction does not grow the log.
-	first [8]func()
-	// led is what the last LedgerIn found of its pool (ledger.go).
-	led ledgerMemo
+	undo  []func() // in state's undoRoom until it outgrows it
+	// led is what the last LedgerIn of an Update found of its pool
+	// (ledger.go), in state; nil in a View, whose LedgerIn keeps nothing.
+	led *ledgerMemo
+}
+
+// end ends Update's transaction t: it can no longer be used, and s keeps
+// nothing of it.
+func (s *state) end(t *tx) {
+	t.done = true
+	t.undo = nil
+	clear(s.undoRoom[:])
+	s.led = ledgerMemo{}
+	s.sweep()
 }
 
 var errReadOnly = fmt.Errorf("memory: write in a read-only transaction")

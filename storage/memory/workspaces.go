@@ -285,7 +285,9 @@ func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
 	}
 	del(t, s.pools, id)
 	del(t, s.idem, id)
-	t.led = ledgerMemo{} // it may hold maps just dropped
+	if t.led != nil {
+		*t.led = ledgerMemo{} // it may hold maps just dropped
+	}
 	return nil
 }
 

@@ -1,0 +1,214 @@
+package backendtest_test
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"unicode/utf8"
+)
+
+// This file holds the floors BenchmarkSpend measures Service.Spend
+// against, each hand-written over maps and slices under one mutex.
+
+// floorEntry is the journal entry of the bare floors: a key and an
+// amount.
+type floorEntry struct {
+	key    string
+	amount int64
+}
+
+// spendKeys returns the n idempotency keys a spend benchmark uses, made
+// before its clock starts.
+func spendKeys(n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = "k" + strconv.Itoa(i)
+	}
+	return keys
+}
+
+// runSpends runs spend b.N times, each with a key of its own, from procs
+// goroutines per CPU, and fails b at the first error. buf is room of the
+// goroutine's own for a spend to encode into.
+func runSpends(b *testing.B, procs int, spend func(key string, buf []byte) error) {
+	keys := spendKeys(b.N)
+	var next atomic.Int64
+	b.SetParallelism(procs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var buf [128]byte
+		for pb.Next() {
+			if err := spend(keys[next.Add(1)-1], buf[:0]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+}
+
+// benchSpendFloor is the least any spend the brief asks for must do,
+// under one mutex: record the idempotency key, append a journal entry,
+// decrement.
+func benchSpendFloor(b *testing.B, procs int) {
+	var (
+		mu      sync.Mutex
+		balance = int64(b.N + 1)
+		applied = map[string]int{}
+		journal []floorEntry
+	)
+	runSpends(b, procs, func(k string, _ []byte) error {
+		mu.Lock()
+		if _, done := applied[k]; !done && balance > 0 {
+			balance--
+			applied[k] = len(journal)
+			journal = append(journal, floorEntry{k, -1})
+		}
+		mu.Unlock()
+		return nil
+	})
+}
+
+// benchSpendFloorReceipt is benchSpendFloor, but keeping what an
+// idempotent spend must give back on a retry: the receipt. Under the
+// lock, as the floor does its work, it checks the key (a retry gets the
+// stored receipt back), encodes the receipt's fields (key, member, action,
+// amount, period, time, the lot burned) into a string as compactly as text
+// allows, keeps it in a slice the key's map entry points into, and appends
+// the journal entry. It shows what keeping receipts costs over the floor.
+func benchSpendFloorReceipt(b *testing.B, procs int) {
+	now := newClock().Now()
+	var (
+		mu       sync.Mutex
+		balance  = int64(b.N + 1)
+		applied  = map[string]int{}
+		receipts []string
+		journal  []floorEntry
+	)
+	runSpends(b, procs, func(k string, r []byte) error {
+		mu.Lock()
+		if i, done := applied[k]; done {
+			_ = receipts[i]
+		} else if balance > 0 {
+			balance--
+			r = append(r, k...)
+			r = append(append(r, "|edi|create_visuals|"...), '1', '|', '0', '|')
+			r = strconv.AppendInt(r, now.UnixNano(), 10)
+			r = append(r, "|key:fund|1"...)
+			applied[k] = len(receipts)
+			receipts = append(receipts, string(r))
+			journal = append(journal, floorEntry{k, -1})
+		}
+		mu.Unlock()
+		return nil
+	})
+}
+
+// errFloorRefused is what benchSpendFullFloor's spend returns when it refuses:
+// none of the benchmark's spends may be refused.
+var errFloorRefused = errors.New("full floor: spend refused")
+
+// benchSpendFullFloor is the least a spend with the semantics the issue
+// asks of Service.Spend must do, hand-written over maps and slices under
+// one mutex, with none of charter's layers (no policy, no storage
+// interface, no transaction to roll back: it checks everything before it
+// writes anything). Per spend it:
+//
+//   - checks its four texts at the edge (valid UTF-8, no control
+//     characters, at most 256 bytes), as every Service call does;
+//   - replays the stored receipt when the key was used;
+//   - authorizes: the actor's role in the workspace (map lookup) and the
+//     action's bit in the role's mask, as the Can floor does;
+//   - checks and charges the actor's allowance for the period;
+//   - burns the credit from the first lot neither empty nor expired, lots
+//     kept in the order they are spent (soonest to expire first);
+//   - keeps the receipt (key, member, action, amount, period, time, the
+//     lot burned) as compact text under the key, for a retry;
+//   - appends the journal entry (key, member, action, lot, amount, period,
+//     time).
+//
+// BenchmarkSpend states Service.Spend against it beside the bare floor,
+// which only records a key, appends an entry and decrements: a spend that
+// did only that would not authorize, keep an allowance, know its lots or
+// answer a retry.
+func benchSpendFullFloor(b *testing.B, procs int) {
+	type lot struct {
+		id        string
+		remaining int64
+		expires   int64 // Unix nanoseconds; 0: never
+	}
+	type allowance struct{ limit, spent, period int64 }
+	type entry struct {
+		key, member, action, grant string
+		amount, period, time       int64
+	}
+	const (
+		ws, actor, action = "ws-0001", "edi", "create_visuals"
+		actionBit         = 1 << 7
+		cost              = 1
+	)
+	now := newClock().Now()
+	var (
+		mu     sync.Mutex
+		roles  = map[string]map[string]uint8{ws: {"own": 0, "adm": 1, "edi": 2}}
+		masks  = [4]uint64{^uint64(0), ^uint64(0), actionBit | 1<<3, 1 << 3}
+		allows = map[string]*allowance{"own": {limit: 1 << 40}, "adm": {limit: 1 << 40}, "edi": {limit: 1 << 40}}
+		lots   = []lot{{id: "key:fund", remaining: int64(b.N) + 1}}
+		// applied maps each key to its receipt's place in receipts.
+		applied  = map[string]int{}
+		receipts []string
+		journal  []entry
+	)
+	plain := func(v string) bool {
+		if len(v) == 0 || len(v) > 256 || !utf8.ValidString(v) {
+			return false
+		}
+		for i := 0; i < len(v); i++ {
+			if v[i] < 0x20 || v[i] == 0x7f {
+				return false
+			}
+		}
+		return true
+	}
+	runSpends(b, procs, func(k string, rec []byte) error {
+		if !plain(actor) || !plain(action) || !plain(ws) || !plain(k) {
+			return errFloorRefused
+		}
+		t := now.UnixNano()
+		period := int64(now.Year())*12 + int64(now.Month()) - 1
+		mu.Lock()
+		defer mu.Unlock()
+		if i, done := applied[k]; done {
+			_ = receipts[i]
+			return nil
+		}
+		r, member := roles[ws][actor]
+		a := allows[actor]
+		if a.period != period {
+			a.period, a.spent = period, 0
+		}
+		i := 0
+		for i < len(lots) && (lots[i].remaining == 0 || lots[i].expires != 0 && lots[i].expires <= t) {
+			i++
+		}
+		if !member || masks[r]&actionBit == 0 || a.spent+cost > a.limit || i == len(lots) {
+			return errFloorRefused
+		}
+		l := &lots[i]
+		l.remaining -= cost
+		a.spent += cost
+		rec = append(rec, k...)
+		rec = append(append(append(append(rec, '|'), actor...), '|'), action...)
+		rec = strconv.AppendInt(append(rec, '|'), cost, 10)
+		rec = strconv.AppendInt(append(rec, '|'), period, 10)
+		rec = strconv.AppendInt(append(rec, '|'), t, 10)
+		rec = strconv.AppendInt(append(append(append(rec, '|'), l.id...), '|'), cost, 10)
+		applied[k] = len(receipts)
+		receipts = append(receipts, string(rec))
+		journal = append(journal, entry{key: k, member: actor, action: action, grant: l.id, amount: -cost, period: period, time: t})
+		return nil
+	})
+}
