@@ -57,4 +57,8 @@ fuzz:
 	$(GO) test . -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test . -run '^$$' -fuzz '^FuzzCheckWorkspaceID$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test . -run '^$$' -fuzz '^FuzzPageCursor$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test . -run '^$$' -fuzz '^FuzzImportDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test . -run '^$$' -fuzz '^FuzzGate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test . -run '^$$' -fuzz '^FuzzLogo$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
+	$(GO) test . -run '^$$' -fuzz '^FuzzStoredReceipt$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)
 	$(GO) test ./cmd/charter/internal/playground -run '^$$' -fuzz '^FuzzMarkdownCells$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMIN)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -61,15 +59,6 @@ func (k *keying) once(may func() error, apply func() (Receipt, error)) (Receipt,
 	return apply()
 }
 
-// storedReceipt decodes the receipt stored under key.
-func storedReceipt(result, key string) (Receipt, error) {
-	var r Receipt
-	if err := json.Unmarshal([]byte(result), &r); err != nil {
-		return Receipt{}, fmt.Errorf("charter: stored receipt of key %q: %w", short(key), err)
-	}
-	return r, nil
-}
-
 // record is what stores r as the key's first result: k's record, whose
 // fingerprint is k.text, shared with other records, or else shares one
 // string with the receipt.
@@ -79,7 +68,7 @@ func (k *keying) record(r Receipt) (*storage.Idempotency, error) {
 	if k.text == "" {
 		b = append(b, k.fingerprint[:]...)
 	}
-	b, err := appendReceiptJSON(b, r)
+	b, err := appendReceipt(b, r)
 	if err != nil {
 		return nil, err
 	}
@@ -91,93 +80,6 @@ func (k *keying) record(r Receipt) (*storage.Idempotency, error) {
 	}
 	k.rec = storage.Idempotency{Workspace: k.wsID, Key: k.key, Fingerprint: fp, Result: result, Created: r.Time}
 	return &k.rec, nil
-}
-
-// receiptJSON is json.Marshal(r), byte for byte (TestReceiptJSON), without
-// reflection when every text of r is plain (see jsonPlain) and every time
-// in years 0 to 9999: a spend encodes one receipt.
-func receiptJSON(r Receipt) ([]byte, error) {
-	return appendReceiptJSON(make([]byte, 0, 160+80*len(r.Lots)), r)
-}
-
-// appendReceiptJSON appends receiptJSON(r) to b.
-func appendReceiptJSON(b []byte, r Receipt) ([]byte, error) {
-	ok := jsonPlain(r.Key) && jsonPlain(r.Action) && jsonPlain(r.Member) && jsonPlain(r.Currency) && jsonTime(r.Time)
-	for _, l := range r.Lots {
-		ok = ok && jsonPlain(l.Grant) && jsonTime(l.Expires)
-	}
-	if !ok {
-		return appendMarshal(b, r)
-	}
-	b = append(b, `{"Key":"`...)
-	b = append(b, r.Key...)
-	b = append(b, `","Action":"`...)
-	b = append(b, r.Action...)
-	b = append(b, `","Member":"`...)
-	b = append(b, r.Member...)
-	b = append(b, `","Currency":"`...)
-	b = append(b, r.Currency...)
-	b = append(b, `","Amount":`...)
-	b = strconv.AppendInt(b, r.Amount, 10)
-	b = append(b, `,"Period":`...)
-	b = strconv.AppendInt(b, r.Period, 10)
-	b = append(b, `,"Time":"`...)
-	b = r.Time.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","Lots":`...)
-	if r.Lots == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, l := range r.Lots {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"Grant":"`...)
-			b = append(b, l.Grant...)
-			b = append(b, `","Amount":`...)
-			b = strconv.AppendInt(b, l.Amount, 10)
-			if !l.Expires.IsZero() {
-				b = append(b, `,"Expires":"`...)
-				b = l.Expires.AppendFormat(b, time.RFC3339Nano)
-				b = append(b, '"')
-			}
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	b = append(b, `,"Refunded":`...)
-	b = strconv.AppendBool(b, r.Refunded)
-	return append(b, '}'), nil
-}
-
-// appendMarshal appends json.Marshal(r) to b.
-func appendMarshal(b []byte, r Receipt) ([]byte, error) {
-	j, err := json.Marshal(r)
-	return append(b, j...), err
-}
-
-// jsonPlain reports whether encoding/json writes v as it is between
-// quotes: printable ASCII but for the quote, the backslash and the three
-// characters it escapes for HTML.
-func jsonPlain(v string) bool {
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c < 0x20, c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		}
-	}
-	return true
-}
-
-// jsonTime reports whether time.Time.MarshalJSON writes t, as it does
-// unless its year is outside 0 to 9999 or its zone 24 hours or more away
-// from UTC; it then writes what AppendFormat(RFC3339Nano) does.
-func jsonTime(t time.Time) bool {
-	if t.IsZero() { // a lot that never expires: no zone to look up
-		return true
-	}
-	_, offset := t.Zone()
-	return t.Year() >= 0 && t.Year() <= 9999 && offset > -24*3600 && offset < 24*3600
 }
 
 // fingerprintHex is a fingerprint: a SHA-256 hash in hex.

@@ -3,6 +3,8 @@ package charter
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +63,90 @@ func TestReceiptJSON(t *testing.T) {
 			r.Lots = rapid.SliceOfN(lot, 0, 3).Draw(t, "lots")
 		}
 		same(t, r)
+	})
+}
+
+// TestStoredReceipt: a receipt stored by appendReceipt reads back as
+// itself when the compact form holds it, and otherwise as its JSON reads
+// back; a record in the JSON form, as every record was before the compact
+// one, reads back as encoding/json reads it. The compact form is written
+// for every receipt a spend makes.
+func TestStoredReceipt(t *testing.T) {
+	text := rapid.OneOf(
+		rapid.SampledFrom([]string{"", "k1", "create_visuals", "edi", "credits", "key:k1", "R1", "0", "é\u2028"}),
+		rapid.StringOf(rapid.SampledFrom([]rune{'a', '1', '-', ' ', '\x1f', '\x1e', '\x00', '\n', '"', 'é'})),
+		rapid.String(),
+	)
+	zones := []*time.Location{time.UTC, time.UTC, time.FixedZone("x", 5*3600), time.Local}
+	when := rapid.Custom(func(t *rapid.T) time.Time {
+		if rapid.IntRange(0, 4).Draw(t, "zero") == 0 {
+			return time.Time{}
+		}
+		sec := rapid.Int64Range(-12000000000, 12000000000).Draw(t, "sec")
+		return time.Unix(sec, rapid.Int64Range(0, 999999999).Draw(t, "nsec")).In(rapid.SampledFrom(zones).Draw(t, "zone"))
+	})
+	rapid.Check(t, func(t *rapid.T) {
+		r := Receipt{
+			Key: text.Draw(t, "key"), Action: text.Draw(t, "action"), Member: text.Draw(t, "member"), Currency: text.Draw(t, "currency"),
+			Amount: rapid.Int64().Draw(t, "amount"), Period: rapid.Int64().Draw(t, "period"), Time: when.Draw(t, "time"),
+			Refunded: rapid.Bool().Draw(t, "refunded"),
+		}
+		if rapid.Bool().Draw(t, "lots") {
+			r.Lots = rapid.SliceOfN(rapid.Custom(func(t *rapid.T) Lot {
+				return Lot{Grant: text.Draw(t, "grant"), Amount: rapid.Int64().Draw(t, "amount"), Expires: when.Draw(t, "expires")}
+			}), 0, 3).Draw(t, "lots")
+		}
+		b, err := appendReceipt(nil, r)
+		if err != nil {
+			t.Fatalf("appendReceipt(%+v): %v", r, err)
+		}
+		if compact := bytes.HasPrefix(b, []byte(compactMark)); compact != compactable(r) {
+			t.Fatalf("appendReceipt(%+v) wrote %q: compact %v, compactable %v", r, b, compact, compactable(r))
+		}
+		got, err := storedReceipt(string(b), "k")
+		if err != nil {
+			t.Fatalf("storedReceipt(%q): %v", b, err)
+		}
+		j, _ := json.Marshal(r)
+		want, err := storedReceipt(string(j), "k")
+		if err != nil {
+			t.Fatalf("storedReceipt(%s): %v", j, err)
+		}
+		if compactable(r) {
+			want = r
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("receipt %+v stored as %q reads back as\n%+v, want\n%+v", r, b, got, want)
+		}
+	})
+	// What a spend stores is compact.
+	spend := Receipt{Key: "k1", Action: "create_visuals", Member: "edi", Currency: "credits", Amount: 1,
+		Time: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Lots: []Lot{{Grant: "key:fund", Amount: 1}}}
+	if b, _ := appendReceipt(nil, spend); string(b) != "R1\x1fk1\x1fcreate_visuals\x1fedi\x1fcredits\x1f1\x1f0\x1f1796547600000000000\x1f0\x1fkey:fund\x1f1\x1f" {
+		t.Errorf("a spend's receipt is stored as %q", b)
+	}
+}
+
+// FuzzStoredReceipt: storedReceipt reads any record without panicking, and
+// a compact record it reads is written back, as appendReceipt writes it,
+// to a record that reads as the same receipt.
+func FuzzStoredReceipt(f *testing.F) {
+	f.Add("R1\x1fk1\x1fcreate_visuals\x1fedi\x1fcredits\x1f1\x1f0\x1f1796547600000000000\x1f0\x1fkey:fund\x1f1\x1f")
+	f.Add("R1\x1fk\x1fa\x1fm\x1fc\x1f-5\x1f3\x1f\x1f1")
+	f.Add(`{"Key":"k","Lots":null}`)
+	f.Add("R1\x1f")
+	f.Fuzz(func(t *testing.T, record string) {
+		r, err := storedReceipt(record, "k")
+		if err != nil || !strings.HasPrefix(record, compactMark) {
+			return
+		}
+		b, err := appendReceipt(nil, r)
+		if err != nil {
+			t.Fatalf("appendReceipt(%+v): %v", r, err)
+		}
+		again, err := storedReceipt(string(b), "k")
+		if err != nil || !reflect.DeepEqual(again, r) {
+			t.Fatalf("record %q read as %+v, written as %q, reads as %+v, %v", record, r, b, again, err)
+		}
 	})
 }

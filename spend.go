@@ -2,7 +2,6 @@ package charter
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -250,9 +249,9 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		if err != nil {
 			return err
 		}
-		var spend Receipt
-		if err := json.Unmarshal([]byte(rec.Result), &spend); err != nil {
-			return fmt.Errorf("charter: stored receipt of key %q: %w", short(key), err)
+		spend, err := storedReceipt(rec.Result, key)
+		if err != nil {
+			return err
 		}
 		if spend.Refunded || spend.Action == "fund" || spend.Action == "earn" {
 			return invalid("key %q is not a spend", short(key))

@@ -347,7 +347,7 @@ type Idempotency struct {
 	Workspace   string
 	Key         string
 	Fingerprint string // what was asked: a retry must ask the same
-	Result      string // JSON of the first result
+	Result      string // the first result, as the Service encodes it: text the store keeps as it is
 	Created     time.Time
 }
 
