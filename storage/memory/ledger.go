@@ -3,7 +3,6 @@ package memory
 import (
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 
 	"github.com/charterhq/charter/credits"
@@ -15,21 +14,13 @@ import (
 // writes, which keeps their old values as typed values rather than in
 // closures: a spend's writes then allocate nothing to be undone.
 
-// Access reads what storage.ReadAccess returns, through the Tx's own reads:
-// in memory a step costs no round trip.
-func (t *tx) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
-	w, err := t.Workspace(ctx, id)
-	if err != nil {
-		return storage.Workspace{}, storage.Member{}, false, err
+// Access reads what storage.ReadAccess returns, looking the workspace up
+// once, as Store.Access does.
+func (t *tx) Access(_ context.Context, id, user string) (w storage.Workspace, m storage.Member, ok bool, err error) {
+	if ok, err = t.s.access(id, user, &w, &m); err != nil {
+		return storage.Workspace{}, storage.Member{}, false, notFound("workspace ", id)
 	}
-	m, err := t.Member(ctx, id, user)
-	if errors.Is(err, storage.ErrNotFound) {
-		return w, storage.Member{}, false, nil
-	}
-	if err != nil {
-		return storage.Workspace{}, storage.Member{}, false, err
-	}
-	return w, m, true, nil
+	return w, m, ok, nil
 }
 
 // Ledger reads what storage.ReadLedger returns, in one allocation for a
@@ -48,7 +39,23 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 	if t.led != nil {
 		m = t.led
 	}
-	*m = ledgerMemo{ws: q.Workspace, currency: q.Currency, lots: t.s.grants[k], allows: t.s.allowances[k], j: t.s.entries[k], rs: t.s.idem[q.Workspace]}
+	if h := &t.s.hot; t.led != nil && h.ws == q.Workspace && h.currency == q.Currency {
+		*m = *h
+	} else {
+		*m = ledgerMemo{ws: q.Workspace, currency: q.Currency}
+	}
+	if m.lots == nil {
+		m.lots = t.s.grants[k]
+	}
+	if m.allows == nil {
+		m.allows = t.s.allowances[k]
+	}
+	if m.j == nil {
+		m.j = t.s.entries[k]
+	}
+	if m.rs == nil {
+		m.rs = t.s.idem[q.Workspace]
+	}
 	if p, ok := t.s.pools[q.Workspace][q.Currency]; ok {
 		room.Pool = p
 		l.Pool = &room.Pool

@@ -70,6 +70,13 @@ type state struct {
 	// a small allocation. Update empties both when it ends.
 	undoRoom [8]func()
 	led      ledgerMemo
+	// hot is what the last committed Update's LedgerIn found of its
+	// pool's maps, for the next Update's LedgerIn of the same pool: a
+	// spend after a spend then looks none of them up. A map leaves the
+	// store only when DeleteWorkspace drops it or a rolled-back Update
+	// takes back its making, and both forget hot; a nil field is looked
+	// up again.
+	hot ledgerMemo
 }
 
 // Store is an in-memory storage.Store.
@@ -115,7 +122,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 	defer func() {
 		if r := recover(); r != nil {
 			tx.rollback()
-			st.s.end(tx)
+			st.s.end(tx, false)
 			panic(r)
 		}
 		if err == nil {
@@ -124,7 +131,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 		if err != nil {
 			tx.rollback()
 		}
-		st.s.end(tx)
+		st.s.end(tx, err == nil)
 	}()
 	return fn(tx)
 }
@@ -160,19 +167,27 @@ func (st *Store) Access(ctx context.Context, id, user string) (w storage.Workspa
 	if st.closed {
 		return w, m, false, storage.ErrClosed
 	}
-	h, found := st.s.workspaces[id]
+	ok, err = st.s.access(id, user, &w, &m)
+	return w, m, ok, err
+}
+
+// access reads workspace id into w and user's membership of it into m,
+// reporting whether user is a member; errNoWorkspace when id is no
+// workspace. It looks each up once.
+func (s *state) access(id, user string, w *storage.Workspace, m *storage.Member) (bool, error) {
+	h, found := s.workspaces[id]
 	if !found {
-		return w, m, false, errNoWorkspace
+		return false, errNoWorkspace
 	}
-	st.s.readHeader(h, &w)
-	if u, found := st.s.users.find(user); found {
-		r := st.s.ws.at(h)
+	s.readHeader(h, w)
+	if u, found := s.users.find(user); found {
+		r := s.ws.at(h)
 		if i := r.find(u); i >= 0 {
-			st.s.readMember(h, r.members[i], &m)
-			return w, m, true, nil
+			s.readMember(h, r.members[i], m)
+			return true, nil
 		}
 	}
-	return w, m, false, nil
+	return false, nil
 }
 
 // Close marks the store closed; later transactions return storage.ErrClosed.
@@ -193,12 +208,19 @@ type tx struct {
 	led *ledgerMemo
 }
 
-// end ends Update's transaction t: it can no longer be used, and s keeps
-// nothing of it.
-func (s *state) end(t *tx) {
+// end ends Update's transaction t, which committed or was rolled back:
+// it can no longer be used, and s keeps nothing of it but, when it
+// committed, what its last LedgerIn found (hot).
+func (s *state) end(t *tx, committed bool) {
 	t.done = true
 	t.undo = nil
 	clear(s.undoRoom[:])
+	switch {
+	case !committed:
+		s.hot = ledgerMemo{}
+	case s.led.ws != "":
+		s.hot = s.led
+	}
 	s.led = ledgerMemo{}
 	s.sweep()
 }

@@ -288,6 +288,7 @@ func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
 	if t.led != nil {
 		*t.led = ledgerMemo{} // it may hold maps just dropped
 	}
+	t.s.hot = ledgerMemo{} // as may hot
 	return nil
 }
 
