@@ -181,29 +181,32 @@ type ledgerMemo struct {
 }
 
 // writeLog is the undo log of the credit writes of the running Update:
-// each write pushes its old value here and state.undoWrite onto the tx's
-// undo log, which pops it. Update empties it when it starts; its room is
-// kept from one Update to the next.
+// each write pushes what it wrote and its old value here and
+// state.undoWrite onto the tx's undo log, which pops them. The old values
+// of lots, allowances and pools sit in stacks of their own type, so that a
+// write is small to push; undoing runs last to first, so each pops its
+// stack's top. Update empties the log when it starts; its room is kept
+// from one Update to the next.
 type writeLog struct {
 	writes []write
+	lots   []credits.Grant
+	allows []credits.Allowance
+	pools  []storage.Pool
 	// undo is state.undoWrite, made once.
 	undo func()
 }
 
-// write is one credit write's old value: which map and key it wrote, and
-// what the key held (had is false when it held nothing).
+// write is one credit write: which map and key it wrote, and whether the
+// key held a value before (the value itself is on its kind's stack when
+// it did). For an append to a journal, n is its length before.
 type write struct {
 	kind    writeKind
-	key     string
 	had     bool
+	key     string
 	records *keyRecords
 	lots    map[string]credits.Grant
-	lot     credits.Grant
 	allows  map[string]credits.Allowance
-	allow   credits.Allowance
 	pools   map[string]storage.Pool
-	pool    storage.Pool
-	// journal is the journal appended to and n its length before.
 	journal *journal
 	n       int
 }
@@ -221,7 +224,10 @@ const (
 // reset empties l, dropping what its writes hold.
 func (l *writeLog) reset() {
 	clear(l.writes)
-	l.writes = l.writes[:0]
+	clear(l.lots)
+	clear(l.allows)
+	clear(l.pools)
+	l.writes, l.lots, l.allows, l.pools = l.writes[:0], l.lots[:0], l.allows[:0], l.pools[:0]
 }
 
 // push records w, to be undone by the matching step of t's undo log.
@@ -234,6 +240,41 @@ func (t *tx) push(w write) {
 	t.undo = append(t.undo, l.undo)
 }
 
+// pushLot records the write of lot key in lots, whose old value was old
+// when had.
+func (t *tx) pushLot(lots map[string]credits.Grant, key string, old credits.Grant, had bool) {
+	if had {
+		t.s.log.lots = append(t.s.log.lots, old)
+	}
+	t.push(write{kind: wroteLot, lots: lots, key: key, had: had})
+}
+
+// pushAllowance records the write of member key's allowance in as, whose
+// old value was old when had.
+func (t *tx) pushAllowance(as map[string]credits.Allowance, key string, old credits.Allowance, had bool) {
+	if had {
+		t.s.log.allows = append(t.s.log.allows, old)
+	}
+	t.push(write{kind: wroteAllowance, allows: as, key: key, had: had})
+}
+
+// pushPool records the update of pool key in pools, whose old value was
+// old.
+func (t *tx) pushPool(pools map[string]storage.Pool, key string, old storage.Pool) {
+	t.s.log.pools = append(t.s.log.pools, old)
+	t.push(write{kind: wrotePool, pools: pools, key: key, had: true})
+}
+
+// pop returns the top of stack *s and drops it.
+func pop[T any](s *[]T) T {
+	n := len(*s) - 1
+	v := (*s)[n]
+	var zero T
+	(*s)[n] = zero
+	*s = (*s)[:n]
+	return v
+}
+
 // undoWrite undoes the last write of the log and drops it.
 func (s *state) undoWrite() {
 	l := &s.log
@@ -243,18 +284,18 @@ func (s *state) undoWrite() {
 		w.records.drop(w.key)
 	case wroteLot:
 		if w.had {
-			w.lots[w.key] = w.lot
+			w.lots[w.key] = pop(&l.lots)
 		} else {
 			delete(w.lots, w.key)
 		}
 	case wroteAllowance:
 		if w.had {
-			w.allows[w.key] = w.allow
+			w.allows[w.key] = pop(&l.allows)
 		} else {
 			delete(w.allows, w.key)
 		}
 	case wrotePool:
-		w.pools[w.key] = w.pool
+		w.pools[w.key] = pop(&l.pools)
 	case wroteEntries:
 		w.journal.truncate(w.n)
 	}

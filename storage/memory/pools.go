@@ -49,7 +49,7 @@ func (t *tx) UpdatePool(_ context.Context, p storage.Pool) error {
 		return fmt.Errorf("memory: pool %s of %s at version %d, update to %d: %w", p.Currency, p.Workspace, old.Version, p.Version, storage.ErrConflict)
 	}
 	pools[p.Currency] = p
-	t.push(write{kind: wrotePool, pools: pools, key: p.Currency, pool: old, had: true})
+	t.pushPool(pools, p.Currency, old)
 	return nil
 }
 
@@ -90,7 +90,7 @@ func (t *tx) putLot(lots map[string]credits.Grant, g credits.Grant) {
 	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
 	old, had := lots[g.ID]
 	lots[g.ID] = g
-	t.push(write{kind: wroteLot, lots: lots, key: g.ID, lot: old, had: had})
+	t.pushLot(lots, g.ID, old, had)
 }
 
 func (t *tx) DeleteGrant(_ context.Context, ws, currency, id string) error {
@@ -107,7 +107,7 @@ func (t *tx) dropLot(lots map[string]credits.Grant, id string) error {
 		return notFound("grant ", id)
 	}
 	delete(lots, id)
-	t.push(write{kind: wroteLot, lots: lots, key: id, lot: old, had: true})
+	t.pushLot(lots, id, old, true)
 	return nil
 }
 
@@ -143,7 +143,7 @@ func (t *tx) PutAllowance(_ context.Context, ws, currency string, a credits.Allo
 func (t *tx) putAllowance(as map[string]credits.Allowance, a credits.Allowance) {
 	old, had := as[a.Member]
 	as[a.Member] = a
-	t.push(write{kind: wroteAllowance, allows: as, key: a.Member, allow: old, had: had})
+	t.pushAllowance(as, a.Member, old, had)
 }
 
 func (t *tx) DeleteAllowance(_ context.Context, ws, currency, member string) error {
