@@ -29,6 +29,10 @@ type keying struct {
 	// among the records it stores (a spend's, see spendPrint); "" when
 	// the record makes its own.
 	text string
+	// lot, when not nil, is room for a receipt's one lot, made before
+	// the transaction (a spend's), so that the store's lock is not held
+	// while it is allocated; it becomes the receipt's.
+	lot []Lot
 	// rec, pool and allow are room for what the operation writes, in the
 	// keying's one allocation.
 	rec   storage.Idempotency

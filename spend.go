@@ -91,7 +91,7 @@ func (s *Service) SpendWith(ctx context.Context, actor, action, id, key string, 
 	c.actor, c.id, c.currency, c.g = actor, id, a.Cost.Currency, gate{action: a, name: "spend", project: o.Project}
 	c.amount, c.meta = a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}
 	c.k.fingerprint, c.k.text = c.spendFingerprint(actor, action, o)
-	c.k.key = key
+	c.k.key, c.k.lot = key, make([]Lot, 1) // a spend mostly burns one lot
 	return s.keyed(ctx, c)
 }
 
@@ -151,7 +151,10 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 	es := all[before:]
 	r := Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now}
 	if len(es) > 0 {
-		r.Lots = make([]Lot, len(es))
+		r.Lots = k.lot
+		if len(es) != len(r.Lots) {
+			r.Lots = make([]Lot, len(es))
+		}
 		for i, e := range es {
 			r.Lots[i] = Lot{Grant: e.Grant, Amount: -e.Amount, Expires: e.Expires}
 		}

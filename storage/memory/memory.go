@@ -112,12 +112,13 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	tx := &tx{s: &st.s, write: true} // before the lock: others wait less
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.closed {
 		return storage.ErrClosed
 	}
-	tx := &tx{s: &st.s, write: true, undo: st.s.undoRoom[:0], led: &st.s.led}
+	tx.undo, tx.led = st.s.undoRoom[:0], &st.s.led
 	st.s.log.reset()
 	defer func() {
 		if r := recover(); r != nil {
