@@ -29,6 +29,9 @@ type keying struct {
 	// among the records it stores (a spend's, see spendPrint); "" when
 	// the record makes its own.
 	text string
+	// compact is whether the record holds the receipt in the compact
+	// form (Service.compact).
+	compact bool
 	// lot, when not nil, is room for a receipt's one lot, made before
 	// the transaction (a spend's), so that the store's lock is not held
 	// while it is allocated; it becomes the receipt's.
@@ -72,7 +75,7 @@ func (k *keying) record(r Receipt) (*storage.Idempotency, error) {
 	if k.text == "" {
 		b = append(b, k.fingerprint[:]...)
 	}
-	b, err := appendReceipt(b, r)
+	b, err := appendReceipt(b, r, k.compact)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +222,7 @@ func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 		c.release()
 		return Receipt{}, err
 	}
-	c.s, c.ctx, c.k.wsID = s, ctx, c.id
+	c.s, c.ctx, c.k.wsID, c.k.compact = s, ctx, c.id, s.compact
 	var start time.Time
 	if s.logs.on() {
 		start = time.Now()

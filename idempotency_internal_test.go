@@ -66,11 +66,12 @@ func TestReceiptJSON(t *testing.T) {
 	})
 }
 
-// TestStoredReceipt: a receipt stored by appendReceipt reads back as
-// itself when the compact form holds it, and otherwise as its JSON reads
-// back; a record in the JSON form, as every record was before the compact
-// one, reads back as encoding/json reads it. The compact form is written
-// for every receipt a spend makes.
+// TestStoredReceipt: a receipt stored by appendReceipt in a store of this
+// process reads back as itself when the compact form holds it, and
+// otherwise as its JSON reads back; a record in the JSON form, as every
+// record was before the compact one and is in a database, reads back as
+// encoding/json reads it. The compact form holds every receipt a spend
+// makes.
 func TestStoredReceipt(t *testing.T) {
 	text := rapid.OneOf(
 		rapid.SampledFrom([]string{"", "k1", "create_visuals", "edi", "credits", "key:k1", "R1", "0", "é\u2028"}),
@@ -80,7 +81,7 @@ func TestStoredReceipt(t *testing.T) {
 	zones := []*time.Location{time.UTC, time.UTC, time.FixedZone("x", 5*3600), time.Local}
 	when := rapid.Custom(func(t *rapid.T) time.Time {
 		if rapid.IntRange(0, 4).Draw(t, "zero") == 0 {
-			return time.Time{}
+			return time.Time{}.In(rapid.SampledFrom(zones).Draw(t, "zone of zero"))
 		}
 		sec := rapid.Int64Range(-12000000000, 12000000000).Draw(t, "sec")
 		return time.Unix(sec, rapid.Int64Range(0, 999999999).Draw(t, "nsec")).In(rapid.SampledFrom(zones).Draw(t, "zone"))
@@ -96,9 +97,13 @@ func TestStoredReceipt(t *testing.T) {
 				return Lot{Grant: text.Draw(t, "grant"), Amount: rapid.Int64().Draw(t, "amount"), Expires: when.Draw(t, "expires")}
 			}), 0, 3).Draw(t, "lots")
 		}
-		b, err := appendReceipt(nil, r)
+		b, err := appendReceipt(nil, r, true)
 		if err != nil {
 			t.Fatalf("appendReceipt(%+v): %v", r, err)
+		}
+		j, _ := json.Marshal(r)
+		if shared, _ := appendReceipt(nil, r, false); !bytes.Equal(shared, j) {
+			t.Fatalf("appendReceipt(%+v) for a shared store wrote %q, want its JSON %s", r, shared, j)
 		}
 		if compact := bytes.HasPrefix(b, []byte(compactMark)); compact != compactable(r) {
 			t.Fatalf("appendReceipt(%+v) wrote %q: compact %v, compactable %v", r, b, compact, compactable(r))
@@ -107,7 +112,6 @@ func TestStoredReceipt(t *testing.T) {
 		if err != nil {
 			t.Fatalf("storedReceipt(%q): %v", b, err)
 		}
-		j, _ := json.Marshal(r)
 		want, err := storedReceipt(string(j), "k")
 		if err != nil {
 			t.Fatalf("storedReceipt(%s): %v", j, err)
@@ -122,7 +126,7 @@ func TestStoredReceipt(t *testing.T) {
 	// What a spend stores is compact.
 	spend := Receipt{Key: "k1", Action: "create_visuals", Member: "edi", Currency: "credits", Amount: 1,
 		Time: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Lots: []Lot{{Grant: "key:fund", Amount: 1}}}
-	if b, _ := appendReceipt(nil, spend); string(b) != "R1\x1fk1\x1fcreate_visuals\x1fedi\x1fcredits\x1f1\x1f0\x1f1796547600000000000\x1f0\x1fkey:fund\x1f1\x1f" {
+	if b, _ := appendReceipt(nil, spend, true); string(b) != "R1\x1fk1\x1fcreate_visuals\x1fedi\x1fcredits\x1f1\x1f0\x1f1796547600000000000\x1f0\x1fkey:fund\x1f1\x1f" {
 		t.Errorf("a spend's receipt is stored as %q", b)
 	}
 }
@@ -135,12 +139,13 @@ func FuzzStoredReceipt(f *testing.F) {
 	f.Add("R1\x1fk\x1fa\x1fm\x1fc\x1f-5\x1f3\x1f\x1f1")
 	f.Add(`{"Key":"k","Lots":null}`)
 	f.Add("R1\x1f")
+	f.Add("R1\x1f\xff\x1f\x1f\x1f\x1f0\x1f0\x1f-9223372036854775808\x1f0") // a time before 1678
 	f.Fuzz(func(t *testing.T, record string) {
 		r, err := storedReceipt(record, "k")
 		if err != nil || !strings.HasPrefix(record, compactMark) {
 			return
 		}
-		b, err := appendReceipt(nil, r)
+		b, err := appendReceipt(nil, r, true)
 		if err != nil {
 			t.Fatalf("appendReceipt(%+v): %v", r, err)
 		}

@@ -58,10 +58,13 @@ import (
 type Service struct {
 	policy *policy.Policy
 	store  storage.Store
-	now    func() time.Time
-	rand   io.Reader
-	ttl    time.Duration
-	logs   decisionLogs
+	// compact is whether receipts are stored in the compact form: only in
+	// a store whose data no other build reads (storage.InProcess).
+	compact bool
+	now     func() time.Time
+	rand    io.Reader
+	ttl     time.Duration
+	logs    decisionLogs
 	// templates caches what the policy decides of every action per role,
 	// plan and kind, for permission sets.
 	templates *permissionTemplates
@@ -98,6 +101,9 @@ func New(p *policy.Policy, store storage.Store, opts Options) (*Service, error) 
 	s := &Service{policy: p, store: store, now: opts.Now, rand: opts.Rand, ttl: opts.InvitationTTL,
 		logs: decisionLogs{log: opts.DecisionLog, hook: opts.OnDecision}}
 	s.templates = newPermissionTemplates(s)
+	if in, ok := store.(storage.InProcess); ok {
+		s.compact = in.InProcess()
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

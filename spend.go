@@ -263,7 +263,7 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		if err != nil {
 			return err
 		}
-		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprintOf("refund")}
+		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprintOf("refund"), compact: s.compact}
 		out, err = k.once(nil, func() (Receipt, error) { return s.refund(ctx, tx, w, spend, k) })
 		return err
 	})

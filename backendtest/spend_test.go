@@ -193,8 +193,11 @@ func benchSpendStore(b *testing.B) {
 	id := spendPool(b, s, int64(b.N)+1)
 	keys := spendKeys(b.N)
 	now := newClock().Now()
+	// The receipt in the compact form the Service stores in memory, and a
+	// fingerprint every record shares, as a member's spends of one action
+	// share theirs.
 	const fingerprint = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	const receipt = `{"Key":"k","Action":"create_visuals","Member":"edi","Currency":"credits","Amount":1,"Period":0,"Time":"2026-01-31T09:00:00Z","Lots":[{"Grant":"key:fund","Amount":1}],"Refunded":false}`
+	const receipt = "R1\x1fk\x1fcreate_visuals\x1fedi\x1fcredits\x1f1\x1f0\x1f1769850000000000000\x1f0\x1fkey:fund\x1f1\x1f"
 	var (
 		room    storage.LedgerRoom
 		rec     storage.Idempotency

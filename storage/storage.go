@@ -92,6 +92,19 @@ type Store interface {
 	Close() error
 }
 
+// InProcess is what a Store implements whose data lives and dies with its
+// process, as the memory store's does: no other process, so no other
+// build of charter, ever reads what it holds. The Service then stores its
+// own records (a receipt under its idempotency key) in a compact form
+// that builds before it cannot read; in a store another build may share,
+// such as a database during a rolling deploy or after a rollback, it
+// writes the form every build reads. A wrapper of a Store may forward it.
+type InProcess interface {
+	// InProcess reports whether the store's data lives only in this
+	// process.
+	InProcess() bool
+}
+
 // Tx is one transaction. Its methods must not be used after the function
 // given to Update or View returns. Write methods return an error in View.
 type Tx interface {

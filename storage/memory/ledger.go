@@ -32,6 +32,9 @@ func (t *tx) Ledger(ctx context.Context, q storage.LedgerQuery) (storage.Ledger,
 // LedgerIn reads what storage.ReadLedger returns, into room: it allocates
 // only for a pool of more lots than room holds.
 func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.LedgerRoom) (storage.Ledger, error) {
+	if t.done {
+		return storage.Ledger{}, errEnded
+	}
 	var l storage.Ledger
 	k := poolKey{q.Workspace, q.Currency}
 	var local ledgerMemo

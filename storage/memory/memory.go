@@ -73,9 +73,10 @@ type state struct {
 	// hot is what the last committed Update's LedgerIn found of its
 	// pool's maps, for the next Update's LedgerIn of the same pool: a
 	// spend after a spend then looks none of them up. A map leaves the
-	// store only when DeleteWorkspace drops it or a rolled-back Update
-	// takes back its making, and both forget hot; a nil field is looked
-	// up again.
+	// store only when DeleteWorkspace drops it, which forgets hot (undone,
+	// it puts back the same maps), or when a rolled-back Update takes back
+	// its making, which no committed Update saw; a nil field is looked up
+	// again.
 	hot ledgerMemo
 }
 
@@ -119,6 +120,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 		return storage.ErrClosed
 	}
 	tx.undo, tx.led = st.s.undoRoom[:0], &st.s.led
+	st.s.led = ledgerMemo{} // end empties it, unless an undo panicked
 	st.s.log.reset()
 	defer func() {
 		if r := recover(); r != nil {
@@ -191,6 +193,10 @@ func (s *state) access(id, user string, w *storage.Workspace, m *storage.Member)
 	return false, nil
 }
 
+// InProcess reports that the store's data lives only in this process
+// (storage.InProcess).
+func (st *Store) InProcess() bool { return true }
+
 // Close marks the store closed; later transactions return storage.ErrClosed.
 func (st *Store) Close() error {
 	st.mu.Lock()
@@ -216,21 +222,21 @@ func (s *state) end(t *tx, committed bool) {
 	t.done = true
 	t.undo = nil
 	clear(s.undoRoom[:])
-	switch {
-	case !committed:
-		s.hot = ledgerMemo{}
-	case s.led.ws != "":
+	if committed && s.led.ws != "" {
 		s.hot = s.led
 	}
 	s.led = ledgerMemo{}
 	s.sweep()
 }
 
-var errReadOnly = fmt.Errorf("memory: write in a read-only transaction")
+var (
+	errReadOnly = fmt.Errorf("memory: write in a read-only transaction")
+	errEnded    = fmt.Errorf("memory: transaction used after it ended")
+)
 
 func (t *tx) check() error {
 	if t.done {
-		return fmt.Errorf("memory: transaction used after it ended")
+		return errEnded
 	}
 	if !t.write {
 		return errReadOnly
