@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"testing"
@@ -71,6 +72,9 @@ func TestHotLedgerMemo(t *testing.T) {
 				}
 				commit := rapid.Bool().Draw(t, "commit")
 				drop := rapid.IntRange(0, 5).Draw(t, "delete after") == 0
+				// The key recorded between LedgerIn, which found it
+				// free, and SaveLedger: SaveLedger must refuse it.
+				taken := rapid.IntRange(0, 5).Draw(t, "key taken between") == 0
 				lot := rapid.SampledFrom([]string{"a", "b"}).Draw(t, "lot")
 				member := rapid.SampledFrom([]string{"m1", "m2"}).Draw(t, "member")
 				n++
@@ -84,13 +88,22 @@ func TestHotLedgerMemo(t *testing.T) {
 					if len(l.Grants) != len(p.lots) || l.Record != nil || (l.Allowance != nil) != (p.allows[member] != 0) {
 						return fmt.Errorf("LedgerIn of %s read %d lots, record %v, allowance %v; the model has %d lots, allowance %d", w, len(l.Grants), l.Record, l.Allowance, len(p.lots), p.allows[member])
 					}
+					if taken {
+						if err := tx.PutIdempotency(ctx, storage.Idempotency{Workspace: w, Key: key, Fingerprint: "g", Result: "s", Created: now}); err != nil {
+							return err
+						}
+					}
 					if err := storage.SaveLedger(ctx, tx, storage.LedgerChange{
 						Workspace: w, Currency: "c",
 						Record:    &storage.Idempotency{Workspace: w, Key: key, Fingerprint: "f", Result: "r", Created: now},
 						Put:       []credits.Grant{{ID: lot, Amount: 1 << 20, Remaining: v, Created: now}},
 						Entries:   []credits.Entry{{Kind: credits.KindSpend, Currency: "c", Grant: lot, Amount: -1, Member: member, Key: key, Time: now}},
 						Allowance: &credits.Allowance{Member: member, Amount: 1 << 20, Spent: v},
-					}); err != nil {
+					}); taken && !errors.Is(err, storage.ErrExists) {
+						return fmt.Errorf("SaveLedger of a key recorded since LedgerIn: %v, want ErrExists", err)
+					} else if taken {
+						return errRolledBack
+					} else if err != nil {
 						return err
 					}
 					if drop {
@@ -104,6 +117,9 @@ func TestHotLedgerMemo(t *testing.T) {
 					return nil
 				})
 				switch {
+				case taken && err != errRolledBack:
+					t.Fatalf("save in %s: %v", w, err)
+				case taken:
 				case !commit && err != errRolledBack, commit && err != nil:
 					t.Fatalf("save in %s: %v", w, err)
 				case commit && drop:

@@ -44,6 +44,7 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 	}
 	if h := &t.s.hot; t.led != nil && h.ws == q.Workspace && h.currency == q.Currency {
 		*m = *h
+		m.pool, m.absent = false, ""
 	} else {
 		*m = ledgerMemo{ws: q.Workspace, currency: q.Currency}
 	}
@@ -60,6 +61,7 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 		m.rs = t.s.idem[q.Workspace]
 	}
 	if p, ok := t.s.pools[q.Workspace][q.Currency]; ok {
+		m.pool = true
 		room.Pool = p
 		l.Pool = &room.Pool
 		if lots := m.lots; len(lots) > 0 {
@@ -83,6 +85,8 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 		if r, ok := m.rs.get(q.Workspace, q.Key); ok {
 			room.Record = r
 			l.Record = &room.Record
+		} else {
+			m.absent = q.Key
 		}
 	}
 	return l, nil
@@ -105,7 +109,10 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 	if l := t.led; l != nil && l.ws == ws && l.currency == c.Currency {
 		m = *l
 	}
-	_, hasPool := t.s.pools[ws][c.Currency]
+	hasPool := m.pool
+	if !hasPool {
+		_, hasPool = t.s.pools[ws][c.Currency]
+	}
 	hasWorkspace := hasPool // DeleteWorkspace drops a workspace's pools
 	if !hasPool {
 		_, hasWorkspace = t.s.workspaces[ws]
@@ -115,7 +122,7 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		if rs == nil {
 			rs = t.s.idem[ws]
 		}
-		if rs.has(r.Key) {
+		if (r.Key != m.absent || r.Key == "") && rs.has(r.Key) {
 			return keyTaken(r.Key)
 		}
 		if !hasWorkspace {
@@ -181,6 +188,13 @@ type ledgerMemo struct {
 	allows       map[string]credits.Allowance
 	j            *journal
 	rs           *keyRecords
+	// pool and absent are what LedgerIn found of the pool and the key
+	// it read, for this transaction only: whether the pool is there
+	// (only DeleteWorkspace drops one, and it forgets the memo), and the
+	// key when it had no record (putRecord forgets it when it records
+	// it).
+	pool   bool
+	absent string
 }
 
 // writeLog is the undo log of the credit writes of the running Update:

@@ -224,6 +224,7 @@ func (s *state) end(t *tx, committed bool) {
 	clear(s.undoRoom[:])
 	if committed && s.led.ws != "" {
 		s.hot = s.led
+		s.hot.pool, s.hot.absent = false, "" // this transaction's alone
 	}
 	s.led = ledgerMemo{}
 	s.sweep()

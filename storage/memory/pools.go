@@ -232,6 +232,9 @@ func (t *tx) putRecord(rs *keyRecords, r storage.Idempotency) {
 	}
 	rs.add(r.Key, keyRecord{fingerprint: r.Fingerprint, result: r.Result, created: micros(r.Created)})
 	t.push(write{kind: wroteRecord, records: rs, key: r.Key})
+	if l := t.led; l != nil && l.absent == r.Key && l.ws == r.Workspace {
+		l.absent = "" // it has a record now
+	}
 }
 
 var _ storage.Store = (*Store)(nil)
