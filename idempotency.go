@@ -29,9 +29,6 @@ type keying struct {
 	// among the records it stores (a spend's, see spendPrint); "" when
 	// the record makes its own.
 	text string
-	// compact is whether the record holds the receipt in the compact
-	// form (Service.compact).
-	compact bool
 	// lot, when not nil, is room for a receipt's one lot, made before
 	// the transaction (a spend's), so that the store's lock is not held
 	// while it is allocated; it becomes the receipt's.
@@ -68,14 +65,15 @@ func (k *keying) once(may func() error, apply func() (Receipt, error)) (Receipt,
 
 // record is what stores r as the key's first result: k's record, whose
 // fingerprint is k.text, shared with other records, or else shares one
-// string with the receipt.
-func (k *keying) record(r Receipt) (*storage.Idempotency, error) {
+// string with the receipt. compact is Service.compact: whether the store
+// may hold the receipt in the compact form.
+func (k *keying) record(r Receipt, compact bool) (*storage.Idempotency, error) {
 	var buf [512]byte
 	b := buf[:0]
 	if k.text == "" {
 		b = append(b, k.fingerprint[:]...)
 	}
-	b, err := appendReceipt(b, r, k.compact)
+	b, err := appendReceipt(b, r, compact)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +220,7 @@ func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 		c.release()
 		return Receipt{}, err
 	}
-	c.s, c.ctx, c.k.wsID, c.k.compact = s, ctx, c.id, s.compact
+	c.s, c.ctx, c.k.wsID = s, ctx, c.id
 	var start time.Time
 	if s.logs.on() {
 		start = time.Now()

@@ -159,7 +159,7 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 			r.Lots[i] = Lot{Grant: e.Grant, Amount: -e.Amount, Expires: e.Expires}
 		}
 	}
-	rec, err := k.record(r)
+	rec, err := k.record(r, s.compact)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -199,7 +199,7 @@ func (s *Service) credit(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 	pl.entries = append(pl.entries, es...)
 	r := Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now,
 		Lots: []Lot{{Grant: lot, Amount: amount}}}
-	rec, err := k.record(r)
+	rec, err := k.record(r, s.compact)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -263,7 +263,7 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		if err != nil {
 			return err
 		}
-		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprintOf("refund"), compact: s.compact}
+		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprintOf("refund")}
 		out, err = k.once(nil, func() (Receipt, error) { return s.refund(ctx, tx, w, spend, k) })
 		return err
 	})
@@ -280,7 +280,7 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 	}
 	r := Receipt{Key: spend.Key, Action: spend.Action, Member: spend.Member, Currency: spend.Currency, Period: spend.Period, Time: now, Refunded: true}
 	if pl == nil {
-		rec, err := k.record(r)
+		rec, err := k.record(r, s.compact)
 		if err != nil {
 			return Receipt{}, err
 		}
@@ -302,7 +302,7 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 		r.Amount += e.Amount
 		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: e.Amount, Expires: e.Expires})
 	}
-	rec, err := k.record(r)
+	rec, err := k.record(r, s.compact)
 	if err != nil {
 		return Receipt{}, err
 	}

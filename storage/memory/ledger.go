@@ -257,29 +257,13 @@ func (t *tx) push(w write) {
 	t.undo = append(t.undo, l.undo)
 }
 
-// pushLot records the write of lot key in lots, whose old value was old
-// when had.
-func (t *tx) pushLot(lots map[string]credits.Grant, key string, old credits.Grant, had bool) {
-	if had {
-		t.s.log.lots = append(t.s.log.lots, old)
+// pushOld records w, a write whose key held old before when had, keeping
+// old on stack, its kind's.
+func pushOld[T any](t *tx, stack *[]T, old T, w write) {
+	if w.had {
+		*stack = append(*stack, old)
 	}
-	t.push(write{kind: wroteLot, lots: lots, key: key, had: had})
-}
-
-// pushAllowance records the write of member key's allowance in as, whose
-// old value was old when had.
-func (t *tx) pushAllowance(as map[string]credits.Allowance, key string, old credits.Allowance, had bool) {
-	if had {
-		t.s.log.allows = append(t.s.log.allows, old)
-	}
-	t.push(write{kind: wroteAllowance, allows: as, key: key, had: had})
-}
-
-// pushPool records the update of pool key in pools, whose old value was
-// old.
-func (t *tx) pushPool(pools map[string]storage.Pool, key string, old storage.Pool) {
-	t.s.log.pools = append(t.s.log.pools, old)
-	t.push(write{kind: wrotePool, pools: pools, key: key, had: true})
+	t.push(w)
 }
 
 // pop returns the top of stack *s and drops it.

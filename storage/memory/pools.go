@@ -49,7 +49,7 @@ func (t *tx) UpdatePool(_ context.Context, p storage.Pool) error {
 		return fmt.Errorf("memory: pool %s of %s at version %d, update to %d: %w", p.Currency, p.Workspace, old.Version, p.Version, storage.ErrConflict)
 	}
 	pools[p.Currency] = p
-	t.pushPool(pools, p.Currency, old)
+	pushOld(t, &t.s.log.pools, old, write{kind: wrotePool, pools: pools, key: p.Currency, had: true})
 	return nil
 }
 
@@ -90,7 +90,7 @@ func (t *tx) putLot(lots map[string]credits.Grant, g credits.Grant) {
 	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
 	old, had := lots[g.ID]
 	lots[g.ID] = g
-	t.pushLot(lots, g.ID, old, had)
+	pushOld(t, &t.s.log.lots, old, write{kind: wroteLot, lots: lots, key: g.ID, had: had})
 }
 
 func (t *tx) DeleteGrant(_ context.Context, ws, currency, id string) error {
@@ -107,7 +107,7 @@ func (t *tx) dropLot(lots map[string]credits.Grant, id string) error {
 		return notFound("grant ", id)
 	}
 	delete(lots, id)
-	t.pushLot(lots, id, old, true)
+	pushOld(t, &t.s.log.lots, old, write{kind: wroteLot, lots: lots, key: id, had: true})
 	return nil
 }
 
@@ -143,7 +143,7 @@ func (t *tx) PutAllowance(_ context.Context, ws, currency string, a credits.Allo
 func (t *tx) putAllowance(as map[string]credits.Allowance, a credits.Allowance) {
 	old, had := as[a.Member]
 	as[a.Member] = a
-	t.pushAllowance(as, a.Member, old, had)
+	pushOld(t, &t.s.log.allows, old, write{kind: wroteAllowance, allows: as, key: a.Member, had: had})
 }
 
 func (t *tx) DeleteAllowance(_ context.Context, ws, currency, member string) error {
