@@ -29,14 +29,26 @@ func spendKeys(n int) []string {
 	return keys
 }
 
-// runSpends runs spend b.N times, each with a key of its own, from procs
-// goroutines per CPU, and fails b at the first error. buf is room of the
-// goroutine's own for a spend to encode into.
+// runSpends runs spend b.N times, each with a key of its own, and fails b
+// at the first error: from procs goroutines per CPU (RunParallel), or,
+// when procs is 0, one after another on b's goroutine, as one caller
+// does. buf is room of the goroutine's own for a spend to encode into.
 func runSpends(b *testing.B, procs int, spend func(key string, buf []byte) error) {
 	keys := spendKeys(b.N)
+	b.ReportAllocs()
+	if procs == 0 {
+		var buf [128]byte
+		b.ResetTimer()
+		for _, k := range keys {
+			if err := spend(k, buf[:0]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		return
+	}
 	var next atomic.Int64
 	b.SetParallelism(procs)
-	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		var buf [128]byte
@@ -50,17 +62,17 @@ func runSpends(b *testing.B, procs int, spend func(key string, buf []byte) error
 	b.StopTimer()
 }
 
-// benchSpendFloor is the least any spend the brief asks for must do,
-// under one mutex: record the idempotency key, append a journal entry,
-// decrement.
-func benchSpendFloor(b *testing.B, procs int) {
+// spendFloor is the least any spend the brief asks for must do, under one
+// mutex: record the idempotency key, append a journal entry, decrement,
+// with a balance for n spends.
+func spendFloor(n int) func(key string, buf []byte) error {
 	var (
 		mu      sync.Mutex
-		balance = int64(b.N + 1)
+		balance = int64(n + 1)
 		applied = map[string]int{}
 		journal []floorEntry
 	)
-	runSpends(b, procs, func(k string, _ []byte) error {
+	return func(k string, _ []byte) error {
 		mu.Lock()
 		if _, done := applied[k]; !done && balance > 0 {
 			balance--
@@ -69,26 +81,26 @@ func benchSpendFloor(b *testing.B, procs int) {
 		}
 		mu.Unlock()
 		return nil
-	})
+	}
 }
 
-// benchSpendFloorReceipt is benchSpendFloor, but keeping what an
+// spendFloorReceipt is spendFloor, but keeping what an
 // idempotent spend must give back on a retry: the receipt. Under the
 // lock, as the floor does its work, it checks the key (a retry gets the
 // stored receipt back), encodes the receipt's fields (key, member, action,
 // amount, period, time, the lot burned) into a string as compactly as text
 // allows, keeps it in a slice the key's map entry points into, and appends
 // the journal entry. It shows what keeping receipts costs over the floor.
-func benchSpendFloorReceipt(b *testing.B, procs int) {
+func spendFloorReceipt(n int) func(key string, buf []byte) error {
 	now := newClock().Now()
 	var (
 		mu       sync.Mutex
-		balance  = int64(b.N + 1)
+		balance  = int64(n + 1)
 		applied  = map[string]int{}
 		receipts []string
 		journal  []floorEntry
 	)
-	runSpends(b, procs, func(k string, r []byte) error {
+	return func(k string, r []byte) error {
 		mu.Lock()
 		if i, done := applied[k]; done {
 			_ = receipts[i]
@@ -104,14 +116,14 @@ func benchSpendFloorReceipt(b *testing.B, procs int) {
 		}
 		mu.Unlock()
 		return nil
-	})
+	}
 }
 
-// errFloorRefused is what benchSpendFullFloor's spend returns when it refuses:
+// errFloorRefused is what spendFullFloor's spend returns when it refuses:
 // none of the benchmark's spends may be refused.
 var errFloorRefused = errors.New("full floor: spend refused")
 
-// benchSpendFullFloor is the least a spend with the semantics the issue
+// spendFullFloor is the least a spend with the semantics the issue
 // asks of Service.Spend must do, hand-written over maps and slices under
 // one mutex, with none of charter's layers (no policy, no storage
 // interface, no transaction to roll back: it checks everything before it
@@ -130,11 +142,15 @@ var errFloorRefused = errors.New("full floor: spend refused")
 //   - appends the journal entry (key, member, action, lot, amount, period,
 //     time).
 //
+// It keeps receipts and journal in chunks (floorList), as a service that
+// cannot know how many spends will come keeps them best: no append ever
+// copies what is kept.
+//
 // BenchmarkSpend states Service.Spend against it beside the bare floor,
 // which only records a key, appends an entry and decrements: a spend that
 // did only that would not authorize, keep an allowance, know its lots or
-// answer a retry.
-func benchSpendFullFloor(b *testing.B, procs int) {
+// answer a retry. Its lot holds n spends.
+func spendFullFloor(n int) func(key string, buf []byte) error {
 	type lot struct {
 		id        string
 		remaining int64
@@ -156,11 +172,11 @@ func benchSpendFullFloor(b *testing.B, procs int) {
 		roles  = map[string]map[string]uint8{ws: {"own": 0, "adm": 1, "edi": 2}}
 		masks  = [4]uint64{^uint64(0), ^uint64(0), actionBit | 1<<3, 1 << 3}
 		allows = map[string]*allowance{"own": {limit: 1 << 40}, "adm": {limit: 1 << 40}, "edi": {limit: 1 << 40}}
-		lots   = []lot{{id: "key:fund", remaining: int64(b.N) + 1}}
+		lots   = []lot{{id: "key:fund", remaining: int64(n) + 1}}
 		// applied maps each key to its receipt's place in receipts.
 		applied  = map[string]int{}
-		receipts []string
-		journal  []entry
+		receipts floorList[string]
+		journal  floorList[entry]
 	)
 	plain := func(v string) bool {
 		if len(v) == 0 || len(v) > 256 || !utf8.ValidString(v) {
@@ -173,7 +189,7 @@ func benchSpendFullFloor(b *testing.B, procs int) {
 		}
 		return true
 	}
-	runSpends(b, procs, func(k string, rec []byte) error {
+	return func(k string, rec []byte) error {
 		if !plain(actor) || !plain(action) || !plain(ws) || !plain(k) {
 			return errFloorRefused
 		}
@@ -182,7 +198,7 @@ func benchSpendFullFloor(b *testing.B, procs int) {
 		mu.Lock()
 		defer mu.Unlock()
 		if i, done := applied[k]; done {
-			_ = receipts[i]
+			_ = receipts.at(i)
 			return nil
 		}
 		r, member := roles[ws][actor]
@@ -206,9 +222,28 @@ func benchSpendFullFloor(b *testing.B, procs int) {
 		rec = strconv.AppendInt(append(rec, '|'), period, 10)
 		rec = strconv.AppendInt(append(rec, '|'), t, 10)
 		rec = strconv.AppendInt(append(append(append(rec, '|'), l.id...), '|'), cost, 10)
-		applied[k] = len(receipts)
-		receipts = append(receipts, string(rec))
-		journal = append(journal, entry{key: k, member: actor, action: action, grant: l.id, amount: -cost, period: period, time: t})
+		applied[k] = receipts.push(string(rec))
+		journal.push(entry{key: k, member: actor, action: action, grant: l.id, amount: -cost, period: period, time: t})
 		return nil
-	})
+	}
 }
+
+// floorList is a list kept in chunks of floorChunk values, so that no push
+// copies the values before it.
+type floorList[T any] struct{ chunks [][]T }
+
+// floorChunk is the length of floorList's chunks.
+const floorChunk = 1024
+
+// push appends v and returns its place.
+func (l *floorList[T]) push(v T) int {
+	if len(l.chunks) == 0 || len(l.chunks[len(l.chunks)-1]) == floorChunk {
+		l.chunks = append(l.chunks, make([]T, 0, floorChunk))
+	}
+	last := &l.chunks[len(l.chunks)-1]
+	*last = append(*last, v)
+	return (len(l.chunks)-1)*floorChunk + len(*last) - 1
+}
+
+// at returns the value in place i.
+func (l *floorList[T]) at(i int) *T { return &l.chunks[i/floorChunk][i%floorChunk] }

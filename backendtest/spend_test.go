@@ -139,46 +139,91 @@ func TestSpendAllocs(t *testing.T) {
 func isMemory(t *testing.T) bool { return len(t.Name()) > 7 && t.Name()[len(t.Name())-7:] == "/memory" }
 
 // BenchmarkSpend measures Service.Spend on the in-memory store beside its
-// floors (spend_floor_test.go), each spend with a key of its own, from p
-// goroutines per CPU (goroutines=p, as RunParallel counts them): the
-// baseline only decrements an int under a mutex; the floor also records
-// the key and appends a journal entry; floor+receipt also keeps the
-// receipt; fullfloor does what Spend's semantics ask (authorize, allowance,
-// lots, receipt, journal) with none of charter's layers; store is the
+// floors (spend_floor_test.go), each spend with a key of its own: from one
+// caller, one spend after another (serial), and from p goroutines per CPU
+// (goroutines=p, as RunParallel counts them). The baseline only
+// decrements an int under a mutex; the floor also records the key and
+// appends a journal entry; floor+receipt also keeps the receipt; fullfloor
+// does what Spend's semantics ask (authorize, allowance, lots, receipt,
+// journal) with none of charter's layers; store (serial only) is the
 // memory store's share of a spend. Report: the ratios of service to floor
 // and to fullfloor, per round, as medians (see the README).
 func BenchmarkSpend(b *testing.B) {
-	for _, procs := range []int{1, 2, 8} {
-		b.Run(fmt.Sprintf("baseline/goroutines=%d", procs), func(b *testing.B) {
+	for _, procs := range []int{0, 1, 2, 8} {
+		name := fmt.Sprintf("goroutines=%d", procs)
+		if procs == 0 {
+			name = "serial"
+		}
+		b.Run("baseline/"+name, func(b *testing.B) {
 			var mu sync.Mutex
 			balance := int64(b.N + 1)
-			b.SetParallelism(procs)
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					mu.Lock()
-					if balance > 0 {
-						balance--
-					}
-					mu.Unlock()
+			runSpends(b, procs, func(string, []byte) error {
+				mu.Lock()
+				if balance > 0 {
+					balance--
 				}
+				mu.Unlock()
+				return nil
 			})
 		})
-		b.Run(fmt.Sprintf("floor/goroutines=%d", procs), func(b *testing.B) { benchSpendFloor(b, procs) })
-		b.Run(fmt.Sprintf("floor+receipt/goroutines=%d", procs), func(b *testing.B) { benchSpendFloorReceipt(b, procs) })
-		b.Run(fmt.Sprintf("fullfloor/goroutines=%d", procs), func(b *testing.B) { benchSpendFullFloor(b, procs) })
-		if procs == 1 {
-			b.Run("store/goroutines=1", func(b *testing.B) { benchSpendStore(b) })
+		b.Run("floor/"+name, func(b *testing.B) { runSpends(b, procs, spendFloor(b.N)) })
+		b.Run("floor+receipt/"+name, func(b *testing.B) { runSpends(b, procs, spendFloorReceipt(b.N)) })
+		b.Run("fullfloor/"+name, func(b *testing.B) { runSpends(b, procs, spendFullFloor(b.N)) })
+		if procs == 0 {
+			b.Run("store/serial", func(b *testing.B) { benchSpendStore(b) })
 		}
-		b.Run(fmt.Sprintf("service/goroutines=%d", procs), func(b *testing.B) {
-			s := newService(b, "credit-pool", memoryStore(), newClock())
-			id := spendPool(b, s, int64(b.N)+1)
-			runSpends(b, procs, func(key string, _ []byte) error {
-				_, err := s.Spend(ctx, "edi", "create_visuals", id, key)
-				return err
-			})
-		})
+		b.Run("service/"+name, func(b *testing.B) { runSpends(b, procs, serviceSpend(b, b.N)) })
 	}
+	b.Run("interleaved/serial", benchSpendInterleaved)
+}
+
+// serviceSpend returns a spend through Service.Spend on a fresh memory
+// store, from a pool that holds n spends.
+func serviceSpend(b *testing.B, n int) func(key string, buf []byte) error {
+	s := newService(b, "credit-pool", memoryStore(), newClock())
+	id := spendPool(b, s, int64(n)+1)
+	return func(key string, _ []byte) error {
+		_, err := s.Spend(ctx, "edi", "create_visuals", id, key)
+		return err
+	}
+}
+
+// benchSpendInterleaved runs b.N spends through each of the floor, the
+// full floor and Service.Spend, one caller, in turns of 256 spends (the
+// three taking the first place of a turn in rotation), so that all three
+// meet the same load on a shared machine and the same state of the
+// process: none runs first in a cold heap. It reports each one's time per
+// spend (floor-ns, fullfloor-ns, spend-ns) and Spend's ratios to the two
+// floors (x-floor, x-fullfloor). Its ns/op is the sum of the three.
+func benchSpendInterleaved(b *testing.B) {
+	const turn = 256
+	spends := [...]func(string, []byte) error{spendFloor(b.N), spendFullFloor(b.N), serviceSpend(b, b.N)}
+	var took [len(spends)]time.Duration
+	keys := spendKeys(b.N)
+	var buf [128]byte
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done, t := 0, 0; done < b.N; t++ {
+		n := min(turn, b.N-done)
+		for j := range spends {
+			which := (t + j) % len(spends)
+			start := time.Now()
+			for _, k := range keys[done : done+n] {
+				if err := spends[which](k, buf[:0]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			took[which] += time.Since(start)
+		}
+		done += n
+	}
+	b.StopTimer()
+	per := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
+	b.ReportMetric(per(took[0]), "floor-ns")
+	b.ReportMetric(per(took[1]), "fullfloor-ns")
+	b.ReportMetric(per(took[2]), "spend-ns")
+	b.ReportMetric(float64(took[2])/float64(took[0]), "x-floor")
+	b.ReportMetric(float64(took[2])/float64(took[1]), "x-fullfloor")
 }
 
 // benchSpendStore is the memory store's share of a spend: the one
