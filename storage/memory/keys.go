@@ -2,6 +2,7 @@ package memory
 
 import (
 	"hash/maphash"
+	"math"
 
 	"github.com/charterhq/charter/storage"
 )
@@ -15,7 +16,7 @@ import (
 // only grows: a slot is 8 bytes and holds no pointer (the key is in its
 // record), so the collector never scans the index, and growing it moves
 // slots by their stored hash without reading a key. On 300,000 new keys a
-// lookup and an insert with the record take about half of what they took
+// lookup and an insert with the record take less than half of what they took
 // with a map[string]int (BenchmarkKeyIndex). The hash is seeded per table (hash/maphash), so
 // keys a client chose cannot be made to collide.
 type keyRecords struct {
@@ -82,8 +83,13 @@ func (rs *keyRecords) has(key string) bool {
 	return ok
 }
 
-// add records r under key, which has none.
+// add records r under key, which has none. A workspace holds fewer than
+// 2^32 records (places are 32 bits; in memory that many would take
+// hundreds of gigabytes).
 func (rs *keyRecords) add(key string, r keyRecord) {
+	if rs.n >= math.MaxUint32-1 {
+		panic("memory: a workspace's idempotency records are full")
+	}
 	if (rs.n+1)*4 > len(rs.slots)*3 {
 		rs.grow()
 	}
