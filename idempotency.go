@@ -171,6 +171,25 @@ type keyedCall struct {
 	// across reuses: a member who spends on one action again and again
 	// (from one P, as sync.Pool hands out) hashes once.
 	last spendPrint
+	// lots is room for receipts' lots, kept across reuses and handed out
+	// one at a time (see lot).
+	lots []Lot
+}
+
+// lotSlab is how many lots keyedCall.lot allocates at once.
+const lotSlab = 16
+
+// lot returns room for a receipt's one lot, of capacity 1 (an append to it
+// copies), from room allocated for lotSlab lots at once: a spend's receipt
+// then costs an allocation every lotSlab spends, and a receipt its caller
+// keeps keeps at most lotSlab lots (768 bytes) alive.
+func (c *keyedCall) lot() []Lot {
+	if len(c.lots) == 0 {
+		c.lots = make([]Lot, lotSlab)
+	}
+	l := c.lots[:1:1]
+	c.lots = c.lots[1:]
+	return l
 }
 
 // spendPrint is a spend's fingerprint and what it is of. text is the
@@ -195,9 +214,9 @@ func (c *keyedCall) spendFingerprint(actor, action string, o SpendOptions) (fing
 }
 
 // keyedCalls keeps keyedCalls for reuse: a spend then leaves no garbage
-// for what it only needs while it runs. Nothing of a call outlives keyed:
-// the receipt is copied out and its lots are allocated apart; the store
-// copies what it writes.
+// for what it only needs while it runs. Nothing of a call outlives keyed
+// but the lots it handed out (see lot): the receipt is copied out, and the
+// store copies what it writes.
 var keyedCalls = sync.Pool{New: func() any {
 	c := &keyedCall{}
 	c.runs = c.run
@@ -241,7 +260,7 @@ func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 
 // release empties c and gives it back for reuse.
 func (c *keyedCall) release() {
-	*c = keyedCall{runs: c.runs, last: c.last}
+	*c = keyedCall{runs: c.runs, last: c.last, lots: c.lots}
 	keyedCalls.Put(c)
 }
 

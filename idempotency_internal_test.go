@@ -155,3 +155,30 @@ func FuzzStoredReceipt(f *testing.F) {
 		}
 	})
 }
+
+// TestCompactTime: compactTime's bounds are the years the compact form's
+// Unix nanoseconds hold, 1679 to 2261 in UTC, by the calendar: at each
+// bound's edge, across the range, outside UTC and with a monotonic reading.
+func TestCompactTime(t *testing.T) {
+	byYear := func(t time.Time) bool {
+		return t.Location() == time.UTC && (t.IsZero() || t.Year() > 1678 && t.Year() < 2262)
+	}
+	edges := []time.Time{
+		{}, time.Now(), time.Now().UTC(), time.Unix(0, 0), time.Unix(0, 0).UTC(),
+		time.Date(1678, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(1679, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2261, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 6, 0, 0, 0, 0, time.FixedZone("x", 3600)),
+	}
+	for _, e := range edges {
+		if compactTime(e) != byYear(e) {
+			t.Errorf("compactTime(%v) = %v, by the year %v", e, compactTime(e), byYear(e))
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		v := time.Unix(rapid.Int64Range(-20e9, 20e9).Draw(t, "sec"), rapid.Int64Range(0, 999999999).Draw(t, "nsec")).UTC()
+		if compactTime(v) != byYear(v) {
+			t.Fatalf("compactTime(%v) = %v, by the year %v", v, compactTime(v), byYear(v))
+		}
+	})
+}

@@ -91,8 +91,15 @@ func compactText(v string) bool {
 // compactTime reports whether t is in UTC, and zero or within the years
 // Unix nanoseconds count.
 func compactTime(t time.Time) bool {
-	return t.Location() == time.UTC && (t.IsZero() || t.Year() > 1678 && t.Year() < 2262)
+	return t.Location() == time.UTC && (t.IsZero() || !t.Before(compactFrom) && t.Before(compactUntil))
 }
+
+// compactFrom and compactUntil bound the times compact holds, as
+// compactTime tests them: from the start of 1679 to the start of 2262.
+var (
+	compactFrom  = time.Date(1679, 1, 1, 0, 0, 0, 0, time.UTC)
+	compactUntil = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
 
 // appendNanos appends t as compact writes it.
 func appendNanos(b []byte, t time.Time) []byte {

@@ -77,7 +77,7 @@ type SpendOptions struct {
 // ErrIdempotencyMismatch, as is a key first used by Spend (whose options
 // are empty), and the other way round. Spend is SpendWith with no options.
 func (s *Service) SpendWith(ctx context.Context, actor, action, id, key string, o SpendOptions) (Receipt, error) {
-	if err := s.check(ctx, isID("actor", actor), isPolicyName("action", action), isID("workspace", id), isKey(key), isProject(o.Project).orEmpty(), isRequest(o.Request)); err != nil {
+	if err := s.checkSpend(ctx, actor, action, id, key, o); err != nil {
 		return Receipt{}, err
 	}
 	a := s.policy.Action(action)
@@ -91,7 +91,7 @@ func (s *Service) SpendWith(ctx context.Context, actor, action, id, key string, 
 	c.actor, c.id, c.currency, c.g = actor, id, a.Cost.Currency, gate{action: a, name: "spend", project: o.Project}
 	c.amount, c.meta = a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}
 	c.k.fingerprint, c.k.text = c.spendFingerprint(actor, action, o)
-	c.k.key, c.k.lot = key, make([]Lot, 1) // a spend mostly burns one lot
+	c.k.key, c.k.lot = key, c.lot() // a spend mostly burns one lot
 	return s.keyed(ctx, c)
 }
 

@@ -33,9 +33,8 @@ func text() *rapid.Generator[string] {
 	})
 }
 
-// TestCheckDecideIsCheck: the gate's fast path for Decide's arguments
-// passes and refuses exactly what the full gate does, with the same error.
-func TestCheckDecideIsCheck(t *testing.T) {
+// gateService is a Service for the gate's tests.
+func gateService(t *testing.T) *Service {
 	p, err := policy.LoadFile("testdata/policies/team-guests.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +43,26 @@ func TestCheckDecideIsCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bg := context.Background()
+	return s
+}
+
+// gateEdges are arguments at every length limit, and holding every byte
+// and every rune up to U+00FF.
+func gateEdges() []string {
+	var edges []string
+	for _, n := range []int{0, 1, 127, 128, 129, 199, 200, 201} {
+		edges = append(edges, strings.Repeat("x", n))
+	}
+	for c := range 256 {
+		edges = append(edges, "a"+string(byte(c)), "a"+string(rune(c)))
+	}
+	return edges
+}
+
+// TestCheckDecideIsCheck: the gate's fast path for Decide's arguments
+// passes and refuses exactly what the full gate does, with the same error.
+func TestCheckDecideIsCheck(t *testing.T) {
+	s, bg := gateService(t), context.Background()
 	same := func(tb interface{ Fatalf(string, ...any) }, svc *Service, c context.Context, args [4]string) {
 		actor, action, id, project := args[0], args[1], args[2], args[3]
 		got := svc.checkDecide(c, actor, action, id, project)
@@ -53,17 +71,8 @@ func TestCheckDecideIsCheck(t *testing.T) {
 			tb.Fatalf("checkDecide(%q, %q, %q, %q) = %v, check says %v", actor, action, id, project, got, want)
 		}
 	}
-	// Every argument at every length limit, and holding every byte and
-	// every rune up to U+00FF.
-	var edges []string
-	for _, n := range []int{0, 1, 127, 128, 129, 199, 200, 201} {
-		edges = append(edges, strings.Repeat("x", n))
-	}
-	for c := range 256 {
-		edges = append(edges, "a"+string(byte(c)), "a"+string(rune(c)))
-	}
 	for i := range 4 {
-		for _, e := range edges {
+		for _, e := range gateEdges() {
 			args := [4]string{"ok", "ok", "ok", "ok"}
 			args[i] = e
 			same(t, s, bg, args)
@@ -77,6 +86,36 @@ func TestCheckDecideIsCheck(t *testing.T) {
 		svc := rapid.SampledFrom([]*Service{s, s, s, nil, {}}).Draw(t, "service")
 		c := rapid.SampledFrom([]context.Context{bg, bg, nil}).Draw(t, "ctx")
 		same(t, svc, c, [4]string{actor, action, id, project})
+	})
+}
+
+// TestCheckSpendIsCheck: the gate's fast path for SpendWith's arguments
+// passes and refuses exactly what the full gate does, with the same error.
+func TestCheckSpendIsCheck(t *testing.T) {
+	s, bg := gateService(t), context.Background()
+	same := func(tb interface{ Fatalf(string, ...any) }, svc *Service, c context.Context, args [6]string) {
+		actor, action, id, key := args[0], args[1], args[2], args[3]
+		o := SpendOptions{Project: args[4], Request: args[5]}
+		got := svc.checkSpend(c, actor, action, id, key, o)
+		want := svc.check(c, isID("actor", actor), isPolicyName("action", action), isID("workspace", id), isKey(key), isProject(o.Project).orEmpty(), isRequest(o.Request))
+		if fmt.Sprintf("%T %v", got, got) != fmt.Sprintf("%T %v", want, want) {
+			tb.Fatalf("checkSpend(%q) = %v, check says %v", args, got, want)
+		}
+	}
+	for i := range 6 {
+		for _, e := range gateEdges() {
+			args := [6]string{"ok", "ok", "ok", "ok", "", ""}
+			args[i] = e
+			same(t, s, bg, args)
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		arg := rapid.OneOf(rapid.Just("ok"), rapid.Just("ok"), rapid.Just("ok"), text())
+		opt := rapid.OneOf(rapid.Just(""), rapid.Just(""), rapid.Just("ok"), text())
+		args := [6]string{arg.Draw(t, "actor"), arg.Draw(t, "action"), arg.Draw(t, "id"), arg.Draw(t, "key"), opt.Draw(t, "project"), opt.Draw(t, "request")}
+		svc := rapid.SampledFrom([]*Service{s, s, s, nil, {}}).Draw(t, "service")
+		c := rapid.SampledFrom([]context.Context{bg, bg, nil}).Draw(t, "ctx")
+		same(t, svc, c, args)
 	})
 }
 

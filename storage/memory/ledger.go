@@ -1,9 +1,7 @@
 package memory
 
 import (
-	"cmp"
 	"context"
-	"slices"
 
 	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
@@ -64,15 +62,12 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 		m.pool = true
 		room.Pool = p
 		l.Pool = &room.Pool
-		if lots := m.lots; len(lots) > 0 {
+		if lots := m.lots.all(); len(lots) > 0 {
 			l.Grants = room.Lots[:0]
 			if len(lots) > len(room.Lots) {
 				l.Grants = make([]credits.Grant, 0, len(lots))
 			}
-			for _, g := range lots {
-				l.Grants = append(l.Grants, g)
-			}
-			slices.SortFunc(l.Grants, func(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) })
+			l.Grants = append(l.Grants, lots...)
 		}
 	}
 	if q.Member != "" {
@@ -136,7 +131,7 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		}
 		lots := m.lots
 		if lots == nil {
-			lots = inner(t, t.s.grants, k)
+			lots = t.lotsOf(k)
 		}
 		for _, g := range c.Put {
 			t.putLot(lots, g)
@@ -184,7 +179,7 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 // by looking it up again.
 type ledgerMemo struct {
 	ws, currency string
-	lots         map[string]credits.Grant
+	lots         *lotSet
 	allows       map[string]credits.Allowance
 	j            *journal
 	rs           *keyRecords
@@ -221,7 +216,7 @@ type write struct {
 	had     bool
 	key     string
 	records *keyRecords
-	lots    map[string]credits.Grant
+	lots    *lotSet
 	allows  map[string]credits.Allowance
 	pools   map[string]storage.Pool
 	journal *journal
@@ -285,9 +280,9 @@ func (s *state) undoWrite() {
 		w.records.drop(w.key)
 	case wroteLot:
 		if w.had {
-			w.lots[w.key] = pop(&l.lots)
+			w.lots.put(pop(&l.lots))
 		} else {
-			delete(w.lots, w.key)
+			w.lots.drop(w.key)
 		}
 	case wroteAllowance:
 		if w.had {

@@ -58,7 +58,7 @@ type state struct {
 	// The credit maps are nested by workspace or pool, so an operation on
 	// one workspace never scans another's rows.
 	pools      map[string]map[string]storage.Pool       // workspace -> currency -> pool
-	grants     map[poolKey]map[string]credits.Grant     // pool -> lot ID -> grant
+	grants     map[poolKey]*lotSet                      // pool -> its lots, by ID (lots.go)
 	allowances map[poolKey]map[string]credits.Allowance // pool -> member -> allowance
 	entries    map[poolKey]*journal
 	idem       map[string]*keyRecords // workspace -> key -> record (keys.go)
@@ -100,7 +100,7 @@ func New() *Store {
 		invitesOf:   map[string]map[string]bool{},
 		openOf:      map[string]map[string]bool{},
 		pools:       map[string]map[string]storage.Pool{},
-		grants:      map[poolKey]map[string]credits.Grant{},
+		grants:      map[poolKey]*lotSet{},
 		allowances:  map[poolKey]map[string]credits.Allowance{},
 		entries:     map[poolKey]*journal{},
 		idem:        map[string]*keyRecords{},

@@ -63,12 +63,7 @@ func (t *tx) Pools(_ context.Context, ws string) ([]storage.Pool, error) {
 }
 
 func (t *tx) Grants(_ context.Context, ws, currency string) ([]credits.Grant, error) {
-	var out []credits.Grant
-	for _, g := range t.s.grants[poolKey{ws, currency}] {
-		out = append(out, g)
-	}
-	slices.SortFunc(out, func(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
+	return slices.Clone(t.s.grants[poolKey{ws, currency}].all()), nil
 }
 
 func (t *tx) PutGrant(_ context.Context, ws, currency string, g credits.Grant) error {
@@ -81,15 +76,24 @@ func (t *tx) PutGrant(_ context.Context, ws, currency string, g credits.Grant) e
 	if _, ok := t.s.pools[ws][currency]; !ok {
 		return notFound("pool ", currency, " of ", ws)
 	}
-	t.putLot(inner(t, t.s.grants, poolKey{ws, currency}), g)
+	t.putLot(t.lotsOf(poolKey{ws, currency}), g)
 	return nil
 }
 
+// lotsOf returns pool k's lots, making them (undoably) when missing.
+func (t *tx) lotsOf(k poolKey) *lotSet {
+	lots, ok := t.s.grants[k]
+	if !ok {
+		lots = &lotSet{}
+		set(t, t.s.grants, k, lots)
+	}
+	return lots
+}
+
 // putLot writes g into lots, a pool's, undoably.
-func (t *tx) putLot(lots map[string]credits.Grant, g credits.Grant) {
+func (t *tx) putLot(lots *lotSet, g credits.Grant) {
 	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
-	old, had := lots[g.ID]
-	lots[g.ID] = g
+	old, had := lots.put(g)
 	pushOld(t, &t.s.log.lots, old, write{kind: wroteLot, lots: lots, key: g.ID, had: had})
 }
 
@@ -101,12 +105,14 @@ func (t *tx) DeleteGrant(_ context.Context, ws, currency, id string) error {
 }
 
 // dropLot deletes lot id from lots, a pool's, undoably.
-func (t *tx) dropLot(lots map[string]credits.Grant, id string) error {
-	old, ok := lots[id]
+func (t *tx) dropLot(lots *lotSet, id string) error {
+	if lots == nil {
+		return notFound("grant ", id)
+	}
+	old, ok := lots.drop(id)
 	if !ok {
 		return notFound("grant ", id)
 	}
-	delete(lots, id)
 	pushOld(t, &t.s.log.lots, old, write{kind: wroteLot, lots: lots, key: id, had: true})
 	return nil
 }
