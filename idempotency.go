@@ -255,7 +255,12 @@ func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 	}
 	out := c.out
 	c.release()
-	return out, err
+	if err != nil {
+		// A retried run's earlier attempt may have left its rolled-back
+		// receipt.
+		return Receipt{}, err
+	}
+	return out, nil
 }
 
 // release empties c and gives it back for reuse.

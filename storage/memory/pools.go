@@ -63,7 +63,11 @@ func (t *tx) Pools(_ context.Context, ws string) ([]storage.Pool, error) {
 }
 
 func (t *tx) Grants(_ context.Context, ws, currency string) ([]credits.Grant, error) {
-	return slices.Clone(t.s.grants[poolKey{ws, currency}].all()), nil
+	lots := t.s.grants[poolKey{ws, currency}].all()
+	if len(lots) == 0 {
+		return nil, nil
+	}
+	return slices.Clone(lots), nil
 }
 
 func (t *tx) PutGrant(_ context.Context, ws, currency string, g credits.Grant) error {
