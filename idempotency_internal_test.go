@@ -3,6 +3,7 @@ package charter
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -74,7 +75,7 @@ func TestReceiptJSON(t *testing.T) {
 // makes.
 func TestStoredReceipt(t *testing.T) {
 	text := rapid.OneOf(
-		rapid.SampledFrom([]string{"", "k1", "create_visuals", "edi", "credits", "key:k1", "R1", "0", "é\u2028"}),
+		rapid.SampledFrom([]string{"", "k1", "create_visuals", "edi", "credits", "key:k1", "R1", "R2", "0", "é\u2028"}),
 		rapid.StringOf(rapid.SampledFrom([]rune{'a', '1', '-', ' ', '\x1f', '\x1e', '\x00', '\n', '"', 'é'})),
 		rapid.String(),
 	)
@@ -126,8 +127,43 @@ func TestStoredReceipt(t *testing.T) {
 	// What a spend stores is compact.
 	spend := Receipt{Key: "k1", Action: "create_visuals", Member: "edi", Currency: "credits", Amount: 1,
 		Time: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Lots: []Lot{{Grant: "key:fund", Amount: 1}}}
-	if b, _ := appendReceipt(nil, spend, true); string(b) != "R1\x1fk1\x1fcreate_visuals\x1fedi\x1fcredits\x1f1\x1f0\x1f1796547600000000000\x1f0\x1fkey:fund\x1f1\x1f" {
+	if b, _ := appendReceipt(nil, spend, true); string(b) != spendRecord {
 		t.Errorf("a spend's receipt is stored as %q", b)
+	}
+}
+
+// spendRecord is the compact record of TestStoredReceipt's spend.
+const spendRecord = "R2\x02k1\x0ecreate_visuals\x03edi\acredits\x02\x00\x01\x80\x80\xa5\x81\xc2\xa1\xcf\xee\x31\x00\x02\bkey:fund\x02\x00"
+
+// malformedCompact are records that start as compact ones but are not as
+// appendReceipt writes any receipt.
+var malformedCompact = []struct{ why, record string }{
+	{"empty", "R2"},
+	{"a length past the end", "R2\x05k"},
+	{"a length not in its shortest form", "R2\x81\x00k\x01a\x01m\x01c\x02\x00\x00\x00\x00"},
+	{"a number not in its shortest form", "R2\x01k\x01a\x01m\x01c\x82\x00\x00\x00\x00\x00"},
+	{"a number of 65 bits", "R2\x01k\x01a\x01m\x01c\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00"},
+	{"a number of 11 bytes", "R2\x01k\x01a\x01m\x01c\xff\xff\xff\xff\xff\xff\xff\xff\xff\x80\x01\x00\x00\x00\x00"},
+	{"a number cut short", "R2\x01k\x01a\x01m\x01c\x82"},
+	{"a time flag of 2", "R2\x01k\x01a\x01m\x01c\x02\x00\x02\x00\x00"},
+	{"a time before 1679", "R2\x01k\x01a\x01m\x01c\x02\x00\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00"}, // math.MinInt64 ns
+	{"a refunded flag of 2", "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x02\x00"},
+	{"more lots than bytes", "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x00\xff\xff\xff\xff\x0f"},
+	{"a lot cut short", "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x00\x02\x01g\x02"},
+	{"a byte after the end", "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x00\x00\x00"},
+}
+
+// TestCompactReceiptMalformed: a compact record not as appendReceipt
+// writes one is an error, and the record it was built from reads back.
+func TestCompactReceiptMalformed(t *testing.T) {
+	good := "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x00\x00"
+	if r, err := storedReceipt(good, "k"); err != nil || r.Key != "k" || r.Amount != 1 || r.Lots != nil {
+		t.Fatalf("storedReceipt(%q) = %+v, %v", good, r, err)
+	}
+	for _, c := range malformedCompact {
+		if r, err := storedReceipt(c.record, "k"); !errors.Is(err, errCompact) {
+			t.Errorf("%s: storedReceipt(%q) = %+v, %v; want errCompact", c.why, c.record, r, err)
+		}
 	}
 }
 
@@ -135,11 +171,13 @@ func TestStoredReceipt(t *testing.T) {
 // a compact record it reads is written back, as appendReceipt writes it,
 // to a record that reads as the same receipt.
 func FuzzStoredReceipt(f *testing.F) {
-	f.Add("R1\x1fk1\x1fcreate_visuals\x1fedi\x1fcredits\x1f1\x1f0\x1f1796547600000000000\x1f0\x1fkey:fund\x1f1\x1f")
-	f.Add("R1\x1fk\x1fa\x1fm\x1fc\x1f-5\x1f3\x1f\x1f1")
+	f.Add(spendRecord)
+	f.Add("R2\x01k\x01a\x01m\x01c\t\x06\x00\x01\x00")
 	f.Add(`{"Key":"k","Lots":null}`)
-	f.Add("R1\x1f")
-	f.Add("R1\x1f\xff\x1f\x1f\x1f\x1f0\x1f0\x1f-9223372036854775808\x1f0") // a time before 1678
+	f.Add("R2")
+	for _, c := range malformedCompact {
+		f.Add(c.record)
+	}
 	f.Fuzz(func(t *testing.T, record string) {
 		r, err := storedReceipt(record, "k")
 		if err != nil || !strings.HasPrefix(record, compactMark) {

@@ -1,6 +1,7 @@
 package charter
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,26 +20,26 @@ import (
 //   - JSON, json.Marshal of the Receipt, which starts with '{': what every
 //     record held before the compact form, and what a receipt the compact
 //     form cannot hold is still written as (receiptJSON);
-//   - compact, which starts with "R1" and is then the receipt's fields,
-//     each after a unit separator (0x1F): Key, Action, Member, Currency,
-//     Amount, Period, Time, Refunded ("0" or "1"), then Grant, Amount and
-//     Expires of each lot. Numbers are decimal; a time is its Unix
-//     nanoseconds in UTC, "" when zero.
+//   - compact, which starts with "R2" and is then the receipt's fields in
+//     binary: Key, Action, Member and Currency, each its length (a
+//     uvarint) and its bytes; Amount and Period (varints); Time; Refunded
+//     (one byte, 0 or 1); the number of Lots plus one (a uvarint; 0 when
+//     Lots is nil); and of each lot its Grant, Amount and Expires, as
+//     above. A time is one byte, 0 when it is zero, else 1 and its Unix
+//     nanoseconds (a varint). Every uvarint and varint is in its shortest
+//     form, as encoding/binary writes it, so a receipt has one record.
 //
-// The compact form holds a receipt whose texts have no control character
-// (every text charter takes passes its gate without one), whose times
-// are UTC, zero or between the years 1678 and 2261 (a Unix nanosecond
-// count's range), and whose Lots are nil or not empty. It keeps a text's
-// bytes as they are, where JSON would write invalid UTF-8 as U+FFFD (no
-// text that passed the gate has any). It is about half the size of the
-// JSON and quicker to write and read.
+// The compact form holds a receipt whose times are UTC, zero or between
+// the years 1679 and 2261 (a Unix nanosecond count's range): every
+// receipt a spend makes. It keeps a text's bytes as they are, where JSON
+// would write invalid UTF-8 as U+FFFD, and tells nil Lots from empty ones.
+// It is about half the size of the JSON, and writing it formats no
+// number in decimal. (The form before it, "R1", wrote the fields as
+// decimal text between unit separators; a memory store lives and dies
+// with its process, so no record of it outlives the build that wrote it.)
 
-// compactMark starts a receipt in the compact form; compactSep is its
-// fields' separator.
-const (
-	compactMark = "R1"
-	compactSep  = '\x1f'
-)
+// compactMark starts a receipt in the compact form.
+const compactMark = "R2"
 
 // appendReceipt appends r's record to b: the compact form when compact is
 // set and it holds r exactly, JSON otherwise.
@@ -47,45 +48,44 @@ func appendReceipt(b []byte, r Receipt, compact bool) ([]byte, error) {
 		return appendReceiptJSON(b, r)
 	}
 	b = append(b, compactMark...)
-	for _, v := range [...]string{r.Key, r.Action, r.Member, r.Currency} {
-		b = append(append(b, compactSep), v...)
-	}
-	b = strconv.AppendInt(append(b, compactSep), r.Amount, 10)
-	b = strconv.AppendInt(append(b, compactSep), r.Period, 10)
-	b = appendNanos(append(b, compactSep), r.Time)
-	b = append(b, compactSep, '0')
+	b = appendText(b, r.Key)
+	b = appendText(b, r.Action)
+	b = appendText(b, r.Member)
+	b = appendText(b, r.Currency)
+	b = binary.AppendVarint(b, r.Amount)
+	b = binary.AppendVarint(b, r.Period)
+	b = appendNanos(b, r.Time)
+	b = append(b, 0)
 	if r.Refunded {
-		b[len(b)-1] = '1'
+		b[len(b)-1] = 1
 	}
+	n := uint64(0)
+	if r.Lots != nil {
+		n = uint64(len(r.Lots)) + 1
+	}
+	b = binary.AppendUvarint(b, n)
 	for _, l := range r.Lots {
-		b = append(append(b, compactSep), l.Grant...)
-		b = strconv.AppendInt(append(b, compactSep), l.Amount, 10)
-		b = appendNanos(append(b, compactSep), l.Expires)
+		b = appendText(b, l.Grant)
+		b = binary.AppendVarint(b, l.Amount)
+		b = appendNanos(b, l.Expires)
 	}
 	return b, nil
 }
 
-// compactable reports whether the compact form holds r exactly.
-func compactable(r Receipt) bool {
-	if r.Lots != nil && len(r.Lots) == 0 {
-		return false
-	}
-	ok := compactText(r.Key) && compactText(r.Action) && compactText(r.Member) && compactText(r.Currency) && compactTime(r.Time)
-	for _, l := range r.Lots {
-		ok = ok && compactText(l.Grant) && compactTime(l.Expires)
-	}
-	return ok
+// appendText appends v as compact writes a text: its length, then its
+// bytes.
+func appendText(b []byte, v string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(v))), v...)
 }
 
-// compactText reports whether v holds no control character, so no
-// separator.
-func compactText(v string) bool {
-	for i := 0; i < len(v); i++ {
-		if v[i] < 0x20 {
-			return false
-		}
+// compactable reports whether the compact form holds r exactly: whether
+// compactTime holds each of its times.
+func compactable(r Receipt) bool {
+	ok := compactTime(r.Time)
+	for _, l := range r.Lots {
+		ok = ok && compactTime(l.Expires)
 	}
-	return true
+	return ok
 }
 
 // compactTime reports whether t is in UTC, and zero or within the years
@@ -101,12 +101,12 @@ var (
 	compactUntil = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// appendNanos appends t as compact writes it.
+// appendNanos appends t as compact writes a time.
 func appendNanos(b []byte, t time.Time) []byte {
 	if t.IsZero() {
-		return b
+		return append(b, 0)
 	}
-	return strconv.AppendInt(b, t.UnixNano(), 10)
+	return binary.AppendVarint(append(b, 1), t.UnixNano())
 }
 
 // storedReceipt decodes the receipt stored under key, in either form.
@@ -127,55 +127,99 @@ func storedReceipt(result, key string) (Receipt, error) {
 // errCompact is what a malformed compact receipt gives.
 var errCompact = errors.New("malformed compact receipt")
 
-// compactReceipt decodes the fields of a compact receipt, each after a
-// separator.
+// compactReader reads the fields of a compact receipt from s; ok turns
+// false at the first field that is not as appendReceipt writes it, and
+// stays false.
+type compactReader struct {
+	s  string
+	ok bool
+}
+
+// uvarint reads a uvarint in its shortest form.
+func (c *compactReader) uvarint() uint64 {
+	if !c.ok {
+		return 0
+	}
+	v := 0 // the bytes read, when the last was found
+	var x uint64
+	for n := 0; n < len(c.s) && n < binary.MaxVarintLen64; n++ {
+		b := c.s[n]
+		x |= uint64(b&0x7f) << (7 * n)
+		if b < 0x80 {
+			v = n + 1
+			break
+		}
+	}
+	// Shortest: one byte, or a last byte that is not 0; and no more
+	// than 64 bits.
+	if v == 0 || v > 1 && c.s[v-1] == 0 || v == binary.MaxVarintLen64 && c.s[v-1] > 1 {
+		c.ok = false
+		return 0
+	}
+	c.s = c.s[v:]
+	return x
+}
+
+// varint reads a varint in its shortest form.
+func (c *compactReader) varint() int64 {
+	u := c.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
+}
+
+// text reads a text.
+func (c *compactReader) text() string {
+	n := c.uvarint()
+	if !c.ok || n > uint64(len(c.s)) {
+		c.ok = false
+		return ""
+	}
+	v := c.s[:n]
+	c.s = c.s[n:]
+	return v
+}
+
+// flag reads a byte that is 0 or 1.
+func (c *compactReader) flag() bool {
+	if !c.ok || len(c.s) == 0 || c.s[0] > 1 {
+		c.ok = false
+		return false
+	}
+	f := c.s[0] == 1
+	c.s = c.s[1:]
+	return f
+}
+
+// nanos reads a time, which compactTime must hold, as appendReceipt
+// writes only such times.
+func (c *compactReader) nanos() time.Time {
+	if !c.flag() {
+		return time.Time{}
+	}
+	t := time.Unix(0, c.varint()).UTC()
+	c.ok = c.ok && compactTime(t)
+	return t
+}
+
+// compactReceipt decodes the fields of a compact receipt, which must be
+// all of s.
 func compactReceipt(s string) (Receipt, error) {
+	c := compactReader{s: s, ok: true}
 	var r Receipt
-	var ok bool
-	field := func() string {
-		if !ok || len(s) == 0 || s[0] != compactSep {
-			ok = false
-			return ""
+	r.Key, r.Action, r.Member, r.Currency = c.text(), c.text(), c.text(), c.text()
+	r.Amount, r.Period, r.Time = c.varint(), c.varint(), c.nanos()
+	r.Refunded = c.flag()
+	n := c.uvarint()
+	switch {
+	case !c.ok:
+	case n > uint64(len(c.s))/3+1: // a lot takes at least three bytes
+		c.ok = false
+	case n > 0:
+		r.Lots = make([]Lot, n-1)
+		for i := range r.Lots {
+			r.Lots[i] = Lot{Grant: c.text(), Amount: c.varint(), Expires: c.nanos()}
 		}
-		s = s[1:]
-		i := strings.IndexByte(s, compactSep)
-		if i < 0 {
-			i = len(s)
-		}
-		v := s[:i]
-		s = s[i:]
-		ok = compactText(v) // as appendReceipt writes them
-		return v
 	}
-	number := func() int64 {
-		n, err := strconv.ParseInt(field(), 10, 64)
-		ok = ok && err == nil
-		return n
-	}
-	nanos := func() time.Time {
-		v := field()
-		if v == "" {
-			return time.Time{}
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		t := time.Unix(0, n).UTC()
-		ok = ok && err == nil && compactTime(t) // as appendReceipt writes them
-		return t
-	}
-	ok = true
-	r.Key, r.Action, r.Member, r.Currency = field(), field(), field(), field()
-	r.Amount, r.Period, r.Time = number(), number(), nanos()
-	switch field() {
-	case "0":
-	case "1":
-		r.Refunded = true
-	default:
-		ok = false
-	}
-	for ok && len(s) > 0 {
-		r.Lots = append(r.Lots, Lot{Grant: field(), Amount: number(), Expires: nanos()})
-	}
-	if !ok {
+	if !c.ok || len(c.s) > 0 {
 		return Receipt{}, errCompact
 	}
 	return r, nil

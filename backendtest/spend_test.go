@@ -272,7 +272,7 @@ func benchSpendStore(b *testing.B) {
 	// fingerprint every record shares, as a member's spends of one action
 	// share theirs.
 	const fingerprint = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	const receipt = "R1\x1fk\x1fcreate_visuals\x1fedi\x1fcredits\x1f1\x1f0\x1f1769850000000000000\x1f0\x1fkey:fund\x1f1\x1f"
+	const receipt = "R2\x01k\x0ecreate_visuals\x03edi\acredits\x02\x00\x01\x80\x80\xcd\xbb\xd5\xcc\xe2\x8f\x31\x00\x02\bkey:fund\x02\x00"
 	var (
 		room    storage.LedgerRoom
 		rec     storage.Idempotency
