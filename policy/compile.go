@@ -45,7 +45,7 @@ func (l *loader) compile(rp *rawPolicy) *Policy {
 	for _, a := range p.actions {
 		a.hot.roles, a.hot.plans = roles, p.plans
 	}
-	p.actionTable.build(p.actions)
+	p.tables.build(p)
 	return p
 }
 

@@ -60,7 +60,7 @@ type Policy struct {
 	// role; Allowed only holds bits below len(roles).
 	actions     []*Action
 	actionIndex map[string]*Action
-	actionTable actionTable // actionIndex, faster; see actiontable.go
+	tables      nameTables // the indexes, faster; see nametable.go
 
 	// ops[op] is the action authorizing op, nil when unmapped; ops[0] is
 	// always nil.
@@ -334,7 +334,12 @@ func (p *Policy) Sharing() Sharing { return p.sharing }
 func (p *Policy) Roles() []*role.Role { return p.roles }
 
 // Role returns the role called name, or nil.
-func (p *Policy) Role(name string) *role.Role { return p.roleIndex[name] }
+func (p *Policy) Role(name string) *role.Role {
+	if r, ok := p.tables.roles.find(name); ok {
+		return r
+	}
+	return p.roleIndex[name]
+}
 
 // RoleDescription returns the description of the role called name.
 func (p *Policy) RoleDescription(name string) string {
@@ -369,7 +374,12 @@ func (p *Policy) CreatorRole(kind workspace.Kind) *role.Role {
 func (p *Policy) Plans() []*plan.Plan { return p.plans }
 
 // Plan returns the plan called name, or nil.
-func (p *Policy) Plan(name string) *plan.Plan { return p.planIndex[name] }
+func (p *Policy) Plan(name string) *plan.Plan {
+	if pl, ok := p.tables.plans.find(name); ok {
+		return pl
+	}
+	return p.planIndex[name]
+}
 
 // PlanDescription returns the description of the plan called name.
 func (p *Policy) PlanDescription(name string) string {
@@ -411,7 +421,12 @@ func (p *Policy) FeatureNames(f plan.Features) []string {
 func (p *Policy) Currencies() []*Currency { return p.currencies }
 
 // Currency returns the currency called name, or nil.
-func (p *Policy) Currency(name string) *Currency { return p.currencyIndex[name] }
+func (p *Policy) Currency(name string) *Currency {
+	if c, ok := p.tables.currencies.find(name); ok {
+		return c
+	}
+	return p.currencyIndex[name]
+}
 
 // Actions returns the actions in declaration order, which is Index order.
 // The caller must not modify the slice.
@@ -420,7 +435,7 @@ func (p *Policy) Actions() []*Action { return p.actions }
 // Action returns the action called name, or nil. Keep the result to check
 // the same action many times.
 func (p *Policy) Action(name string) *Action {
-	if a, ok := p.actionTable.find(name); ok {
+	if a, ok := p.tables.actions.find(name); ok {
 		return a
 	}
 	return p.actionIndex[name]
