@@ -265,7 +265,9 @@ func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 
 // release empties c and gives it back for reuse.
 func (c *keyedCall) release() {
-	*c = keyedCall{runs: c.runs, last: c.last, lots: c.lots}
+	runs, last, lots := c.runs, c.last, c.lots
+	*c = keyedCall{} // a clear, where a literal with fields is built and copied
+	c.runs, c.last, c.lots = runs, last, lots
 	keyedCalls.Put(c)
 }
 

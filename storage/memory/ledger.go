@@ -15,7 +15,11 @@ import (
 // Access reads what storage.ReadAccess returns, looking the workspace up
 // once, as Store.Access does.
 func (t *tx) Access(_ context.Context, id, user string) (w storage.Workspace, m storage.Member, ok bool, err error) {
-	if ok, err = t.s.access(id, user, &w, &m); err != nil {
+	var memo *accessMemo
+	if t.write && !t.done {
+		memo = &t.s.seen
+	}
+	if ok, err = t.s.accessVia(memo, id, user, &w, &m); err != nil {
 		return storage.Workspace{}, storage.Member{}, false, notFound("workspace ", id)
 	}
 	return w, m, ok, nil
@@ -58,7 +62,10 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 	if m.rs == nil {
 		m.rs = t.s.idem[q.Workspace]
 	}
-	if p, ok := t.s.pools[q.Workspace][q.Currency]; ok {
+	if m.pools == nil {
+		m.pools = t.s.pools[q.Workspace]
+	}
+	if p, ok := m.pools[q.Currency]; ok {
 		m.pool = true
 		room.Pool = p
 		l.Pool = &room.Pool
@@ -179,6 +186,7 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 // by looking it up again.
 type ledgerMemo struct {
 	ws, currency string
+	pools        map[string]storage.Pool // the workspace's pools
 	lots         *lotSet
 	allows       map[string]credits.Allowance
 	j            *journal

@@ -78,6 +78,8 @@ type state struct {
 	// its making, which no committed Update saw; a nil field is looked up
 	// again.
 	hot ledgerMemo
+	// seen is what the last Access of an Update found (accessMemo).
+	seen accessMemo
 }
 
 // Store is an in-memory storage.Store.
@@ -178,12 +180,25 @@ func (st *Store) Access(ctx context.Context, id, user string) (w storage.Workspa
 // reporting whether user is a member; errNoWorkspace when id is no
 // workspace. It looks each up once.
 func (s *state) access(id, user string, w *storage.Workspace, m *storage.Member) (bool, error) {
-	h, found := s.workspaces[id]
+	return s.accessVia(nil, id, user, w, m)
+}
+
+// accessVia is access, trying the handles memo holds first (nil: none)
+// and keeping there those it finds.
+func (s *state) accessVia(memo *accessMemo, id, user string, w *storage.Workspace, m *storage.Member) (bool, error) {
+	h, found := memo.workspace(s, id)
 	if !found {
-		return false, errNoWorkspace
+		if h, found = s.workspaces[id]; !found {
+			return false, errNoWorkspace
+		}
 	}
 	s.readHeader(h, w)
-	if u, found := s.users.find(user); found {
+	u, found := memo.user(s, user)
+	if !found {
+		u, found = s.users.find(user)
+	}
+	if found {
+		memo.keep(id, h, user, u)
 		r := s.ws.at(h)
 		if i := r.find(u); i >= 0 {
 			s.readMember(h, r.members[i], m)
@@ -191,6 +206,41 @@ func (s *state) access(id, user string, w *storage.Workspace, m *storage.Member)
 		}
 	}
 	return false, nil
+}
+
+// accessMemo is the handles the last Access of an Update found, for the
+// next Update's: a member who acts again and again in one workspace is
+// then looked up by a comparison of IDs, not by hashing them. A handle is
+// taken only while its record still holds the ID: a record released is
+// zero. A workspace's record keeps its ID from DeleteWorkspace to the end
+// of the transaction, so DeleteWorkspace forgets the memo. Only Updates,
+// which run one at a time, read and write it.
+type accessMemo struct {
+	wsID, userID string
+	h, u         uint32
+}
+
+// workspace returns the handle of workspace id, if m holds it.
+func (m *accessMemo) workspace(s *state, id string) (uint32, bool) {
+	if m == nil || m.wsID == "" || m.wsID != id || s.ws.at(m.h).id != id {
+		return 0, false
+	}
+	return m.h, true
+}
+
+// user returns the handle of user, if m holds it.
+func (m *accessMemo) user(s *state, user string) (uint32, bool) {
+	if m == nil || m.userID == "" || m.userID != user || s.users.at(m.u).name != user {
+		return 0, false
+	}
+	return m.u, true
+}
+
+// keep holds the handles of workspace id and user.
+func (m *accessMemo) keep(id string, h uint32, user string, u uint32) {
+	if m != nil {
+		*m = accessMemo{wsID: id, userID: user, h: h, u: u}
+	}
 }
 
 // InProcess reports that the store's data lives only in this process

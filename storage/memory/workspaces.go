@@ -288,7 +288,8 @@ func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
 	if t.led != nil {
 		*t.led = ledgerMemo{} // it may hold maps just dropped
 	}
-	t.s.hot = ledgerMemo{} // as may hot
+	t.s.hot = ledgerMemo{}  // as may hot
+	t.s.seen = accessMemo{} // the record keeps its ID until the end
 	return nil
 }
 
