@@ -80,6 +80,8 @@ type state struct {
 	hot ledgerMemo
 	// seen is what the last Access of an Update found (accessMemo).
 	seen accessMemo
+	// txs is room for the next Updates' transactions (see newTx).
+	txs []tx
 }
 
 // Store is an in-memory storage.Store.
@@ -115,12 +117,12 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tx := &tx{s: &st.s, write: true} // before the lock: others wait less
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.closed {
 		return storage.ErrClosed
 	}
+	tx := st.s.newTx()
 	tx.undo, tx.led = st.s.undoRoom[:0], &st.s.led
 	st.s.led = ledgerMemo{} // end empties it, unless an undo panicked
 	st.s.log.reset()
@@ -278,6 +280,25 @@ func (s *state) end(t *tx, committed bool) {
 	}
 	s.led = ledgerMemo{}
 	s.sweep()
+}
+
+// txSlab is how many transactions newTx makes room for at once.
+const txSlab = 64
+
+// newTx returns a new write transaction on s, from room made for txSlab
+// at once: an Update then allocates once every txSlab Updates, under the
+// lock (a 3 KB allocation; the lock is held for a spend's work anyway).
+// Each is handed out once and never reused, so that one kept past its
+// Update stays ended (check's errEnded) whatever Updates come after; it
+// keeps its slab's few kilobytes alive.
+func (s *state) newTx() *tx {
+	if len(s.txs) == 0 {
+		s.txs = make([]tx, txSlab)
+	}
+	t := &s.txs[0]
+	s.txs = s.txs[1:]
+	t.s, t.write = s, true
+	return t
 }
 
 var (
