@@ -167,9 +167,10 @@ func TestCompactReceiptMalformed(t *testing.T) {
 	}
 }
 
-// FuzzStoredReceipt: storedReceipt reads any record without panicking, and
-// a compact record it reads is written back, as appendReceipt writes it,
-// to a record that reads as the same receipt.
+// FuzzStoredReceipt: storedReceipt reads any record without panicking,
+// and a compact record it reads is the very record appendReceipt writes
+// for the receipt it reads as (one record per receipt), which reads back
+// as the same receipt.
 func FuzzStoredReceipt(f *testing.F) {
 	f.Add(spendRecord)
 	f.Add("R2\x01k\x01a\x01m\x01c\t\x06\x00\x01\x00")
@@ -186,6 +187,9 @@ func FuzzStoredReceipt(f *testing.F) {
 		b, err := appendReceipt(nil, r, true)
 		if err != nil {
 			t.Fatalf("appendReceipt(%+v): %v", r, err)
+		}
+		if string(b) != record {
+			t.Fatalf("record %q read as %+v, which is written as %q", record, r, b)
 		}
 		again, err := storedReceipt(string(b), "k")
 		if err != nil || !reflect.DeepEqual(again, r) {
