@@ -1,6 +1,8 @@
 package memory
 
 import (
+	"math"
+
 	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
 )
@@ -10,24 +12,65 @@ import (
 // the entries before it.
 //
 // An entry is kept compact (jentry): its texts but the key by their place
-// in the journal's texts, its times as microseconds, its Seq as its place.
-// A spend's entry then takes 72 bytes holding one pointer, where a
-// storage.Entry takes 168 holding seven: less to copy, and less for the
-// garbage collector to scan in a journal that only grows.
+// in the journal's texts, its times as microseconds, its Seq as its place,
+// and what most entries share with others beside it: the journal's
+// currency, and each lot's expiry by the lot. A spend's entry then takes
+// 48 bytes holding one pointer, where a storage.Entry takes 168 holding
+// seven: less to copy, and less for the garbage collector to scan in a
+// journal that only grows.
 type journal struct {
 	chunked[jentry]
 	names texts
+	// currency is the place of the currency of the journal's first
+	// entry, which its pool's entries all have (SaveLedger checks it).
+	currency uint32
+	// expires holds each lot's expiry, by the place of its name, as the
+	// first entry of the lot gave it (a lot's expiry does not change);
+	// unset for a place no entry named a lot yet.
+	expires []lotExpiry
+	// wide holds, by place, the entries that do not fit a jentry: of
+	// another currency, of an expiry other than their lot's, of a period
+	// outside int32 or a Kind past 15. None of charter's do.
+	wide map[int]wideEntry
 }
 
 // jentry is a storage.Entry as a journal keeps it: Seq is its place plus
-// one; member, action, grant and currency are places in the journal's
-// names; the times are microseconds since the Unix epoch, in UTC, as the
-// store keeps times (see ts).
+// one; member and action are places in the journal's names, and lot is
+// the place of the lot's name with the Kind in its top four bits; the
+// currency is the journal's and the expiry the lot's; the time is
+// microseconds since the Unix epoch, in UTC, as the store keeps times (see
+// ts). An entry whose period is wideMark has its fields in the journal's
+// wide.
 type jentry struct {
-	key                             string
-	amount, period, time, expires   int64
-	member, action, grant, currency uint32
-	kind                            credits.Kind
+	key            string
+	amount, time   int64
+	period         int32
+	member, action uint32
+	lot            uint32
+}
+
+// wideMark is the period of a jentry whose fields are in journal.wide.
+const wideMark = math.MinInt32
+
+// kindShift places a Kind in a jentry's lot; placeMask is what is left
+// for the lot's place.
+const (
+	kindShift = 28
+	placeMask = 1<<kindShift - 1
+)
+
+// lotExpiry is a lot's expiry as microseconds, and whether it is set.
+type lotExpiry struct {
+	us  int64
+	set bool
+}
+
+// wideEntry is what a jentry holds of an entry it does not fit.
+type wideEntry struct {
+	period        int64
+	expires       int64
+	kind          credits.Kind
+	lot, currency uint32
 }
 
 // texts holds each text of a journal's entries once: a journal names few
@@ -59,26 +102,63 @@ func (ns *texts) place(field int, v string) uint32 {
 	return i
 }
 
-// append adds e to the journal. Undoing it is truncate (chunked's): the
-// names only the dropped entries used stay, a few texts at most.
+// append adds e to the journal. Undoing it is truncate.
 func (j *journal) append(e storage.Entry) {
-	j.push(jentry{
-		key: e.Key, amount: e.Amount, period: e.Period,
-		time: e.Time.UnixMicro(), expires: e.Expires.UnixMicro(), // ts'd by appendEntry
+	lot, currency := j.names.place(2, e.Grant), j.names.place(3, e.Currency)
+	if j.n == 0 {
+		j.currency = currency
+	}
+	expires := e.Expires.UnixMicro() // ts'd by appendEntry
+	if int(lot) >= len(j.expires) {
+		j.expires = append(j.expires, make([]lotExpiry, int(lot)+1-len(j.expires))...)
+	}
+	x := &j.expires[lot]
+	if !x.set {
+		*x = lotExpiry{us: expires, set: true}
+	}
+	v := jentry{
+		key: e.Key, amount: e.Amount, time: e.Time.UnixMicro(), period: int32(e.Period),
 		member: j.names.place(0, e.Member), action: j.names.place(1, e.Action),
-		grant: j.names.place(2, e.Grant), currency: j.names.place(3, e.Currency),
-		kind: e.Kind,
-	})
+		lot: uint32(e.Kind)<<kindShift | lot,
+	}
+	if currency != j.currency || x.us != expires || int64(v.period) != e.Period || v.period == wideMark ||
+		e.Kind > 15 || lot > placeMask {
+		if j.wide == nil {
+			j.wide = map[int]wideEntry{}
+		}
+		j.wide[j.n] = wideEntry{period: e.Period, expires: expires, kind: e.Kind, lot: lot, currency: currency}
+		v.period, v.lot = wideMark, 0
+	}
+	j.push(v)
+}
+
+// truncate drops the entries from the nth on (an append undone), and what
+// wide holds of them. The names and lot expiries only they gave stay: a
+// few at most. An entry appended later whose lot has another expiry than
+// the one kept goes to wide, as any such entry does.
+func (j *journal) truncate(n int) {
+	for i := range j.wide {
+		if i >= n {
+			delete(j.wide, i)
+		}
+	}
+	j.chunked.truncate(n)
 }
 
 // entry returns the nth entry (0-based) as it was appended, but for Seq,
 // which is n+1.
 func (j *journal) entry(n int, c *jentry) storage.Entry {
 	l := j.names.list
+	kind, lot, currency := credits.Kind(c.lot>>kindShift), c.lot&placeMask, j.currency
+	period, expires := int64(c.period), j.expires[lot].us
+	if c.period == wideMark {
+		w := j.wide[n]
+		kind, lot, currency, period, expires = w.kind, w.lot, w.currency, w.period, w.expires
+	}
 	return storage.Entry{Seq: int64(n) + 1, Entry: credits.Entry{
-		Kind: c.kind, Currency: l[c.currency], Grant: l[c.grant], Amount: c.amount,
-		Member: l[c.member], Action: l[c.action], Key: c.key, Period: c.period,
-		Time: at(c.time), Expires: at(c.expires),
+		Kind: kind, Currency: l[currency], Grant: l[lot], Amount: c.amount,
+		Member: l[c.member], Action: l[c.action], Key: c.key, Period: period,
+		Time: at(c.time), Expires: at(expires),
 	}}
 }
 

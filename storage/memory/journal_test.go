@@ -1,8 +1,11 @@
 package memory
 
 import (
+	"math"
 	"slices"
 	"testing"
+	"time"
+	"unsafe"
 
 	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
@@ -56,4 +59,104 @@ func TestJournal(t *testing.T) {
 			},
 		})
 	})
+}
+
+// TestJournalEntries appends entries of any fields to a journal beside a
+// plain slice, with truncations between: each read gives back every field
+// as appended. Most entries share their currency and their lot's expiry,
+// as a pool's do, and are kept in 48 bytes; the draws also give entries of
+// another currency, of a lot whose expiry changed, of periods outside
+// int32 (wideMark among them) and Kinds past 15, which the journal keeps
+// beside (journal.wide), and truncations that drop some of those.
+func TestJournalEntries(t *testing.T) {
+	if s := unsafe.Sizeof(jentry{}); s != 48 {
+		t.Errorf("a jentry takes %d bytes, want 48", s)
+	}
+	texts := []string{"", "ann", "bob", "create_visuals", "key:fund", "period:3", "credits", "tokens"}
+	rapid.Check(t, func(t *rapid.T) {
+		var j journal
+		var model []storage.Entry
+		// The lots' usual expiries, in microseconds, as a pool's lots keep one.
+		expiry := map[string]int64{}
+		micros := func(label string) int64 {
+			return rapid.OneOf(rapid.Just(time.Time{}.UnixMicro()), rapid.Int64Range(-1<<50, 1<<50)).Draw(t, label)
+		}
+		t.Repeat(map[string]func(*rapid.T){
+			"append": func(t *rapid.T) {
+				for range rapid.IntRange(1, 40).Draw(t, "n") {
+					grant := rapid.SampledFrom(texts).Draw(t, "grant")
+					if _, ok := expiry[grant]; !ok {
+						expiry[grant] = micros("expiry")
+					}
+					exp := expiry[grant]
+					if rapid.IntRange(0, 9).Draw(t, "other expiry") == 0 {
+						exp = micros("expires")
+					}
+					currency := "credits"
+					if rapid.IntRange(0, 9).Draw(t, "other currency") == 0 {
+						currency = rapid.SampledFrom(texts).Draw(t, "currency")
+					}
+					period := rapid.Int64Range(0, 400).Draw(t, "period")
+					if rapid.IntRange(0, 9).Draw(t, "wide period") == 0 {
+						period = rapid.SampledFrom([]int64{math.MinInt64, math.MinInt32, math.MinInt32 + 1, math.MaxInt32, math.MaxInt32 + 1, math.MaxInt64}).Draw(t, "period")
+					}
+					e := storage.Entry{Seq: int64(len(model)) + 1, Entry: credits.Entry{
+						Kind:     credits.Kind(rapid.OneOf(rapid.IntRange(0, 15), rapid.IntRange(16, 255)).Draw(t, "kind")),
+						Currency: currency, Grant: grant, Amount: rapid.Int64().Draw(t, "amount"),
+						Member: rapid.SampledFrom(texts).Draw(t, "member"), Action: rapid.SampledFrom(texts).Draw(t, "action"),
+						Key: rapid.SampledFrom(texts).Draw(t, "key"), Period: period,
+						Time: at(micros("time")), Expires: at(exp),
+					}}
+					j.append(e)
+					model = append(model, e)
+				}
+			},
+			"truncate": func(t *rapid.T) {
+				n := rapid.IntRange(0, len(model)).Draw(t, "n")
+				j.truncate(n)
+				model = model[:n]
+			},
+			"": func(t *rapid.T) {
+				if j.n != len(model) {
+					t.Fatalf("journal of %d entries, want %d", j.n, len(model))
+				}
+				for i := range j.wide {
+					if i >= j.n {
+						t.Fatalf("wide holds entry %d of a journal of %d", i, j.n)
+					}
+				}
+				got := j.read(0, j.n)
+				for i := range model {
+					if got[i] != model[i] {
+						t.Fatalf("entry %d is\n%+v, want\n%+v", i, got[i], model[i])
+					}
+				}
+			},
+		})
+	})
+}
+
+// TestJournalCompact: a pool's usual entries (a grant, top-ups with and
+// without an expiry, spends from each lot, a refund) all fit a jentry, so
+// the journal keeps none beside them.
+func TestJournalCompact(t *testing.T) {
+	t0 := at(time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC).UnixMicro())
+	expires := at(t0.AddDate(0, 1, 0).UnixMicro())
+	never := at(time.Time{}.UnixMicro())
+	var j journal
+	add := func(kind credits.Kind, grant string, amount int64, exp time.Time) {
+		j.append(storage.Entry{Entry: credits.Entry{Kind: kind, Currency: "credits", Grant: grant, Amount: amount,
+			Member: "ann", Action: "create_visuals", Key: "k", Period: 7, Time: t0, Expires: exp}})
+	}
+	add(credits.KindReset, "", 0, never)
+	add(credits.KindGrant, "period:7", 100, expires)
+	add(credits.KindTopUp, "key:fund", 50, never)
+	for range 3000 {
+		add(credits.KindSpend, "period:7", -1, expires)
+		add(credits.KindSpend, "key:fund", -1, never)
+	}
+	add(credits.KindRefund, "key:fund", 1, never)
+	if len(j.wide) != 0 {
+		t.Errorf("%d of %d entries kept beside the journal, want none", len(j.wide), j.n)
+	}
 }
