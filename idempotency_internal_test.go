@@ -98,22 +98,31 @@ func TestStoredReceipt(t *testing.T) {
 				return Lot{Grant: text.Draw(t, "grant"), Amount: rapid.Int64().Draw(t, "amount"), Expires: when.Draw(t, "expires")}
 			}), 0, 3).Draw(t, "lots")
 		}
-		b, err := appendReceipt(nil, r, true)
+		// The record's key: mostly the receipt's own, as a spend's is; a
+		// refund's is another.
+		key := rapid.OneOf(rapid.Just(r.Key), text).Draw(t, "record key")
+		if key == "" {
+			key = "k" // a record's key is never empty
+		}
+		b, err := appendReceipt(nil, r, key, true)
 		if err != nil {
 			t.Fatalf("appendReceipt(%+v): %v", r, err)
 		}
 		j, _ := json.Marshal(r)
-		if shared, _ := appendReceipt(nil, r, false); !bytes.Equal(shared, j) {
+		if shared, _ := appendReceipt(nil, r, key, false); !bytes.Equal(shared, j) {
 			t.Fatalf("appendReceipt(%+v) for a shared store wrote %q, want its JSON %s", r, shared, j)
 		}
 		if compact := bytes.HasPrefix(b, []byte(compactMark)); compact != compactable(r) {
 			t.Fatalf("appendReceipt(%+v) wrote %q: compact %v, compactable %v", r, b, compact, compactable(r))
 		}
-		got, err := storedReceipt(string(b), "k")
+		if compactable(r) && r.Key == key && !bytes.HasPrefix(b, []byte(compactMark+"\x00")) {
+			t.Fatalf("appendReceipt(%+v) under its own key wrote %q, which writes the key out", r, b)
+		}
+		got, err := storedReceipt(string(b), key)
 		if err != nil {
 			t.Fatalf("storedReceipt(%q): %v", b, err)
 		}
-		want, err := storedReceipt(string(j), "k")
+		want, err := storedReceipt(string(j), key)
 		if err != nil {
 			t.Fatalf("storedReceipt(%s): %v", j, err)
 		}
@@ -127,38 +136,43 @@ func TestStoredReceipt(t *testing.T) {
 	// What a spend stores is compact.
 	spend := Receipt{Key: "k1", Action: "create_visuals", Member: "edi", Currency: "credits", Amount: 1,
 		Time: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Lots: []Lot{{Grant: "key:fund", Amount: 1}}}
-	if b, _ := appendReceipt(nil, spend, true); string(b) != spendRecord {
+	if b, _ := appendReceipt(nil, spend, "k1", true); string(b) != spendRecord {
 		t.Errorf("a spend's receipt is stored as %q", b)
 	}
 }
 
 // spendRecord is the compact record of TestStoredReceipt's spend.
-const spendRecord = "R2\x02k1\x0ecreate_visuals\x03edi\acredits\x02\x00\x01\x80\x80\xa5\x81\xc2\xa1\xcf\xee\x31\x00\x02\bkey:fund\x02\x00"
+const spendRecord = "R2\x00\x0ecreate_visuals\x03edi\acredits\x02\x00\x01\x80\x80\xa5\x81\xc2\xa1\xcf\xee\x31\x00\x02\bkey:fund\x02\x00"
 
 // malformedCompact are records that start as compact ones but are not as
 // appendReceipt writes any receipt.
 var malformedCompact = []struct{ why, record string }{
 	{"empty", "R2"},
+	{"the record's key written out", "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x00\x00"},
 	{"a length past the end", "R2\x05k"},
 	{"a length not in its shortest form", "R2\x81\x00k\x01a\x01m\x01c\x02\x00\x00\x00\x00"},
-	{"a number not in its shortest form", "R2\x01k\x01a\x01m\x01c\x82\x00\x00\x00\x00\x00"},
-	{"a number of 65 bits", "R2\x01k\x01a\x01m\x01c\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00"},
-	{"a number of 11 bytes", "R2\x01k\x01a\x01m\x01c\xff\xff\xff\xff\xff\xff\xff\xff\xff\x80\x01\x00\x00\x00\x00"},
-	{"a number cut short", "R2\x01k\x01a\x01m\x01c\x82"},
-	{"a time flag of 2", "R2\x01k\x01a\x01m\x01c\x02\x00\x02\x00\x00"},
-	{"a time before 1679", "R2\x01k\x01a\x01m\x01c\x02\x00\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00"}, // math.MinInt64 ns
-	{"a refunded flag of 2", "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x02\x00"},
-	{"more lots than bytes", "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x00\xff\xff\xff\xff\x0f"},
-	{"a lot cut short", "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x00\x02\x01g\x02"},
-	{"a byte after the end", "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x00\x00\x00"},
+	{"a number not in its shortest form", "R2\x00\x01a\x01m\x01c\x82\x00\x00\x00\x00\x00"},
+	{"a number of 65 bits", "R2\x00\x01a\x01m\x01c\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00"},
+	{"a number of 11 bytes", "R2\x00\x01a\x01m\x01c\xff\xff\xff\xff\xff\xff\xff\xff\xff\x80\x01\x00\x00\x00\x00"},
+	{"a number cut short", "R2\x00\x01a\x01m\x01c\x82"},
+	{"a time flag of 2", "R2\x00\x01a\x01m\x01c\x02\x00\x02\x00\x00"},
+	{"a time before 1679", "R2\x00\x01a\x01m\x01c\x02\x00\x01\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x00"}, // math.MinInt64 ns
+	{"a refunded flag of 2", "R2\x00\x01a\x01m\x01c\x02\x00\x00\x02\x00"},
+	{"more lots than bytes", "R2\x00\x01a\x01m\x01c\x02\x00\x00\x00\xff\xff\xff\xff\x0f"},
+	{"a lot cut short", "R2\x00\x01a\x01m\x01c\x02\x00\x00\x00\x02\x01g\x02"},
+	{"a byte after the end", "R2\x00\x01a\x01m\x01c\x02\x00\x00\x00\x00\x00"},
 }
 
 // TestCompactReceiptMalformed: a compact record not as appendReceipt
 // writes one is an error, and the record it was built from reads back.
 func TestCompactReceiptMalformed(t *testing.T) {
-	good := "R2\x01k\x01a\x01m\x01c\x02\x00\x00\x00\x00"
+	good := "R2\x00\x01a\x01m\x01c\x02\x00\x00\x00\x00"
 	if r, err := storedReceipt(good, "k"); err != nil || r.Key != "k" || r.Amount != 1 || r.Lots != nil {
 		t.Fatalf("storedReceipt(%q) = %+v, %v", good, r, err)
+	}
+	// An empty key text stands for the record's key, which is never empty.
+	if r, err := storedReceipt(good, ""); !errors.Is(err, errCompact) {
+		t.Errorf("storedReceipt(%q) under an empty key = %+v, %v; want errCompact", good, r, err)
 	}
 	for _, c := range malformedCompact {
 		if r, err := storedReceipt(c.record, "k"); !errors.Is(err, errCompact) {
@@ -173,7 +187,8 @@ func TestCompactReceiptMalformed(t *testing.T) {
 // as the same receipt.
 func FuzzStoredReceipt(f *testing.F) {
 	f.Add(spendRecord)
-	f.Add("R2\x01k\x01a\x01m\x01c\t\x06\x00\x01\x00")
+	f.Add("R2\x00\x01a\x01m\x01c\t\x06\x00\x01\x00")
+	f.Add("R2\x03k:0\x01a\x01m\x01c\t\x06\x00\x01\x00") // a refund's: another key
 	f.Add(`{"Key":"k","Lots":null}`)
 	f.Add("R2")
 	for _, c := range malformedCompact {
@@ -184,7 +199,7 @@ func FuzzStoredReceipt(f *testing.F) {
 		if err != nil || !strings.HasPrefix(record, compactMark) {
 			return
 		}
-		b, err := appendReceipt(nil, r, true)
+		b, err := appendReceipt(nil, r, "k", true)
 		if err != nil {
 			t.Fatalf("appendReceipt(%+v): %v", r, err)
 		}

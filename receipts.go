@@ -22,16 +22,18 @@ import (
 //     form cannot hold is still written as (receiptJSON);
 //   - compact, which starts with "R2" and is then the receipt's fields in
 //     binary: Key, Action, Member and Currency, each its length (a
-//     uvarint) and its bytes; Amount and Period (varints); Time; Refunded
+//     uvarint) and its bytes, but Key empty when it is the record's key
+//     (the store keeps that beside the record: a receipt names its own
+//     key but for a refund's); Amount and Period (varints); Time; Refunded
 //     (one byte, 0 or 1); the number of Lots plus one (a uvarint; 0 when
 //     Lots is nil); and of each lot its Grant, Amount and Expires, as
 //     above. A time is one byte, 0 when it is zero, else 1 and its Unix
 //     nanoseconds (a varint). Every uvarint and varint is in its shortest
 //     form, as encoding/binary writes it, so a receipt has one record.
 //
-// The compact form holds a receipt whose times are UTC, zero or between
-// the years 1679 and 2261 (a Unix nanosecond count's range): every
-// receipt a spend makes. It keeps a text's bytes as they are, where JSON
+// The compact form holds a receipt whose Key is not empty and whose times
+// are UTC, zero or between the years 1679 and 2261 (a Unix nanosecond
+// count's range): every receipt a spend makes. It keeps a text's bytes as they are, where JSON
 // would write invalid UTF-8 as U+FFFD, and tells nil Lots from empty ones.
 // It is about half the size of the JSON, and writing it formats no
 // number in decimal. (The form before it, "R1", wrote the fields as
@@ -41,14 +43,18 @@ import (
 // compactMark starts a receipt in the compact form.
 const compactMark = "R2"
 
-// appendReceipt appends r's record to b: the compact form when compact is
-// set and it holds r exactly, JSON otherwise.
-func appendReceipt(b []byte, r Receipt, compact bool) ([]byte, error) {
+// appendReceipt appends r's record under key to b: the compact form when
+// compact is set and it holds r exactly, JSON otherwise.
+func appendReceipt(b []byte, r Receipt, key string, compact bool) ([]byte, error) {
 	if !compact || !compactable(r) {
 		return appendReceiptJSON(b, r)
 	}
 	b = append(b, compactMark...)
-	b = appendText(b, r.Key)
+	if r.Key == key {
+		b = append(b, 0) // the record's key
+	} else {
+		b = appendText(b, r.Key)
+	}
 	b = appendText(b, r.Action)
 	b = appendText(b, r.Member)
 	b = appendText(b, r.Currency)
@@ -79,9 +85,10 @@ func appendText(b []byte, v string) []byte {
 }
 
 // compactable reports whether the compact form holds r exactly: whether
+// its Key is not empty (an empty one stands for the record's) and
 // compactTime holds each of its times.
 func compactable(r Receipt) bool {
-	ok := compactTime(r.Time)
+	ok := r.Key != "" && compactTime(r.Time)
 	for _, l := range r.Lots {
 		ok = ok && compactTime(l.Expires)
 	}
@@ -114,7 +121,7 @@ func storedReceipt(result, key string) (Receipt, error) {
 	var r Receipt
 	var err error
 	if strings.HasPrefix(result, compactMark) {
-		r, err = compactReceipt(result[len(compactMark):])
+		r, err = compactReceipt(result[len(compactMark):], key)
 	} else {
 		err = json.Unmarshal([]byte(result), &r)
 	}
@@ -200,12 +207,20 @@ func (c *compactReader) nanos() time.Time {
 	return t
 }
 
-// compactReceipt decodes the fields of a compact receipt, which must be
-// all of s.
-func compactReceipt(s string) (Receipt, error) {
+// compactReceipt decodes the fields of a compact receipt stored under key,
+// which must be all of s. A Key written out may not be key, which is
+// written as empty: a receipt has one record.
+func compactReceipt(s, key string) (Receipt, error) {
 	c := compactReader{s: s, ok: true}
 	var r Receipt
 	r.Key, r.Action, r.Member, r.Currency = c.text(), c.text(), c.text(), c.text()
+	switch r.Key {
+	case "":
+		r.Key = key
+		c.ok = c.ok && key != ""
+	case key:
+		c.ok = false
+	}
 	r.Amount, r.Period, r.Time = c.varint(), c.varint(), c.nanos()
 	r.Refunded = c.flag()
 	n := c.uvarint()
