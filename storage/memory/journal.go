@@ -1,7 +1,10 @@
 package memory
 
 import (
+	"cmp"
 	"math"
+	"slices"
+	"time"
 
 	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
@@ -14,7 +17,8 @@ import (
 // An entry is kept compact (jentry): its texts but the key by their place
 // in the journal's texts, its times as microseconds, its Seq as its place,
 // and what most entries share with others beside it: the journal's
-// currency, and each lot's expiry by the lot. A spend's entry then takes
+// currency, and each lot's expiry by the lot (an entry says only whether
+// it has its lot's expiry or none). A spend's entry then takes
 // 48 bytes holding one pointer, where a storage.Entry takes 168 holding
 // seven: less to copy, and less for the garbage collector to scan in a
 // journal that only grows.
@@ -25,19 +29,22 @@ type journal struct {
 	// entry, which its pool's entries all have (SaveLedger checks it).
 	currency uint32
 	// expires holds each lot's expiry, by the place of its name, as the
-	// first entry of the lot gave it (a lot's expiry does not change);
-	// unset for a place no entry named a lot yet.
+	// first entry of the lot with an expiry gave it; unset for a place no
+	// such entry named. A lot's expiry does not change, and the entries
+	// of a lot name either it (a grant, top-up or spend) or none (a
+	// refund or an expiry may).
 	expires []lotExpiry
-	// wide holds, by place, the entries that do not fit a jentry: of
-	// another currency, of an expiry other than their lot's, of a period
-	// outside int32 or a Kind past 15. None of charter's do.
-	wide map[int]wideEntry
+	// wide holds the entries that do not fit a jentry, by place: of
+	// another currency, of an expiry neither their lot's nor none, of a
+	// period outside int32 or a Kind past 15. None of charter's are.
+	wide []wideEntry
 }
 
 // jentry is a storage.Entry as a journal keeps it: Seq is its place plus
 // one; member and action are places in the journal's names, and lot is
-// the place of the lot's name with the Kind in its top four bits; the
-// currency is the journal's and the expiry the lot's; the time is
+// the place of the lot's name with the Kind in its top four bits and,
+// below them, a bit set when the entry has no expiry; the currency is the
+// journal's and the expiry, but for that bit, the lot's; the time is
 // microseconds since the Unix epoch, in UTC, as the store keeps times (see
 // ts). An entry whose period is wideMark has its fields in the journal's
 // wide.
@@ -52,12 +59,16 @@ type jentry struct {
 // wideMark is the period of a jentry whose fields are in journal.wide.
 const wideMark = math.MinInt32
 
-// kindShift places a Kind in a jentry's lot; placeMask is what is left
-// for the lot's place.
+// kindShift places a Kind in a jentry's lot, and noExpiry marks one
+// with no expiry; placeMask is what is left for the lot's place.
 const (
 	kindShift = 28
-	placeMask = 1<<kindShift - 1
+	noExpiry  = 1 << 27
+	placeMask = noExpiry - 1
 )
+
+// zeroMicros is the zero time in microseconds, as ts keeps it.
+var zeroMicros = time.Time{}.UnixMicro()
 
 // lotExpiry is a lot's expiry as microseconds, and whether it is set.
 type lotExpiry struct {
@@ -65,8 +76,10 @@ type lotExpiry struct {
 	set bool
 }
 
-// wideEntry is what a jentry holds of an entry it does not fit.
+// wideEntry is what a jentry holds of an entry it does not fit, at its
+// place in the journal.
 type wideEntry struct {
+	at            int
 	period        int64
 	expires       int64
 	kind          credits.Kind
@@ -109,24 +122,26 @@ func (j *journal) append(e storage.Entry) {
 		j.currency = currency
 	}
 	expires := e.Expires.UnixMicro() // ts'd by appendEntry
-	if int(lot) >= len(j.expires) {
-		j.expires = append(j.expires, make([]lotExpiry, int(lot)+1-len(j.expires))...)
-	}
-	x := &j.expires[lot]
-	if !x.set {
-		*x = lotExpiry{us: expires, set: true}
-	}
+	fits := lot <= placeMask
 	v := jentry{
 		key: e.Key, amount: e.Amount, time: e.Time.UnixMicro(), period: int32(e.Period),
 		member: j.names.place(0, e.Member), action: j.names.place(1, e.Action),
 		lot: uint32(e.Kind)<<kindShift | lot,
 	}
-	if currency != j.currency || x.us != expires || int64(v.period) != e.Period || v.period == wideMark ||
-		e.Kind > 15 || lot > placeMask {
-		if j.wide == nil {
-			j.wide = map[int]wideEntry{}
+	if expires == zeroMicros {
+		v.lot |= noExpiry
+	} else if fits {
+		if int(lot) >= len(j.expires) {
+			j.expires = append(j.expires, make([]lotExpiry, int(lot)+1-len(j.expires))...)
 		}
-		j.wide[j.n] = wideEntry{period: e.Period, expires: expires, kind: e.Kind, lot: lot, currency: currency}
+		x := &j.expires[lot]
+		if !x.set {
+			*x = lotExpiry{us: expires, set: true}
+		}
+		fits = x.us == expires
+	}
+	if !fits || currency != j.currency || int64(v.period) != e.Period || v.period == wideMark || e.Kind > 15 {
+		j.wide = append(j.wide, wideEntry{at: j.n, period: e.Period, expires: expires, kind: e.Kind, lot: lot, currency: currency})
 		v.period, v.lot = wideMark, 0
 	}
 	j.push(v)
@@ -137,11 +152,12 @@ func (j *journal) append(e storage.Entry) {
 // few at most. An entry appended later whose lot has another expiry than
 // the one kept goes to wide, as any such entry does.
 func (j *journal) truncate(n int) {
-	for i := range j.wide {
-		if i >= n {
-			delete(j.wide, i)
-		}
+	w := len(j.wide)
+	for w > 0 && j.wide[w-1].at >= n {
+		w--
 	}
+	clear(j.wide[w:])
+	j.wide = j.wide[:w]
 	j.chunked.truncate(n)
 }
 
@@ -150,10 +166,14 @@ func (j *journal) truncate(n int) {
 func (j *journal) entry(n int, c *jentry) storage.Entry {
 	l := j.names.list
 	kind, lot, currency := credits.Kind(c.lot>>kindShift), c.lot&placeMask, j.currency
-	period, expires := int64(c.period), j.expires[lot].us
-	if c.period == wideMark {
-		w := j.wide[n]
+	period, expires := int64(c.period), zeroMicros
+	switch {
+	case c.period == wideMark:
+		i, _ := slices.BinarySearchFunc(j.wide, n, func(w wideEntry, n int) int { return cmp.Compare(w.at, n) })
+		w := &j.wide[i]
 		kind, lot, currency, period, expires = w.kind, w.lot, w.currency, w.period, w.expires
+	case c.lot&noExpiry == 0:
+		expires = j.expires[lot].us
 	}
 	return storage.Entry{Seq: int64(n) + 1, Entry: credits.Entry{
 		Kind: kind, Currency: l[currency], Grant: l[lot], Amount: c.amount,

@@ -120,9 +120,9 @@ func TestJournalEntries(t *testing.T) {
 				if j.n != len(model) {
 					t.Fatalf("journal of %d entries, want %d", j.n, len(model))
 				}
-				for i := range j.wide {
-					if i >= j.n {
-						t.Fatalf("wide holds entry %d of a journal of %d", i, j.n)
+				for i, w := range j.wide {
+					if w.at >= j.n || i > 0 && j.wide[i-1].at >= w.at {
+						t.Fatalf("wide holds entry %d (its %dth) of a journal of %d", w.at, i, j.n)
 					}
 				}
 				got := j.read(0, j.n)
@@ -137,8 +137,9 @@ func TestJournalEntries(t *testing.T) {
 }
 
 // TestJournalCompact: a pool's usual entries (a grant, top-ups with and
-// without an expiry, spends from each lot, a refund) all fit a jentry, so
-// the journal keeps none beside them.
+// without an expiry, spends from each lot, refunds, which name no expiry,
+// to each, and the expiry of a lot, which names none either) all fit a
+// jentry, so the journal keeps none beside them.
 func TestJournalCompact(t *testing.T) {
 	t0 := at(time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC).UnixMicro())
 	expires := at(t0.AddDate(0, 1, 0).UnixMicro())
@@ -156,6 +157,13 @@ func TestJournalCompact(t *testing.T) {
 		add(credits.KindSpend, "key:fund", -1, never)
 	}
 	add(credits.KindRefund, "key:fund", 1, never)
+	add(credits.KindRefund, "period:7", 1, never)
+	add(credits.KindExpire, "period:7", -99, never)
+	for i := range j.n {
+		if e := j.entry(i, j.at(i)); e.Grant == "period:7" && e.Kind != credits.KindRefund && e.Kind != credits.KindExpire && e.Expires != expires {
+			t.Fatalf("entry %d of period:7 expires %v, want %v", i, e.Expires, expires)
+		}
+	}
 	if len(j.wide) != 0 {
 		t.Errorf("%d of %d entries kept beside the journal, want none", len(j.wide), j.n)
 	}
