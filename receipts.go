@@ -33,8 +33,9 @@ import (
 //
 // The compact form holds a receipt whose Key is not empty and whose times
 // are UTC, zero or between the years 1679 and 2261 (a Unix nanosecond
-// count's range): every receipt a spend makes. It keeps a text's bytes as they are, where JSON
-// would write invalid UTF-8 as U+FFFD, and tells nil Lots from empty ones.
+// count's range): every receipt a spend makes. It keeps a text's bytes as
+// they are, where JSON would write invalid UTF-8 as U+FFFD, and tells nil
+// Lots from empty ones.
 // It is about half the size of the JSON, and writing it formats no
 // number in decimal. (The form before it, "R1", wrote the fields as
 // decimal text between unit separators; a memory store lives and dies
