@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/charterhq/charter"
+	"github.com/charterhq/charter/internal/heap"
 )
 
 // TestHeapPerSpend pins what a spend keeps in the memory store: 20,000
@@ -37,13 +38,13 @@ func heapPerSpend(t *testing.T, keys []string) {
 	n := len(keys)
 	s := newService(t, "credit-pool", memoryStore(), newClock())
 	id := spendPool(t, s, int64(n))
-	before := liveHeap()
+	before := heap.Live()
 	for _, k := range keys {
 		if _, err := s.Spend(ctx, "edi", "create_visuals", id, k); err != nil {
 			t.Fatal(err)
 		}
 	}
-	after := liveHeap()
+	after := heap.Live()
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(keys)
 	per := float64(after-min(before, after)) / float64(n)
@@ -54,12 +55,4 @@ func heapPerSpend(t *testing.T, keys []string) {
 	if b := must[charter.Balance](t)(s.Balance(ctx, "edi", id, "credits")); b.Available != 0 {
 		t.Errorf("balance %d after %d spends of %d credits, want 0", b.Available, n, n)
 	}
-}
-
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
 }

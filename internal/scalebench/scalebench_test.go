@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/charterhq/charter"
+	"github.com/charterhq/charter/internal/heap"
 	"github.com/charterhq/charter/policy"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/storage/memory"
@@ -218,15 +219,6 @@ func sizeRequested(size Size) bool {
 	return size == Small || largeRequested() || benchNames(size.Name)
 }
 
-// liveHeap returns the bytes of live heap after a full collection.
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
-
 // built is one structure built from a workload, with what building it cost.
 type built struct {
 	took time.Duration
@@ -237,14 +229,14 @@ type built struct {
 // what it returns holds.
 func measure[T any](tb testing.TB, build func() (T, error)) (T, built) {
 	tb.Helper()
-	before := liveHeap()
+	before := heap.Live()
 	start := time.Now()
 	v, err := build()
 	took := time.Since(start)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	after := liveHeap()
+	after := heap.Live()
 	runtime.KeepAlive(v)
 	return v, built{took: took, heap: after - min(before, after)}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charterhq/charter/internal/heap"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
 )
@@ -43,7 +44,7 @@ func TestHeapPerMembership(t *testing.T) {
 			members = append(members, storage.Member{Workspace: id, User: users[(w*per+m*7)%nusers], Role: role, Joined: now})
 		}
 	}
-	before := liveHeap()
+	before := heap.Live()
 	st := New()
 	err := st.Update(ctx, func(tx storage.Tx) error {
 		if err := tx.CreateWorkspaces(ctx, headers); err != nil {
@@ -54,7 +55,7 @@ func TestHeapPerMembership(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	after := liveHeap()
+	after := heap.Live()
 	runtime.KeepAlive(st)
 	perMember := float64(after-min(before, after)) / float64(len(members))
 	t.Logf("%.0f bytes of live heap a membership", perMember)
@@ -63,12 +64,4 @@ func TestHeapPerMembership(t *testing.T) {
 	}
 	runtime.KeepAlive(headers)
 	runtime.KeepAlive(members)
-}
-
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
 }
