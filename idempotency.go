@@ -40,40 +40,43 @@ type keying struct {
 	allow credits.Allowance
 }
 
-// once returns the receipt stored under the key if there is one with the
-// same fingerprint, and otherwise runs may and then, when may allows, apply
-// (first use) or refuses the key (ErrIdempotencyMismatch). A replay asks
-// nothing of may: it is the first request's answer. A key used for another
-// request is refused only to whom may allows, so that a member who may not
-// perform the operation cannot tell used keys from unused ones. may is nil
-// when the caller authorized before reading the key.
-func (k *keying) once(may func() error, apply func() (Receipt, error)) (Receipt, error) {
+// once sets *out to the receipt stored under the key if there is one
+// with the same fingerprint, and otherwise runs may and then, when may
+// allows, apply (first use), which sets *out, or refuses the key
+// (ErrIdempotencyMismatch). A replay asks nothing of may: it is the first
+// request's answer. A key used for another request is refused only to whom
+// may allows, so that a member who may not perform the operation cannot
+// tell used keys from unused ones. may is nil when the caller authorized
+// before reading the key. The receipt is written in place, not returned:
+// it is large, and a spend would otherwise copy it at every level.
+func (k *keying) once(out *Receipt, may func() error, apply func(*Receipt) error) (err error) {
 	rec := k.ledger.Record
 	if rec != nil && rec.Fingerprint == string(k.fingerprint[:]) {
-		return storedReceipt(rec.Result, k.key)
+		*out, err = storedReceipt(rec.Result, k.key)
+		return err
 	}
 	if may != nil {
 		if err := may(); err != nil {
-			return Receipt{}, err
+			return err
 		}
 	}
 	if rec != nil {
-		return Receipt{}, fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, short(k.key))
+		return fmt.Errorf("%w: key %q", ErrIdempotencyMismatch, short(k.key))
 	}
-	return apply()
+	return apply(out)
 }
 
 // record is what stores r as the key's first result: k's record, whose
 // fingerprint is k.text, shared with other records, or else shares one
 // string with the receipt. compact is Service.compact: whether the store
 // may hold the receipt in the compact form.
-func (k *keying) record(r Receipt, compact bool) (*storage.Idempotency, error) {
+func (k *keying) record(r *Receipt, compact bool) (*storage.Idempotency, error) {
 	var buf [512]byte
 	b := buf[:0]
 	if k.text == "" {
 		b = append(b, k.fingerprint[:]...)
 	}
-	b, err := appendReceipt(b, r, k.key, compact)
+	b, err := appendReceipt(b, *r, k.key, compact)
 	if err != nil {
 		return nil, err
 	}
@@ -163,8 +166,12 @@ type keyedCall struct {
 	role     *role.Role
 	projects []string
 	room     storage.LedgerRoom
-	k        keying
-	out      Receipt
+	// h and m are room for what the transaction reads of the workspace
+	// and actor's membership (storage.ReadAccessInto).
+	h   storage.Workspace
+	m   storage.Member
+	k   keying
+	out Receipt
 	// runs is c.run, made once per keyedCall.
 	runs func(storage.Tx) error
 	// last is the last spend's fingerprint and what it was of, kept
@@ -274,25 +281,26 @@ func (c *keyedCall) release() {
 // run is c in its transaction.
 func (c *keyedCall) run(tx storage.Tx) error {
 	s, ctx := c.s, c.ctx
-	h, m, found, err := storage.ReadAccess(ctx, tx, c.id, c.actor)
+	h, m := &c.h, &c.m
+	found, err := storage.ReadAccessInto(ctx, tx, c.id, c.actor, h, m)
 	switch {
 	case errors.Is(err, storage.ErrNotFound) || err == nil && !found:
 		return errNoWorkspace(c.id)
 	case err != nil:
 		return err
 	}
-	c.w, c.role, c.projects = s.headerValue(&h), s.policy.Role(m.Role), m.Projects
+	c.w, c.role, c.projects = s.headerValue(h), s.policy.Role(m.Role), m.Projects
 	c.k.ledger, err = storage.ReadLedgerIn(ctx, tx, storage.LedgerQuery{Workspace: c.id, Currency: c.currency, Member: c.actor, Key: c.k.key}, &c.room)
 	if err != nil {
 		return err
 	}
-	c.out, err = c.k.once(func() error { return s.authorizeMember(&c.w, c.role, c.projects, c.g) }, func() (Receipt, error) {
+	return c.k.once(&c.out, func() error { return s.authorizeMember(&c.w, c.role, c.projects, c.g) }, func(out *Receipt) (err error) {
 		if c.credit {
-			return s.credit(ctx, tx, &c.w, c.actor, c.currency, c.amount, c.expires, c.meta, c.event, &c.k)
+			*out, err = s.credit(ctx, tx, &c.w, c.actor, c.currency, c.amount, c.expires, c.meta, c.event, &c.k)
+			return err
 		}
-		return s.debit(ctx, tx, &c.w, c.role, c.actor, c.currency, c.amount, c.meta, &c.k)
+		return s.debit(ctx, tx, &c.w, c.role, c.actor, c.currency, c.amount, c.meta, &c.k, out)
 	})
-	return err
 }
 
 // authorizeMember is authorize for a member whose role r and projects the

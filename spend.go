@@ -122,34 +122,34 @@ func (s *Service) coins(ctx context.Context, actor, id, currency string, amount 
 // actorRole, both as k read them, and saves the moves with k's record. It
 // checks that the role spends and that the currency exists in w, as credit checks
 // the currency: every path that moves credits passes one of them.
-func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actorRole *role.Role, actor, currency string, amount int64, m credits.Meta, k *keying) (Receipt, error) {
+func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspace, actorRole *role.Role, actor, currency string, amount int64, m credits.Meta, k *keying, r *Receipt) error {
 	if r := actorRole; !r.Spends {
-		return Receipt{}, &ForbiddenError{Op: "spend", Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: r.String(), Plan: w.Plan.Name, Action: m.Action, Pos: s.policy.RolePos(r)}}
+		return &ForbiddenError{Op: "spend", Decision: policy.Decision{Reason: policy.RoleLacksAction, Role: r.String(), Plan: w.Plan.Name, Action: m.Action, Pos: s.policy.RolePos(r)}}
 	}
 	if _, err := s.currency(w, currency, "spend"); err != nil {
-		return Receipt{}, err
+		return err
 	}
 	now := s.clock()
 	pl := &k.pool
 	if ok, err := s.poolInto(pl, w, currency, k.ledger, now); err != nil {
-		return Receipt{}, err
+		return err
 	} else if !ok {
-		return Receipt{}, refuse(ErrInsufficientCredits, &credits.InsufficientError{Currency: currency, Needed: amount})
+		return refuse(ErrInsufficientCredits, &credits.InsufficientError{Currency: currency, Needed: amount})
 	}
 	allow := k.allowance()
 	before := len(pl.entries)
 	all, err := credits.AppendSpend(pl.room(), &pl.p, allow, s.grantOf(w.Plan, currency).RequireAllowance, amount, now, m)
 	switch {
 	case errors.Is(err, credits.ErrInsufficientCredits):
-		return Receipt{}, refuse(ErrInsufficientCredits, err)
+		return refuse(ErrInsufficientCredits, err)
 	case errors.Is(err, credits.ErrAllowanceExceeded), errors.Is(err, credits.ErrNoAllowance):
-		return Receipt{}, refuse(ErrAllowanceExceeded, err)
+		return refuse(ErrAllowanceExceeded, err)
 	case err != nil:
-		return Receipt{}, invalid("%v", err)
+		return invalid("%v", err)
 	}
 	pl.entries = all
 	es := all[before:]
-	r := Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now}
+	*r = Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now}
 	if len(es) > 0 {
 		r.Lots = k.lot
 		if len(es) != len(r.Lots) {
@@ -161,9 +161,9 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 	}
 	rec, err := k.record(r, s.compact)
 	if err != nil {
-		return Receipt{}, err
+		return err
 	}
-	return r, s.saveLedger(ctx, tx, w.ID, pl, allow, rec)
+	return s.saveLedger(ctx, tx, w.ID, pl, allow, rec)
 }
 
 // credit adds a lot of amount to the pool as k read it, creating the pool
@@ -199,7 +199,7 @@ func (s *Service) credit(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 	pl.entries = append(pl.entries, es...)
 	r := Receipt{Key: m.Key, Action: m.Action, Member: actor, Currency: currency, Amount: amount, Period: pl.p.CurrentPeriod(), Time: now,
 		Lots: []Lot{{Grant: lot, Amount: amount}}}
-	rec, err := k.record(r, s.compact)
+	rec, err := k.record(&r, s.compact)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -264,8 +264,10 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 			return err
 		}
 		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprintOf("refund")}
-		out, err = k.once(nil, func() (Receipt, error) { return s.refund(ctx, tx, w, spend, k) })
-		return err
+		return k.once(&out, nil, func(out *Receipt) (err error) {
+			*out, err = s.refund(ctx, tx, w, spend, k)
+			return err
+		})
 	})
 	return out, err
 }
@@ -280,7 +282,7 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 	}
 	r := Receipt{Key: spend.Key, Action: spend.Action, Member: spend.Member, Currency: spend.Currency, Period: spend.Period, Time: now, Refunded: true}
 	if pl == nil {
-		rec, err := k.record(r, s.compact)
+		rec, err := k.record(&r, s.compact)
 		if err != nil {
 			return Receipt{}, err
 		}
@@ -302,7 +304,7 @@ func (s *Service) refund(ctx context.Context, tx storage.Tx, w *workspace.Worksp
 		r.Amount += e.Amount
 		r.Lots = append(r.Lots, Lot{Grant: e.Grant, Amount: e.Amount, Expires: e.Expires})
 	}
-	rec, err := k.record(r, s.compact)
+	rec, err := k.record(&r, s.compact)
 	if err != nil {
 		return Receipt{}, err
 	}

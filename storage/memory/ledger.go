@@ -12,17 +12,18 @@ import (
 // writes, which keeps their old values as typed values rather than in
 // closures: a spend's writes then allocate nothing to be undone.
 
-// Access reads what storage.ReadAccess returns, looking the workspace up
-// once, as Store.Access does.
-func (t *tx) Access(_ context.Context, id, user string) (w storage.Workspace, m storage.Member, ok bool, err error) {
+// AccessInto reads what storage.ReadAccessInto reads, looking the
+// workspace up once, as Store.Access does.
+func (t *tx) AccessInto(_ context.Context, id, user string, w *storage.Workspace, m *storage.Member) (bool, error) {
 	var memo *accessMemo
 	if t.write && !t.done {
 		memo = &t.s.seen
 	}
-	if ok, err = t.s.accessVia(memo, id, user, &w, &m); err != nil {
-		return storage.Workspace{}, storage.Member{}, false, notFound("workspace ", id)
+	ok, err := t.s.accessVia(memo, id, user, w, m)
+	if err != nil {
+		return false, notFound("workspace ", id)
 	}
-	return w, m, ok, nil
+	return ok, nil
 }
 
 // Ledger reads what storage.ReadLedger returns, in one allocation for a

@@ -70,6 +70,20 @@ func testLedgerRead(t *testing.T, s storage.Store) {
 				diff(t, name+": ReadAccess(a, zed) workspace", w, wantA)
 				_, _, _, err = storage.ReadAccess(ctx, tx, "zzz", "bob")
 				wantErr(t, name+": ReadAccess(zzz)", err, storage.ErrNotFound)
+				// ReadAccessInto overwrites what it is given: a member
+				// read before leaves nothing behind.
+				w, m = wantA, bob
+				ok, err = storage.ReadAccessInto(ctx, tx, "a", "zed", &w, &m)
+				if err != nil || ok || m.User != "" || m.Role != "" {
+					t.Errorf("%s: ReadAccessInto(a, zed) over bob = %+v, %t, %v; want no member", name, m, ok, err)
+				}
+				diff(t, name+": ReadAccessInto(a, zed) workspace", w, wantA)
+				w, m = wantA, bob
+				ok, err = storage.ReadAccessInto(ctx, tx, "zzz", "bob", &w, &m)
+				wantErr(t, name+": ReadAccessInto(zzz)", err, storage.ErrNotFound)
+				if ok || m.User != "" || m.Role != "" || w.ID != "" {
+					t.Errorf("%s: ReadAccessInto(zzz) left %+v, %+v, %t; want both zero", name, w, m, ok)
+				}
 
 				l, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: "a", Currency: "credits", Member: "bob", Key: "k1"})
 				noErr(t, name+": ReadLedger(credits, bob, k1)", err)
