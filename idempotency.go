@@ -76,7 +76,7 @@ func (k *keying) record(r *Receipt, compact bool) (*storage.Idempotency, error) 
 	if k.text == "" {
 		b = append(b, k.fingerprint[:]...)
 	}
-	b, err := appendReceipt(b, *r, k.key, compact)
+	b, err := appendReceipt(b, r, k.key, compact)
 	if err != nil {
 		return nil, err
 	}

@@ -104,18 +104,18 @@ func TestStoredReceipt(t *testing.T) {
 		if key == "" {
 			key = "k" // a record's key is never empty
 		}
-		b, err := appendReceipt(nil, r, key, true)
+		b, err := appendReceipt(nil, &r, key, true)
 		if err != nil {
 			t.Fatalf("appendReceipt(%+v): %v", r, err)
 		}
 		j, _ := json.Marshal(r)
-		if shared, _ := appendReceipt(nil, r, key, false); !bytes.Equal(shared, j) {
+		if shared, _ := appendReceipt(nil, &r, key, false); !bytes.Equal(shared, j) {
 			t.Fatalf("appendReceipt(%+v) for a shared store wrote %q, want its JSON %s", r, shared, j)
 		}
-		if compact := bytes.HasPrefix(b, []byte(compactMark)); compact != compactable(r) {
-			t.Fatalf("appendReceipt(%+v) wrote %q: compact %v, compactable %v", r, b, compact, compactable(r))
+		if compact := bytes.HasPrefix(b, []byte(compactMark)); compact != compactable(&r) {
+			t.Fatalf("appendReceipt(%+v) wrote %q: compact %v, compactable %v", r, b, compact, compactable(&r))
 		}
-		if compactable(r) && r.Key == key && !bytes.HasPrefix(b, []byte(compactMark+"\x00")) {
+		if compactable(&r) && r.Key == key && !bytes.HasPrefix(b, []byte(compactMark+"\x00")) {
 			t.Fatalf("appendReceipt(%+v) under its own key wrote %q, which writes the key out", r, b)
 		}
 		got, err := storedReceipt(string(b), key)
@@ -126,7 +126,7 @@ func TestStoredReceipt(t *testing.T) {
 		if err != nil {
 			t.Fatalf("storedReceipt(%s): %v", j, err)
 		}
-		if compactable(r) {
+		if compactable(&r) {
 			want = r
 		}
 		if !reflect.DeepEqual(got, want) {
@@ -136,7 +136,7 @@ func TestStoredReceipt(t *testing.T) {
 	// What a spend stores is compact.
 	spend := Receipt{Key: "k1", Action: "create_visuals", Member: "edi", Currency: "credits", Amount: 1,
 		Time: time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC), Lots: []Lot{{Grant: "key:fund", Amount: 1}}}
-	if b, _ := appendReceipt(nil, spend, "k1", true); string(b) != spendRecord {
+	if b, _ := appendReceipt(nil, &spend, "k1", true); string(b) != spendRecord {
 		t.Errorf("a spend's receipt is stored as %q", b)
 	}
 }
@@ -199,7 +199,7 @@ func FuzzStoredReceipt(f *testing.F) {
 		if err != nil || !strings.HasPrefix(record, compactMark) {
 			return
 		}
-		b, err := appendReceipt(nil, r, "k", true)
+		b, err := appendReceipt(nil, &r, "k", true)
 		if err != nil {
 			t.Fatalf("appendReceipt(%+v): %v", r, err)
 		}

@@ -46,7 +46,7 @@ const compactMark = "R2"
 
 // appendReceipt appends r's record under key to b: the compact form when
 // compact is set and it holds r exactly, JSON otherwise.
-func appendReceipt(b []byte, r Receipt, key string, compact bool) ([]byte, error) {
+func appendReceipt(b []byte, r *Receipt, key string, compact bool) ([]byte, error) {
 	if !compact || !compactable(r) {
 		return appendReceiptJSON(b, r)
 	}
@@ -88,7 +88,7 @@ func appendText(b []byte, v string) []byte {
 // compactable reports whether the compact form holds r exactly: whether
 // its Key is not empty (an empty one stands for the record's) and
 // compactTime holds each of its times.
-func compactable(r Receipt) bool {
+func compactable(r *Receipt) bool {
 	ok := r.Key != "" && compactTime(r.Time)
 	for _, l := range r.Lots {
 		ok = ok && compactTime(l.Expires)
@@ -245,17 +245,17 @@ func compactReceipt(s, key string) (Receipt, error) {
 // reflection when every text of r is plain (see jsonPlain) and every time
 // in years 0 to 9999: a spend encodes one receipt.
 func receiptJSON(r Receipt) ([]byte, error) {
-	return appendReceiptJSON(make([]byte, 0, 160+80*len(r.Lots)), r)
+	return appendReceiptJSON(make([]byte, 0, 160+80*len(r.Lots)), &r)
 }
 
 // appendReceiptJSON appends receiptJSON(r) to b.
-func appendReceiptJSON(b []byte, r Receipt) ([]byte, error) {
+func appendReceiptJSON(b []byte, r *Receipt) ([]byte, error) {
 	ok := jsonPlain(r.Key) && jsonPlain(r.Action) && jsonPlain(r.Member) && jsonPlain(r.Currency) && jsonTime(r.Time)
 	for _, l := range r.Lots {
 		ok = ok && jsonPlain(l.Grant) && jsonTime(l.Expires)
 	}
 	if !ok {
-		return appendMarshal(b, r)
+		return appendMarshal(b, *r)
 	}
 	b = append(b, `{"Key":"`...)
 	b = append(b, r.Key...)

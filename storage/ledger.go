@@ -235,13 +235,6 @@ func SaveLedger(ctx context.Context, tx Tx, c LedgerChange) error {
 // whose Remaining is outside [0, Amount].
 func (c LedgerChange) Check() error {
 	var errs []error
-	// in notes a part of another pool; the message is built only then.
-	in := func(what, ws, currency string) {
-		if ws != c.Workspace || currency != c.Currency {
-			errs = append(errs, fmt.Errorf("storage: ledger change of pool %s of %s holds %s of pool %s of %s",
-				c.Currency, c.Workspace, what, currency, ws))
-		}
-	}
 	if c.Record != nil && c.Record.Workspace != c.Workspace {
 		errs = append(errs, fmt.Errorf("storage: ledger change of workspace %s holds a record of %s", c.Workspace, c.Record.Workspace))
 	}
@@ -250,11 +243,18 @@ func (c LedgerChange) Check() error {
 			errs = append(errs, fmt.Errorf("storage: lot %s remaining %d outside [0, %d]", g.ID, g.Remaining, g.Amount))
 		}
 	}
-	if c.Pool != nil {
-		in("a header", c.Pool.Workspace, c.Pool.Currency)
+	if p := c.Pool; p != nil && (p.Workspace != c.Workspace || p.Currency != c.Currency) {
+		errs = append(errs, c.foreign("a header", p.Workspace, p.Currency))
 	}
 	for _, e := range c.Entries {
-		in("an entry", c.Workspace, e.Currency)
+		if e.Currency != c.Currency {
+			errs = append(errs, c.foreign("an entry", c.Workspace, e.Currency))
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// foreign is Check's error for a part, what, of pool currency of ws.
+func (c *LedgerChange) foreign(what, ws, currency string) error {
+	return fmt.Errorf("storage: ledger change of pool %s of %s holds %s of pool %s of %s", c.Currency, c.Workspace, what, currency, ws)
 }
