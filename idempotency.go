@@ -33,8 +33,15 @@ type keying struct {
 	// the transaction (a spend's), so that the store's lock is not held
 	// while it is allocated; it becomes the receipt's.
 	lot []Lot
-	// rec, pool and allow are room for what the operation writes, in the
-	// keying's one allocation.
+	// keyRoom is room for what the operation writes: the keying's own, or
+	// a keyedCall's, kept from one use to the next.
+	*keyRoom
+}
+
+// keyRoom is room for what a keyed operation writes: the record, the
+// pool it loads and the allowance. Each use writes what it reads of it
+// first, so a room kept from one use to the next is not cleared.
+type keyRoom struct {
 	rec   storage.Idempotency
 	pool  pool
 	allow credits.Allowance
@@ -147,6 +154,25 @@ func refundKey(key string) string {
 // workspace id: what keyed was asked, what its transaction read, and room
 // for what it writes, in one allocation.
 type keyedCall struct {
+	callArgs
+	// room is what a use writes before it reads it, kept from one use to
+	// the next and not cleared: most of the call's bytes, which release
+	// would otherwise clear on every spend.
+	room callRoom
+	// runs is c.run, made once per keyedCall.
+	runs func(storage.Tx) error
+	// last is the last spend's fingerprint and what it was of, kept
+	// across reuses: a member who spends on one action again and again
+	// (from one P, as sync.Pool hands out) hashes once.
+	last spendPrint
+	// lots is room for receipts' lots, kept across reuses and handed out
+	// one at a time (see lot).
+	lots []Lot
+}
+
+// callArgs is what one use of a keyedCall is asked and what it found and
+// answers: release clears it.
+type callArgs struct {
 	s                   *Service
 	ctx                 context.Context
 	actor, id, currency string
@@ -159,28 +185,27 @@ type keyedCall struct {
 	expires time.Time
 	meta    credits.Meta
 	event   string
-	// w is the workspace's header, without members: actor's role and
-	// projects are beside it. Its preferences are the store's; it never
-	// leaves keyed.
-	w        workspace.Workspace
+	// role and projects are actor's, beside the header in room.w.
 	role     *role.Role
 	projects []string
-	room     storage.LedgerRoom
-	// h and m are room for what the transaction reads of the workspace
-	// and actor's membership (storage.ReadAccessInto).
-	h   storage.Workspace
-	m   storage.Member
+	// k.keyRoom is room.key.
 	k   keying
 	out Receipt
-	// runs is c.run, made once per keyedCall.
-	runs func(storage.Tx) error
-	// last is the last spend's fingerprint and what it was of, kept
-	// across reuses: a member who spends on one action again and again
-	// (from one P, as sync.Pool hands out) hashes once.
-	last spendPrint
-	// lots is room for receipts' lots, kept across reuses and handed out
-	// one at a time (see lot).
-	lots []Lot
+}
+
+// callRoom is the room of a keyedCall that each use writes before it
+// reads: run sets w from what ReadAccessInto reads into h and m (which it
+// overwrites), ReadLedgerIn reads into ledger, and the operation writes
+// what it reads of key (keyRoom).
+type callRoom struct {
+	// w is the workspace's header, without members: actor's role and
+	// projects are beside it, in callArgs. Its preferences are the
+	// store's; it never leaves keyed.
+	w      workspace.Workspace
+	h      storage.Workspace
+	m      storage.Member
+	ledger storage.LedgerRoom
+	key    keyRoom
 }
 
 // lotSlab is how many lots keyedCall.lot allocates at once.
@@ -226,7 +251,7 @@ func (c *keyedCall) spendFingerprint(actor, action string, o SpendOptions) (fing
 // store copies what it writes.
 var keyedCalls = sync.Pool{New: func() any {
 	c := &keyedCall{}
-	c.runs = c.run
+	c.runs, c.k.keyRoom = c.run, &c.room.key
 	return c
 }}
 
@@ -254,7 +279,7 @@ func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 	err := s.updateOnce(ctx, c.runs)
 	if s.logs.on() {
 		if err == nil && c.g.action != nil {
-			w := c.w
+			w := c.room.w
 			w.Put(workspace.Member{User: c.actor, Role: c.role, Projects: c.projects})
 			s.logSpend(ctx, c.actor, &w, c.g, start)
 		}
@@ -270,18 +295,17 @@ func (s *Service) keyed(ctx context.Context, c *keyedCall) (Receipt, error) {
 	return out, nil
 }
 
-// release empties c and gives it back for reuse.
+// release empties c's arguments and gives it back for reuse.
 func (c *keyedCall) release() {
-	runs, last, lots := c.runs, c.last, c.lots
-	*c = keyedCall{} // a clear, where a literal with fields is built and copied
-	c.runs, c.last, c.lots = runs, last, lots
+	c.callArgs = callArgs{}
+	c.k.keyRoom = &c.room.key
 	keyedCalls.Put(c)
 }
 
 // run is c in its transaction.
 func (c *keyedCall) run(tx storage.Tx) error {
 	s, ctx := c.s, c.ctx
-	h, m := &c.h, &c.m
+	h, m := &c.room.h, &c.room.m
 	found, err := storage.ReadAccessInto(ctx, tx, c.id, c.actor, h, m)
 	switch {
 	case errors.Is(err, storage.ErrNotFound) || err == nil && !found:
@@ -289,17 +313,17 @@ func (c *keyedCall) run(tx storage.Tx) error {
 	case err != nil:
 		return err
 	}
-	c.w, c.role, c.projects = s.headerValue(h), s.policy.Role(m.Role), m.Projects
-	c.k.ledger, err = storage.ReadLedgerIn(ctx, tx, storage.LedgerQuery{Workspace: c.id, Currency: c.currency, Member: c.actor, Key: c.k.key}, &c.room)
+	c.room.w, c.role, c.projects = s.headerValue(h), s.policy.Role(m.Role), m.Projects
+	c.k.ledger, err = storage.ReadLedgerIn(ctx, tx, storage.LedgerQuery{Workspace: c.id, Currency: c.currency, Member: c.actor, Key: c.k.key}, &c.room.ledger)
 	if err != nil {
 		return err
 	}
-	return c.k.once(&c.out, func() error { return s.authorizeMember(&c.w, c.role, c.projects, c.g) }, func(out *Receipt) (err error) {
+	return c.k.once(&c.out, func() error { return s.authorizeMember(&c.room.w, c.role, c.projects, c.g) }, func(out *Receipt) (err error) {
 		if c.credit {
-			*out, err = s.credit(ctx, tx, &c.w, c.actor, c.currency, c.amount, c.expires, c.meta, c.event, &c.k)
+			*out, err = s.credit(ctx, tx, &c.room.w, c.actor, c.currency, c.amount, c.expires, c.meta, c.event, &c.k)
 			return err
 		}
-		return s.debit(ctx, tx, &c.w, c.role, c.actor, c.currency, c.amount, c.meta, &c.k, out)
+		return s.debit(ctx, tx, &c.room.w, c.role, c.actor, c.currency, c.amount, c.meta, &c.k, out)
 	})
 }
 

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/charterhq/charter/credits"
+	"github.com/charterhq/charter/plan"
 	"github.com/charterhq/charter/role"
 	"github.com/charterhq/charter/storage"
 	"github.com/charterhq/charter/workspace"
@@ -251,17 +253,16 @@ func (pl *pool) add(es []credits.Entry) {
 	pl.entries = append(pl.entries, es...)
 }
 
-// storedLot returns the stored lot with id.
-func (pl *pool) storedLot(id string) (credits.Grant, bool) {
-	i, ok := slices.BinarySearchFunc(pl.stored, id, func(g credits.Grant, id string) int { return cmp.Compare(g.ID, id) })
-	if !ok {
-		return credits.Grant{}, false
+// storedLot returns the stored lot with id, nil when there is none.
+func (pl *pool) storedLot(id string) *credits.Grant {
+	if i, ok := credits.SearchID(pl.stored, id); ok {
+		return &pl.stored[i]
 	}
-	return pl.stored[i], true
+	return nil
 }
 
 // lotID orders lots by ID.
-func lotID(a, b credits.Grant) int { return cmp.Compare(a.ID, b.ID) }
+func lotID(a, b credits.Grant) int { return strings.Compare(a.ID, b.ID) }
 
 // byID returns gs sorted by ID, in a new slice.
 func byID(gs []credits.Grant) []credits.Grant {
@@ -275,15 +276,17 @@ func (s *Service) poolOf(w *workspace.Workspace, currency string, l storage.Ledg
 		return nil, nil
 	}
 	pl := &pool{}
-	if _, err := s.poolInto(pl, w, currency, l, now); err != nil {
+	if _, err := s.poolInto(pl, w, s.grantOf(w.Plan, currency), l, now); err != nil {
 		return nil, err
 	}
 	return pl, nil
 }
 
-// poolInto is poolOf into pl, which it overwrites: ok is false when l
-// holds no pool. The pool takes l's lots as its stored lots.
-func (s *Service) poolInto(pl *pool, w *workspace.Workspace, currency string, l storage.Ledger, now time.Time) (ok bool, err error) {
+// poolInto is poolOf into pl, which it overwrites, for g, the plan's grant
+// of the pool's currency (grantOf): ok is false when l holds no pool. The
+// pool takes l's lots as its stored lots.
+func (s *Service) poolInto(pl *pool, w *workspace.Workspace, g plan.Grant, l storage.Ledger, now time.Time) (ok bool, err error) {
+	currency := g.Currency
 	if l.Pool == nil {
 		return false, nil
 	}
@@ -293,7 +296,6 @@ func (s *Service) poolInto(pl *pool, w *workspace.Workspace, currency string, l 
 	}
 	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period, Grants: append(pl.lots[:0:len(pl.lots)], l.Grants...)}
 	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
-	g := s.grantOf(w.Plan, currency)
 	var k int64
 	if !g.Every.IsZero() {
 		k = periodIndex(g.Every, w.Anchor, now)
@@ -335,11 +337,11 @@ func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl
 		c.Put = pl.put[:0]
 		kept := 0 // stored lots still in the pool
 		for _, g := range pl.p.Grants {
-			old, ok := pl.storedLot(g.ID)
-			if ok {
+			old := pl.storedLot(g.ID)
+			if old != nil {
 				kept++
 			}
-			if !ok || old != g {
+			if old == nil || *old != g {
 				c.Put = append(c.Put, g)
 			}
 		}

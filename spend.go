@@ -130,16 +130,17 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 		return err
 	}
 	now := s.clock()
-	pl := &k.pool
-	if ok, err := s.poolInto(pl, w, currency, k.ledger, now); err != nil {
+	pl, g := &k.pool, s.grantOf(w.Plan, currency)
+	if ok, err := s.poolInto(pl, w, g, k.ledger, now); err != nil {
 		return err
 	} else if !ok {
 		return refuse(ErrInsufficientCredits, &credits.InsufficientError{Currency: currency, Needed: amount})
 	}
 	allow := k.allowance()
 	before := len(pl.entries)
-	all, err := credits.AppendSpend(pl.room(), &pl.p, allow, s.grantOf(w.Plan, currency).RequireAllowance, amount, now, m)
+	all, err := credits.AppendSpend(pl.room(), &pl.p, allow, g.RequireAllowance, amount, now, m)
 	switch {
+	case err == nil:
 	case errors.Is(err, credits.ErrInsufficientCredits):
 		return refuse(ErrInsufficientCredits, err)
 	case errors.Is(err, credits.ErrAllowanceExceeded), errors.Is(err, credits.ErrNoAllowance):
@@ -263,7 +264,7 @@ func (s *Service) Refund(ctx context.Context, actor, id, key string) (Receipt, e
 		if err != nil {
 			return err
 		}
-		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprintOf("refund")}
+		k := &keying{ledger: ledger, wsID: id, key: refundKey(key), fingerprint: fingerprintOf("refund"), keyRoom: &keyRoom{}}
 		return k.once(&out, nil, func(out *Receipt) (err error) {
 			*out, err = s.refund(ctx, tx, w, spend, k)
 			return err

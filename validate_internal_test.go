@@ -119,6 +119,54 @@ func TestCheckSpendIsCheck(t *testing.T) {
 	})
 }
 
+// TestPlainWord: plain, which tests eight bytes at a time, says what a
+// test of each byte says: for every byte value at every place of texts of
+// 1 to 24 bytes (which covers each place in a word and in the tail), and
+// for random bytes.
+func TestPlainWord(t *testing.T) {
+	byByte := func(v string, limit int) bool {
+		if len(v) == 0 || len(v) > limit {
+			return false
+		}
+		for i := 0; i < len(v); i++ {
+			if v[i] < 0x20 || v[i] > 0x7e {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 1; n <= 24; n++ {
+		b := []byte(strings.Repeat("a", n))
+		for i := range b {
+			for c := range 256 {
+				b[i] = byte(c)
+				if got, want := plain(string(b), 64), byByte(string(b), 64); got != want {
+					t.Fatalf("plain(%q) = %t, want %t", b, got, want)
+				}
+				// Neighbours at each end of the printable range, to catch
+				// a borrow or carry between bytes.
+				for _, d := range []byte{0x00, 0x1f, 0x20, 0x21, 0x7e, 0x7f, 0x80, 0xff} {
+					if i+1 < n {
+						b[i+1] = d
+						if got, want := plain(string(b), 64), byByte(string(b), 64); got != want {
+							t.Fatalf("plain(%q) = %t, want %t", b, got, want)
+						}
+						b[i+1] = 'a'
+					}
+				}
+			}
+			b[i] = 'a'
+		}
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		v := string(rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(t, "v"))
+		limit := rapid.IntRange(1, 48).Draw(t, "limit")
+		if got, want := plain(v, limit), byByte(v, limit); got != want {
+			t.Fatalf("plain(%q, %d) = %t, want %t", v, limit, got, want)
+		}
+	})
+}
+
 // TestPlainPassesTextRule: what the fast path calls plain, the text rules
 // pass.
 func TestPlainPassesTextRule(t *testing.T) {

@@ -205,6 +205,22 @@ func (g *Grant) Expired(t time.Time) bool {
 	return !g.Expires.IsZero() && !t.Before(g.Expires)
 }
 
+// SearchID returns the place of the lot with id in gs, which are in the
+// order of their IDs, or the place where it would go, and whether it is
+// there. It compares IDs in place, where slices.BinarySearchFunc would
+// copy each lot it compares.
+func SearchID(gs []Grant, id string) (int, bool) {
+	lo, hi := 0, len(gs)
+	for lo < hi {
+		if mid := int(uint(lo+hi) >> 1); gs[mid].ID < id {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, lo < len(gs) && gs[lo].ID == id
+}
+
 // Allowance is a member's per-period spending limit in one pool (the credit-pool policy:
 // admins set allowances, editors spend within theirs). A member without an
 // Allowance spends freely unless the pool requires one.

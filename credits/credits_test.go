@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
 
 	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/plan"
@@ -941,4 +942,23 @@ func TestNames(t *testing.T) {
 	if _, err := credits.ParseSource(""); err == nil {
 		t.Error(`ParseSource("") succeeded`)
 	}
+}
+
+// TestSearchID: SearchID finds each lot of a list in ID order, and for an
+// ID that is not there the place that keeps the order, as a search of
+// the sorted IDs does.
+func TestSearchID(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		ids := rapid.SliceOfDistinct(rapid.StringMatching(`[a-e]{0,3}`), func(s string) string { return s }).Draw(t, "ids")
+		slices.Sort(ids)
+		gs := make([]credits.Grant, len(ids))
+		for i, id := range ids {
+			gs[i].ID = id
+		}
+		id := rapid.StringMatching(`[a-e]{0,3}`).Draw(t, "id")
+		wantAt, wantOK := slices.BinarySearch(ids, id)
+		if at, ok := credits.SearchID(gs, id); at != wantAt || ok != wantOK {
+			t.Fatalf("SearchID(%q, %q) = %d, %t; want %d, %t", ids, id, at, ok, wantAt, wantOK)
+		}
+	})
 }

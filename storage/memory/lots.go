@@ -2,7 +2,6 @@ package memory
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/charterhq/charter/credits"
 )
@@ -14,9 +13,7 @@ import (
 type lotSet struct{ lots []credits.Grant }
 
 // find returns the place of lot id, or where it would go.
-func (s *lotSet) find(id string) (int, bool) {
-	return slices.BinarySearchFunc(s.lots, id, func(g credits.Grant, id string) int { return strings.Compare(g.ID, id) })
-}
+func (s *lotSet) find(id string) (int, bool) { return credits.SearchID(s.lots, id) }
 
 // put writes g and returns the lot it replaced, if there was one.
 func (s *lotSet) put(g credits.Grant) (old credits.Grant, had bool) {

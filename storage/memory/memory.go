@@ -395,6 +395,9 @@ func cloneMap(m map[string]string) map[string]string {
 func ts(t time.Time) time.Time {
 	// A time the store gave back is kept as it is: a spend puts back the
 	// lot it read.
+	if t.IsZero() {
+		return time.Time{} // as Truncate and UTC would make it, at once
+	}
 	if t.Nanosecond()%1000 == 0 && t.Location() == time.UTC && t == t.Round(0) {
 		return t
 	}
