@@ -45,6 +45,9 @@ type keyRoom struct {
 	rec   storage.Idempotency
 	pool  pool
 	allow credits.Allowance
+	// buf is room to encode the record in (record), which a spend's
+	// fits: kept, it is not zeroed on every spend, as a local array is.
+	buf [512]byte
 }
 
 // once sets *out to the receipt stored under the key if there is one
@@ -78,8 +81,7 @@ func (k *keying) once(out *Receipt, may func() error, apply func(*Receipt) error
 // string with the receipt. compact is Service.compact: whether the store
 // may hold the receipt in the compact form.
 func (k *keying) record(r *Receipt, compact bool) (*storage.Idempotency, error) {
-	var buf [512]byte
-	b := buf[:0]
+	b := k.buf[:0]
 	if k.text == "" {
 		b = append(b, k.fingerprint[:]...)
 	}
@@ -159,8 +161,11 @@ type keyedCall struct {
 	// the next and not cleared: most of the call's bytes, which release
 	// would otherwise clear on every spend.
 	room callRoom
-	// runs is c.run, made once per keyedCall.
-	runs func(storage.Tx) error
+	// runs, mays and applies are c.run, c.may and c.apply, made once per
+	// keyedCall.
+	runs    func(storage.Tx) error
+	mays    func() error
+	applies func(*Receipt) error
 	// last is the last spend's fingerprint and what it was of, kept
 	// across reuses: a member who spends on one action again and again
 	// (from one P, as sync.Pool hands out) hashes once.
@@ -188,6 +193,8 @@ type callArgs struct {
 	// role and projects are actor's, beside the header in room.w.
 	role     *role.Role
 	projects []string
+	// tx is the transaction run runs in, for apply.
+	tx storage.Tx
 	// k.keyRoom is room.key.
 	k   keying
 	out Receipt
@@ -251,7 +258,7 @@ func (c *keyedCall) spendFingerprint(actor, action string, o SpendOptions) (fing
 // store copies what it writes.
 var keyedCalls = sync.Pool{New: func() any {
 	c := &keyedCall{}
-	c.runs, c.k.keyRoom = c.run, &c.room.key
+	c.runs, c.mays, c.applies, c.k.keyRoom = c.run, c.may, c.apply, &c.room.key
 	return c
 }}
 
@@ -308,23 +315,35 @@ func (c *keyedCall) run(tx storage.Tx) error {
 	h, m := &c.room.h, &c.room.m
 	found, err := storage.ReadAccessInto(ctx, tx, c.id, c.actor, h, m)
 	switch {
-	case errors.Is(err, storage.ErrNotFound) || err == nil && !found:
+	case err == nil && found:
+	case err == nil || errors.Is(err, storage.ErrNotFound):
 		return errNoWorkspace(c.id)
-	case err != nil:
+	default:
 		return err
 	}
-	c.room.w, c.role, c.projects = s.headerValue(h), s.policy.Role(m.Role), m.Projects
+	s.headerInto(&c.room.w, h)
+	c.role, c.projects = s.policy.Role(m.Role), m.Projects
 	c.k.ledger, err = storage.ReadLedgerIn(ctx, tx, storage.LedgerQuery{Workspace: c.id, Currency: c.currency, Member: c.actor, Key: c.k.key}, &c.room.ledger)
 	if err != nil {
 		return err
 	}
-	return c.k.once(&c.out, func() error { return s.authorizeMember(&c.room.w, c.role, c.projects, c.g) }, func(out *Receipt) (err error) {
-		if c.credit {
-			*out, err = s.credit(ctx, tx, &c.room.w, c.actor, c.currency, c.amount, c.expires, c.meta, c.event, &c.k)
-			return err
-		}
-		return s.debit(ctx, tx, &c.room.w, c.role, c.actor, c.currency, c.amount, c.meta, &c.k, out)
-	})
+	c.tx = tx
+	return c.k.once(&c.out, c.mays, c.applies)
+}
+
+// may authorizes c's operation: keying.once's may.
+func (c *keyedCall) may() error {
+	return c.s.authorizeMember(&c.room.w, c.role, c.projects, c.g)
+}
+
+// apply applies c's operation in c.tx, the first time its key is used:
+// keying.once's apply.
+func (c *keyedCall) apply(out *Receipt) (err error) {
+	if c.credit {
+		*out, err = c.s.credit(c.ctx, c.tx, &c.room.w, c.actor, c.currency, c.amount, c.expires, c.meta, c.event, &c.k)
+		return err
+	}
+	return c.s.debit(c.ctx, c.tx, &c.room.w, c.role, c.actor, c.currency, c.amount, c.meta, &c.k, out)
 }
 
 // authorizeMember is authorize for a member whose role r and projects the

@@ -173,7 +173,15 @@ func (s *Service) header(h storage.Workspace) *workspace.Workspace {
 // headerValue is header as a value, which a check keeps on the stack. Its
 // preferences are the store's map: it is for reading, never for a caller.
 func (s *Service) headerValue(h *storage.Workspace) workspace.Workspace {
-	return workspace.Workspace{
+	var w workspace.Workspace
+	s.headerInto(&w, h)
+	return w
+}
+
+// headerInto is headerValue into w, which it overwrites: a keyed call
+// keeps its header so (keyedCall.room), not copying it once more.
+func (s *Service) headerInto(w *workspace.Workspace, h *storage.Workspace) {
+	*w = workspace.Workspace{
 		ID: h.ID, Name: h.Name, Kind: h.Kind, Plan: s.policy.Plan(h.Plan),
 		Owner: h.Owner, BillingContact: h.BillingContact, Settings: h.Settings,
 		Logo: h.Logo, Preferences: h.Preferences,
@@ -276,7 +284,8 @@ func (s *Service) poolOf(w *workspace.Workspace, currency string, l storage.Ledg
 		return nil, nil
 	}
 	pl := &pool{}
-	if _, err := s.poolInto(pl, w, s.grantOf(w.Plan, currency), l, now); err != nil {
+	g := s.grantOf(w.Plan, currency)
+	if _, err := s.poolInto(pl, w, &g, &l, now); err != nil {
 		return nil, err
 	}
 	return pl, nil
@@ -285,7 +294,7 @@ func (s *Service) poolOf(w *workspace.Workspace, currency string, l storage.Ledg
 // poolInto is poolOf into pl, which it overwrites, for g, the plan's grant
 // of the pool's currency (grantOf): ok is false when l holds no pool. The
 // pool takes l's lots as its stored lots.
-func (s *Service) poolInto(pl *pool, w *workspace.Workspace, g plan.Grant, l storage.Ledger, now time.Time) (ok bool, err error) {
+func (s *Service) poolInto(pl *pool, w *workspace.Workspace, g *plan.Grant, l *storage.Ledger, now time.Time) (ok bool, err error) {
 	currency := g.Currency
 	if l.Pool == nil {
 		return false, nil
@@ -295,12 +304,14 @@ func (s *Service) poolInto(pl *pool, w *workspace.Workspace, g plan.Grant, l sto
 		pl.stored = byID(pl.stored) // storage gives them by ID; this is only a guard
 	}
 	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period, Grants: append(pl.lots[:0:len(pl.lots)], l.Grants...)}
-	slices.SortFunc(pl.p.Grants, credits.BurnOrder)
+	if len(pl.p.Grants) > 1 { // most pools hold one lot: no call to sort it
+		slices.SortFunc(pl.p.Grants, credits.BurnOrder)
+	}
 	var k int64
 	if !g.Every.IsZero() {
 		k = periodIndex(g.Every, w.Anchor, now)
 	}
-	es, err := credits.ResetTo(&pl.p, g, k, now)
+	es, err := credits.ResetTo(&pl.p, *g, k, now)
 	if err != nil {
 		return false, fmt.Errorf("charter: pool %s of %s: %w", currency, w.ID, err)
 	}
@@ -373,7 +384,9 @@ func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl
 	// stored lots' slice (poolInto), so it copies the lots into it.
 	if changed {
 		pl.stored = append(pl.stored[:0], pl.p.Grants...)
-		slices.SortFunc(pl.stored, lotID)
+		if len(pl.stored) > 1 {
+			slices.SortFunc(pl.stored, lotID)
+		}
 	}
 	pl.entries = nil
 	if c.Pool != nil {

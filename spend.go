@@ -131,7 +131,7 @@ func (s *Service) debit(ctx context.Context, tx storage.Tx, w *workspace.Workspa
 	}
 	now := s.clock()
 	pl, g := &k.pool, s.grantOf(w.Plan, currency)
-	if ok, err := s.poolInto(pl, w, g, k.ledger, now); err != nil {
+	if ok, err := s.poolInto(pl, w, &g, &k.ledger, now); err != nil {
 		return err
 	} else if !ok {
 		return refuse(ErrInsufficientCredits, &credits.InsufficientError{Currency: currency, Needed: amount})

@@ -26,13 +26,17 @@ type nameTable[T any] struct {
 
 func (t *nameTable[T]) hash(name string) uint64 {
 	var head, tail uint64
-	if len(name) >= 8 {
+	// Two reads, which may overlap, cover every byte of a name of a
+	// given length (which is mixed in too): no two names of one length
+	// read the same, and none loops over its bytes.
+	switch n := len(name); {
+	case n >= 8:
 		head = binary.LittleEndian.Uint64([]byte(name[:8]))
-		tail = binary.LittleEndian.Uint64([]byte(name[len(name)-8:]))
-	} else {
-		for i := 0; i < len(name); i++ {
-			head |= uint64(name[i]) << (8 * i)
-		}
+		tail = binary.LittleEndian.Uint64([]byte(name[n-8:]))
+	case n >= 4:
+		head = uint64(binary.LittleEndian.Uint32([]byte(name[:4]))) | uint64(binary.LittleEndian.Uint32([]byte(name[n-4:])))<<32
+	case n > 0:
+		head = uint64(name[0]) | uint64(name[n/2])<<8 | uint64(name[n-1])<<16
 	}
 	h := (head ^ t.seed) * 0x9e3779b97f4a7c15
 	h ^= h >> 29

@@ -52,8 +52,9 @@ type LedgerChange struct {
 // must be the same either way (storagetest checks both).
 type (
 	AccessTx interface {
-		// AccessInto reads what ReadAccessInto reads into w and m, which
-		// are zero when it is called.
+		// AccessInto reads what ReadAccessInto reads into w and m,
+		// overwriting both (m with the zero Member when user is not a
+		// member); on an error they may hold anything.
 		AccessInto(ctx context.Context, id, user string, w *Workspace, m *Member) (bool, error)
 	}
 	LedgerTx interface {
@@ -114,7 +115,6 @@ func ReadAccess(ctx context.Context, tx Tx, id, user string) (w Workspace, m Mem
 // keeps them, say in a sync.Pool, then copies neither back through
 // return values, which on a spend's path cost more than the read.
 func ReadAccessInto(ctx context.Context, tx Tx, id, user string, w *Workspace, m *Member) (ok bool, err error) {
-	*w, *m = Workspace{}, Member{}
 	if a, fast := tx.(AccessTx); fast {
 		ok, err = a.AccessInto(ctx, id, user, w, m)
 	} else {

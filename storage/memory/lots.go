@@ -18,12 +18,18 @@ func (s *lotSet) find(id string) (int, bool) { return credits.SearchID(s.lots, i
 // put writes g and returns the lot it replaced, if there was one.
 func (s *lotSet) put(g credits.Grant) (old credits.Grant, had bool) {
 	i, had := s.find(g.ID)
+	return s.putAt(i, had, g), had
+}
+
+// putAt is put of g where find placed it: at i, over the lot there when
+// had. It returns that lot (none when not had).
+func (s *lotSet) putAt(i int, had bool, g credits.Grant) (old credits.Grant) {
 	if had {
 		old, s.lots[i] = s.lots[i], g
-		return old, true
+		return old
 	}
 	s.lots = slices.Insert(s.lots, i, g)
-	return credits.Grant{}, false
+	return credits.Grant{}
 }
 
 // drop deletes lot id and returns it, if it was there.

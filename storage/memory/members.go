@@ -105,8 +105,7 @@ func (s *state) member(h uint32, r memberRec) storage.Member {
 // readMember sets *m, which is zero, to the stored membership r of
 // workspace h.
 func (s *state) readMember(h uint32, r memberRec, m *storage.Member) {
-	m.Workspace, m.User, m.Role = s.ws.at(h).id, s.users.at(r.user).name, s.names.list[r.role]
-	m.Joined = at(r.joined)
+	*m = storage.Member{Workspace: s.ws.at(h).id, User: s.users.at(r.user).name, Role: s.names.list[r.role], Joined: at(r.joined)}
 	switch {
 	case r.flags&seatJoined != 0:
 		m.SeatSince = m.Joined

@@ -207,6 +207,7 @@ func (s *state) accessVia(memo *accessMemo, id, user string, w *storage.Workspac
 			return true, nil
 		}
 	}
+	*m = storage.Member{}
 	return false, nil
 }
 

@@ -96,8 +96,13 @@ func (t *tx) lotsOf(k poolKey) *lotSet {
 
 // putLot writes g into lots, a pool's, undoably.
 func (t *tx) putLot(lots *lotSet, g credits.Grant) {
-	g.Created, g.Expires = ts(g.Created), ts(g.Expires)
-	old, had := lots.put(g)
+	i, had := lots.find(g.ID)
+	// A lot read and put back with its times unchanged (a spend's) has
+	// them as the store keeps them already.
+	if !had || g.Created != lots.lots[i].Created || g.Expires != lots.lots[i].Expires {
+		g.Created, g.Expires = ts(g.Created), ts(g.Expires)
+	}
+	old := lots.putAt(i, had, g)
 	pushOld(t, &t.s.log.lots, old, write{kind: wroteLot, lots: lots, key: g.ID, had: had})
 }
 

@@ -53,7 +53,7 @@ func (t *tx) AccessInto(ctx context.Context, id, user string, into *storage.Work
 	case w == nil:
 		return false, t.D.NotFound("workspace " + id)
 	case m == nil:
-		*into = *w
+		*into, *mInto = *w, storage.Member{}
 		return false, nil
 	}
 	*into, *mInto = *w, *m
