@@ -45,10 +45,17 @@ func newKeyRecords() *keyRecords {
 	return &keyRecords{seed: maphash.MakeSeed(), slots: make([]keySlot, minKeySlots)}
 }
 
+// hash is key's hash in rs.
+func (rs *keyRecords) hash(key string) uint32 { return uint32(maphash.String(rs.seed, key)) }
+
 // find returns the slot of key, or the empty slot where it would go, with
 // key's hash.
 func (rs *keyRecords) find(key string) (i int, hash uint32, ok bool) {
-	hash = uint32(maphash.String(rs.seed, key))
+	return rs.findHashed(key, rs.hash(key))
+}
+
+// findHashed is find of key, whose hash is hash.
+func (rs *keyRecords) findHashed(key string, hash uint32) (i int, _ uint32, ok bool) {
 	mask := len(rs.slots) - 1
 	for i = int(hash) & mask; ; i = (i + 1) & mask {
 		s := rs.slots[i]
@@ -63,15 +70,21 @@ func (rs *keyRecords) find(key string) (i int, hash uint32, ok bool) {
 
 // get returns the record of key in workspace ws.
 func (rs *keyRecords) get(ws, key string) (storage.Idempotency, bool) {
+	r, _, ok := rs.lookup(ws, key)
+	return r, ok
+}
+
+// lookup is get, with key's hash in rs (0 when rs is nil).
+func (rs *keyRecords) lookup(ws, key string) (storage.Idempotency, uint32, bool) {
 	if rs == nil {
-		return storage.Idempotency{}, false
+		return storage.Idempotency{}, 0, false
 	}
-	i, _, ok := rs.find(key)
+	i, hash, ok := rs.find(key)
 	if !ok {
-		return storage.Idempotency{}, false
+		return storage.Idempotency{}, hash, false
 	}
 	r := rs.at(int(rs.slots[i].place - 1))
-	return storage.Idempotency{Workspace: ws, Key: key, Fingerprint: r.fingerprint, Result: r.result, Created: at(r.created)}, true
+	return storage.Idempotency{Workspace: ws, Key: key, Fingerprint: r.fingerprint, Result: r.result, Created: at(r.created)}, hash, true
 }
 
 // has reports whether key has a record.
@@ -83,17 +96,17 @@ func (rs *keyRecords) has(key string) bool {
 	return ok
 }
 
-// add records r under key, which has none. A workspace holds fewer than
-// 2^32 records (places are 32 bits; in memory that many would take
-// hundreds of gigabytes).
-func (rs *keyRecords) add(key string, r keyRecord) {
+// add records r under key, which has none and whose hash is hash. A
+// workspace holds fewer than 2^32 records (places are 32 bits; in memory
+// that many would take hundreds of gigabytes).
+func (rs *keyRecords) add(key string, hash uint32, r keyRecord) {
 	if rs.n >= math.MaxUint32-1 {
 		panic("memory: a workspace's idempotency records are full")
 	}
 	if (rs.n+1)*4 > len(rs.slots)*3 {
 		rs.grow()
 	}
-	i, hash, _ := rs.find(key)
+	i, _, _ := rs.findHashed(key, hash)
 	r.key = key
 	rs.push(r)
 	rs.slots[i] = keySlot{hash: hash, place: uint32(rs.n)}

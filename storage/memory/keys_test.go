@@ -28,7 +28,7 @@ func TestKeyIndex(t *testing.T) {
 					t.Skip("recorded")
 				}
 				result := fmt.Sprintf("r%d", len(order))
-				rs.add(k, keyRecord{fingerprint: "f", result: result})
+				rs.add(k, rs.hash(k), keyRecord{fingerprint: "f", result: result})
 				order = append(order, k)
 				model[k] = result
 			},
@@ -86,7 +86,7 @@ func TestKeyIndexCollisions(t *testing.T) {
 		}
 	}
 	for i, k := range keys {
-		rs.add(k, keyRecord{result: k})
+		rs.add(k, rs.hash(k), keyRecord{result: k})
 		if i == 0 && rs.slots[mask].place == 0 {
 			t.Fatalf("key %q is not in its home slot", k)
 		}
@@ -117,7 +117,7 @@ func TestKeyIndexUndoAfterGrowth(t *testing.T) {
 	keys := make([]string, 3000)
 	for i := range keys {
 		keys[i] = "g" + strconv.Itoa(i)
-		rs.add(keys[i], keyRecord{result: keys[i]})
+		rs.add(keys[i], rs.hash(keys[i]), keyRecord{result: keys[i]})
 	}
 	for n := len(keys); n > 0; n-- {
 		rs.drop(keys[n-1])
@@ -177,8 +177,8 @@ func BenchmarkKeyIndex(b *testing.B) {
 		for range b.N {
 			rs := newKeyRecords()
 			for _, k := range keys {
-				if !rs.has(k) {
-					rs.add(k, keyRecord{})
+				if _, hash, ok := rs.find(k); !ok {
+					rs.add(k, hash, keyRecord{})
 				}
 			}
 		}

@@ -85,11 +85,11 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 		}
 	}
 	if q.Key != "" {
-		if r, ok := m.rs.get(q.Workspace, q.Key); ok {
+		if r, hash, ok := m.rs.lookup(q.Workspace, q.Key); ok {
 			room.Record = r
 			l.Record = &room.Record
 		} else {
-			m.absent = q.Key
+			m.absent, m.absentHash = q.Key, hash
 		}
 	}
 	return l, nil
@@ -125,13 +125,16 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		if rs == nil {
 			rs = t.s.idem[ws]
 		}
-		if (r.Key != m.absent || r.Key == "") && rs.has(r.Key) {
+		// The key LedgerIn found absent in rs is absent still (putRecord
+		// forgets it once recorded), and its hash is known.
+		absent := r.Key == m.absent && r.Key != "" && rs == m.rs
+		if !absent && rs.has(r.Key) {
 			return keyTaken(r.Key)
 		}
 		if !hasWorkspace {
 			return notFound("workspace ", ws)
 		}
-		t.putRecord(rs, *r)
+		t.putRecord(rs, *r, m.absentHash, absent && rs != nil)
 	}
 	if len(c.Put) > 0 {
 		if !hasPool {
@@ -199,6 +202,9 @@ type ledgerMemo struct {
 	// it).
 	pool   bool
 	absent string
+	// absentHash is absent's hash in rs (keyRecords.lookup), when rs is
+	// not nil.
+	absentHash uint32
 }
 
 // writeLog is the undo log of the credit writes of the running Update:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/charterhq/charter/storage"
 )
@@ -105,7 +106,9 @@ func (s *state) member(h uint32, r memberRec) storage.Member {
 // readMember sets *m, which is zero, to the stored membership r of
 // workspace h.
 func (s *state) readMember(h uint32, r memberRec, m *storage.Member) {
-	*m = storage.Member{Workspace: s.ws.at(h).id, User: s.users.at(r.user).name, Role: s.names.list[r.role], Joined: at(r.joined)}
+	// Every field is written: m may hold another membership.
+	m.Workspace, m.User, m.Role = s.ws.at(h).id, s.users.at(r.user).name, s.names.list[r.role]
+	m.Joined, m.SeatSince, m.Projects = at(r.joined), time.Time{}, nil
 	switch {
 	case r.flags&seatJoined != 0:
 		m.SeatSince = m.Joined

@@ -230,7 +230,7 @@ func (t *tx) PutIdempotency(_ context.Context, r storage.Idempotency) error {
 	if _, ok := t.s.workspaces[r.Workspace]; !ok {
 		return notFound("workspace ", r.Workspace)
 	}
-	t.putRecord(rs, r)
+	t.putRecord(rs, r, 0, false)
 	return nil
 }
 
@@ -239,13 +239,17 @@ func keyTaken(key string) error {
 }
 
 // putRecord adds r to rs, its workspace's records (nil: none yet), whose
-// key it does not hold, undoably.
-func (t *tx) putRecord(rs *keyRecords, r storage.Idempotency) {
+// key it does not hold, undoably. hash is the key's in rs when hashed (a
+// lookup found it absent), so that it is not hashed again.
+func (t *tx) putRecord(rs *keyRecords, r storage.Idempotency, hash uint32, hashed bool) {
 	if rs == nil {
-		rs = newKeyRecords()
+		rs, hashed = newKeyRecords(), false
 		set(t, t.s.idem, r.Workspace, rs)
 	}
-	rs.add(r.Key, keyRecord{fingerprint: r.Fingerprint, result: r.Result, created: micros(r.Created)})
+	if !hashed {
+		hash = rs.hash(r.Key)
+	}
+	rs.add(r.Key, hash, keyRecord{fingerprint: r.Fingerprint, result: r.Result, created: micros(r.Created)})
 	t.push(write{kind: wroteRecord, records: rs, key: r.Key})
 	if l := t.led; l != nil && l.absent == r.Key && l.ws == r.Workspace {
 		l.absent = "" // it has a record now

@@ -60,12 +60,14 @@ func (s *state) header(h uint32) storage.Workspace {
 // result, which spares copying a large struct twice.
 func (s *state) readHeader(h uint32, w *storage.Workspace) {
 	r := s.ws.at(h)
-	*w = storage.Workspace{
-		ID: r.id, Kind: r.kind, Plan: s.names.list[r.plan], Owner: r.owner, Settings: r.settings,
-		Created: r.created, Anchor: r.anchor, Version: r.version,
-	}
+	// Every field is written (field by field: a literal would be built
+	// aside and copied): w may hold another workspace.
+	w.ID, w.Kind, w.Plan, w.Owner, w.Settings = r.id, r.kind, s.names.list[r.plan], r.owner, r.settings
+	w.Created, w.Anchor, w.Version = r.created, r.anchor, r.version
 	if e := r.extra; e != nil {
 		w.Name, w.Logo, w.BillingContact, w.Preferences = e.name, e.logo, e.billing, e.prefs
+	} else {
+		w.Name, w.Logo, w.BillingContact, w.Preferences = "", "", "", nil
 	}
 	if r.billingOwner {
 		w.BillingContact = r.owner
