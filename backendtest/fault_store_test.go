@@ -101,11 +101,24 @@ type faultTx struct {
 
 type faultTxFast struct{ *faultTx }
 
+func (t faultTxFast) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
+	if err := t.f.step(); err != nil {
+		return storage.Workspace{}, storage.Member{}, false, err
+	}
+	return t.tx.(storage.AccessTx).Access(ctx, id, user)
+}
+
 func (t faultTxFast) AccessInto(ctx context.Context, id, user string, w *storage.Workspace, m *storage.Member) (bool, error) {
 	if err := t.f.step(); err != nil {
 		return false, err
 	}
-	return t.tx.(storage.AccessTx).AccessInto(ctx, id, user, w, m)
+	if a, ok := t.tx.(storage.AccessIntoTx); ok {
+		return a.AccessInto(ctx, id, user, w, m)
+	}
+	var err error
+	var ok bool
+	*w, *m, ok, err = t.tx.(storage.AccessTx).Access(ctx, id, user)
+	return ok, err
 }
 
 func (t faultTxFast) Ledger(ctx context.Context, q storage.LedgerQuery) (storage.Ledger, error) {

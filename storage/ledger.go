@@ -47,11 +47,17 @@ type LedgerChange struct {
 
 // AccessTx and LedgerTx are what a Tx may implement to do ReadAccess,
 // ReadLedger and SaveLedger in fewer steps than their parts, such as one
-// round trip to a database server. The functions of the same names use
-// them when a Tx has them, and the Tx's other methods otherwise; results
-// must be the same either way (storagetest checks both).
+// round trip to a database server; AccessIntoTx, to do ReadAccessInto
+// without copying what it reads back through return values. The functions
+// of the same names use them when a Tx has them, and the Tx's other
+// methods otherwise; results must be the same either way (storagetest
+// checks both).
 type (
 	AccessTx interface {
+		// Access reads what ReadAccess returns.
+		Access(ctx context.Context, id, user string) (Workspace, Member, bool, error)
+	}
+	AccessIntoTx interface {
 		// AccessInto reads what ReadAccessInto reads into w and m,
 		// overwriting both (m with the zero Member when user is not a
 		// member); on an error they may hold anything.
@@ -106,18 +112,28 @@ func ReadLedgerIn(ctx context.Context, tx Tx, q LedgerQuery, room *LedgerRoom) (
 // first, never after ReadAccess: two holders of a shared lock that both
 // ask for the exclusive one deadlock.
 func ReadAccess(ctx context.Context, tx Tx, id, user string) (w Workspace, m Member, ok bool, err error) {
-	ok, err = ReadAccessInto(ctx, tx, id, user, &w, &m)
-	return w, m, ok, err
+	if a, fast := tx.(AccessTx); fast {
+		return a.Access(ctx, id, user)
+	}
+	if ok, err = readAccess(ctx, tx, id, user, &w, &m); err != nil {
+		return Workspace{}, Member{}, false, err
+	}
+	return w, m, ok, nil
 }
 
 // ReadAccessInto is ReadAccess into w and m, which it overwrites (both
 // zero on an error, m zero when user is not a member): a caller that
-// keeps them, say in a sync.Pool, then copies neither back through
-// return values, which on a spend's path cost more than the read.
+// keeps them where they live on (say, in a sync.Pool) then copies neither
+// back through return values, which on a spend's path cost more than the
+// read. (Handed to a Tx's method, w and m escape: a caller with them on
+// its stack allocates them, where ReadAccess does not.)
 func ReadAccessInto(ctx context.Context, tx Tx, id, user string, w *Workspace, m *Member) (ok bool, err error) {
-	if a, fast := tx.(AccessTx); fast {
+	switch a := tx.(type) {
+	case AccessIntoTx:
 		ok, err = a.AccessInto(ctx, id, user, w, m)
-	} else {
+	case AccessTx:
+		*w, *m, ok, err = a.Access(ctx, id, user)
+	default:
 		ok, err = readAccess(ctx, tx, id, user, w, m)
 	}
 	if err != nil {

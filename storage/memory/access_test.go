@@ -56,5 +56,28 @@ func TestAccessDoesNotAllocate(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("Access for a %s: %v allocations, want 0", tt.name, allocs)
 		}
+		// storage.ReadAccess in a transaction: the tx's Access returns
+		// values, so nothing it reads escapes to the heap (ReadAccessInto
+		// is for callers whose room lives there already). A missing
+		// workspace's error names it, which allocates.
+		if tt.err != nil {
+			continue
+		}
+		for _, run := range []func(context.Context, func(storage.Tx) error) error{st.View, st.Update} {
+			if err := run(ctx, func(tx storage.Tx) error {
+				allocs := testing.AllocsPerRun(100, func() {
+					_, _, ok, err := storage.ReadAccess(ctx, tx, tt.id, tt.user)
+					if ok != tt.ok || !errors.Is(err, tt.err) {
+						t.Fatalf("ReadAccess(%s, %s) = %t, %v; want %t, %v", tt.id, tt.user, ok, err, tt.ok, tt.err)
+					}
+				})
+				if allocs != 0 {
+					t.Errorf("ReadAccess for a %s: %v allocations, want 0", tt.name, allocs)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }

@@ -12,8 +12,16 @@ import (
 // writes, which keeps their old values as typed values rather than in
 // closures: a spend's writes then allocate nothing to be undone.
 
-// AccessInto reads what storage.ReadAccessInto reads, looking the
-// workspace up once, as Store.Access does.
+// Access reads what storage.ReadAccess returns, looking the workspace up
+// once, as Store.Access does.
+func (t *tx) Access(ctx context.Context, id, user string) (w storage.Workspace, m storage.Member, ok bool, err error) {
+	if ok, err = t.AccessInto(ctx, id, user, &w, &m); err != nil {
+		return storage.Workspace{}, storage.Member{}, false, err
+	}
+	return w, m, ok, nil
+}
+
+// AccessInto reads what storage.ReadAccessInto reads, as Access does.
 func (t *tx) AccessInto(_ context.Context, id, user string, w *storage.Workspace, m *storage.Member) (bool, error) {
 	var memo *accessMemo
 	if t.write && !t.done {

@@ -256,4 +256,10 @@ func (t *tx) putRecord(rs *keyRecords, r storage.Idempotency, hash uint32, hashe
 	}
 }
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store        = (*Store)(nil)
+	_ storage.AccessTx     = (*tx)(nil)
+	_ storage.AccessIntoTx = (*tx)(nil)
+	_ storage.LedgerTx     = (*tx)(nil)
+	_ storage.LedgerInTx   = (*tx)(nil)
+)

@@ -26,9 +26,9 @@ import (
 // runs. A change that deletes lots or moves the header has statements that
 // fail by changing no row, so it goes at once.
 
-// AccessInto reads the workspace (with a shared lock in an Update, as
+// Access reads the workspace (with a shared lock in an Update, as
 // storage.ReadAccess says) and user's membership in one round trip.
-func (t *tx) AccessInto(ctx context.Context, id, user string, into *storage.Workspace, mInto *storage.Member) (bool, error) {
+func (t *tx) Access(ctx context.Context, id, user string) (storage.Workspace, storage.Member, bool, error) {
 	lock := ``
 	if t.write {
 		lock = ` FOR SHARE`
@@ -49,15 +49,13 @@ func (t *tx) AccessInto(ctx context.Context, id, user string, into *storage.Work
 	})
 	switch {
 	case err != nil:
-		return false, err
+		return storage.Workspace{}, storage.Member{}, false, err
 	case w == nil:
-		return false, t.D.NotFound("workspace " + id)
+		return storage.Workspace{}, storage.Member{}, false, t.D.NotFound("workspace " + id)
 	case m == nil:
-		*into, *mInto = *w, storage.Member{}
-		return false, nil
+		return *w, storage.Member{}, false, nil
 	}
-	*into, *mInto = *w, *m
-	return true, nil
+	return *w, *m, true, nil
 }
 
 // Ledger reads the pool (locking it in an Update), its lots, the allowance
