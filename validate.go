@@ -220,19 +220,19 @@ func (s *Service) ready(ctx context.Context) bool {
 
 // plain reports whether v is 1 to limit bytes of printable ASCII (0x20 to
 // 0x7E): text that textRule passes. It tests eight bytes at a time (a
-// spend's four texts are some 60 bytes); a text shorter than that, byte by
-// byte.
+// spend's four texts are some 60 bytes), a text shorter than that as one
+// word of its bytes.
 func plain(v string, limit int) bool {
 	if len(v) == 0 || len(v) > limit {
 		return false
 	}
-	if len(v) < 8 {
-		for i := 0; i < len(v); i++ {
-			if c := v[i]; c < 0x20 || c > 0x7e {
-				return false
-			}
-		}
-		return true
+	switch n := len(v); {
+	case n < 4:
+		// Its bytes, padded with spaces (which pass) to a word.
+		return plainWord(uint64(v[0]) | uint64(v[n/2])<<8 | uint64(v[n-1])<<16 | 0x2020202020<<24)
+	case n < 8:
+		// Two reads of four bytes, which may overlap, cover it.
+		return plainWord(uint64(half(v[:4])) | uint64(half(v[n-4:]))<<32)
 	}
 	// Words from the start, and the last eight bytes as one more, which
 	// may overlap the word before.
@@ -242,6 +242,12 @@ func plain(v string, limit int) bool {
 		}
 	}
 	return plainWord(word(v[len(v)-8:]))
+}
+
+// half is the first four bytes of w, little-endian, read at once.
+func half(w string) uint32 {
+	_ = w[3]
+	return uint32(w[0]) | uint32(w[1])<<8 | uint32(w[2])<<16 | uint32(w[3])<<24
 }
 
 // word is the first eight bytes of w, little-endian, read at once.

@@ -75,6 +75,11 @@ func TestHotLedgerMemo(t *testing.T) {
 				// The key recorded between LedgerIn, which found it
 				// free, and SaveLedger: SaveLedger must refuse it.
 				taken := rapid.IntRange(0, 5).Draw(t, "key taken between") == 0
+				// The member's allowance written (or deleted) between
+				// LedgerIn, which read it, and SaveLedger, which writes
+				// it again: a rollback must still restore the value it
+				// had before the Update.
+				between := rapid.IntRange(0, 3).Draw(t, "allowance between")
 				lot := rapid.SampledFrom([]string{"a", "b"}).Draw(t, "lot")
 				member := rapid.SampledFrom([]string{"m1", "m2"}).Draw(t, "member")
 				n++
@@ -87,6 +92,16 @@ func TestHotLedgerMemo(t *testing.T) {
 					}
 					if len(l.Grants) != len(p.lots) || l.Record != nil || (l.Allowance != nil) != (p.allows[member] != 0) {
 						return fmt.Errorf("LedgerIn of %s read %d lots, record %v, allowance %v; the model has %d lots, allowance %d", w, len(l.Grants), l.Record, l.Allowance, len(p.lots), p.allows[member])
+					}
+					switch between {
+					case 1:
+						if err := tx.PutAllowance(ctx, w, "c", credits.Allowance{Member: member, Amount: 1 << 20, Spent: -v}); err != nil {
+							return err
+						}
+					case 2:
+						if err := tx.DeleteAllowance(ctx, w, "c", member); err != nil && !errors.Is(err, storage.ErrNotFound) {
+							return err
+						}
 					}
 					if taken {
 						if err := tx.PutIdempotency(ctx, storage.Idempotency{Workspace: w, Key: key, Fingerprint: "g", Result: "s", Created: now}); err != nil {

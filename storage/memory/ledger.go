@@ -55,7 +55,7 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 	}
 	if h := &t.s.hot; t.led != nil && h.ws == q.Workspace && h.currency == q.Currency {
 		*m = *h
-		m.pool, m.absent = false, ""
+		m.pool, m.absent, m.member = false, "", ""
 	} else {
 		*m = ledgerMemo{ws: q.Workspace, currency: q.Currency}
 	}
@@ -87,10 +87,12 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 		}
 	}
 	if q.Member != "" {
-		if a, ok := m.allows[q.Member]; ok {
+		a, ok := m.allows[q.Member]
+		if ok {
 			room.Allowance = a
 			l.Allowance = &room.Allowance
 		}
+		m.member, m.allowance, m.hadAllowance = q.Member, a, ok
 	}
 	if q.Key != "" {
 		if r, hash, ok := m.rs.lookup(q.Workspace, q.Key); ok {
@@ -186,7 +188,14 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		if as == nil {
 			as = inner(t, t.s.allowances, k)
 		}
-		t.putAllowance(as, *c.Allowance)
+		if a := c.Allowance; a.Member == m.member && m.member != "" {
+			// What LedgerIn read of it is the value to undo to (see
+			// ledgerMemo.allowance): no second lookup.
+			as[a.Member] = *a
+			pushOld(t, &t.s.log.allows, m.allowance, write{kind: wroteAllowance, allows: as, key: a.Member, had: m.hadAllowance})
+		} else {
+			t.putAllowance(as, *c.Allowance)
+		}
 	}
 	return nil
 }
@@ -213,6 +222,17 @@ type ledgerMemo struct {
 	// absentHash is absent's hash in rs (keyRecords.lookup), when rs is
 	// not nil.
 	absentHash uint32
+	// member, allowance and hadAllowance are what LedgerIn read of
+	// member's allowance, for SaveLedger's write of it to record as the
+	// value its undo restores, without a second lookup. If the allowance
+	// was written since, in this transaction, that is not its value now;
+	// but then an earlier write holds the value it had before the
+	// transaction, and a rollback, which undoes every write, last first,
+	// ends with that earlier write's undo. Only the first write of a key
+	// in a transaction must record its old value exactly.
+	member       string
+	allowance    credits.Allowance
+	hadAllowance bool
 }
 
 // writeLog is the undo log of the credit writes of the running Update:

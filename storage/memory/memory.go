@@ -277,7 +277,7 @@ func (s *state) end(t *tx, committed bool) {
 	clear(s.undoRoom[:])
 	if committed && s.led.ws != "" {
 		s.hot = s.led
-		s.hot.pool, s.hot.absent = false, "" // this transaction's alone
+		s.hot.pool, s.hot.absent, s.hot.member = false, "", "" // this transaction's alone
 	}
 	s.led = ledgerMemo{}
 	s.sweep()
