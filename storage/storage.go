@@ -20,7 +20,9 @@
 // Fewer steps. ReadAccess, ReadLedger and SaveLedger do what a credit
 // operation needs in one step each where a backend implements AccessTx and
 // LedgerTx (PostgreSQL: one round trip each), and through the Tx methods
-// otherwise.
+// otherwise. ReadAccessInto and ReadLedgerIn read into room the caller
+// keeps, where a backend implements AccessIntoTx and LedgerInTx (memory),
+// so that a spend copies neither back through return values.
 //
 // Types. Storage reads and writes the domain types where it can build them
 // without the policy: a pool's lots, allowances and journal entries are
