@@ -131,9 +131,9 @@ var errFloorRefused = errors.New("full floor: spend refused")
 //
 //   - checks its four texts at the edge (valid UTF-8, no control
 //     characters, at most 256 bytes), as every Service call does;
-//   - reads the time from the clock the benchmark gives Service.Spend
-//     (until 2026-12-06 it read it once, before the first spend, which
-//     no service can do);
+//   - reads the time from a clock of the kind the benchmark gives
+//     Service.Spend (until 2026-12-06 it read it once, before the first
+//     spend, which no service can do);
 //   - replays the stored receipt when the key was used;
 //   - authorizes: the actor's role in the workspace (map lookup) and the
 //     action's bit in the role's mask, as the Can floor does;
@@ -169,7 +169,7 @@ func spendFullFloor(n int) func(key string, buf []byte) error {
 		actionBit         = 1 << 7
 		cost              = 1
 	)
-	clock := newClock()
+	clk := newClock()
 	var (
 		mu     sync.Mutex
 		roles  = map[string]map[string]uint8{ws: {"own": 0, "adm": 1, "edi": 2}}
@@ -196,7 +196,7 @@ func spendFullFloor(n int) func(key string, buf []byte) error {
 		if !plain(actor) || !plain(action) || !plain(ws) || !plain(k) {
 			return errFloorRefused
 		}
-		now := clock.Now() // a spend happens at a time: it reads the clock, as Spend does
+		now := clk.Now() // a spend happens at a time: it reads the clock, as Spend does
 		t := now.UnixNano()
 		period := int64(now.Year())*12 + int64(now.Month()) - 1
 		mu.Lock()

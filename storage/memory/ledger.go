@@ -135,8 +135,11 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		if rs == nil {
 			rs = t.s.idem[ws]
 		}
-		// The key LedgerIn found absent in rs is absent still (putRecord
-		// forgets it once recorded), and its hash is known.
+		// The key LedgerIn found absent is absent still (putRecord forgets
+		// it once recorded), and, when LedgerIn found the workspace's
+		// records (m.rs, which rs is then), its hash in them is known.
+		// (DeleteWorkspace forgets the memo, so m.rs is never a table a
+		// delete dropped.)
 		absent := r.Key == m.absent && r.Key != "" && rs == m.rs
 		if !absent && rs.has(r.Key) {
 			return keyTaken(r.Key)

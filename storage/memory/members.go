@@ -103,7 +103,7 @@ func (s *state) member(h uint32, r memberRec) storage.Member {
 	return m
 }
 
-// readMember sets *m, which is zero, to the stored membership r of
+// readMember sets *m, every field of it, to the stored membership r of
 // workspace h.
 func (s *state) readMember(h uint32, r memberRec, m *storage.Member) {
 	// Every field is written: m may hold another membership.
