@@ -118,9 +118,11 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 	ws, k := c.Workspace, poolKey{c.Workspace, c.Currency}
 	// What LedgerIn found of the pool, when it read this one: a nil map
 	// was not there, and is looked up (and made) as without the memo.
-	var m ledgerMemo
+	// SaveLedger only reads m (putRecord forgets t.led's absent key, after
+	// SaveLedger read it), so it points at the memo rather than copying it.
+	m := &noMemo
 	if l := t.led; l != nil && l.ws == ws && l.currency == c.Currency {
-		m = *l
+		m = l
 	}
 	hasPool := m.pool
 	if !hasPool {
@@ -192,16 +194,19 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 			as = inner(t, t.s.allowances, k)
 		}
 		if a := c.Allowance; a.Member == m.member && m.member != "" {
-			// What LedgerIn read of it is the value to undo to (see
-			// ledgerMemo.allowance): no second lookup.
-			as[a.Member] = *a
-			pushOld(t, &t.s.log.allows, m.allowance, write{kind: wroteAllowance, allows: as, key: a.Member, had: m.hadAllowance})
+			// What LedgerIn read of it is the value to undo to: no
+			// second lookup.
+			t.putAllowanceOver(as, *a, m.allowance, m.hadAllowance)
 		} else {
 			t.putAllowance(as, *c.Allowance)
 		}
 	}
 	return nil
 }
+
+// noMemo is the memo of no LedgerIn, which SaveLedger reads when there was
+// none of its pool. Nothing writes it.
+var noMemo ledgerMemo
 
 // ledgerMemo is what a transaction's last LedgerIn found of its pool's
 // maps, for the SaveLedger of the same pool that follows it: a spend then

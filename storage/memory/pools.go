@@ -157,6 +157,13 @@ func (t *tx) PutAllowance(_ context.Context, ws, currency string, a credits.Allo
 // putAllowance writes a into as, a pool's allowances, undoably.
 func (t *tx) putAllowance(as map[string]credits.Allowance, a credits.Allowance) {
 	old, had := as[a.Member]
+	t.putAllowanceOver(as, a, old, had)
+}
+
+// putAllowanceOver is putAllowance where the caller read what a replaces:
+// old, when had. (Only a key's first write in a transaction must give
+// the value it had exactly: see ledgerMemo.allowance.)
+func (t *tx) putAllowanceOver(as map[string]credits.Allowance, a, old credits.Allowance, had bool) {
 	as[a.Member] = a
 	pushOld(t, &t.s.log.allows, old, write{kind: wroteAllowance, allows: as, key: a.Member, had: had})
 }
