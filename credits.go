@@ -37,11 +37,24 @@ func (s *Service) grantOf(p *plan.Plan, currency string) plan.Grant {
 
 // periodSpan is period k of a schedule from an anchor: [start, end).
 type periodSpan struct {
-	every      plan.Period
-	anchor     time.Time
-	start, end time.Time
-	k          int64
+	every              plan.Period
+	anchor, start, end instant
+	k                  int64
 }
+
+// instant is a time as its Unix seconds and the nanoseconds within them:
+// instants compare as the times' wall clocks do (Equal, Before), without
+// time.Time's checks of a monotonic reading.
+type instant struct {
+	sec  int64
+	nsec int
+}
+
+// instantOf is t as an instant.
+func instantOf(t time.Time) instant { return instant{t.Unix(), t.Nanosecond()} }
+
+// before reports whether a is before b.
+func (a instant) before(b instant) bool { return a.sec < b.sec || a.sec == b.sec && a.nsec < b.nsec }
 
 // lastPeriod is the period periodIndex found last.
 var lastPeriod atomic.Pointer[periodSpan]
@@ -50,11 +63,12 @@ var lastPeriod atomic.Pointer[periodSpan]
 // period's bounds: the spends of one workspace within one period skip the
 // calendar arithmetic, at the cost of comparing times.
 func periodIndex(every plan.Period, anchor, now time.Time) int64 {
-	if p := lastPeriod.Load(); p != nil && p.every == every && p.anchor.Equal(anchor) && !now.Before(p.start) && now.Before(p.end) {
+	a, t := instantOf(anchor), instantOf(now)
+	if p := lastPeriod.Load(); p != nil && p.every == every && p.anchor == a && !t.before(p.start) && t.before(p.end) {
 		return p.k
 	}
 	k := every.Index(anchor, now)
-	lastPeriod.Store(&periodSpan{every: every, anchor: anchor, start: every.Boundary(anchor, k), end: every.Boundary(anchor, k+1), k: k})
+	lastPeriod.Store(&periodSpan{every: every, anchor: a, start: instantOf(every.Boundary(anchor, k)), end: instantOf(every.Boundary(anchor, k+1)), k: k})
 	return k
 }
 

@@ -239,3 +239,31 @@ func TestCompactTime(t *testing.T) {
 		}
 	})
 }
+
+// TestClockTruncates: the Service's clock is its Now in UTC truncated to
+// the microsecond, as time.Time.Truncate does it, for times of any sign
+// and zone, with and without a monotonic reading.
+func TestClockTruncates(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.FixedZone("east", 5*3600+1800), time.FixedZone("west", -7*3600)}
+	check := func(t interface {
+		Helper()
+		Fatalf(string, ...any)
+	}, now time.Time) {
+		t.Helper()
+		s := &Service{now: func() time.Time { return now }}
+		got, want := s.clock(), now.UTC().Truncate(time.Microsecond)
+		if got != want {
+			t.Fatalf("clock of %v = %v, want %v", now, got, want)
+		}
+	}
+	check(t, time.Time{})
+	check(t, time.Now()) // a monotonic reading, which UTC drops
+	check(t, time.Date(-3, 1, 1, 0, 0, 0, 999, time.UTC))
+	check(t, time.Date(0, 12, 31, 23, 59, 59, 1001, time.UTC))
+	rapid.Check(t, func(rt *rapid.T) {
+		sec := rapid.Int64Range(-1<<40, 1<<40).Draw(rt, "sec")
+		nsec := rapid.Int64Range(0, 999_999_999).Draw(rt, "nsec")
+		zone := rapid.SampledFrom(zones).Draw(rt, "zone")
+		check(rt, time.Unix(sec, nsec).In(zone))
+	})
+}

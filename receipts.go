@@ -99,14 +99,21 @@ func compactable(r *Receipt) bool {
 // compactTime reports whether t is in UTC, and zero or within the years
 // Unix nanoseconds count.
 func compactTime(t time.Time) bool {
-	return t.Location() == time.UTC && (t.IsZero() || !t.Before(compactFrom) && t.Before(compactUntil))
+	// Both bounds are whole seconds, so t is within them exactly when its
+	// whole seconds are.
+	if t.Location() != time.UTC {
+		return false
+	}
+	s := t.Unix()
+	return compactFrom <= s && s < compactUntil || t.IsZero()
 }
 
 // compactFrom and compactUntil bound the times compact holds, as
-// compactTime tests them: from the start of 1679 to the start of 2262.
+// compactTime tests them, in Unix seconds: from the start of 1679 to the
+// start of 2262.
 var (
-	compactFrom  = time.Date(1679, 1, 1, 0, 0, 0, 0, time.UTC)
-	compactUntil = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+	compactFrom  = time.Date(1679, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	compactUntil = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 )
 
 // appendNanos appends t as compact writes a time.

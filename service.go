@@ -127,7 +127,13 @@ func (s *Service) Policy() *policy.Policy {
 	return s.policy
 }
 
-func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+func (s *Service) clock() time.Time {
+	// t.Truncate(time.Microsecond), without its division: a microsecond
+	// divides a second, so what Truncate drops is the nanoseconds within
+	// the second past a whole microsecond, whatever the time's sign.
+	t := s.now().UTC()
+	return t.Add(-time.Duration(t.Nanosecond() % 1000))
+}
 
 // newID returns prefix followed by 128 random bits in hex.
 func (s *Service) newID(prefix string) (string, error) {
