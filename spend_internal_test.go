@@ -32,6 +32,40 @@ func TestPeriodIndex(t *testing.T) {
 	})
 }
 
+// TestPeriodIndexMixed: periodIndex answers what plan.Period.Index does
+// when queries of several schedules and anchors take turns, so that the
+// period it remembers is often another schedule's or another anchor's:
+// it must tell them apart, whatever zone an anchor is given in.
+func TestPeriodIndexMixed(t *testing.T) {
+	base := time.Date(2024, 1, 31, 9, 30, 0, 0, time.UTC)
+	east := time.FixedZone("east", 5*3600)
+	rapid.Check(t, func(t *rapid.T) {
+		type schedule struct {
+			every  plan.Period
+			anchor time.Time
+		}
+		var ss []schedule
+		for range rapid.IntRange(2, 4).Draw(t, "schedules") {
+			every := plan.Period{
+				N:    rapid.IntRange(1, 2).Draw(t, "n"),
+				Unit: rapid.SampledFrom([]plan.Unit{plan.Day, plan.Week, plan.Month}).Draw(t, "unit"),
+			}
+			anchor := base.Add(time.Duration(rapid.Int64Range(0, 3).Draw(t, "anchor days")) * 24 * time.Hour)
+			if rapid.Bool().Draw(t, "anchor in another zone") {
+				anchor = anchor.In(east)
+			}
+			ss = append(ss, schedule{every, anchor})
+		}
+		for i := range rapid.IntRange(1, 40).Draw(t, "queries") {
+			s := ss[rapid.IntRange(0, len(ss)-1).Draw(t, "schedule")]
+			now := base.Add(time.Duration(rapid.Int64Range(0, 90*24).Draw(t, "now hours")) * time.Hour)
+			if got, want := periodIndex(s.every, s.anchor, now), s.every.Index(s.anchor, now); got != want {
+				t.Fatalf("query %d: periodIndex(%v, %v, %v) = %d, Index gives %d", i, s.every, s.anchor, now, got, want)
+			}
+		}
+	})
+}
+
 // TestSpendFingerprintReuse: a keyedCall's remembered fingerprint, and its
 // text, are those of the spend asked for, whatever it was asked before.
 func TestSpendFingerprintReuse(t *testing.T) {
