@@ -269,15 +269,6 @@ func (pl *pool) storedLot(id string) *credits.Grant {
 	return nil
 }
 
-// appendLots is append(dst, src...), but for the one lot most pools hold
-// a plain assignment rather than the runtime's typed copy of a slice.
-func appendLots(dst, src []credits.Grant) []credits.Grant {
-	if len(src) == 1 {
-		return append(dst, src[0])
-	}
-	return append(dst, src...)
-}
-
 // lotID orders lots by ID.
 func lotID(a, b credits.Grant) int { return strings.Compare(a.ID, b.ID) }
 
@@ -312,7 +303,7 @@ func (s *Service) poolInto(pl *pool, w *workspace.Workspace, g *plan.Grant, l *s
 	if !slices.IsSortedFunc(pl.stored, lotID) {
 		pl.stored = byID(pl.stored) // storage gives them by ID; this is only a guard
 	}
-	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period, Grants: appendLots(pl.lots[:0:len(pl.lots)], l.Grants)}
+	pl.p = credits.Pool{Currency: currency, Started: l.Pool.Started, Period: l.Pool.Period, Grants: credits.AppendGrants(pl.lots[:0:len(pl.lots)], l.Grants)}
 	if len(pl.p.Grants) > 1 { // most pools hold one lot: no call to sort it
 		slices.SortFunc(pl.p.Grants, credits.BurnOrder)
 	}
@@ -392,7 +383,7 @@ func (s *Service) saveLedger(ctx context.Context, tx storage.Tx, wsID string, pl
 	// Saved: what was loaded is now what is stored. The pool owns the
 	// stored lots' slice (poolInto), so it copies the lots into it.
 	if changed {
-		pl.stored = appendLots(pl.stored[:0], pl.p.Grants)
+		pl.stored = credits.AppendGrants(pl.stored[:0], pl.p.Grants)
 		if len(pl.stored) > 1 {
 			slices.SortFunc(pl.stored, lotID)
 		}

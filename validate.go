@@ -2,6 +2,7 @@ package charter
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -232,29 +233,16 @@ func plain(v string, limit int) bool {
 		return plainWord(uint64(v[0]) | uint64(v[n/2])<<8 | uint64(v[n-1])<<16 | 0x2020202020<<24)
 	case n < 8:
 		// Two reads of four bytes, which may overlap, cover it.
-		return plainWord(uint64(half(v[:4])) | uint64(half(v[n-4:]))<<32)
+		return plainWord(uint64(binary.LittleEndian.Uint32([]byte(v[:4]))) | uint64(binary.LittleEndian.Uint32([]byte(v[n-4:])))<<32)
 	}
 	// Words from the start, and the last eight bytes as one more, which
 	// may overlap the word before.
 	for i := 0; i+8 <= len(v); i += 8 {
-		if !plainWord(word(v[i : i+8])) {
+		if !plainWord(binary.LittleEndian.Uint64([]byte(v[i : i+8]))) {
 			return false
 		}
 	}
-	return plainWord(word(v[len(v)-8:]))
-}
-
-// half is the first four bytes of w, little-endian, read at once.
-func half(w string) uint32 {
-	_ = w[3]
-	return uint32(w[0]) | uint32(w[1])<<8 | uint32(w[2])<<16 | uint32(w[3])<<24
-}
-
-// word is the first eight bytes of w, little-endian, read at once.
-func word(w string) uint64 {
-	_ = w[7]
-	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
-		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	return plainWord(binary.LittleEndian.Uint64([]byte(v[len(v)-8:])))
 }
 
 // plainWord reports whether each of the eight bytes of x is printable

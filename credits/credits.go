@@ -221,6 +221,17 @@ func SearchID(gs []Grant, id string) (int, bool) {
 	return lo, lo < len(gs) && gs[lo].ID == id
 }
 
+// AppendGrants is append(dst, src...), but for the one lot most pools
+// hold a plain assignment rather than the runtime's typed copy of a
+// slice: the root package and the memory store copy a pool's lots so on
+// every spend.
+func AppendGrants(dst, src []Grant) []Grant {
+	if len(src) == 1 {
+		return append(dst, src[0])
+	}
+	return append(dst, src...)
+}
+
 // Allowance is a member's per-period spending limit in one pool (the credit-pool policy:
 // admins set allowances, editors spend within theirs). A member without an
 // Allowance spends freely unless the pool requires one.

@@ -962,3 +962,33 @@ func TestSearchID(t *testing.T) {
 		}
 	})
 }
+
+// TestAppendGrants: AppendGrants gives what append gives, for any number
+// of lots, into a destination with or without room, and into a slice of
+// the source itself.
+func TestAppendGrants(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		lot := func(i int) credits.Grant {
+			return credits.Grant{ID: string(rune('a' + i)), Amount: int64(i + 1), Remaining: int64(i), Created: time.Unix(int64(i), 0).UTC()}
+		}
+		src := make([]credits.Grant, rapid.IntRange(0, 4).Draw(t, "lots"))
+		for i := range src {
+			src[i] = lot(i)
+		}
+		keep := rapid.IntRange(0, 3).Draw(t, "kept")
+		room := rapid.IntRange(0, 8).Draw(t, "room")
+		dst, want := make([]credits.Grant, keep, keep+room), make([]credits.Grant, keep, keep+room)
+		for i := range keep {
+			dst[i], want[i] = lot(10+i), lot(10+i)
+		}
+		if got, w := credits.AppendGrants(dst, src), append(want, src...); !slices.Equal(got, w) {
+			t.Fatalf("credits.AppendGrants(%v, %v) = %v, append gives %v", dst, src, got, w)
+		}
+		// Into the front of the source itself, as a pool that copies its
+		// lots back into the slice they came from does.
+		a, b := slices.Clone(src), slices.Clone(src)
+		if got, w := credits.AppendGrants(a[:0], a), append(b[:0], b...); !slices.Equal(got, w) {
+			t.Fatalf("AppendGrants into its own source = %v, append gives %v", got, w)
+		}
+	})
+}

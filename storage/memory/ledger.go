@@ -83,11 +83,7 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 			if len(lots) > len(room.Lots) {
 				l.Grants = make([]credits.Grant, 0, len(lots))
 			}
-			if len(lots) == 1 { // most pools: an assignment, not a typed copy
-				l.Grants = append(l.Grants, lots[0])
-			} else {
-				l.Grants = append(l.Grants, lots...)
-			}
+			l.Grants = credits.AppendGrants(l.Grants, lots)
 		}
 	}
 	if q.Member != "" {
