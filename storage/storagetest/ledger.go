@@ -74,16 +74,19 @@ func testLedgerRead(t *testing.T, s storage.Store) {
 				// read before leaves nothing behind.
 				w, m = wantA, bob
 				ok, err = storage.ReadAccessInto(ctx, tx, "a", "zed", &w, &m)
-				if err != nil || ok || m.User != "" || m.Role != "" {
-					t.Errorf("%s: ReadAccessInto(a, zed) over bob = %+v, %t, %v; want no member", name, m, ok, err)
+				if err != nil || ok {
+					t.Errorf("%s: ReadAccessInto(a, zed) over bob = %t, %v; want no member", name, ok, err)
 				}
 				diff(t, name+": ReadAccessInto(a, zed) workspace", w, wantA)
+				diff(t, name+": ReadAccessInto(a, zed) member, over bob", m, storage.Member{})
 				w, m = wantA, bob
 				ok, err = storage.ReadAccessInto(ctx, tx, "zzz", "bob", &w, &m)
 				wantErr(t, name+": ReadAccessInto(zzz)", err, storage.ErrNotFound)
-				if ok || m.User != "" || m.Role != "" || w.ID != "" {
-					t.Errorf("%s: ReadAccessInto(zzz) left %+v, %+v, %t; want both zero", name, w, m, ok)
+				if ok {
+					t.Errorf("%s: ReadAccessInto(zzz) found a member", name)
 				}
+				diff(t, name+": ReadAccessInto(zzz) workspace", w, storage.Workspace{})
+				diff(t, name+": ReadAccessInto(zzz) member", m, storage.Member{})
 
 				l, err := storage.ReadLedger(ctx, tx, storage.LedgerQuery{Workspace: "a", Currency: "credits", Member: "bob", Key: "k1"})
 				noErr(t, name+": ReadLedger(credits, bob, k1)", err)
