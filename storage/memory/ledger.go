@@ -48,13 +48,16 @@ func (t *tx) LedgerIn(_ context.Context, q storage.LedgerQuery, room *storage.Le
 	}
 	var l storage.Ledger
 	k := poolKey{q.Workspace, q.Currency}
+	// An Update's memo is the store's hot one, which its last LedgerIn
+	// wrote: of the same pool, its maps are still the pool's (see
+	// state.hot), and what it found of the pool and the key is read
+	// afresh. A View keeps nothing.
 	var local ledgerMemo
 	m := &local
 	if t.led != nil {
 		m = t.led
 	}
-	if h := &t.s.hot; t.led != nil && h.ws == q.Workspace && h.currency == q.Currency {
-		*m = *h
+	if m.ws == q.Workspace && m.currency == q.Currency {
 		m.pool, m.absent, m.member = false, "", ""
 	} else {
 		*m = ledgerMemo{ws: q.Workspace, currency: q.Currency}

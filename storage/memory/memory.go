@@ -65,18 +65,17 @@ type state struct {
 	// log is the undo log of the running Update's credit writes (ledger.go).
 	log writeLog
 	// undoRoom holds the running Update's first undo steps, enough for a
-	// spend's writes, and led what its last LedgerIn found (ledger.go):
-	// kept here, as Updates run one at a time, so that a transaction is
-	// a small allocation. Update empties both when it ends.
+	// spend's writes: kept here, as Updates run one at a time, so that a
+	// transaction is a small allocation. Update empties it when it ends.
 	undoRoom [8]func()
-	led      ledgerMemo
-	// hot is what the last committed Update's LedgerIn found of its
-	// pool's maps, for the next Update's LedgerIn of the same pool: a
-	// spend after a spend then looks none of them up. A map leaves the
-	// store only when DeleteWorkspace drops it, which forgets hot (undone,
-	// it puts back the same maps), or when a rolled-back Update takes back
-	// its making, which no committed Update saw; a nil field is looked up
-	// again.
+	// hot is what the last LedgerIn of an Update found of its pool's
+	// maps (ledger.go), for the SaveLedger that follows it and for the
+	// next Update's LedgerIn of the same pool: a spend after a spend then
+	// looks none of them up. An Update's LedgerIn writes it in place. A
+	// map leaves the store only when DeleteWorkspace drops it, which
+	// forgets hot (undone, it puts back the same maps), or when a
+	// rolled-back Update takes back its making, and a rollback forgets
+	// hot too; a nil field is looked up again.
 	hot ledgerMemo
 	// seen is what the last Access of an Update found (accessMemo).
 	seen accessMemo
@@ -123,11 +122,11 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 		return storage.ErrClosed
 	}
 	tx := st.s.newTx()
-	tx.undo, tx.led = st.s.undoRoom[:0], &st.s.led
-	st.s.led = ledgerMemo{} // end empties it, unless an undo panicked
+	tx.undo, tx.led = st.s.undoRoom[:0], &st.s.hot
 	st.s.log.reset()
 	defer func() {
 		if r := recover(); r != nil {
+			st.s.hot = ledgerMemo{} // it may hold maps the rollback takes back
 			tx.rollback()
 			st.s.end(tx, false)
 			panic(r)
@@ -136,6 +135,7 @@ func (st *Store) Update(ctx context.Context, fn func(storage.Tx) error) (err err
 			err = ctx.Err() // a cancelled context commits nothing
 		}
 		if err != nil {
+			st.s.hot = ledgerMemo{} // as above
 			tx.rollback()
 		}
 		st.s.end(tx, err == nil)
@@ -270,16 +270,15 @@ type tx struct {
 
 // end ends Update's transaction t, which committed or was rolled back:
 // it can no longer be used, and s keeps nothing of it but, when it
-// committed, what its last LedgerIn found (hot).
+// committed, what its last LedgerIn found of its pool's maps (hot; Update
+// forgot it before rolling back).
 func (s *state) end(t *tx, committed bool) {
 	t.done = true
 	t.undo = nil
 	clear(s.undoRoom[:])
-	if committed && s.led.ws != "" {
-		s.hot = s.led
+	if committed {
 		s.hot.pool, s.hot.absent, s.hot.member = false, "", "" // this transaction's alone
 	}
-	s.led = ledgerMemo{}
 	s.sweep()
 }
 

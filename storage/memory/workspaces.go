@@ -289,10 +289,7 @@ func (t *tx) DeleteWorkspace(_ context.Context, id string) error {
 	}
 	del(t, s.pools, id)
 	del(t, s.idem, id)
-	if t.led != nil {
-		*t.led = ledgerMemo{} // it may hold maps just dropped
-	}
-	t.s.hot = ledgerMemo{}  // as may hot
+	t.s.hot = ledgerMemo{}  // it may hold maps just dropped
 	t.s.seen = accessMemo{} // the record keeps its ID until the end
 	return nil
 }
