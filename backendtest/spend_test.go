@@ -175,9 +175,11 @@ func isMemory(t *testing.T) bool { return len(t.Name()) > 7 && t.Name()[len(t.Na
 // decrements an int under a mutex; the floor also records the key and
 // appends a journal entry; floor+receipt also keeps the receipt; fullfloor
 // does what Spend's semantics ask (authorize, allowance, lots, receipt,
-// journal) with none of charter's layers; store (serial only) is the
-// memory store's share of a spend. Report: the ratios of service to floor
-// and to fullfloor, per round, as medians (see the README).
+// journal) with none of charter's layers; storefloor does the same through
+// the memory store's transaction, as the Service reads and writes it;
+// store (serial only) is the memory store's share of a spend. Report: the
+// ratios of service to each floor, per round, as medians (see the
+// README).
 func BenchmarkSpend(b *testing.B) {
 	for _, procs := range []int{0, 1, 2, 8} {
 		name := fmt.Sprintf("goroutines=%d", procs)
@@ -199,6 +201,7 @@ func BenchmarkSpend(b *testing.B) {
 		b.Run("floor/"+name, func(b *testing.B) { runSpends(b, procs, spendFloor(b.N)) })
 		b.Run("floor+receipt/"+name, func(b *testing.B) { runSpends(b, procs, spendFloorReceipt(b.N)) })
 		b.Run("fullfloor/"+name, func(b *testing.B) { runSpends(b, procs, spendFullFloor(b.N)) })
+		b.Run("storefloor/"+name, func(b *testing.B) { runSpends(b, procs, spendStoreFloor(b, b.N)) })
 		if procs == 0 {
 			b.Run("store/serial", func(b *testing.B) { benchSpendStore(b) })
 		}
@@ -219,15 +222,17 @@ func serviceSpend(b *testing.B, n int) func(key string, buf []byte) error {
 }
 
 // benchSpendInterleaved runs b.N spends through each of the floor, the
-// full floor and Service.Spend, one caller, in turns of 256 spends (the
-// three taking the first place of a turn in rotation), so that all three
-// meet the same load on a shared machine and the same state of the
-// process: none runs first in a cold heap. It reports each one's time per
-// spend (floor-ns, fullfloor-ns, spend-ns) and Spend's ratios to the two
-// floors (x-floor, x-fullfloor). Its ns/op is the sum of the three.
+// full floor, Service.Spend and the store floor, one caller, in turns of
+// 256 spends (the four taking the first place of a turn in rotation), so
+// that all four meet the same load on a shared machine and the same state
+// of the process: none runs first in a cold heap. It reports each one's
+// time per spend (floor-ns, fullfloor-ns, spend-ns, storefloor-ns),
+// Spend's ratios to the three floors (x-floor, x-fullfloor,
+// x-storefloor) and the store floor's to the floor (storefloor-x-floor).
+// Its ns/op is the sum of the four.
 func benchSpendInterleaved(b *testing.B) {
 	const turn = 256
-	spends := [...]func(string, []byte) error{spendFloor(b.N), spendFullFloor(b.N), serviceSpend(b, b.N)}
+	spends := [...]func(string, []byte) error{spendFloor(b.N), spendFullFloor(b.N), serviceSpend(b, b.N), spendStoreFloor(b, b.N)}
 	var took [len(spends)]time.Duration
 	keys := spendKeys(b.N)
 	var buf [128]byte
@@ -252,8 +257,11 @@ func benchSpendInterleaved(b *testing.B) {
 	b.ReportMetric(per(took[0]), "floor-ns")
 	b.ReportMetric(per(took[1]), "fullfloor-ns")
 	b.ReportMetric(per(took[2]), "spend-ns")
+	b.ReportMetric(per(took[3]), "storefloor-ns")
 	b.ReportMetric(float64(took[2])/float64(took[0]), "x-floor")
 	b.ReportMetric(float64(took[2])/float64(took[1]), "x-fullfloor")
+	b.ReportMetric(float64(took[2])/float64(took[3]), "x-storefloor")
+	b.ReportMetric(float64(took[3])/float64(took[0]), "storefloor-x-floor")
 }
 
 // benchSpendStore is the memory store's share of a spend: the one
