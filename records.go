@@ -178,15 +178,16 @@ func (s *Service) headerValue(h *storage.Workspace) workspace.Workspace {
 	return w
 }
 
-// headerInto is headerValue into w, which it overwrites: a keyed call
-// keeps its header so (keyedCall.room), not copying it once more.
+// headerInto is headerValue into w, whose header it overwrites: a keyed
+// call keeps its header so (keyedCall.room), not copying it once more.
+// It writes field by field, as a literal would be built aside and copied
+// whole; so w must hold no members (a zero Workspace, or one only
+// headerInto wrote), as it writes none of those.
 func (s *Service) headerInto(w *workspace.Workspace, h *storage.Workspace) {
-	*w = workspace.Workspace{
-		ID: h.ID, Name: h.Name, Kind: h.Kind, Plan: s.policy.Plan(h.Plan),
-		Owner: h.Owner, BillingContact: h.BillingContact, Settings: h.Settings,
-		Logo: h.Logo, Preferences: h.Preferences,
-		Created: h.Created, Anchor: h.Anchor, Version: h.Version,
-	}
+	w.ID, w.Name, w.Kind, w.Plan = h.ID, h.Name, h.Kind, s.policy.Plan(h.Plan)
+	w.Owner, w.BillingContact, w.Settings = h.Owner, h.BillingContact, h.Settings
+	w.Logo, w.Preferences = h.Logo, h.Preferences
+	w.Created, w.Anchor, w.Version = h.Created, h.Anchor, h.Version
 }
 
 func (s *Service) member(m storage.Member) workspace.Member {

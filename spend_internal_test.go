@@ -1,10 +1,13 @@
 package charter
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/charterhq/charter/plan"
+	"github.com/charterhq/charter/storage"
+	"github.com/charterhq/charter/workspace"
 	"pgregory.net/rapid"
 )
 
@@ -81,4 +84,57 @@ func TestSpendFingerprintReuse(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestHeaderIntoOverwrites: headerInto writes every exported field of the
+// workspace it fills, as the literal it replaced did: a keyed call's room
+// that held another workspace's header (every exported field set) holds
+// after it exactly what headerValue makes of the new header. A field
+// added to workspace.Workspace and not to headerInto fails it.
+func TestHeaderIntoOverwrites(t *testing.T) {
+	s := gateService(t)
+	var w workspace.Workspace
+	v := reflect.ValueOf(&w).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString("old")
+		case reflect.Int, reflect.Int64:
+			f.SetInt(7)
+		case reflect.Uint8:
+			f.SetUint(7)
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem()))
+		case reflect.Map:
+			f.Set(reflect.MakeMapWithSize(f.Type(), 1))
+			f.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf("v"))
+		case reflect.Struct:
+			if f.Type() == reflect.TypeOf(time.Time{}) {
+				f.Set(reflect.ValueOf(time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)))
+				continue
+			}
+			for j := range f.NumField() {
+				if g := f.Field(j); g.Kind() == reflect.Bool && g.CanSet() {
+					g.SetBool(true)
+				}
+			}
+		default:
+			t.Fatalf("field %s of kind %s: teach this test to set it", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	for i := range v.NumField() {
+		if v.Type().Field(i).IsExported() && v.Field(i).IsZero() {
+			t.Fatalf("field %s left zero: teach this test to set it", v.Type().Field(i).Name)
+		}
+	}
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	h := storage.Workspace{ID: "ws-1", Kind: workspace.Shared, Plan: "free", Owner: "ann", Created: now, Anchor: now, Version: 3}
+	s.headerInto(&w, &h)
+	if want := s.headerValue(&h); !reflect.DeepEqual(w, want) {
+		t.Errorf("headerInto over another header gave\n%+v\nwant\n%+v", w, want)
+	}
 }
