@@ -273,9 +273,16 @@ type tx struct {
 // committed, what its last LedgerIn found of its pool's maps (hot; Update
 // forgot it before rolling back).
 func (s *state) end(t *tx, committed bool) {
+	// The undo room keeps nothing but state.undoWrite between Updates: it
+	// is cleared unless every undo step of a committed Update was a
+	// credit write's, pushed with its write (tx.push), which holds nothing
+	// but the store. A spend's four then cost nothing to forget, and no
+	// other step outlives its Update.
+	if !committed || len(t.undo) != len(s.log.writes) {
+		clear(s.undoRoom[:])
+	}
 	t.done = true
 	t.undo = nil
-	clear(s.undoRoom[:])
 	if committed {
 		s.hot.pool, s.hot.absent, s.hot.member = false, "", "" // this transaction's alone
 	}
