@@ -115,13 +115,15 @@ func (ns *texts) place(field int, v string) uint32 {
 	return i
 }
 
-// append adds e to the journal. Undoing it is truncate.
-func (j *journal) append(e storage.Entry) {
+// append adds e to the journal, its place its number. Undoing it is
+// truncate. Its times are kept in microseconds (UnixMicro), which a time
+// and the same time as ts keeps it give alike.
+func (j *journal) append(e *credits.Entry) {
 	lot, currency := j.names.place(2, e.Grant), j.names.place(3, e.Currency)
 	if j.n == 0 {
 		j.currency = currency
 	}
-	expires := e.Expires.UnixMicro() // ts'd by appendEntry
+	expires := e.Expires.UnixMicro()
 	fits := lot <= placeMask
 	v := jentry{
 		key: e.Key, amount: e.Amount, time: e.Time.UnixMicro(), period: int32(e.Period),

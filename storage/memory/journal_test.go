@@ -23,7 +23,7 @@ func TestJournal(t *testing.T) {
 			"append": func(t *rapid.T) {
 				for range rapid.IntRange(1, 3*chunkLen/2).Draw(t, "n") {
 					e := storage.Entry{Seq: int64(len(model)) + 1, Entry: credits.Entry{Amount: -1, Key: "k"}}
-					j.append(e)
+					j.append(&e.Entry)
 					model = append(model, e)
 				}
 			},
@@ -107,7 +107,7 @@ func TestJournalEntries(t *testing.T) {
 						Key: rapid.SampledFrom(texts).Draw(t, "key"), Period: period,
 						Time: at(micros("time")), Expires: at(exp),
 					}}
-					j.append(e)
+					j.append(&e.Entry)
 					model = append(model, e)
 				}
 			},
@@ -146,8 +146,8 @@ func TestJournalCompact(t *testing.T) {
 	never := at(time.Time{}.UnixMicro())
 	var j journal
 	add := func(kind credits.Kind, grant string, amount int64, exp time.Time) {
-		j.append(storage.Entry{Entry: credits.Entry{Kind: kind, Currency: "credits", Grant: grant, Amount: amount,
-			Member: "ann", Action: "create_visuals", Key: "k", Period: 7, Time: t0, Expires: exp}})
+		j.append(&credits.Entry{Kind: kind, Currency: "credits", Grant: grant, Amount: amount,
+			Member: "ann", Action: "create_visuals", Key: "k", Period: 7, Time: t0, Expires: exp})
 	}
 	add(credits.KindReset, "", 0, never)
 	add(credits.KindGrant, "period:7", 100, expires)

@@ -184,8 +184,8 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		if j == nil {
 			j = t.journal(k)
 		}
-		for _, e := range c.Entries {
-			t.appendEntry(j, e)
+		for i := range c.Entries {
+			t.appendEntry(j, &c.Entries[i])
 		}
 	}
 	if c.Allowance != nil {

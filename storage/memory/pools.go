@@ -182,8 +182,8 @@ func (t *tx) AppendEntries(_ context.Context, ws string, es []credits.Entry) err
 	if err := t.check(); err != nil {
 		return err
 	}
-	for _, e := range es {
-		t.appendEntry(t.journal(poolKey{ws, e.Currency}), e)
+	for i := range es {
+		t.appendEntry(t.journal(poolKey{ws, es[i].Currency}), &es[i])
 	}
 	return nil
 }
@@ -199,10 +199,9 @@ func (t *tx) journal(k poolKey) *journal {
 }
 
 // appendEntry appends e to j, undoably.
-func (t *tx) appendEntry(j *journal, e credits.Entry) {
+func (t *tx) appendEntry(j *journal, e *credits.Entry) {
 	n := j.n
-	e.Time, e.Expires = ts(e.Time), ts(e.Expires)
-	j.append(storage.Entry{Seq: int64(n) + 1, Entry: e})
+	j.append(e)
 	// The journal only grows, so undoing an append is truncating it.
 	t.push(write{kind: wroteEntries, journal: j, n: n})
 }

@@ -407,7 +407,14 @@ func testTimePrecision(t *testing.T, s storage.Store) {
 		noErr(t, "grant", tx.PutGrant(ctx, "a", "credits", g))
 		en := entry("credits", "grant", 10)
 		en.Time = in
-		noErr(t, "entries", tx.AppendEntries(ctx, "a", []credits.Entry{en}))
+		// One before the epoch expiring at a time with nanoseconds, and
+		// one saved with a ledger change, as a spend's is.
+		en2 := entry("credits", "grant", 20)
+		en2.Time, en2.Expires = old, in
+		noErr(t, "entries", tx.AppendEntries(ctx, "a", []credits.Entry{en, en2}))
+		en3 := entry("credits", "spend", -1)
+		en3.Time, en3.Expires = in, old
+		noErr(t, "SaveLedger", storage.SaveLedger(ctx, tx, storage.LedgerChange{Workspace: "a", Currency: "credits", Entries: []credits.Entry{en3}}))
 		noErr(t, "idempotency", tx.PutIdempotency(ctx, storage.Idempotency{Workspace: "a", Key: "k", Created: in}))
 		return nil
 	})
@@ -440,7 +447,14 @@ func testTimePrecision(t *testing.T, s storage.Store) {
 		}
 		ens, err := tx.Entries(ctx, "a", "credits", 0, 10)
 		noErr(t, "Entries", err)
+		if len(ens) != 3 {
+			t.Fatalf("%d entries, want 3", len(ens))
+		}
 		check("Entry.Time", ens[0].Time, want)
+		check("Entry.Time before the epoch", ens[1].Time, oldWant)
+		check("Entry.Expires", ens[1].Expires, want)
+		check("saved Entry.Time", ens[2].Time, want)
+		check("saved Entry.Expires before the epoch", ens[2].Expires, oldWant)
 		r, err := tx.Idempotency(ctx, "a", "k")
 		noErr(t, "Idempotency", err)
 		check("Idempotency.Created", r.Created, want)
