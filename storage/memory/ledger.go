@@ -162,8 +162,8 @@ func (t *tx) SaveLedger(ctx context.Context, c storage.LedgerChange) error {
 		if lots == nil {
 			lots = t.lotsOf(k)
 		}
-		for _, g := range c.Put {
-			t.putLot(lots, g)
+		for i := range c.Put {
+			t.putLot(lots, &c.Put[i])
 		}
 	}
 	if len(c.Delete) > 0 {

@@ -80,7 +80,7 @@ func (t *tx) PutGrant(_ context.Context, ws, currency string, g credits.Grant) e
 	if _, ok := t.s.pools[ws][currency]; !ok {
 		return notFound("pool ", currency, " of ", ws)
 	}
-	t.putLot(t.lotsOf(poolKey{ws, currency}), g)
+	t.putLot(t.lotsOf(poolKey{ws, currency}), &g)
 	return nil
 }
 
@@ -94,15 +94,25 @@ func (t *tx) lotsOf(k poolKey) *lotSet {
 	return lots
 }
 
-// putLot writes g into lots, a pool's, undoably.
-func (t *tx) putLot(lots *lotSet, g credits.Grant) {
+// putLot writes *g into lots, a pool's, undoably.
+func (t *tx) putLot(lots *lotSet, g *credits.Grant) {
 	i, had := lots.find(g.ID)
-	// A lot read and put back with its times unchanged (a spend's) has
-	// them as the store keeps them already.
-	if !had || g.Created != lots.lots[i].Created || g.Expires != lots.lots[i].Expires {
-		g.Created, g.Expires = ts(g.Created), ts(g.Expires)
+	if had {
+		// A lot read and put back with its times unchanged (a spend's)
+		// has them as the store keeps them already: it is written over
+		// the one there, whose old value goes on the log, without
+		// copying either once more.
+		if cur := &lots.lots[i]; g.Created == cur.Created && g.Expires == cur.Expires {
+			l := &t.s.log
+			l.lots = append(l.lots, *cur)
+			*cur = *g
+			t.push(write{kind: wroteLot, lots: lots, key: g.ID, had: true})
+			return
+		}
 	}
-	old := lots.putAt(i, had, g)
+	v := *g
+	v.Created, v.Expires = ts(v.Created), ts(v.Expires)
+	old := lots.putAt(i, had, v)
 	pushOld(t, &t.s.log.lots, old, write{kind: wroteLot, lots: lots, key: g.ID, had: had})
 }
 
