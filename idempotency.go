@@ -25,9 +25,10 @@ type keying struct {
 	ledger      storage.Ledger
 	wsID, key   string
 	fingerprint fingerprintHex
-	// text is fingerprint as a string, when the caller keeps one to share
-	// among the records it stores (a spend's, see spendPrint); "" when
-	// the record makes its own.
+	// text is the fingerprint as a string, when the caller keeps one to
+	// share among the records it stores (a spend's, see spendPrint), and
+	// then fingerprint is not set; "" when the record makes its own from
+	// fingerprint.
 	text string
 	// lot, when not nil, is room for a receipt's one lot, made before
 	// the transaction (a spend's), so that the store's lock is not held
@@ -61,7 +62,7 @@ type keyRoom struct {
 // it is large, and a spend would otherwise copy it at every level.
 func (k *keying) once(out *Receipt, may func() error, apply func(*Receipt) error) (err error) {
 	rec := k.ledger.Record
-	if rec != nil && rec.Fingerprint == string(k.fingerprint[:]) {
+	if rec != nil && (k.text != "" && rec.Fingerprint == k.text || k.text == "" && rec.Fingerprint == string(k.fingerprint[:])) {
 		*out, err = storedReceipt(rec.Result, k.key)
 		return err
 	}
@@ -231,25 +232,24 @@ func (c *keyedCall) lot() []Lot {
 	return l
 }
 
-// spendPrint is a spend's fingerprint and what it is of. text is the
-// fingerprint as a string, which the records of the spends it is of
-// share: a store that keeps records (memory) then keeps it once.
+// spendPrint is a spend's fingerprint, as a string, and what it is of.
+// The records of the spends it is of share the string: a store that keeps
+// records (memory) then keeps it once.
 type spendPrint struct {
 	actor, action string
 	o             SpendOptions
-	fingerprint   fingerprintHex
 	text          string
 	ok            bool
 }
 
-// spendFingerprint is spendFingerprint, from c.last when it is of the same
-// spend, and its text.
-func (c *keyedCall) spendFingerprint(actor, action string, o SpendOptions) (fingerprintHex, string) {
+// spendFingerprint is spendFingerprint as a string, from c.last when it
+// is of the same spend.
+func (c *keyedCall) spendFingerprint(actor, action string, o SpendOptions) string {
 	if l := &c.last; !l.ok || l.actor != actor || l.action != action || l.o != o {
 		p := spendFingerprint(actor, action, o)
-		*l = spendPrint{actor: actor, action: action, o: o, fingerprint: p, text: string(p[:]), ok: true}
+		*l = spendPrint{actor: actor, action: action, o: o, text: string(p[:]), ok: true}
 	}
-	return c.last.fingerprint, c.last.text
+	return c.last.text
 }
 
 // keyedCalls keeps keyedCalls for reuse: a spend then leaves no garbage

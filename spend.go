@@ -90,7 +90,7 @@ func (s *Service) SpendWith(ctx context.Context, actor, action, id, key string, 
 	c := newKeyedCall()
 	c.actor, c.id, c.currency, c.g = actor, id, a.Cost.Currency, gate{action: a, name: "spend", project: o.Project}
 	c.amount, c.meta = a.Cost.Amount, credits.Meta{Member: actor, Action: action, Key: key}
-	c.k.fingerprint, c.k.text = c.spendFingerprint(actor, action, o)
+	c.k.text = c.spendFingerprint(actor, action, o)
 	c.k.key, c.k.lot = key, c.lot() // a spend mostly burns one lot
 	return s.keyed(ctx, c)
 }
