@@ -289,14 +289,15 @@ func plain(v string) bool {
 // costs beyond the full floor is storage's: the interface, the
 // transaction and its undo log, the store's compact journal and key index.
 func spendStoreFloor(b *testing.B, n int) func(key string, buf []byte) error {
-	spend, _, _ := storeFloor(b, n)
+	spend, _, _, _ := storeFloor(b, n)
 	return spend
 }
 
-// storeFloor is spendStoreFloor's spend, with the Service that set up its
-// pool and the workspace's ID, for a test to read what it spent.
-func storeFloor(tb testing.TB, n int) (spend func(key string, buf []byte) error, s *charter.Service, id string) {
-	st := memoryStore()
+// storeFloor is spendStoreFloor's spend, with the store it spends in, the
+// Service that set up its pool and the workspace's ID, for a test to read
+// what it spent.
+func storeFloor(tb testing.TB, n int) (spend func(key string, buf []byte) error, st storage.Store, s *charter.Service, id string) {
+	st = memoryStore()
 	s = newService(tb, "credit-pool", st, newClock())
 	id = spendPool(tb, s, int64(n)+1)
 	const (
@@ -367,17 +368,17 @@ func storeFloor(tb testing.TB, n int) (spend func(key string, buf []byte) error,
 			})
 		})
 	}
-	return spend, s, id
+	return spend, st, s, id
 }
 
 // TestStoreFloor: the store floor spends what a spend spends, once per
 // key, through the store the Service reads: after 45 spends under 30 keys
 // (every other key twice) the pool of 30 credits is empty, its journal
-// holds 30 more entries, each edi's spend of one credit, and a spend
-// more is refused.
+// holds 30 more entries, each edi's spend of one credit, edi's allowance
+// has 30 spent in the floor's period, and a spend more is refused.
 func TestStoreFloor(t *testing.T) {
 	const n = 30
-	spend, s, id := storeFloor(t, n-1) // a pool of n credits
+	spend, st, s, id := storeFloor(t, n-1) // a pool of n credits
 	before := must[[]credits.Entry](t)(journalOf(s, "own", id, "credits"))
 	var buf [128]byte
 	for i := range n {
@@ -400,6 +401,17 @@ func TestStoreFloor(t *testing.T) {
 		if e.Kind != credits.KindSpend || e.Amount != -1 || e.Member != "edi" {
 			t.Errorf("entry %+v, want a spend of 1 by edi", e)
 		}
+	}
+	if err := st.View(ctx, func(tx storage.Tx) error {
+		as, err := tx.Allowances(ctx, id, "credits")
+		for _, a := range as {
+			if now := newClock().Now(); a.Member == "edi" && (a.Spent != n || a.Period != int64(now.Year())*12+int64(now.Month())-1) {
+				t.Errorf("edi's allowance %+v, want %d spent in the floor's period", a, n)
+			}
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if err := spend("one more", buf[:0]); !errors.Is(err, errFloorRefused) {
 		t.Errorf("a spend from an empty pool: %v, want refused", err)
