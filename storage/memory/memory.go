@@ -277,9 +277,15 @@ func (s *state) end(t *tx, committed bool) {
 	// is cleared unless every undo step of a committed Update was a
 	// credit write's, pushed with its write (tx.push), which holds nothing
 	// but the store. A spend's four then cost nothing to forget, and no
-	// other step outlives its Update.
+	// other step outlives its Update. Only such an Update can drop a
+	// table (DeleteWorkspace, or a rollback of its making), so the write
+	// log's room is cleared with it.
 	if !committed || len(t.undo) != len(s.log.writes) {
 		clear(s.undoRoom[:])
+		// Such an Update may have dropped tables (DeleteWorkspace) that
+		// the write log's room, which reset leaves for small logs, still
+		// names: it forgets them too.
+		s.log.forget()
 	}
 	t.done = true
 	t.undo = nil

@@ -2,9 +2,11 @@ package memory
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/charterhq/charter/credits"
 	"github.com/charterhq/charter/storage"
@@ -14,7 +16,8 @@ import (
 // TestWriteLogReset: an Update's credit write log keeps a small
 // Update's writes (a spend's four) for the next to overwrite, and drops a
 // large one's, old values and all, when the next Update starts: only a
-// bounded number of old values outlives its Update.
+// bounded number of old values outlives its Update. (An Update with a
+// step of another kind forgets them at its end: TestDeletedTablesFreed.)
 func TestWriteLogReset(t *testing.T) {
 	ctx, now := context.Background(), time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 	st := New()
@@ -23,8 +26,8 @@ func TestWriteLogReset(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// put writes n allowances twice each, so that each has an old value
-	// on the log's stack.
+	// put writes n allowances twice each: each has an old value on the
+	// log's stack at its second write, or at both once they exist.
 	put := func(n int) {
 		t.Helper()
 		if err := st.Update(ctx, func(tx storage.Tx) error {
@@ -62,10 +65,11 @@ func TestWriteLogReset(t *testing.T) {
 		}
 	}
 
-	put(keptWrites / 2) // keptWrites writes
+	put(keptWrites / 2) // makes the pool's map of allowances: another step
+	put(keptWrites / 2) // keptWrites writes, and no other step
 	empty()
-	if w, o := held(); w != keptWrites || o != keptWrites/2 {
-		t.Errorf("after an Update of %d writes the log holds %d writes and %d old values, want them kept (%d and %d)", keptWrites, w, o, keptWrites, keptWrites/2)
+	if w, o := held(); w != keptWrites || o != keptWrites {
+		t.Errorf("after an Update of %d writes the log holds %d writes and %d old values, want them kept (%d and %d)", keptWrites, w, o, keptWrites, keptWrites)
 	}
 	put(keptWrites) // twice keptWrites writes
 	empty()
@@ -136,5 +140,55 @@ func TestUndoRoomReset(t *testing.T) {
 	}
 	if n := held(); n != 0 {
 		t.Errorf("after a committed Update with a pool made and a credit write the room holds %d, want 0", n)
+	}
+}
+
+// TestDeletedTablesFreed: the write log's room, which a small log leaves
+// for the next Update to overwrite, does not keep a deleted workspace's
+// tables alive: after a keyed write to a workspace with a large key index
+// and the workspace's deletion (in a later Update, or in the same one
+// after the write), the index is garbage once the collector runs, though
+// no credit write came after.
+func TestDeletedTablesFreed(t *testing.T) {
+	for _, same := range []bool{false, true} {
+		ctx, now := context.Background(), time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+		st := New()
+		up := func(fn func(tx storage.Tx) error) {
+			t.Helper()
+			if err := st.Update(ctx, fn); err != nil {
+				t.Fatal(err)
+			}
+		}
+		up(func(tx storage.Tx) error {
+			return tx.CreateWorkspace(ctx, storage.Workspace{ID: "w", Kind: workspace.Shared, Plan: "p", Owner: "ann", Version: 1, Created: now, Anchor: now})
+		})
+		up(func(tx storage.Tx) error { // a large Update, whose log is cleared
+			for i := range 5000 {
+				if err := tx.PutIdempotency(ctx, storage.Idempotency{Workspace: "w", Key: "k" + strconv.Itoa(i), Fingerprint: "f", Result: "r", Created: now}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		index := weak.Make(st.s.idem["w"])
+		write := func(tx storage.Tx) error { // a spend writes its record so
+			return tx.PutIdempotency(ctx, storage.Idempotency{Workspace: "w", Key: "last", Fingerprint: "f", Result: "r", Created: now})
+		}
+		if same {
+			up(func(tx storage.Tx) error {
+				if err := write(tx); err != nil {
+					return err
+				}
+				return tx.DeleteWorkspace(ctx, "w")
+			})
+		} else {
+			up(write)
+			up(func(tx storage.Tx) error { return tx.DeleteWorkspace(ctx, "w") })
+		}
+		runtime.GC()
+		if index.Value() != nil {
+			t.Errorf("deleted in the same Update as the write %v: the deleted workspace's key index is still alive", same)
+		}
+		runtime.KeepAlive(st)
 	}
 }
