@@ -460,6 +460,33 @@ func testTimePrecision(t *testing.T, s storage.Store) {
 		check("Idempotency.Created", r.Created, want)
 		return nil
 	})
+	// A lot read back and saved with one of its times changed (to one with
+	// nanoseconds and a zone) keeps that time as the store keeps times,
+	// whichever it was.
+	for _, created := range []bool{true, false} {
+		update(t, s, func(tx storage.Tx) error {
+			gs, err := tx.Grants(ctx, "a", "credits")
+			noErr(t, "Grants", err)
+			g := gs[0]
+			if created {
+				g.Created = in.Add(time.Hour)
+			} else {
+				g.Expires = in.Add(2 * time.Hour)
+			}
+			return storage.SaveLedger(ctx, tx, storage.LedgerChange{Workspace: "a", Currency: "credits", Put: []credits.Grant{g}})
+		})
+		view(t, s, func(tx storage.Tx) error {
+			gs, err := tx.Grants(ctx, "a", "credits")
+			noErr(t, "Grants", err)
+			if created {
+				check("Grant.Created saved over", gs[0].Created, want.Add(time.Hour))
+			} else {
+				check("Grant.Created kept", gs[0].Created, want.Add(time.Hour))
+				check("Grant.Expires saved over", gs[0].Expires, want.Add(2*time.Hour))
+			}
+			return nil
+		})
+	}
 }
 
 func testClose(t *testing.T, s storage.Store) {
