@@ -115,7 +115,7 @@ func (ns *texts) place(field int, v string) uint32 {
 	return i
 }
 
-// append adds e to the journal, its place its number. Undoing it is
+// append adds e to the journal as its next entry. Undoing it is
 // truncate. Its times are kept in microseconds (UnixMicro), which a time
 // and the same time as ts keeps it give alike.
 func (j *journal) append(e *credits.Entry) {

@@ -66,7 +66,8 @@ type state struct {
 	log writeLog
 	// undoRoom holds the running Update's first undo steps, enough for a
 	// spend's writes: kept here, as Updates run one at a time, so that a
-	// transaction is a small allocation. Update empties it when it ends.
+	// transaction is a small allocation. An Update's end empties it,
+	// unless it holds only credit writes' steps (state.end).
 	undoRoom [8]func()
 	// hot is what the last LedgerIn of an Update found of its pool's
 	// maps (ledger.go), for the SaveLedger that follows it and for the
